@@ -1,0 +1,50 @@
+"""The `keepitlocal` command.
+
+Each subcommand lives in its own module exposing `add_arguments(parser)` and `run(args) -> int`; only the
+chosen one is imported, so `keepitlocal parse-spend` starts without loading Dagster. Command names, flags and
+JSON keys are contracts: keep them stable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("pipelines.demo", "run the whole nightly pipeline on the offline sample world and print a summary"),
+    "run": ("pipelines.nightly", "run the nightly job against the configured (live by default) sources"),
+    "ui": ("pipelines.ui", "open the Dagster UI (dagster dev) with the project's instance config"),
+    "parse-spend": ("pipelines.spend.cli", "parse one local council spending file"),
+    "parse-ocds": ("pipelines.notices.cli", "flatten a local OCDS release package / JSON Lines file"),
+    "match-suppliers": ("pipelines.suppliers.cli", "normalise, resolve and classify supplier names in a CSV"),
+    "extract": ("pipelines.extracts.cli", "write researchers' parquet/CSV extracts and catalogue page"),
+    "sample": ("pipelines.sample.cli", "generate or serve the offline sample world"),
+}
+
+
+def build_parser(chosen: str | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="keepitlocal", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if name == chosen:
+            importlib.import_module(module).add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(chosen if chosen in COMMANDS else None)
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    module = importlib.import_module(COMMANDS[args.command][0])
+    return int(module.run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Load SQL statements from `sql/` by name and run them with bound, named parameters.
+
+SQL never interpolates values: `execute(con, "staging/delete_spend_partition", {"council": gss})`
+binds `$council`. One statement per file (style.md §15).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+
+@cache
+def load(name: str) -> str:
+    """Return the text of `sql/<name>.sql` (name may include sub-folders, without the suffix)."""
+    path = SQL_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise FileNotFoundError(f"no SQL file {path}")
+    return path.read_text(encoding="utf-8")
+
+
+def execute(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+    """Execute one named statement with bound parameters and return the connection (for fetch*)."""
+    return con.execute(load(name), params or {})
+
+
+def ddl_files() -> list[Path]:
+    """The idempotent DDL files, in the order they must run."""
+    return sorted((SQL_DIR / "ddl").glob("*.sql"))

@@ -1,0 +1,135 @@
+"""The warehouse: one private working DuckDB file for the single writer, one published file for analysts.
+
+Layout under the warehouse root (default `warehouse/`):
+
+    work/keepitlocal.duckdb   the pipeline's own database (raw manifest, staging, reference, core, marts);
+                              only the nightly writer opens it
+    build/<run>.duckdb        a copy taken at publish time, checked before it is swapped in
+    keepitlocal.duckdb        the published file analysts open read-only
+    raw/<aa>/<sha256>         immutable downloaded bodies, stored once by content hash
+    extracts/<release>/       researchers' parquet/CSV downloads
+
+Publishing copies the checkpointed working file to `build/`, runs the blocking checks on that copy, then
+`os.replace`s it onto the published path: an analyst's open connection keeps its old snapshot (old inode),
+new connections see the new file, and a build killed half-way leaves the published file untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipelines import sqlfiles
+
+PUBLISHED_NAME = "keepitlocal.duckdb"
+
+
+class PublishBlocked(RuntimeError):
+    """Blocking checks failed on the build copy; the published file was not replaced."""
+
+    def __init__(self, failures: list[str]):
+        super().__init__("publish blocked by failing checks: " + "; ".join(failures))
+        self.failures = failures
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    root: Path
+
+    @property
+    def work_path(self) -> Path:
+        return self.root / "work" / PUBLISHED_NAME
+
+    @property
+    def published_path(self) -> Path:
+        return self.root / PUBLISHED_NAME
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.root / "build"
+
+    @property
+    def extracts_dir(self) -> Path:
+        return self.root / "extracts"
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Open the working database; a writer gets the DDL applied first. Always closed on exit."""
+        self.work_path.parent.mkdir(parents=True, exist_ok=True)
+        if read_only and not self.work_path.exists():
+            with self.connect(read_only=False):
+                pass
+        con = duckdb.connect(str(self.work_path), read_only=read_only)
+        try:
+            if not read_only:
+                apply_ddl(con)
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A writer connection inside BEGIN ... COMMIT; any exception rolls the whole load back."""
+        with self.connect() as con:
+            con.begin()
+            try:
+                yield con
+            except BaseException:
+                con.rollback()
+                raise
+            con.commit()
+
+    def publish(self, run_id: str, checks: Callable[[duckdb.DuckDBPyConnection], list[str]]) -> Path:
+        """Copy the working file to build/, run `checks` on the copy, then atomically swap it in.
+
+        `checks` returns the list of blocking failures (empty = pass). Returns the published path.
+        """
+        with self.connect() as con:
+            con.execute("checkpoint")
+        self.build_dir.mkdir(parents=True, exist_ok=True)
+        build_path = self.build_dir / f"{safe_name(run_id)}.duckdb"
+        tmp = build_path.with_suffix(".copying")
+        shutil.copyfile(self.work_path, tmp)
+        os.replace(tmp, build_path)
+        try:
+            con = duckdb.connect(str(build_path))
+            try:
+                failures = checks(con)
+                con.execute("checkpoint")
+            finally:
+                con.close()
+            if failures:
+                raise PublishBlocked(failures)
+            _fsync(build_path)
+            os.replace(build_path, self.published_path)
+        finally:
+            build_path.unlink(missing_ok=True)
+        return self.published_path
+
+
+def apply_ddl(con: duckdb.DuckDBPyConnection) -> None:
+    """Run every idempotent DDL file in order (create ... if not exists / add column if not exists)."""
+    for path in sqlfiles.ddl_files():
+        con.execute(path.read_text(encoding="utf-8"))
+
+
+def safe_name(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,20 @@
+-- raw layer: one row per HTTP fetch (or local file landed); bodies live in warehouse/raw/ by sha256
+create table if not exists raw.fetch_manifest (
+    fetch_id varchar primary key,          -- sha256 of (url, fetched_at): unique per fetch
+    source_kind varchar not null,          -- council_page | council_file | ckan | contracts_finder | find_a_tender | register
+    url varchar not null,
+    council_gss varchar,                   -- for council pages/files
+    link_text varchar,                     -- the anchor text the file was found under
+    landing_page varchar,                  -- the page the link was found on
+    period_label varchar,                  -- the period the link text / file name names, e.g. 2024-03
+    request_params varchar,                -- JSON of query parameters (notices)
+    window_start timestamp,                -- notice API window
+    window_end timestamp,
+    fetched_at timestamp not null,
+    http_status integer not null,          -- 200, or 304 for a conditional GET that found no change
+    content_type varchar,
+    etag varchar,
+    last_modified varchar,
+    bytes bigint,
+    sha256 varchar                         -- null for 304 / errors
+);
