@@ -1,0 +1,25 @@
+"""Shared test fixtures: where the real corpus lives, and a throw-away warehouse per test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The real public files are read in place, never copied into the project.
+CORPUS = (PROJECT_ROOT.parent / "shared" / "corpus").resolve()
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.fail(f"the shared corpus is missing at {CORPUS}")
+    return CORPUS
+
+
+@pytest.fixture()
+def warehouse(tmp_path):
+    from pipelines.warehouse import Warehouse
+
+    return Warehouse(tmp_path / "warehouse")
