@@ -1,0 +1,94 @@
+"""Council "spending over £500" files: registry -> discovery -> fetch -> parse -> staging.spend_lines.
+
+The nightly asset walks every council in the registry; one council's failure is recorded in its stage report
+and never stops the others. The partitioned asset re-ingests a single council (backfill or re-run) into the
+same tables through the same function.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import polars as pl
+
+from pipelines import sqlfiles
+from pipelines.progress import reporter
+from pipelines.registry import validate_registry
+from pipelines.resources import SourcesResource, WarehouseResource
+from pipelines.spend.ingest import ingest_council
+
+council_partitions = dg.DynamicPartitionsDefinition(name="councils")
+
+RETRY = dg.RetryPolicy(max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+STAGE_COLUMNS = ["council_gss", "council_name", "discovered", "fetched", "not_modified", "parsed",
+                 "quarantined", "rows", "error"]
+
+
+@dg.asset(key_prefix="reference", group_name="council_spend", kinds={"duckdb", "polars"},
+          pool="warehouse_writer", owners=["team:data"])
+def councils(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+             sources: SourcesResource) -> dg.MaterializeResult:
+    """The council source registry (GSS code, type, region, landing pages, discovery method, hints)."""
+    councils_df = sources.councils()
+    errors = validate_registry(councils_df)
+    if errors:
+        raise dg.Failure(description="council registry is invalid", metadata={"errors": errors[:50]})
+    with warehouse.get().transaction() as con:
+        con.register("councils_df", councils_df.to_arrow())
+        sqlfiles.execute(con, "registry/replace_councils")
+    known = set(context.instance.get_dynamic_partitions(council_partitions.name))
+    new_keys = [gss for gss in councils_df["gss"].to_list() if gss not in known]
+    if new_keys:
+        context.instance.add_dynamic_partitions(council_partitions.name, new_keys)
+    return dg.MaterializeResult(metadata={"dagster/row_count": councils_df.height,
+                                          "source": sources.get().registry_csv})
+
+
+def _ingest(context, warehouse: WarehouseResource, sources: SourcesResource, selected: pl.DataFrame) -> dg.MaterializeResult:
+    progress = reporter(context.log.info)
+    wh = warehouse.get()
+    session = sources.session(min_interval_s=0.0)
+    reports = []
+    try:
+        for council in selected.iter_rows(named=True):
+            try:
+                report = ingest_council(council, session=session, warehouse=wh, config=sources.get(),
+                                        progress=progress)
+            except Exception as exc:  # one council never fails the night: record it and go on
+                progress(f"{council['name']}: failed: {exc}")
+                report = {"council_gss": council["gss"], "error": f"{type(exc).__name__}: {exc}"}
+            report.setdefault("council_name", council["name"])
+            reports.append({k: report.get(k) for k in STAGE_COLUMNS})
+    finally:
+        session.close()
+    report_df = pl.DataFrame(reports, schema={c: (pl.Int64 if c not in ("council_gss", "council_name", "error") else pl.String)
+                                               for c in STAGE_COLUMNS})
+    with wh.transaction() as con:
+        con.register("report_df", report_df.to_arrow())
+        sqlfiles.execute(con, "registry/delete_stage_report", {"run_id": context.run_id})
+        sqlfiles.execute(con, "registry/insert_stage_report", {"run_id": context.run_id})
+    totals = {c: int(report_df[c].fill_null(0).sum()) for c in STAGE_COLUMNS[2:8]}
+    failed = report_df.filter(pl.col("error").is_not_null())["council_gss"].to_list()
+    return dg.MaterializeResult(metadata={**totals, "councils": report_df.height, "failed_councils": failed,
+                                          "dagster/row_count": totals["rows"]})
+
+
+@dg.asset(key_prefix="staging", group_name="council_spend", deps=[councils], kinds={"duckdb", "polars"},
+          pool="warehouse_writer", retry_policy=RETRY, owners=["team:data"])
+def spend_lines(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                sources: SourcesResource) -> dg.MaterializeResult:
+    """Every council's spending files discovered, fetched (conditional GET), parsed and loaded into
+    staging.spend_lines, with superseded publications kept as history and bad files quarantined."""
+    return _ingest(context, warehouse, sources, sources.councils())
+
+
+@dg.asset(key_prefix="staging", group_name="council_spend", deps=[councils], kinds={"duckdb", "polars"},
+          partitions_def=council_partitions, pool="warehouse_writer", retry_policy=RETRY,
+          tags={"keepitlocal/backfill": "true"}, owners=["team:data"])
+def spend_lines_by_council(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                           sources: SourcesResource) -> dg.MaterializeResult:
+    """One council's spending files (partition = GSS code), for backfills and re-runs; writes the same
+    staging tables as the nightly asset, so a partition stands alone."""
+    selected = sources.councils().filter(pl.col("gss") == context.partition_key)
+    if selected.is_empty():
+        raise dg.Failure(description=f"council {context.partition_key} is not in the registry")
+    return _ingest(context, warehouse, sources, selected)

@@ -1,0 +1,60 @@
+"""Dagster resources: thin configurable wrappers that hand the plain library its warehouse and sources.
+
+Fields have defaults so `dagster dev` works out of the box (live sources, `warehouse/` at the project root);
+the demo and tests override them with run config. Nothing is read from the environment at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from pipelines.config import DEFAULT_WAREHOUSE, SourcesConfig
+from pipelines.http import PoliteSession
+from pipelines.warehouse import Warehouse
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse root (working file, raw blobs, published file, extracts)."""
+
+    root: str = ""
+
+    def get(self) -> Warehouse:
+        root = self.root or os.environ.get("KEEPITLOCAL_WAREHOUSE") or str(DEFAULT_WAREHOUSE)
+        return Warehouse(Path(root).resolve())
+
+
+class SourcesResource(dg.ConfigurableResource):
+    """Where every upstream lives (a JSON SourcesConfig; empty = the live services)."""
+
+    config_path: str = ""
+
+    def get(self) -> SourcesConfig:
+        return SourcesConfig.load(self.config_path or os.environ.get("KEEPITLOCAL_SOURCES") or None)
+
+    def councils(self) -> pl.DataFrame:
+        from pipelines.registry import load_registry
+
+        return load_registry(self.get().registry_csv)
+
+    def session(self, min_interval_s: float | None = None) -> PoliteSession:
+        """A polite session allowed to reach only the configured APIs, registers and registry hosts."""
+        config = self.get()
+        council_urls: list[str] = []
+        councils = self.councils()
+        for column in ("website", "landing_urls"):
+            if column in councils.columns:
+                for value in councils[column].drop_nulls().to_list():
+                    council_urls.extend(u for u in str(value).split("|") if u)
+        return PoliteSession(
+            allowed_hosts=config.allowed_hosts(council_urls),
+            min_interval_s=config.cf_min_interval_s if min_interval_s is None else min_interval_s,
+            backoff=config.http_backoff_s,
+        )
+
+
+def build_resources() -> dict[str, dg.ConfigurableResource]:
+    return {"warehouse": WarehouseResource(), "sources": SourcesResource()}
