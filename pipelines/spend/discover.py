@@ -1,0 +1,530 @@
+"""Find a council's spending files: scrape its landing pages (HTML) or resolve its CKAN dataset.
+
+Strategy (sources.md §9-§10): the registry's verified landing pages first; for each page follow pagination
+(`rel=next`, a "Next" link, `?page=N`) and ONE level of sub-pages (per-year or archive pages linked from the
+landing page); keep links that are data files (csv/xlsx/xls/ods/zip) and look like spend, drop decoys (contracts
+registers, grants, minutes, PDFs, accessibility pages). CKAN (`discovery = ckan`): `package_show` for the
+registry's package, else `package_search`. A council without a verified page falls back to its website and a
+data.gov.uk `package_search`. The period comes from the link text first, then the file name, then the URL.
+
+Every request goes through `PoliteSession`, which refuses hosts outside the registry/config allow-list.
+
+Period labels: `YYYY-MM`; `YYYY-Qn` = quarter n of the financial year starting 1 April YYYY (`2024-Q1` =
+Apr-Jun 2024, `2023-Q4` = Jan-Mar 2024); `YYYY-YY` = financial year; `YYYY-YY-Pnn` = four-weekly period nn of a
+financial year (GLA "Period 12 2021/22"). Keys of the years 2000-2011 are ambiguous ("2011-12" is both
+December 2011 and the financial year 2011-12): `period_range` reads them as months. A quarter written with a bare year ("Q2 2024") is read as the
+financial-year quarter of the year starting in April of that year.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from urllib.parse import parse_qs, unquote, urldefrag, urljoin, urlsplit
+
+from bs4 import BeautifulSoup
+from rapidfuzz import fuzz
+
+from pipelines.config import SourcesConfig
+from pipelines.http import HostNotAllowed, PoliteSession
+from pipelines.registry import council_hints
+
+DATA_FORMATS = ("csv", "xlsx", "xls", "ods", "zip")
+NOT_DATA_FORMATS = ("pdf", "doc", "docx", "odt", "rtf", "txt", "xml", "json", "html", "htm", "aspx", "php",
+                    "jpg", "png", "gif", "svg")
+MAX_PAGES_PER_LANDING = 40
+MAX_SUB_PAGES = 10
+
+SPEND_WORDS = re.compile(
+    r"spend|spent|expenditure|payments?\b|payments?[-_ ]to|supplier|invoice|over[-_ ]?(?:£|%c2%a3|ps|f)?\s?(?:500|250)"
+    r"|\b(?:500|250)[-_ ]?(?:report|spend)|transparency|purchas(?:e|ing)[-_ ]card|procurement[-_ ]card|p[-_ ]?card",
+    re.IGNORECASE,
+)
+DECOY_WORDS = re.compile(
+    r"contracts?[-_ ]?(?:register|over|award|list|finder)|\btenders?\b|\bgrants?\b|minutes|agenda|accessib|privacy"
+    r"|cookie|salar|pay[-_ ]polic|organisation[-_ ]chart|trade[-_ ]union|land[-_ ]and[-_ ](?:building|asset)"
+    r"|parking|fraud|senior[-_ ]staff|councillor|allowances|business[-_ ]rates|pension",
+    re.IGNORECASE,
+)
+CARD_WORDS = re.compile(r"purchas(?:e|ing)[-_ ]card|procurement[-_ ]card|\bp[-_ ]?card|card[-_ ](?:payment|spend|transaction)|gpc",
+                        re.IGNORECASE)
+# A link to another page worth one level of crawling: a year or archive page about spend.
+SUB_PAGE_WORDS = re.compile(r"archive|previous|older|\b20\d\d\b|spend|expenditure|payments|over[-_ ]?(?:£)?(?:500|250)",
+                            re.IGNORECASE)
+NEXT_WORDS = re.compile(r"^\s*(?:next(?:\s+page)?|›|»|>|older(?: entries)?)\s*[›»>]?\s*$", re.IGNORECASE)
+WPDM_PREFIX = re.compile(r"^\d{9,}wpdm_", re.IGNORECASE)
+
+MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+MONTH_ABBR = {name[:3]: i for name, i in MONTHS.items()}
+
+
+@dataclass
+class DiscoveredLink:
+    url: str
+    link_text: str
+    landing_page: str
+    period_label: str | None
+    format_hint: str
+    dataset_kind: str = "spend"  # spend | pcard (procurement-card files are a separate series per period)
+
+
+@dataclass
+class DiscoveryResult:
+    council_gss: str
+    links: list[DiscoveredLink] = field(default_factory=list)
+    pages_visited: list[str] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)  # {url, link_text, reason}
+    errors: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# periods
+
+def _month_of(word: str) -> int | None:
+    """A month from a word, tolerating abbreviations ("Sept") and typos ("Janurary"); not "market" or "mayors"."""
+    word = word.lower().rstrip(".")
+    if len(word) < 3 or word[:3] not in MONTH_ABBR:
+        return None
+    month = MONTH_ABBR[word[:3]]
+    full = calendar.month_name[month].lower()
+    if full.startswith(word) or word == "sept":
+        return month
+    if len(word) >= 5 and fuzz.ratio(word, full) >= 80:
+        return month
+    return None
+
+
+def _fy_quarter(year: int, month: int) -> str:
+    """The financial-year quarter key of a calendar month."""
+    fy = year if month >= 4 else year - 1
+    return f"{fy}-Q{(month - 4) % 12 // 3 + 1}"
+
+
+def _fy(year: int, month: int) -> str:
+    fy = year if month >= 4 else year - 1
+    return f"{fy}-{(fy + 1) % 100:02d}"
+
+
+def _normalise(text: str) -> str:
+    text = unquote(text or "").replace("\u2013", "-").replace("\u2014", "-")
+    text = WPDM_PREFIX.sub("", text)
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def _year(token: str) -> int | None:
+    if re.fullmatch(r"20\d\d", token):
+        return int(token)
+    return None
+
+
+def parse_period_label(text: str) -> str | None:
+    """The period one piece of text names, or None (see the module docstring for the forms)."""
+    t = _normalise(text)
+    if not t:
+        return None
+    fy_match = re.search(r"(20\d\d)\s*(?:[-/]|\bto\b)\s*(20)?(\d\d)(?!\d)", t)
+    fy_start = None
+    if fy_match and int(fy_match.group(3)) == (int(fy_match.group(1)) + 1) % 100:
+        fy_start = int(fy_match.group(1))
+    period = re.search(r"\b(?:period|p)\s?(\d{1,2})\b", t)
+    if fy_start and period and 1 <= int(period.group(1)) <= 13:
+        return f"{fy_start}-{(fy_start + 1) % 100:02d}-P{int(period.group(1)):02d}"
+    quarter = re.search(r"\b(?:q|qtr|quarter)\s?([1-4])\b", t)
+    if quarter:
+        if fy_start:
+            return f"{fy_start}-Q{quarter.group(1)}"
+        years = re.findall(r"(?<!\d)(20\d\d)(?!\d)", t)
+        if years:
+            return f"{years[0]}-Q{quarter.group(1)}"
+    tokens = re.findall(r"[a-z]+|\d+", t)
+    months = [(i, m) for i, tok in enumerate(tokens) if (m := _month_of(tok))]
+    years: list[int] = []
+    for i, tok in enumerate(tokens):
+        if (y := _year(tok)) is not None:
+            years.append(y)
+        elif re.fullmatch(r"\d{2}", tok) and i > 0 and _month_of(tokens[i - 1]):
+            years.append(2000 + int(tok))  # "apr23", "April 23"
+    if len(months) >= 2 and years:
+        first, last = months[0][1], months[-1][1]
+        year = years[-1]
+        if first == 4 and last == 3:
+            fy = years[0] if len(years) >= 2 else year - 1
+            return f"{fy}-{(fy + 1) % 100:02d}"
+        start_year = year if first <= last else year - 1
+        span = (last - first) % 12
+        if span == 0:
+            return f"{year:04d}-{first:02d}"
+        if span == 2 and first in (1, 4, 7, 10):
+            return _fy_quarter(start_year, first)
+        return None  # a range that is not a month or a financial-year quarter: the payment dates decide
+    if months and years:
+        return f"{years[0]:04d}-{months[0][1]:02d}"
+    if fy_start:
+        return f"{fy_start}-{(fy_start + 1) % 100:02d}"
+    numeric = re.search(r"(?<!\d)(20\d\d)[-_ .]?(0[1-9]|1[0-2])(?!\d)", t)
+    if numeric:
+        return f"{numeric.group(1)}-{numeric.group(2)}"
+    numeric = re.search(r"(?<!\d)(0?[1-9]|1[0-2])[-_ .](20\d\d)(?!\d)", t)
+    if numeric:
+        return f"{numeric.group(2)}-{int(numeric.group(1)):02d}"
+    return None
+
+
+def _file_name(url: str) -> str:
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    for key in ("filename", "file", "name"):
+        if query.get(key) and "." in query[key][0]:
+            return query[key][0]
+    return unquote(parts.path.rstrip("/").rsplit("/", 1)[-1])
+
+
+def file_name_of(url: str) -> str:
+    """The file name a URL serves: a WordPress Download Manager `filename=` parameter, else the last path part."""
+    return _file_name(url)
+
+
+def period_label_for(link_text: str, url: str) -> str | None:
+    """The period of a link: from its text, else its file name, else its URL; a month named only in the text
+    ("August") takes its year from the URL ("/2022/August.csv")."""
+    for text in (link_text, _file_name(url), urlsplit(url).path):
+        label = parse_period_label(text)
+        if label:
+            return label
+    return parse_period_label(f"{link_text} {unquote(urlsplit(url).path)}")
+
+
+def period_range(key: str) -> tuple[date, date]:
+    """First and last day a period key covers."""
+    if (m := re.fullmatch(r"(\d{4})-(\d{2})", key)) and 1 <= int(m.group(2)) <= 12:
+        y, mo = int(m.group(1)), int(m.group(2))
+        return date(y, mo, 1), date(y, mo, calendar.monthrange(y, mo)[1])
+    if m := re.fullmatch(r"(\d{4})-Q([1-4])", key):
+        fy, q = int(m.group(1)), int(m.group(2))
+        start_month = 4 + 3 * (q - 1)
+        y = fy + (start_month - 1) // 12
+        sm = (start_month - 1) % 12 + 1
+        em = sm + 2
+        return date(y, sm, 1), date(y, em, calendar.monthrange(y, em)[1])
+    if m := re.fullmatch(r"(\d{4})-(\d{2})-P(\d{2})", key):
+        # Four-weekly periods: 13 periods of 28 days from 1 April, the last one running to 31 March.
+        fy, p = int(m.group(1)), int(m.group(3))
+        start = date(fy, 4, 1) + timedelta(days=28 * (p - 1))
+        end = date(fy + 1, 3, 31) if p == 13 else start + timedelta(days=27)
+        return start, end
+    if m := re.fullmatch(r"(\d{4})-(\d{2})", key):
+        fy = int(m.group(1))
+        return date(fy, 4, 1), date(fy + 1, 3, 31)
+    raise ValueError(f"not a period key: {key!r}")
+
+
+def period_key_for_dates(first: date, last: date) -> str:
+    """The smallest period key covering payment dates from `first` to `last` (when no link named one).
+
+    Month, then financial-year quarter, then financial year; a file spanning several financial years is keyed
+    by the financial year of its last payment (it is then compared as that year only).
+    """
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.year:04d}-{first.month:02d}"
+    if _fy_quarter(first.year, first.month) == _fy_quarter(last.year, last.month):
+        return _fy_quarter(first.year, first.month)
+    return _fy(last.year, last.month)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# link classification
+
+def format_of(url: str, link_text: str = "") -> str | None:
+    """The file format a link points at: from the URL's file name, else from the link text ("(CSV, 45KB)")."""
+    name = _file_name(url).lower()
+    if "." in name:
+        ext = name.rsplit(".", 1)[-1]
+        if ext in DATA_FORMATS or ext in NOT_DATA_FORMATS:
+            return ext
+    text = (link_text or "").lower()
+    for fmt, pattern in (("csv", r"\bcsv\b"), ("xlsx", r"\bxlsx\b|\bexcel\b"), ("xls", r"\bxls\b"),
+                         ("ods", r"\bods\b"), ("zip", r"\bzip\b"), ("pdf", r"\bpdf\b")):
+        if re.search(pattern, text):
+            return fmt
+    return None
+
+
+def classify_link(url: str, link_text: str, *, spend_context: bool, include: re.Pattern | None = None,
+                  exclude: re.Pattern | None = None) -> tuple[str | None, str | None]:
+    """(format, None) for a spend file, else (None, reason). `spend_context` = the page itself is about spend,
+    so a data file named only by its period ("July 2022") counts."""
+    haystack = f"{link_text} {unquote(url)}"
+    fmt = format_of(url, link_text)
+    if fmt in NOT_DATA_FORMATS:
+        return None, f"not_data_file:{fmt}"
+    if exclude is not None and exclude.search(haystack):
+        return None, "excluded_by_registry"
+    if include is not None:
+        if not include.search(haystack):
+            return None, "not_included_by_registry"
+    elif DECOY_WORDS.search(haystack):
+        return None, "decoy:" + DECOY_WORDS.search(haystack).group(0).lower()
+    if fmt is None:
+        # Jadu / hashed media links carry no extension: accept only a download-looking URL with a period.
+        download_like = re.search(r"/download|getresource|/media/|/files?/|/documents?/", url, re.IGNORECASE)
+        if not (download_like and period_label_for(link_text, url)):
+            return None, "no_data_extension"
+        fmt = "unknown"
+    if include is None and not SPEND_WORDS.search(haystack):
+        if not (spend_context and period_label_for(link_text, url)):
+            return None, "not_spend"
+    return fmt, None
+
+
+def _council_patterns(council: dict) -> tuple[re.Pattern | None, re.Pattern | None]:
+    include = re.compile(council["link_include"], re.IGNORECASE) if council.get("link_include") else None
+    exclude = re.compile(council["link_exclude"], re.IGNORECASE) if council.get("link_exclude") else None
+    return include, exclude
+
+
+# --------------------------------------------------------------------------------------------------------------
+# HTML crawl
+
+def _get(session: PoliteSession, url: str, result: DiscoveryResult, **kwargs):
+    """GET one page; failures are recorded on the result, never raised (one bad page never stops a council)."""
+    try:
+        response = session.get(url, **kwargs)
+    except HostNotAllowed as exc:
+        result.errors.append(f"{url}: {exc}")
+        result.rejected.append({"url": url, "link_text": "", "reason": "host_not_allowed"})
+        return None
+    except Exception as exc:  # connection errors after the session's retries
+        result.errors.append(f"{url}: {type(exc).__name__}: {exc}")
+        return None
+    if response.status_code != 200:
+        result.errors.append(f"{url}: HTTP {response.status_code}")
+        return None
+    return response
+
+
+def _anchors(html: str, page_url: str) -> tuple[list[tuple[str, str, list[str]]], str]:
+    """(absolute url, text, rel) of every <a href> on a page, and the page's title text."""
+    soup = BeautifulSoup(html, "html.parser")
+    base = soup.find("base", href=True)
+    base_url = urljoin(page_url, base["href"]) if base else page_url
+    anchors = []
+    for a in soup.find_all("a", href=True):
+        href = a["href"].strip()
+        if not href or href.startswith(("#", "mailto:", "tel:", "javascript:")):
+            continue
+        url, _ = urldefrag(urljoin(base_url, href))
+        text = " ".join(a.get_text(" ", strip=True).split()) or a.get("title", "") or a.get("aria-label", "")
+        anchors.append((url, text, [r.lower() for r in (a.get("rel") or [])]))
+    for link in soup.find_all("link", href=True, rel=True):
+        if "next" in [r.lower() for r in link["rel"]]:
+            anchors.append((urldefrag(urljoin(base_url, link["href"]))[0], "", ["next"]))
+    title = " ".join(t.get_text(" ", strip=True) for t in soup.find_all(["title", "h1"]))
+    return anchors, title
+
+
+def _is_next(url: str, text: str, rel: list[str], page_url: str) -> bool:
+    if "next" in rel or NEXT_WORDS.match(text or ""):
+        return True
+    # ?page=N links to the same path are pagination even when labelled with bare numbers
+    here, there = urlsplit(page_url), urlsplit(url)
+    return (here.path == there.path and "page" in parse_qs(there.query)
+            and re.fullmatch(r"\d+", text or "") is not None)
+
+
+def _crawl(session: PoliteSession, start_url: str, council: dict, result: DiscoveryResult, seen_pages: set[str],
+           found: dict[str, DiscoveredLink], *, verified: bool, depth: int) -> None:
+    include, exclude = _council_patterns(council)
+    queue = [start_url]
+    sub_pages: list[str] = []
+    pages = 0
+    start_host = urlsplit(start_url).netloc.lower()
+    while queue and pages < MAX_PAGES_PER_LANDING:
+        url = queue.pop(0)
+        if url in seen_pages:
+            continue
+        seen_pages.add(url)
+        response = _get(session, url, result)
+        if response is None:
+            continue
+        pages += 1
+        page_url = response.url or url  # after redirects: relative links resolve against the final page
+        seen_pages.add(page_url)
+        result.pages_visited.append(page_url)
+        content_type = response.headers.get("Content-Type", "")
+        if "html" not in content_type and format_of(page_url) in DATA_FORMATS:
+            # a landing URL that is itself a file (direct link or redirect to one)
+            found.setdefault(page_url, DiscoveredLink(page_url, "", url, period_label_for("", page_url),
+                                                      format_of(page_url) or "unknown", _kind("", page_url)))
+            continue
+        anchors, title = _anchors(response.text, page_url)
+        spend_context = verified or bool(SPEND_WORDS.search(f"{title} {page_url}"))
+        for link_url, text, rel in anchors:
+            if urlsplit(link_url).scheme not in ("http", "https"):
+                continue
+            if _is_next(link_url, text, rel, page_url):
+                if link_url not in seen_pages:
+                    queue.append(link_url)
+                continue
+            fmt, reason = classify_link(link_url, text, spend_context=spend_context, include=include, exclude=exclude)
+            if fmt is not None and not _host_allowed(session, link_url):
+                # a file on a host the registry does not name would be refused at fetch: say so here
+                result.rejected.append({"url": link_url, "link_text": text, "reason": "host_not_allowed"})
+                continue
+            if fmt is not None:
+                if link_url not in found:
+                    found[link_url] = DiscoveredLink(link_url, text, page_url, period_label_for(text, link_url),
+                                                     fmt, _kind(text, link_url))
+                continue
+            if reason in ("no_data_extension", "not_spend") and depth == 0 and _looks_like_sub_page(
+                    link_url, text, start_host):
+                sub_pages.append(link_url)
+            elif reason and reason not in ("no_data_extension", "not_spend"):
+                result.rejected.append({"url": link_url, "link_text": text, "reason": reason})
+    for sub in dict.fromkeys(sub_pages):
+        if len([p for p in sub_pages if p in seen_pages]) >= MAX_SUB_PAGES:
+            break
+        if sub not in seen_pages:
+            _crawl(session, sub, council, result, seen_pages, found, verified=False, depth=depth + 1)
+
+
+def _host_allowed(session: PoliteSession, url: str) -> bool:
+    allowed = getattr(session, "allowed_hosts", None)
+    return allowed is None or urlsplit(url).netloc.lower() in allowed
+
+
+def _looks_like_sub_page(url: str, text: str, host: str) -> bool:
+    parts = urlsplit(url)
+    if parts.netloc.lower() != host or format_of(url) in DATA_FORMATS + NOT_DATA_FORMATS:
+        return False
+    haystack = f"{text} {unquote(parts.path)}"
+    return bool(SUB_PAGE_WORDS.search(haystack)) and not DECOY_WORDS.search(haystack)
+
+
+def _kind(text: str, url: str) -> str:
+    return "pcard" if CARD_WORDS.search(f"{text} {unquote(url)}") else "spend"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# CKAN
+
+CKAN_SEARCH_TERMS = '(spend OR spending OR expenditure OR payments OR "over 500" OR "over 250")'
+
+
+def _ckan_base(config: SourcesConfig) -> str:
+    return config.ckan_url.rstrip("/")
+
+
+def _ckan_resources(session: PoliteSession, package: dict, council: dict, result: DiscoveryResult, found: dict[str, DiscoveredLink],
+                    landing: str) -> None:
+    include, exclude = _council_patterns(council)
+    for resource in package.get("resources") or []:
+        url = (resource.get("download_url") or resource.get("url") or "").strip()
+        if not url:
+            continue
+        text = " ".join(filter(None, [resource.get("name"), resource.get("description")])).strip()
+        declared = (resource.get("format") or "").strip().lower()
+        fmt, reason = classify_link(url, f"{text} {declared}", spend_context=True, include=include, exclude=exclude)
+        if fmt is None:
+            result.rejected.append({"url": url, "link_text": text, "reason": reason})
+            continue
+        if not _host_allowed(session, url):
+            result.rejected.append({"url": url, "link_text": text, "reason": "host_not_allowed"})
+            continue
+        if url not in found:
+            found[url] = DiscoveredLink(url, text, landing, period_label_for(resource.get("name") or text, url), fmt,
+                                        _kind(text, url))
+
+
+def _ckan_json(session: PoliteSession, url: str, params: dict, result: DiscoveryResult) -> dict | None:
+    response = _get(session, url, result, params=params)
+    if response is None:
+        return None
+    result.pages_visited.append(response.url)
+    try:
+        body = response.json()
+    except ValueError:
+        result.errors.append(f"{url}: CKAN answer is not JSON")
+        return None
+    if not body.get("success"):
+        result.errors.append(f"{url}: CKAN error {body.get('error')}")
+        return None
+    return body.get("result")
+
+
+def _ckan_show(session, council, config, result, found) -> bool:
+    """package_show for a package_show URL in landing_urls (another portal, e.g. Data Mill North) or for the
+    registry's `ckan_package` on the configured CKAN. True when a package was read."""
+    targets: list[tuple[str, dict]] = []
+    for url in (council.get("landing_urls") or "").split("|"):
+        if "package_show" in url:
+            parts = urlsplit(url)
+            params = {k: v[0] for k, v in parse_qs(parts.query).items()}
+            targets.append((url.split("?", 1)[0], params))
+    if not targets and council.get("ckan_package"):
+        targets.append((f"{_ckan_base(config)}/package_show", {"id": council["ckan_package"]}))
+    read = False
+    for endpoint, params in targets:
+        package = _ckan_json(session, endpoint, params, result)
+        if package:
+            read = True
+            _ckan_resources(session, package, council, result, found, f"{endpoint}?id={params.get('id', '')}")
+    return read
+
+
+def _ckan_search(session, council, config, result, found) -> None:
+    """data.gov.uk package_search: one publisher's datasets when its organisation is known, else the council's
+    name; packages must look like spend and belong to the council."""
+    hints = council_hints(council)
+    organisation = hints.get("ckan_organization")
+    params = {"q": CKAN_SEARCH_TERMS, "rows": 100}
+    if organisation:
+        params["fq"] = f"organization:{organisation}"
+    else:
+        params["q"] = f'"{council["name"]}" AND {CKAN_SEARCH_TERMS}'
+    endpoint = f"{_ckan_base(config)}/package_search"
+    answer = _ckan_json(session, endpoint, params, result)
+    if not answer:
+        return
+    name = council["name"].lower()
+    for package in answer.get("results") or []:
+        org = package.get("organization") or {}
+        belongs = (org.get("name") == organisation) if organisation else (org.get("title") or "").lower() == name
+        about_spend = SPEND_WORDS.search(" ".join(str(package.get(k) or "") for k in ("title", "name", "notes")))
+        if not belongs or not about_spend:
+            result.rejected.append({"url": f"{endpoint}#{package.get('name')}", "link_text": package.get("title", ""),
+                                    "reason": "ckan_package_not_council_spend"})
+            continue
+        _ckan_resources(session, package, council, result, found, f"{_ckan_base(config)}/package_show?id={package.get('name')}")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# entry point
+
+def discover_council(council: dict, session: PoliteSession, config: SourcesConfig) -> DiscoveryResult:
+    """Every spend-file link the council publishes, with the pages visited and the links rejected (and why)."""
+    result = DiscoveryResult(council_gss=council["gss"])
+    found: dict[str, DiscoveredLink] = {}
+    method = council.get("discovery") or "html"
+    landing_urls = [u for u in (council.get("landing_urls") or "").split("|") if u]
+    seen_pages: set[str] = set()
+    if method == "ckan":
+        if not _ckan_show(session, council, config, result, found):
+            _ckan_search(session, council, config, result, found)
+    elif method == "direct":
+        for url in landing_urls:
+            found[url] = DiscoveredLink(url, "", url, period_label_for("", url), format_of(url) or "unknown",
+                                        _kind("", url))
+    elif landing_urls:
+        for url in landing_urls:
+            _crawl(session, url, council, result, seen_pages, found, verified=True, depth=0)
+    else:
+        # No verified landing page: the council's own website (one level of spend-looking sub-pages), then CKAN.
+        if council.get("website"):
+            _crawl(session, council["website"], council, result, seen_pages, found, verified=False, depth=0)
+        if not found:
+            _ckan_search(session, council, config, result, found)
+    result.links = list(found.values())
+    return result
+

@@ -1,0 +1,112 @@
+"""Build `core.suppliers`, `core.supplier_names` and `core.supplier_coverage` from the staged names.
+
+Reads distinct supplier names from `staging.spend_lines` (with ids and summed amounts) and, when the notices part
+has run, `staging.award_suppliers` (its scale / vcse / postcode become classification evidence). Writes the three
+tables in one transaction (joining the caller's if one is open) and returns the coverage summary for the demo.
+Coverage is published by count and by value (metrics.md §8): value coverage is usually much lower.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import duckdb
+import polars as pl
+
+from pipelines import sqlfiles
+from pipelines.suppliers.classify import classify_suppliers
+from pipelines.suppliers.resolve import resolve_suppliers
+
+# A name counts as resolved when it has an org-id or is a payee type that is never matched to a register.
+_SETTLED_TYPES = ["public_body", "individual", "redacted"]
+
+
+def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(sqlfiles.execute(con, "suppliers/table_exists", {"schema": schema, "table": table}).fetchall()[0][0])
+
+
+def read_names(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(names to resolve, notice evidence rows keyed by the same row order) from the staging tables present."""
+    frames = []
+    if _exists(con, "staging", "spend_lines"):
+        frames.append(con.sql(sqlfiles.load("suppliers/select_spend_names")).pl())
+    evidence = pl.DataFrame()
+    if _exists(con, "staging", "award_suppliers"):
+        awards = con.sql(sqlfiles.load("suppliers/select_award_names")).pl()
+        frames.append(awards.select(pl.exclude("scale", "vcse", "award_date")))
+        evidence = awards
+    if not frames:
+        return pl.DataFrame(schema={"name": pl.String}), evidence
+    return pl.concat(frames, how="diagonal_relaxed"), evidence
+
+
+def build_suppliers(con: duckdb.DuckDBPyConnection) -> dict:
+    """Resolve and classify every staged supplier name; replace the core supplier tables. Returns coverage."""
+    names, evidence = read_names(con)
+    resolved = resolve_suppliers(names, con)
+    notice_evidence = None
+    if not evidence.is_empty():
+        # Awards were appended after spend names, in order: line their rows up with the resolved tail.
+        tail = resolved.tail(evidence.height).select("supplier_key")
+        notice_evidence = pl.concat([tail, evidence.select("scale", "vcse", "award_date", "postcode")], how="horizontal")
+    suppliers = classify_suppliers(resolved, con, notice_evidence)
+    crosswalk = resolved.select(
+        raw_name=pl.col("name"),
+        name_key="name_key",
+        source=pl.col("source").fill_null("spend"),
+        council_gss="council_gss",
+        supplier_id="supplier_id",
+        supplier_key="supplier_key",
+        match_method="match_method",
+        match_score="match_score",
+        reviewed="reviewed",
+    ).unique(maintain_order=True)
+    settled = (pl.col("org_id") != "") | pl.col("org_type").is_in(_SETTLED_TYPES)
+    amount = pl.col("amount").cast(pl.Decimal(18, 2), strict=False).fill_null(0)
+    scored = resolved.with_columns(_settled=settled, _amount=amount, council_gss=pl.col("council_gss").fill_null(""))
+    coverage = (
+        scored.group_by("council_gss", "match_method")
+        .agg(
+            distinct_names=pl.col("name").n_unique(),
+            _settled_names=pl.col("name").filter(pl.col("_settled")).n_unique(),
+            amount=pl.col("_amount").sum(),
+            _settled_amount=pl.col("_amount").filter(pl.col("_settled")).sum(),
+        )
+        .with_columns(
+            run_at=pl.lit(datetime.now(timezone.utc).replace(tzinfo=None)),
+            names_resolved_share=100.0 * pl.col("_settled_names") / pl.col("distinct_names"),
+            amount_resolved_share=pl.when(pl.col("amount") != 0).then(100.0 * pl.col("_settled_amount").cast(pl.Float64) / pl.col("amount").cast(pl.Float64)),
+        )
+        .drop("_settled_names", "_settled_amount")
+    )
+    own = True
+    try:
+        con.begin()
+    except duckdb.TransactionException:
+        own = False
+    try:
+        for table, frame in (("suppliers", suppliers), ("supplier_names", crosswalk)):
+            con.register("core_frame", frame)
+            sqlfiles.execute(con, f"suppliers/delete_core_{table}")
+            sqlfiles.execute(con, f"suppliers/insert_core_{table}")
+            con.unregister("core_frame")
+        con.register("core_frame", coverage)
+        sqlfiles.execute(con, "suppliers/insert_core_supplier_coverage")
+        con.unregister("core_frame")
+        if own:
+            con.commit()
+    except BaseException:
+        if own:
+            con.rollback()
+        raise
+    total_names = resolved["name"].n_unique()
+    settled_names = resolved.filter(settled)["name"].n_unique()
+    total_amount = scored["_amount"].sum()
+    settled_amount = scored.filter(pl.col("_settled"))["_amount"].sum()
+    return {
+        "names": int(total_names),
+        "suppliers": int(suppliers.height),
+        "names_resolved_pct": round(100.0 * settled_names / total_names, 1) if total_names else 0.0,
+        "money_resolved_pct": round(100.0 * float(settled_amount) / float(total_amount), 1) if total_amount else 0.0,
+        "with_org_id_pct": round(100.0 * resolved.filter(pl.col("org_id") != "")["name"].n_unique() / total_names, 1) if total_names else 0.0,
+    }

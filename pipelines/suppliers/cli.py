@@ -1,0 +1,77 @@
+"""`keepitlocal match-suppliers INPUT.csv --out OUTPUT.csv [--warehouse PATH]`.
+
+INPUT needs a `name` column; `council_gss`, `supplier_id`, `company_number`, `charity_number`, `vat_number`,
+`postcode`, `amount` (and `creditor_type`) are used when present. OUTPUT keeps every input row, in order, with all
+input columns, and adds supplier_key, canonical_name, org_id (empty if unresolved), org_type, match_method,
+match_score. Registers come from the published warehouse (opened read-only) when there is one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.config import DEFAULT_WAREHOUSE
+from pipelines.warehouse import PUBLISHED_NAME
+
+USAGE_ERROR = 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", type=Path, help="CSV with a `name` column")
+    parser.add_argument("--out", type=Path, required=True, help="where to write the matched CSV")
+    parser.add_argument(
+        "--warehouse",
+        type=Path,
+        default=None,
+        help=f"DuckDB file whose reference registers to match against (default: {DEFAULT_WAREHOUSE / PUBLISHED_NAME} if present)",
+    )
+    parser.add_argument("--no-registers", action="store_true", help="match from names and identifiers only")
+
+
+def run(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from pipelines.suppliers.resolve import OUTPUT_COLUMNS, resolve_suppliers
+
+    if not args.input.is_file():
+        print(f"match-suppliers: input file not found: {args.input}", file=sys.stderr)
+        return USAGE_ERROR
+    try:
+        # Text in, text out: identifiers keep their leading zeros and nothing is re-typed.
+        frame = pl.read_csv(args.input, infer_schema=False, encoding="utf8-lossy")
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        print(f"match-suppliers: cannot read {args.input} as CSV: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    if "name" not in frame.columns:
+        print(f"match-suppliers: {args.input} has no `name` column (columns: {', '.join(frame.columns)})", file=sys.stderr)
+        return USAGE_ERROR
+    clashes = [c for c in OUTPUT_COLUMNS if c in frame.columns]
+    if clashes:
+        print(f"match-suppliers: input already has output column(s) {', '.join(clashes)}", file=sys.stderr)
+        return USAGE_ERROR
+
+    warehouse = args.warehouse
+    if warehouse is None and not args.no_registers:
+        default = DEFAULT_WAREHOUSE / PUBLISHED_NAME
+        warehouse = default if default.is_file() else None
+    if warehouse is not None and not Path(warehouse).is_file():
+        print(f"match-suppliers: warehouse file not found: {warehouse}", file=sys.stderr)
+        return USAGE_ERROR
+
+    con = duckdb.connect(str(warehouse), read_only=True) if warehouse is not None and not args.no_registers else None
+    try:
+        resolved = resolve_suppliers(frame, con)
+    finally:
+        if con is not None:
+            con.close()
+    out = pl.concat([frame, resolved.select(OUTPUT_COLUMNS)], how="horizontal")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_csv(args.out)
+    resolved_rows = int((resolved["org_id"] != "").sum())
+    source = f"registers of {warehouse}" if con is not None else "no registers"
+    print(f"match-suppliers: {out.height} rows, {resolved_rows} with an org_id, {resolved['supplier_key'].n_unique()} suppliers ({source}) -> {args.out}")
+    return 0

@@ -1,0 +1,44 @@
+-- reference registers: companies, charities, postcodes, public bodies and corporate owners (replaced whole by their loaders)
+create table if not exists reference.companies (
+    company_number varchar primary key,    -- 8 chars, zero-padded, prefix kept (SC, NI, OC, CE ...)
+    name varchar not null,
+    name_key varchar,                      -- pipelines.suppliers.normalise.name_key(name)
+    previous_names varchar[],
+    previous_name_keys varchar[],
+    status varchar,
+    category varchar,                      -- CompanyCategory as published
+    postcode varchar,                      -- normalised "AB1 2CD"
+    accounts_category varchar,             -- Accounts.AccountCategory as published (upper-case)
+    sic_codes varchar[]                    -- 5-digit SIC 2007 codes (4-digit SIC 2003 on very old records)
+);
+create table if not exists reference.charities (
+    charity_number varchar not null,       -- England and Wales: digits; Northern Ireland: NIC<digits>
+    name varchar not null,
+    name_key varchar,
+    company_number varchar,                -- 8 chars when the charity is also a company, else null
+    postcode varchar,
+    income decimal(18,2),
+    register varchar                       -- ccew | ccni
+);
+create table if not exists reference.postcodes (
+    postcode varchar primary key,          -- "AB1 2CD"
+    lad_gss varchar,
+    county_gss varchar,                    -- E10 county for two-tier areas, else null
+    region_gss varchar,                    -- E12 region in England, else null
+    country_gss varchar,
+    terminated varchar                     -- YYYYMM, null = live
+);
+create table if not exists reference.public_bodies (
+    org_id varchar not null,               -- GB-LAE-<code> for councils, GB-COH-<n> for academy trusts
+    name varchar not null,
+    name_key varchar,
+    kind varchar not null,                 -- local_authority | academy_trust | ...
+    gss varchar                            -- GSS code of a council, else null
+);
+create table if not exists reference.psc_corporate_owners (
+    company_number varchar not null,       -- the owned company
+    owner_name varchar,
+    owner_company_number varchar,          -- 8 chars for a UK-registered owner, else null
+    owner_kind varchar,                    -- corporate | legal_person
+    controls varchar                       -- natures_of_control joined by ','
+);

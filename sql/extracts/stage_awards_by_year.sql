@@ -1,0 +1,6 @@
+-- contract award facts sorted by award date into a temporary table with their partition key (calendar year of the award)
+create or replace temp table extract_stage as
+select *, year(columns(lambda c: c = $date_column)) as award_year,
+    to_json([year(columns(lambda c: c = $date_column))::varchar])::varchar as extract_partition
+from query_table($table)
+order by extract_partition, columns(lambda c: c = $date_column), columns(*)

@@ -1,0 +1,58 @@
+"""`keepitlocal match-suppliers` round trip through the installed console script."""
+
+import subprocess
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.suppliers import registers
+from pipelines.warehouse import apply_ddl
+
+ROOT = Path(__file__).resolve().parent.parent
+EXE = ROOT / ".venv" / "bin" / "keepitlocal"
+ADDED = ["supplier_key", "canonical_name", "org_id", "org_type", "match_method", "match_score"]
+
+
+def _run(*args):
+    return subprocess.run([str(EXE), "match-suppliers", *map(str, args)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+def test_round_trip_without_and_with_registers(tmp_path, corpus):
+    src = tmp_path / "in.csv"
+    src.write_text(
+        "name,company_number,amount,extra\n"
+        "Zeta Widgets Ltd,123456,10.50,a\n"
+        "REDACTED UNDER DP ACT,,99.00,b\n"
+        "Devon County Council,,5.00,c\n"
+        "ZETA WIDGETS LIMITED,,1.00,d\n"
+        "Mr J Smith,,2.00,e\n"
+    )
+    out = tmp_path / "out.csv"
+    result = _run(src, "--out", out, "--no-registers")
+    assert result.returncode == 0, result.stderr
+    df = pl.read_csv(out, infer_schema=False)
+    assert df.columns == ["name", "company_number", "amount", "extra", *ADDED]
+    assert df["extra"].to_list() == ["a", "b", "c", "d", "e"]  # order kept
+    assert df["company_number"][0] == "123456"  # input kept verbatim
+    assert df["org_id"][0] == df["org_id"][3] == "GB-COH-00123456"
+    assert df["org_type"].to_list() == ["company", "redacted", "public_body", "company", "individual"]
+
+    wh = tmp_path / "wh.duckdb"
+    con = duckdb.connect(str(wh))
+    apply_ddl(con)
+    registers.load_public_bodies(corpus / "registry" / "digital-land_dluhc-datasets" / "local-authority.csv", con)
+    con.close()
+    result = _run(src, "--out", out, "--warehouse", wh)
+    assert result.returncode == 0, result.stderr
+    df = pl.read_csv(out, infer_schema=False)
+    assert df["org_id"][2] == "GB-LAE-DEV" and df.height == 5
+
+
+def test_usage_errors(tmp_path):
+    missing = _run(tmp_path / "nope.csv", "--out", tmp_path / "o.csv")
+    assert missing.returncode == 2 and "not found" in missing.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("supplier,amount\nAcme,1\n")
+    no_name = _run(bad, "--out", tmp_path / "o.csv")
+    assert no_name.returncode == 2 and "no `name` column" in no_name.stderr

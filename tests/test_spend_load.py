@@ -1,0 +1,222 @@
+"""Staging load: idempotent re-load, supersession with history, quarantine; and one council end to end through
+ingest_council with a stand-in parser (dependency injection)."""
+
+from __future__ import annotations
+
+import io
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import polars as pl
+import pytest
+
+from pipelines.config import SourcesConfig
+from pipelines.http import PoliteSession
+from pipelines.spend.ingest import ingest_council
+from pipelines.spend.load import apply_supersession, load_publication, quarantine
+
+GSS = "E06999999"
+
+
+@dataclass
+class StandInResult:
+    kind: str
+    rows: pl.DataFrame | None = None
+    reason_code: str | None = None
+    reason: str | None = None
+    encoding: str = "utf-8"
+    sheets: list = field(default_factory=lambda: ["csv"])
+    warnings: list = field(default_factory=list)
+    grain: str = "line"
+    dropped_rows: int = 0
+
+
+def stand_in_parse(data: bytes, *, filename=None, council_gss=None, hints=None, source_url=None) -> StandInResult:
+    """A tiny parser: `date,supplier,amount` CSV; a body starting with `<html` is rejected; `BOOM` crashes."""
+    if data.startswith(b"BOOM"):
+        raise RuntimeError("parser crashed")
+    if data.lstrip().lower().startswith(b"<html"):
+        return StandInResult(kind="rejected", reason_code="html_page", reason="an HTML page, not a data file")
+    raw = pl.read_csv(io.BytesIO(data), infer_schema=False)
+    rows = raw.select(
+        pl.col("date").str.to_date("%d/%m/%Y").alias("payment_date"),
+        pl.col("supplier").alias("supplier_name"),
+        pl.col("amount").cast(pl.Decimal(18, 2)).alias("amount"),
+        (pl.int_range(pl.len()) + 2).cast(pl.Int32).alias("row_number"),
+    ).with_columns(pl.lit("csv").alias("sheet"), pl.lit("day").alias("date_precision"))
+    return StandInResult(kind="spend", rows=rows)
+
+
+def csv_body(*lines: str) -> bytes:
+    return ("date,supplier,amount\n" + "\n".join(lines) + "\n").encode()
+
+
+def meta(sha: str, fetched_at: datetime, url: str = "http://x/a.csv") -> dict:
+    return {"sha256": sha, "source_url": url, "link_text": "April 2024", "landing_page": "http://x/",
+            "fetched_at": fetched_at, "dataset_kind": "spend"}
+
+
+def current_lines(con) -> list[tuple]:
+    return con.execute("select publication_id, supplier_name, amount from staging.spend_lines "
+                       "where council_gss = $g and is_current order by publication_id, row_number", {"g": GSS}).fetchall()
+
+
+def test_reload_is_idempotent_and_republication_supersedes_with_history(warehouse):
+    april_v1 = stand_in_parse(csv_body("01/04/2024,Acme Ltd,600.00", "02/04/2024,Bolt plc,700.50"))
+    april_v2 = stand_in_parse(csv_body("01/04/2024,Acme Ltd,600.00", "02/04/2024,Bolt plc,750.50",
+                                       "03/04/2024,Crane CIC,800.00"))
+    may = stand_in_parse(csv_body("01/05/2024,Acme Ltd,900.00"))
+    with warehouse.connect() as con:
+        for _ in range(2):  # loading the same publication twice replaces, never duplicates
+            load_publication(con, GSS, "2024-04", april_v1, meta("a" * 64, datetime(2024, 5, 1)))
+        load_publication(con, GSS, "2024-05", may, meta("m" * 64, datetime(2024, 6, 1)))
+        apply_supersession(con, GSS)
+        assert con.execute("select count(*) from staging.spend_lines").fetchone()[0] == 3
+        assert con.execute("select count(*) from staging.spend_publications").fetchone()[0] == 2
+        total = con.execute("select net_total, rows, min_date from staging.spend_publications "
+                            "where publication_id = $p", {"p": "a" * 64}).fetchone()
+        assert total == (Decimal("1300.50"), 2, date(2024, 4, 1))
+
+        # April republished later: the new file is current, the old one kept as history
+        load_publication(con, GSS, "2024-04", april_v2, meta("b" * 64, datetime(2024, 7, 1), "http://x/a2.csv"))
+        apply_supersession(con, GSS)
+        pubs = dict(con.execute("select publication_id, superseded_by from staging.spend_publications").fetchall())
+        assert pubs == {"a" * 64: "b" * 64, "b" * 64: None, "m" * 64: None}
+        assert con.execute("select count(*) from staging.spend_lines where publication_id = $p and not is_current",
+                           {"p": "a" * 64}).fetchone()[0] == 2
+        current = current_lines(con)
+        assert len(current) == 4 and len({(c[1], c[2]) for c in current}) == 4
+        assert sum(c[2] for c in current) == Decimal("3050.50")
+
+
+def test_covering_quarter_supersedes_months_and_period_comes_from_dates(warehouse):
+    april = stand_in_parse(csv_body("01/04/2024,Acme Ltd,600.00"))
+    quarter = stand_in_parse(csv_body("01/04/2024,Acme Ltd,600.00", "15/06/2024,Bolt plc,100.00"))
+    with warehouse.connect() as con:
+        load_publication(con, GSS, "2024-04", april, meta("a" * 64, datetime(2024, 5, 1)))
+        loaded = load_publication(con, GSS, None, quarter, meta("q" * 64, datetime(2024, 8, 1)))
+        assert loaded["period_key"] == "2024-Q1"  # April-June 2024 from the payment dates
+        apply_supersession(con, GSS)
+        rows = con.execute("select publication_id, is_current, superseded_by, period_source, period_start, period_end "
+                           "from staging.spend_publications order by publication_id").fetchall()
+    assert rows == [("a" * 64, False, "q" * 64, "link", date(2024, 4, 1), date(2024, 4, 30)),
+                    ("q" * 64, True, None, "payment_dates", date(2024, 4, 1), date(2024, 6, 30))]
+
+
+def test_quarantine_replaces_same_file_same_reason(warehouse):
+    with warehouse.connect() as con:
+        for _ in range(2):
+            quarantine(con, council_gss=GSS, source_url="http://x/p.pdf", source_sha256="p" * 64, reason_code="pdf",
+                       reason="a PDF")
+        quarantine(con, council_gss=GSS, source_url="http://x/p.pdf", source_sha256=None, reason_code="fetch_error",
+                   reason="HTTP 500")
+        rows = con.execute("select reason_code from staging.quarantine order by reason_code").fetchall()
+    assert rows == [("fetch_error",), ("pdf",)]
+
+
+class CouncilSite:
+    """A council landing page listing files whose bodies the test can change between runs."""
+
+    def __init__(self):
+        self.files: dict[str, bytes] = {}
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path == "/spending":
+                    links = "".join(f'<a href="/files/{n}">Spending over £500 {n.rsplit(".", 1)[0]}</a>'
+                                    for n in site.files)
+                    body, ctype = f"<html><body>{links}</body></html>".encode(), "text/html"
+                elif self.path.startswith("/files/") and self.path[7:] in site.files:
+                    body, ctype = site.files[self.path[7:]], "text/csv"
+                    etag = f'"{hash(body) & 0xFFFFFFFF:x}"'
+                    if self.headers.get("If-None-Match") == etag:
+                        self.send_response(304)
+                        self.end_headers()
+                        return
+                    self.send_response(200)
+                    self.send_header("ETag", etag)
+                    self.send_header("Content-Type", ctype)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                else:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture()
+def council_site():
+    s = CouncilSite()
+    yield s
+    s.close()
+
+
+def test_ingest_council_end_to_end_with_stand_in_parser(council_site, warehouse):
+    council_site.files.update({
+        "April-2024.csv": csv_body("01/04/2024,Acme Ltd,600.00", "02/04/2024,Bolt plc,700.00"),
+        "May-2024.csv": csv_body("01/05/2024,Acme Ltd,900.00"),
+        "June-2024.csv": b"<html><body>Sorry, an error</body></html>",
+        "July-2024.csv": b"BOOM",
+    })
+    council = {"gss": GSS, "name": "Demo Council", "website": council_site.base + "/",
+               "landing_urls": council_site.base + "/spending", "discovery": "html"}
+    config = SourcesConfig(ckan_url=council_site.base + "/api/action")
+    session = PoliteSession(allowed_hosts=config.allowed_hosts([council_site.base]), retries=0, backoff=0)
+    lines: list[str] = []
+    first = ingest_council(council, session=session, warehouse=warehouse, config=config, parse=stand_in_parse,
+                           progress=lines.append)
+    assert {k: first[k] for k in ("discovered", "fetched", "not_modified", "parsed", "quarantined", "rows")} == {
+        "discovered": 4, "fetched": 4, "not_modified": 0, "parsed": 2, "quarantined": 2, "rows": 3}
+    assert first["error"] is None and len(lines) == 1 and "Demo Council" in lines[0]
+
+    # nothing changed: every file answers 304 and nothing is parsed again
+    second = ingest_council(council, session=session, warehouse=warehouse, config=config, parse=stand_in_parse,
+                            progress=lines.append)
+    assert (second["not_modified"], second["fetched"], second["parsed"]) == (4, 0, 0)
+
+    # April republished: parsed once more, the earlier April publication is superseded
+    council_site.files["April-2024.csv"] = csv_body("01/04/2024,Acme Ltd,600.00", "02/04/2024,Bolt plc,750.00")
+    third = ingest_council(council, session=session, warehouse=warehouse, config=config, parse=stand_in_parse,
+                           progress=lines.append)
+    assert (third["fetched"], third["parsed"], third["rows"]) == (1, 1, 2)
+    with warehouse.connect() as con:
+        reasons = sorted(r[0] for r in con.execute("select reason_code from staging.quarantine").fetchall())
+        current = con.execute("select period_key, sum(amount) from staging.spend_lines where is_current "
+                              "group by period_key order by period_key").fetchall()
+        history = con.execute("select count(*) from staging.spend_publications where not is_current").fetchone()[0]
+    assert reasons == ["html_page", "parse_error"]
+    assert current == [("2024-04", Decimal("1350.00")), ("2024-05", Decimal("900.00"))]
+    assert history == 1
+
+
+def test_ingest_council_never_raises_for_an_unreachable_council(warehouse):
+    council = {"gss": GSS, "name": "Gone Council", "website": "http://127.0.0.1:9/",
+               "landing_urls": "http://127.0.0.1:9/spending", "discovery": "html"}
+    config = SourcesConfig(ckan_url="http://127.0.0.1:9/api/action")
+    session = PoliteSession(allowed_hosts=config.allowed_hosts([council["website"]]), retries=0, backoff=0)
+    report = ingest_council(council, session=session, warehouse=warehouse, config=config, parse=stand_in_parse,
+                            progress=lambda _: None)
+    assert report["discovered"] == 0 and report["error"]
