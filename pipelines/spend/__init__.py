@@ -1,0 +1,1 @@
+"""Council spending files: discover, fetch, parse (`parse.parse_spend`) and load into staging."""

@@ -1,0 +1,827 @@
+"""Parse one council spending file (any format, any era) into `staging.spend_lines` rows.
+
+`parse_spend(data, filename=, council_gss=, hints=, source_url=)` never touches the network and never raises
+for a bad file: it returns a `SpendParseResult` whose `kind` is "spend" (rows to load) or "rejected" (a
+`reason_code` for staging.quarantine). Steps (docs: /work/shared/docs/parsing.md):
+
+1. sniff the bytes (readers.sniff; the extension is ignored) and read every sheet / ZIP member as text;
+2. normalise cells (NBSP, U+2000-U+200A, U+2020 -> space; NFKC; strip);
+3. locate the header on each sheet by scoring rows against the alias vocabulary (aliases.csv), allowing a
+   preamble, a header split over two rows and a header on the last line; drop empty spacer columns;
+4. reject look-alikes (contracts registers, 360Giving grants, derived/matched files) by marker headers;
+5. map headers (exact alias, then a reported fuzzy match; per-source `hints` overrides); fail with
+   `unmapped_header` when supplier, amount or (for transaction files) the payment date is missing;
+6. type cells (values.py): amounts to Decimal(18,2), dates by a per-column format vote, redaction kinds;
+7. drop blank / total / note rows into `dropped_rows` (whole-cell total labels only) and reconcile declared
+   totals; repair amounts shifted into a text column; flag, never silently drop, anything else.
+
+`row_number` is the 1-based record number in its sheet (for CSV the record, so a quoted newline does not
+shift it; for workbooks the spreadsheet row). Output is deterministic: the same bytes give the same rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from pipelines import sqlfiles
+from pipelines.spend import readers, values
+
+PARSER_VERSION = "spend-parse/1.0"
+ALIASES_PATH = Path(__file__).with_name("aliases.csv")
+HEADER_SEARCH_ROWS = 60  # report preambles (even whole SQL queries) come before the header
+DEFAULT_THRESHOLD = Decimal("500")
+FEW_ROWS = 25  # fewer payment lines than this in a whole file: probably a partial upload (warned, kept)
+
+LINE_COLUMNS: list[tuple[str, pl.DataType]] = [
+    ("council_gss", pl.String), ("publication_id", pl.String), ("period_key", pl.String), ("sheet", pl.String),
+    ("row_number", pl.Int32), ("payment_date", pl.Date), ("date_precision", pl.String),
+    ("body_name", pl.String), ("body_code", pl.String), ("transaction_id", pl.String), ("line_no", pl.String),
+    ("invoice_number", pl.String), ("amount", values.MONEY), ("irrecoverable_vat", values.MONEY),
+    ("supplier_name", pl.String), ("supplier_id", pl.String), ("supplier_vat_reg", pl.String),
+    ("supplier_company_no", pl.String), ("supplier_charity_no", pl.String), ("creditor_type", pl.String),
+    ("department", pl.String), ("service_area", pl.String), ("expense_type", pl.String),
+    ("expense_code", pl.String), ("purpose", pl.String), ("capital_revenue", pl.String), ("is_card", pl.Boolean),
+    ("redaction_kind", pl.String), ("below_threshold", pl.Boolean), ("row_flags", pl.String),
+    ("other_attributes", pl.String), ("source_url", pl.String), ("source_sha256", pl.String),
+    ("parser_version", pl.String), ("row_fingerprint", pl.String),
+]
+LINE_SCHEMA = dict(LINE_COLUMNS)
+TEXT_FIELDS = [name for name, dtype in LINE_COLUMNS if dtype == pl.String]
+# Canonical fields that exist only to be read (not output columns of their own).
+AUX_FIELDS = {"vat_amount", "card_flag", "period"}
+REQUIRED = ("supplier_name", "amount")
+# When a second column maps to a field already taken, it may fill its sibling instead.
+SIBLING = {"department": "service_area", "service_area": "department"}
+# Fields whose values are codes or numbers by nature; never a place an amount "shifted into".
+ID_LIKE = {"transaction_id", "line_no", "invoice_number", "supplier_id", "supplier_vat_reg", "supplier_company_no",
+           "supplier_charity_no", "expense_code", "body_code", "payment_date", "irrecoverable_vat", "vat_amount",
+           "period", "amount", "supplier_name"}
+# parsing.md §4.3: these headers must never become the supplier, not even by a fuzzy match.
+NEVER_SUPPLIER = re.compile(r"body|organisation|organization|supplierid|vendorid|vat|transaction|number|code|ref")
+TOTAL_LABEL = r"(?i)^(grand |sub ?|net |overall |report |page )?totals?( amount| spend| value)?:?$"
+# Looser labels ("Total for April", "Directorate total") count only outside the supplier column and only on a
+# row with no supplier and no date, so no supplier name can ever be taken for a total.
+LOOSE_TOTAL_LABEL = r"(?i)^((grand |sub ?|net |overall |report |page |period |month(ly)? )?totals?\b.*|.*\btotals?:?)$"
+
+
+@dataclass
+class SpendParseResult:
+    kind: str                                   # "spend" | "rejected"
+    reason_code: str | None = None
+    reason: str | None = None
+    rows: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=LINE_SCHEMA))
+    encoding: str | None = None
+    sheets: list[str] = field(default_factory=list)
+    header: dict = field(default_factory=dict)  # raw header -> canonical (per sheet when sheets differ)
+    warnings: list[str] = field(default_factory=list)
+    grain: str | None = None                    # "transaction" | "supplier_month"
+    dropped_rows: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
+        schema={"sheet": pl.String, "row_number": pl.Int32, "reason": pl.String, "cells": pl.String}))
+    declared_total: Decimal | None = None
+    declared_total_reconciled: bool | None = None
+    format: str | None = None
+    publication_id: str | None = None
+
+
+# --- the alias vocabulary -----------------------------------------------------------------------------------
+
+def header_key(text: str | None) -> str:
+    """parsing.md §4.1: drop "(01) " prefixes, "(A)"/"(N/A)" suffixes and asterisks, lower-case, keep [a-z0-9]."""
+    if text is None:
+        return ""
+    t = unicodedata.normalize("NFKC", str(text).translate(readers._SPACE_LIKE)).strip()
+    t = re.sub(r"^\(\d+\)\s*", "", t)
+    t = re.sub(r"\s*\([A-Z/ ]*\)$", "", t)
+    return re.sub(r"[^a-z0-9]", "", t.replace("*", "").lower())
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    fields: dict[str, str]            # key -> canonical field
+    flags: dict[str, frozenset[str]]  # key -> flags (aggregate, card)
+    markers: dict[str, frozenset[str]]  # key -> look-alike kinds it signals
+
+
+@cache
+def vocabulary() -> Vocabulary:
+    fields: dict[str, str] = {}
+    flags: dict[str, set[str]] = {}
+    markers: dict[str, set[str]] = {}
+    with ALIASES_PATH.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            key = header_key(row["alias"])
+            if not key:
+                continue
+            canonical = row["canonical"].strip()
+            if canonical.startswith("marker:"):
+                markers.setdefault(key, set()).add(canonical.removeprefix("marker:"))
+                continue
+            fields.setdefault(key, canonical)
+            flags.setdefault(key, set()).update(f for f in (row.get("flags") or "").split("|") if f)
+    return Vocabulary(fields, {k: frozenset(v) for k, v in flags.items()},
+                      {k: frozenset(v) for k, v in markers.items()})
+
+
+LAYOUTS_PATH = Path(__file__).with_name("layouts.csv")
+
+
+@cache
+def known_layouts() -> list[list[str]]:
+    """Known header eras (schema fingerprints), used only to name a corrupted header cell by position."""
+    with LAYOUTS_PATH.open(encoding="utf-8", newline="") as fh:
+        return [row["headers"].split("|") for row in csv.DictReader(fh)]
+
+
+def _repair_corrupted_header(cells: list[str | None], warnings: list[str], sheet: str) -> list[str | None]:
+    """A header cell with no letters ("+" for "Service Cost Centre") takes the name a known layout has at that
+    position, when every other filled header cell matches that layout exactly, in order."""
+    filled = [i for i, c in enumerate(cells) if c is not None]
+    junk = [i for i in filled if not header_key(cells[i]) or not re.search(r"[A-Za-z]", cells[i])]
+    if not junk:
+        return cells
+    keys = [header_key(cells[i]) for i in filled]
+    for layout in known_layouts():
+        layout_keys = [header_key(h) for h in layout]
+        if len(layout_keys) != len(keys):
+            continue
+        if all(k == lk or filled[j] in junk for j, (k, lk) in enumerate(zip(keys, layout_keys))):
+            repaired = list(cells)
+            for j, i in enumerate(filled):
+                if i in junk:
+                    warnings.append(f"sheet {sheet!r}: corrupted header cell {cells[i]!r} named {layout[j]!r} "
+                                    f"by a known layout")
+                    repaired[i] = layout[j]
+            return repaired
+    return cells
+
+
+LOOKALIKE_REASONS = {
+    "contracts_register": "a contracts register (Transparency Code contracts), not payments",
+    "grants": "a 360Giving grants file, not payments",
+    "derived": "a derived / matched re-publication (not as the council published it)",
+}
+
+
+# --- small helpers ------------------------------------------------------------------------------------------
+
+def _clean_cells(frame: pl.DataFrame) -> pl.DataFrame:
+    """Space-like characters -> space, NFKC, strip; empty cells -> null."""
+    cols = [c for c in frame.columns if c != "row_number"]
+    if not cols:
+        return frame
+    exprs = []
+    for c in cols:
+        s = (pl.col(c).str.replace_all(r"[\u00a0\u2000-\u200a\u2020\u202f\u205f\u3000\ufeff\x00]", " ")
+             .str.normalize("NFKC").str.strip_chars())
+        exprs.append(pl.when(s.str.len_chars() > 0).then(s).alias(c))
+    return frame.with_columns(exprs)
+
+
+def _period_precision(period_key: str | None) -> str:
+    if not period_key:
+        return "none"
+    # Same reading as discover.period_range: YYYY-MM with a month 01-12 is a month, else a financial year.
+    if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period_key):
+        return "month"
+    if re.fullmatch(r"\d{4}-Q[1-4]", period_key):
+        return "quarter"
+    return "none"
+
+
+def _period_key(filename: str | None, hints: dict) -> str | None:
+    from pipelines.spend.discover import parse_period_label  # the same reading of labels the fetcher uses
+
+    for text in (hints.get("period_label"), hints.get("link_text"), filename):
+        if text:
+            try:
+                key = parse_period_label(str(text))
+            except Exception:  # a label the reader cannot parse is simply not a period
+                key = None
+            if key:
+                return key
+    return None
+
+
+def _threshold(hints: dict) -> Decimal | None:
+    raw = hints.get("threshold", DEFAULT_THRESHOLD)
+    if raw in (None, "", "none", 0, "0"):
+        return None
+    try:
+        return Decimal(str(raw).replace("£", "").replace(",", "").strip())
+    except Exception:
+        return DEFAULT_THRESHOLD
+
+
+def _rejected(code: str, reason: str, **kw) -> SpendParseResult:
+    return SpendParseResult(kind="rejected", reason_code=code, reason=reason, **kw)
+
+
+# --- header location and mapping ----------------------------------------------------------------------------
+
+@dataclass
+class SheetLayout:
+    header_rows: list[int]            # row_numbers used as the header (1 or 2)
+    columns: list[str]                # frame columns kept (c0..)
+    raw_headers: list[str]            # display header per kept column
+    fields: list[str | None]          # canonical field per kept column (None = other_attributes)
+    data_before_header: bool          # header on the last line: data is above it
+    positional: bool = False
+
+
+def _score(keys: list[str], vocab: Vocabulary) -> int:
+    """How header-like a row is: distinct canonical fields named (supplier and amount count triple) plus
+    look-alike marker headers. Zero unless it names two fields including supplier or amount, or carries two
+    markers (so a contracts register's header is still found, to be rejected by name)."""
+    found = {vocab.fields[k] for k in keys if k in vocab.fields}
+    marker_hits = sum(1 for k in keys if k in vocab.markers)
+    score = len(found) + 2 * ("amount" in found) + 2 * ("supplier_name" in found) + marker_hits
+    header_like = len(found) >= 2 and bool({"amount", "supplier_name"} & found)
+    return score if header_like or marker_hits >= 2 else 0
+
+
+def _locate_header(frame: pl.DataFrame, vocab: Vocabulary) -> tuple[list[int], list[str | None], bool] | None:
+    """(header row_numbers, header cell per column, header_is_last) for the best-scoring row among the first
+    rows and the last non-empty row; a header split over two rows is joined when that scores better."""
+    cols = [c for c in frame.columns if c != "row_number"]
+    non_empty = frame.filter(pl.any_horizontal([pl.col(c).is_not_null() for c in cols])) if cols else frame
+    if non_empty.height == 0:
+        return None
+    head = non_empty.head(HEADER_SEARCH_ROWS + 1)
+    rows = head.rows()
+    candidates = list(range(min(HEADER_SEARCH_ROWS, len(rows))))
+    last_row = non_empty.tail(1).rows()[0]
+    best: tuple[int, int, list[int], list[str | None], bool] | None = None  # (score, -order, rownums, cells, last)
+    for i in candidates:
+        cells = [rows[i][frame.columns.index(c)] for c in cols]
+        score = _score([header_key(c) for c in cells], vocab)
+        rownums = [rows[i][frame.columns.index("row_number")]]
+        if score > 0 and i + 1 < len(rows):  # only a row that is already header-like continues below
+            below = [rows[i + 1][frame.columns.index(c)] for c in cols]
+            joined = [(a or "") + (b or "") if (a or b) else None for a, b in zip(cells, below)]
+            joined_score = _score([header_key(c) for c in joined], vocab)
+            if joined_score > score:
+                score, cells = joined_score, joined
+                rownums = rownums + [rows[i + 1][frame.columns.index("row_number")]]
+        if score > 0 and (best is None or score > best[0]):
+            best = (score, -i, rownums, cells, False)
+    last_cells = [last_row[frame.columns.index(c)] for c in cols]
+    last_score = _score([header_key(c) for c in last_cells], vocab)
+    last_num = last_row[frame.columns.index("row_number")]
+    if last_score > 0 and (best is None or last_score > best[0]) and non_empty.height > 1:
+        best = (last_score, 0, [last_num], last_cells, True)
+    if best is None:
+        return None
+    # The best row being the last non-empty row (with rows above it) is a header at the end of the table.
+    at_end = best[4] or (best[2][-1] == last_num and non_empty.height > 1 and len(best[2]) == 1)
+    return best[2], best[3], at_end
+
+
+LOW_PRIORITY_FLAGS = frozenset({"weak", "gross", "aggregate"})
+
+
+def _map_headers(cells: list[str | None], columns: list[str], vocab: Vocabulary, hints: dict,
+                 warnings: list[str]) -> tuple[list[str], list[str | None], list[str]]:
+    """(display headers, canonical field or None per column, ignored columns).
+
+    When two columns claim one field, a preferred alias wins over a `weak` / `gross` / `aggregate` one (a
+    payment date over an invoice date, a net amount over a gross one), then the leftmost column."""
+    raw_overrides = hints.get("header_overrides") or {}
+    overrides = {header_key(k): v for k, v in raw_overrides.items()}
+    raw_ignored = set(hints.get("ignore_columns") or [])
+    ignored = {header_key(k) for k in raw_ignored}
+    display, candidates, low, dropped = [], [], [], []
+    for col, cell in zip(columns, cells):
+        raw = cell if cell is not None else f"column_{int(col[1:]) + 1}"
+        key = header_key(cell)
+        if (key and key in ignored) or (cell is not None and cell in raw_ignored):
+            dropped.append(raw)
+            continue
+        field_name: str | None = None
+        if cell in raw_overrides or (key and key in overrides):
+            field_name = raw_overrides.get(cell) or overrides.get(key)
+            if field_name in ("ignore", None, ""):
+                dropped.append(raw)
+                continue
+        elif key in vocab.fields:
+            field_name = vocab.fields[key]
+        elif len(key) >= 6:
+            field_name = _fuzzy(key, vocab)
+            if field_name:
+                warnings.append(f"fuzzy header match: {raw!r} -> {field_name}")
+        display.append(raw)
+        candidates.append(field_name)
+        low.append(bool(vocab.flags.get(key, frozenset()) & LOW_PRIORITY_FLAGS))
+    fields: list[str | None] = [None] * len(candidates)
+    taken: set[str] = set()
+    for i in sorted(range(len(candidates)), key=lambda i: (low[i], i)):
+        field_name = candidates[i]
+        if field_name and field_name in taken:
+            sibling = SIBLING.get(field_name)
+            field_name = sibling if sibling and sibling not in taken else None
+            if field_name is None:
+                warnings.append(f"second column for {candidates[i]} kept in other_attributes: {display[i]!r}")
+        if field_name:
+            taken.add(field_name)
+        fields[i] = field_name
+    return display, fields, dropped
+
+
+def _fuzzy(key: str, vocab: Vocabulary) -> str | None:
+    from rapidfuzz import fuzz, process
+
+    hit = process.extractOne(key, sorted(vocab.fields), scorer=fuzz.ratio, score_cutoff=90)
+    if not hit:
+        return None
+    found = vocab.fields[hit[0]]
+    if found == "supplier_name" and NEVER_SUPPLIER.search(key):
+        return None
+    return found
+
+
+# --- one sheet ----------------------------------------------------------------------------------------------
+
+@dataclass
+class SheetOutcome:
+    rows: pl.DataFrame | None
+    dropped: pl.DataFrame | None
+    header: dict[str, str]
+    fields: list[str]
+    populated: list[str | None]  # canonical fields of the columns that carry data (for headerless sheets)
+    declared: list[tuple[Decimal, bool]]
+    grain: str | None = None
+    error: tuple[str, str] | None = None
+    is_card_file: bool = False
+
+
+def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[str],
+            sheet: str, previous: SheetOutcome | None) -> tuple[SheetLayout | None, tuple[str, str] | None]:
+    cols = [c for c in frame.columns if c != "row_number"]
+    located = _locate_header(frame, vocab)
+    if located is None:
+        # A sheet without a header of its own (a continuation page): reuse the previous sheet's populated
+        # columns when the shapes agree; types are still validated row by row afterwards.
+        non_empty_cols = [c for c in cols if frame.get_column(c).null_count() < frame.height]
+        if previous is not None and previous.populated and len(non_empty_cols) == len(previous.populated):
+            warnings.append(f"sheet {sheet!r} has no header row: columns mapped by position from the previous sheet")
+            fields = list(previous.populated)
+            return SheetLayout([], non_empty_cols, [f or f"column_{i + 1}" for i, f in enumerate(fields)], fields,
+                               False, positional=True), None
+        first = next((r for r in frame.select(cols).rows() if any(v is not None for v in r)), None)
+        shown = [v for v in first if v is not None][:20] if first else []
+        return None, ("unmapped_header", f"no header row found on sheet {sheet!r}; first row: {shown}")
+    header_rows, cells, at_end = located
+    cells = _repair_corrupted_header(cells, warnings, sheet)
+    keys = [header_key(c) for c in cells]
+    # Look-alikes: two or more marker headers of one kind decide, whatever else maps.
+    kinds: dict[str, int] = {}
+    for k in keys:
+        for kind in vocab.markers.get(k, ()):
+            kinds[kind] = kinds.get(kind, 0) + 1
+    lookalike = max(kinds.items(), key=lambda kv: (kv[1], kv[0]), default=(None, 0))
+    if lookalike[1] >= 2:
+        return None, (f"not_spend:{lookalike[0]}", f"{LOOKALIKE_REASONS[lookalike[0]]}: headers "
+                      f"{[c for c, k in zip(cells, keys) if lookalike[0] in vocab.markers.get(k, ())]}")
+    # Drop empty spacer / phantom columns before mapping (a required field keeps its column so the rows can
+    # be flagged rather than the file misread).
+    data = frame.filter(pl.col("row_number") < header_rows[0]) if at_end else frame.filter(
+        pl.col("row_number") > header_rows[-1])
+    kept_cols, kept_cells = [], []
+    for col, cell in zip(cols, cells):
+        has_data = data.get_column(col).null_count() < data.height
+        if has_data or (cell is not None and vocab.fields.get(header_key(cell)) in (*REQUIRED, "payment_date")):
+            kept_cols.append(col)
+            kept_cells.append(cell)
+    display, fields, ignored = _map_headers(kept_cells, kept_cols, vocab, hints, warnings)
+    kept_cols = [c for c, cell in zip(kept_cols, kept_cells)
+                 if (cell if cell is not None else f"column_{int(c[1:]) + 1}") not in ignored]
+    if at_end:
+        warnings.append(f"sheet {sheet!r}: header found on the last line (row {header_rows[0]})")
+    if len(header_rows) == 2:
+        warnings.append(f"sheet {sheet!r}: header split over rows {header_rows[0]}-{header_rows[1]}")
+    missing = [f for f in REQUIRED if f not in fields]
+    if missing:
+        return None, ("unmapped_header", f"sheet {sheet!r}: no column for {missing}; headers: "
+                      f"{[c for c in cells if c is not None]}")
+    return SheetLayout(header_rows, kept_cols, display, fields, at_end), None
+
+
+def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict, warnings: list[str],
+                 period_precision: str, previous: SheetOutcome | None) -> SheetOutcome:
+    frame = _clean_cells(frame)
+    layout, error = _layout(frame, vocab, hints, warnings, sheet, previous)
+    if layout is None:
+        return SheetOutcome(None, None, {}, [], [], [], error=error)
+    header = dict(zip(layout.raw_headers, [f or "other_attributes" for f in layout.fields]))
+    if layout.positional:
+        body = frame
+    elif layout.data_before_header:
+        body = frame.filter(pl.col("row_number") < layout.header_rows[0])
+    else:
+        body = frame.filter(pl.col("row_number") > layout.header_rows[-1])
+    if "payment_date" not in layout.fields:
+        aggregate = any("aggregate" in vocab.flags.get(header_key(h), ()) for h, f in
+                        zip(layout.raw_headers, layout.fields) if f == "amount")
+        if not aggregate:
+            return SheetOutcome(None, None, header, [], [], [], error=(
+                "unmapped_header", f"sheet {sheet!r}: no payment date column; headers: {layout.raw_headers}"))
+        grain = "supplier_month"
+    else:
+        grain = "transaction"
+    # An "Irrecoverable VAT" column holding Y/N flags (not amounts) is kept as text in other_attributes.
+    if "irrecoverable_vat" in layout.fields:
+        col = layout.columns[layout.fields.index("irrecoverable_vat")]
+        filled = body.get_column(col).drop_nulls()
+        numeric = filled.to_frame("v").select(values.amount_expr(pl.col("v")).is_not_null().sum()).item()
+        if filled.len() and numeric * 2 < filled.len():
+            layout.fields[layout.fields.index("irrecoverable_vat")] = None
+            warnings.append(f"sheet {sheet!r}: irrecoverable VAT column holds flags, not amounts; kept in "
+                            f"other_attributes")
+            header = dict(zip(layout.raw_headers, [f or "other_attributes" for f in layout.fields]))
+    # Name the columns by field; unmapped ones keep their header for other_attributes.
+    by_field = {f: c for c, f in zip(layout.columns, layout.fields) if f}
+    # Unmapped columns, and read-only fields (VAT amount, card flag, period), are kept in other_attributes.
+    extras = [(h, c) for c, h, f in zip(layout.columns, layout.raw_headers, layout.fields)
+              if not f or f in AUX_FIELDS]
+    all_cols = [c for c in frame.columns if c != "row_number"]
+    work = body.select(
+        pl.col("row_number"),
+        *[pl.col(c).alias(f) for f, c in by_field.items()],
+        *[pl.col(c).alias(f"_x{i}") for i, (_, c) in enumerate(extras)],
+        pl.any_horizontal([pl.col(c).is_not_null() for c in all_cols]).alias("_any"),
+        pl.concat_str([pl.col(c) for c in all_cols], separator="|", ignore_nulls=True).alias("_cells"),
+        pl.any_horizontal([pl.col(c).str.contains(TOTAL_LABEL) for c in all_cols]).fill_null(False).alias("_total_label"),
+        _header_like_cells(all_cols, vocab).alias("_header_like"),
+        pl.any_horizontal([pl.col(c).str.contains(LOOSE_TOTAL_LABEL) for c in all_cols
+                           if c != by_field.get("supplier_name")]).fill_null(False).alias("_loose_total_label"),
+    )
+    fields = list(by_field)
+    for f in ("supplier_name", "amount", "payment_date"):
+        if f not in work.columns:
+            work = work.with_columns(pl.lit(None, dtype=pl.String).alias(f))
+    work = work.with_columns(
+        values.amount_expr(pl.col("amount")).alias("_amount"),
+        pl.col("supplier_name").str.replace_all(r"\s+", " ").alias("supplier_name"),
+    )
+    # Shifted rows: an empty amount while a normally non-numeric text column holds a number in that row.
+    flags: list[pl.Expr] = []
+    amount_missing = pl.col("amount").is_null() & pl.col("supplier_name").is_not_null()
+    shift_sources = []
+    for f in fields:
+        if f in ID_LIKE or f in AUX_FIELDS:
+            continue
+        numeric_share = work.select(values.amount_expr(pl.col(f)).is_not_null().sum() /
+                                    pl.col(f).is_not_null().sum().clip(lower_bound=1)).item()
+        if numeric_share is not None and numeric_share < 0.5:
+            shift_sources.append(f)
+    if shift_sources:
+        shifted_value = pl.coalesce([pl.when(amount_missing).then(values.amount_expr(pl.col(f)))
+                                     for f in shift_sources])
+        shifted_from = pl.coalesce([pl.when(amount_missing & values.amount_expr(pl.col(f)).is_not_null())
+                                    .then(pl.lit(f)) for f in shift_sources])
+        work = work.with_columns(_shift_value=shifted_value, _shift_from=shifted_from)
+        work = work.with_columns(
+            pl.coalesce(pl.col("_amount"), pl.col("_shift_value")).alias("_amount"),
+            *[pl.when(pl.col("_shift_from") == f).then(None).otherwise(pl.col(f)).alias(f) for f in shift_sources],
+        )
+        repaired = work.get_column("_shift_from").is_not_null().sum()
+        if repaired:
+            warnings.append(f"sheet {sheet!r}: {repaired} rows had the amount in another column; repaired and "
+                            f"flagged shifted_repaired")
+    else:
+        work = work.with_columns(_shift_from=pl.lit(None, dtype=pl.String))
+    # Dates: one vote per column.
+    if grain == "transaction":
+        vote = values.vote_date_formats(work.get_column("payment_date"))
+        work = work.with_columns(values.date_expr(pl.col("payment_date"), vote).alias("_date"))
+        if len(vote.formats) > 1:
+            warnings.append(f"sheet {sheet!r}: mixed date formats {vote.formats}")
+        if not vote.formats and vote.values:
+            warnings.append(f"sheet {sheet!r}: no payment date could be read (e.g. all '00:00:00'); "
+                            f"date_precision from the file's period")
+    else:
+        work = work.with_columns(_date=pl.lit(None, dtype=pl.Date))
+    # Row classes.
+    other_cells = [c for c in work.columns if c in fields and c not in ("amount",)] + [f"_x{i}" for i in range(len(extras))]
+    only_amount = ~pl.any_horizontal([pl.col(c).is_not_null() for c in other_cells]) if other_cells else pl.lit(True)
+    work = work.with_columns(
+        pl.when(~pl.col("_any")).then(pl.lit("blank"))
+        .when(pl.col("_header_like")).then(pl.lit("repeated_header"))
+        # A total row names itself in a whole cell and is not a payment: no payee (or the label sits in the
+        # payee column) and no date. "Total" as a purpose on a dated payment to a named supplier is a payment.
+        .when(pl.col("_total_label") & pl.col("_date").is_null()
+              & (pl.col("supplier_name").is_null() | pl.col("supplier_name").str.contains(TOTAL_LABEL)))
+        .then(pl.lit("total"))
+        .when(pl.col("_loose_total_label") & pl.col("_date").is_null() & pl.col("supplier_name").is_null()
+              & pl.col("_amount").is_not_null())
+        .then(pl.lit("total"))
+        .when(pl.col("amount").is_null() & pl.col("_shift_from").is_null() & pl.col("supplier_name").is_null()
+              & pl.col("payment_date").is_null()).then(pl.lit("note"))
+        .when(pl.col("_amount").is_not_null() & only_amount).then(pl.lit("amount_only"))
+        .otherwise(pl.lit(None, dtype=pl.String)).alias("_class")
+    )
+    declared: list[tuple[Decimal, bool]] = []
+    work = _settle_totals(work, declared, warnings, sheet)
+    dropped = work.filter(pl.col("_class").is_not_null() & (pl.col("_class") != "amount_only")).select(
+        pl.lit(sheet).alias("sheet"), pl.col("row_number").cast(pl.Int32), pl.col("_class").alias("reason"),
+        pl.col("_cells").alias("cells"))
+    kept = work.filter(pl.col("_class").is_null() | (pl.col("_class") == "amount_only"))
+    time_only = values.time_only_expr(pl.col("payment_date"))
+    flag_exprs = [
+        pl.when(pl.col("_shift_from").is_not_null()).then(pl.lit("shifted_repaired")),
+        pl.when(pl.col("amount").is_not_null() & pl.col("_amount").is_null()).then(pl.lit("amount_unparsed")),
+        pl.when(pl.col("amount").is_null() & pl.col("_amount").is_null()).then(pl.lit("amount_missing")),
+        pl.when(pl.col("_class") == "amount_only").then(pl.lit("amount_only")),
+    ]
+    if grain == "transaction":
+        flag_exprs += [
+            pl.when(pl.col("_date").is_null() & time_only).then(pl.lit("date_lost")),
+            pl.when(pl.col("_date").is_null() & pl.col("payment_date").is_not_null() & ~time_only)
+            .then(pl.lit("date_unparsed")),
+            pl.when(pl.col("payment_date").is_null()).then(pl.lit("date_missing")),
+        ]
+    flag_exprs.append(pl.when(pl.col("supplier_name").str.contains(r"^[\d\s.,£()-]+$")).then(pl.lit("supplier_numeric")))
+    if layout.positional:
+        flag_exprs.append(pl.lit("positional_header"))
+    kept = kept.with_columns(pl.concat_str(flag_exprs, separator=",", ignore_nulls=True).alias("_flags"))
+    if extras:
+        kept = kept.with_columns(
+            pl.when(pl.any_horizontal([pl.col(f"_x{i}").is_not_null() for i in range(len(extras))]))
+            .then(pl.struct([pl.col(f"_x{i}").alias(h) for i, (h, _) in enumerate(extras)]).struct.json_encode())
+            .alias("_other"))
+    else:
+        kept = kept.with_columns(_other=pl.lit(None, dtype=pl.String))
+    kept = kept.with_columns(
+        pl.lit(sheet).alias("sheet"),
+        pl.when(pl.col("_date").is_not_null()).then(pl.lit("day")).otherwise(pl.lit(period_precision))
+        .alias("date_precision"),
+    )
+    populated = []
+    if kept.height:
+        for c, f in zip(layout.columns, layout.fields):
+            name = f if f else None
+            col = f if f else f"_x{[e[1] for e in extras].index(c)}"
+            share = kept.get_column(col).is_not_null().sum() / kept.height if col in kept.columns else 0
+            if share >= 0.1:
+                populated.append(name)
+    is_card_file = any("card" in vocab.flags.get(header_key(h), ()) and f not in ("card_flag",)
+                       for h, f in zip(layout.raw_headers, layout.fields) if f)
+    return SheetOutcome(kept, dropped, header, fields, populated, declared, grain=grain, is_card_file=is_card_file)
+
+
+def _header_like_cells(cols: list[str], vocab: Vocabulary) -> pl.Expr:
+    """True for a row that is itself a header (repeated between blocks, or a shifted block's own header):
+    at least two cells, and at least half of the filled ones, are known header aliases."""
+    keys = sorted(vocab.fields)
+    hits = pl.sum_horizontal([
+        pl.col(c).str.to_lowercase().str.replace_all(r"[^a-z0-9]", "").is_in(keys).fill_null(False).cast(pl.Int32)
+        for c in cols])
+    filled = pl.sum_horizontal([pl.col(c).is_not_null().cast(pl.Int32) for c in cols])
+    return (hits >= 2) & (hits * 2 >= filled)
+
+
+def _settle_totals(work: pl.DataFrame, declared: list[tuple[Decimal, bool]], warnings: list[str],
+                   sheet: str) -> pl.DataFrame:
+    """Reconcile labelled total rows against the lines above them, and drop an amount-only row when it equals
+    the sum of the lines above (an unlabelled total); other amount-only rows stay, flagged."""
+    special = work.filter(pl.col("_class").is_in(["total", "amount_only"]))
+    if special.height == 0:
+        return work
+    payment = pl.col("_class").is_null()
+    running = work.select(
+        pl.col("row_number"),
+        pl.when(payment).then(pl.col("_amount")).otherwise(pl.lit(0, dtype=values.MONEY)).fill_null(0)
+        .cum_sum().alias("_running"),
+    )
+    by_row = dict(zip(running.get_column("row_number").to_list(), running.get_column("_running").to_list()))
+    drop_rows = []
+    since = Decimal("0")
+    for row_number, cls, amount, cells in special.select("row_number", "_class", "_amount", "_cells").iter_rows():
+        above = (by_row.get(row_number) or Decimal("0"))
+        segment = above - since
+        if cls == "total":
+            value = amount
+            if value is None:
+                numbers = [Decimal(x) for x in re.findall(r"-?\d[\d,]*\.?\d*", (cells or "").replace(",", ""))
+                           if re.fullmatch(r"-?\d+\.?\d*", x)]
+                value = numbers[-1] if numbers else None
+            if value is not None:
+                ok = value in (above, segment)
+                declared.append((value, ok))
+                if not ok:
+                    warnings.append(f"sheet {sheet!r}: declared total {value} on row {row_number} does not match "
+                                    f"the lines above ({segment})")
+            since = above
+        elif amount is not None and amount != 0 and amount in (above, segment):
+            drop_rows.append(row_number)
+            declared.append((amount, True))
+            since = above
+    if drop_rows:
+        work = work.with_columns(
+            pl.when(pl.col("row_number").is_in(drop_rows)).then(pl.lit("unlabelled_total"))
+            .otherwise(pl.col("_class")).alias("_class"))
+    left = work.filter(pl.col("_class") == "amount_only").height
+    if left:
+        warnings.append(f"sheet {sheet!r}: {left} rows carry only an amount (kept, flagged amount_only)")
+    return work
+
+
+# --- the whole file -----------------------------------------------------------------------------------------
+
+def _sheets_of(data: bytes, filename: str | None, warnings: list[str]) -> tuple[str, list[readers.RawSheet]] | SpendParseResult:
+    fmt = readers.sniff(data)
+    if fmt == "empty":
+        return _rejected("empty", "the file is empty", format=fmt)
+    if fmt == "pdf":
+        return _rejected("pdf", "a PDF document: no table extraction for spend files", format=fmt)
+    if fmt == "html":
+        return _rejected("html_page", "an HTML page (error, login or challenge page) served as a data file", format=fmt)
+    if fmt == "unreadable":
+        return _rejected("unreadable", "a damaged ZIP container", format=fmt)
+    base = Path(filename).name if filename else "data"
+    try:
+        if fmt == "text":
+            return fmt, [readers.read_text(data, base)]
+        if fmt in ("xlsx", "xls", "ods"):
+            return fmt, readers.read_workbook(data)
+        sheets: list[readers.RawSheet] = []
+        for name, member in readers.zip_members(data):
+            inner = readers.sniff(member)
+            if inner == "text":
+                sheets.append(readers.read_text(member, name))
+            elif inner in ("xlsx", "xls", "ods"):
+                sheets += [readers.RawSheet(f"{name}!{s.name}", s.frame, s.encoding)
+                           for s in readers.read_workbook(member)]
+            else:
+                warnings.append(f"ZIP member {name!r} skipped: {inner}")
+        if not sheets:
+            return _rejected("empty", "a ZIP with no spreadsheet or CSV members", format=fmt)
+        return fmt, sheets
+    except readers.UnreadableFile as exc:
+        return _rejected("unreadable", str(exc), format=fmt)
+
+
+def parse_spend(data: bytes, *, filename: str | None = None, council_gss: str | None = None,
+                hints: dict | None = None, source_url: str | None = None) -> SpendParseResult:
+    """Parse one spending file's bytes; see the module docstring and `_parse_spend`. A parser failure on
+    bytes nobody foresaw is returned as a rejection (`parse_error`, with the exception) rather than raised, so
+    one odd file is quarantined with its reason and the night goes on."""
+    try:
+        return _parse_spend(data, filename=filename, council_gss=council_gss, hints=hints, source_url=source_url)
+    except Exception as exc:  # deliberately broad: see the docstring
+        return _rejected("parse_error", f"{type(exc).__name__}: {exc}",
+                         publication_id=hashlib.sha256(data).hexdigest())
+
+
+def _parse_spend(data: bytes, *, filename: str | None, council_gss: str | None, hints: dict | None,
+                 source_url: str | None) -> SpendParseResult:
+    """`hints`: header_overrides {raw or normalised
+    header: canonical field | "ignore"}, ignore_columns [...], threshold (default 500; None/"none" = no
+    floor), period_label / link_text (the period the link names), dataset_kind ("pcard" marks card lines),
+    redaction_labels [whole-cell labels a source uses for redacted payees]."""
+    hints = dict(hints or {})
+    warnings: list[str] = []
+    publication_id = hashlib.sha256(data).hexdigest()
+    read = _sheets_of(data, filename, warnings)
+    if isinstance(read, SpendParseResult):
+        read.publication_id = publication_id
+        return read
+    fmt, raw_sheets = read
+    vocab = vocabulary()
+    overrides = {header_key(k): v for k, v in (hints.get("header_overrides") or {}).items()
+                 if v and v != "ignore" and header_key(k)}
+    if overrides:  # a source's own headers must also count when the header row is located
+        vocab = Vocabulary({**vocab.fields, **overrides}, vocab.flags, vocab.markers)
+    period_key = _period_key(filename, hints)
+    precision = _period_precision(period_key)
+    outcomes: list[tuple[str, SheetOutcome]] = []
+    errors: list[tuple[str, str]] = []
+    previous: SheetOutcome | None = None
+    for raw in raw_sheets:
+        if raw.frame.height == 0 or raw.frame.width <= 1:
+            warnings.append(f"sheet {raw.name!r} is empty")
+            continue
+        outcome = _parse_sheet(raw.frame, raw.name, vocab, hints, warnings, precision, previous)
+        if outcome.error:
+            if outcome.error[0].startswith("not_spend"):
+                return _rejected(outcome.error[0], outcome.error[1], format=fmt, publication_id=publication_id,
+                                 sheets=[s.name for s in raw_sheets], warnings=warnings)
+            errors.append(outcome.error)
+            continue
+        outcomes.append((raw.name, outcome))
+        previous = outcome
+    encodings = sorted({s.encoding for s in raw_sheets if s.encoding})
+    encoding = ",".join(encodings) if encodings else None
+    if not outcomes:
+        code, reason = errors[0] if errors else ("empty", "no rows in any sheet")
+        return _rejected(code, reason, format=fmt, publication_id=publication_id, encoding=encoding,
+                         sheets=[s.name for s in raw_sheets], warnings=warnings)
+    for code, reason in errors:
+        warnings.append(f"sheet skipped ({code}): {reason}")
+    grains = {o.grain for _, o in outcomes}
+    grain = "transaction" if "transaction" in grains else "supplier_month"
+    if grain == "transaction" and "supplier_month" in grains:
+        # A pivot / summary sheet next to the transaction sheets would count the same money twice.
+        for name, o in outcomes:
+            if o.grain == "supplier_month":
+                warnings.append(f"sheet {name!r} skipped: a supplier summary beside transaction-level sheets")
+        outcomes = [(name, o) for name, o in outcomes if o.grain == "transaction"]
+    rows = _assemble(outcomes, hints, council_gss, publication_id, period_key, source_url)
+    if rows.height == 0:
+        return _rejected("empty", "a header but no payment lines", format=fmt, publication_id=publication_id,
+                         encoding=encoding, sheets=[name for name, _ in outcomes], warnings=warnings)
+    dropped = pl.concat([o.dropped for _, o in outcomes if o.dropped is not None], how="vertical")
+    headers = {name: o.header for name, o in outcomes}
+    distinct = {json.dumps(h, sort_keys=True) for h in headers.values()}
+    header = next(iter(headers.values())) if len(distinct) == 1 else headers
+    declared = [d for _, o in outcomes for d in o.declared]
+    if rows.height < FEW_ROWS:
+        warnings.append(f"few_rows: only {rows.height} payment lines; possibly a partial upload")
+    return SpendParseResult(
+        kind="spend", rows=rows, encoding=encoding, sheets=[name for name, _ in outcomes], header=header,
+        warnings=warnings, grain=grain, dropped_rows=dropped,
+        declared_total=sum((d for d, _ in declared), Decimal("0.00")) if declared else None,
+        declared_total_reconciled=all(ok for _, ok in declared) if declared else None,
+        format=fmt, publication_id=publication_id,
+    )
+
+
+def _assemble(outcomes: list[tuple[str, SheetOutcome]], hints: dict, council_gss: str | None,
+              publication_id: str, period_key: str | None, source_url: str | None) -> pl.DataFrame:
+    threshold = _threshold(hints)
+    card_dataset = str(hints.get("dataset_kind") or "").lower() in ("pcard", "card", "procurement_card")
+    frames = []
+    for _, o in outcomes:
+        k = o.rows
+        present = set(o.fields)
+        def text(f: str) -> pl.Expr:
+            return pl.col(f) if f in present else pl.lit(None, dtype=pl.String)
+        card = pl.lit(card_dataset or o.is_card_file)
+        if "card_flag" in present:
+            card = card | pl.col("card_flag").str.to_lowercase().str.contains(
+                r"^(y|yes|true|1|gpc|pcard|p-card|purchase cards?|procurement cards?)$").fill_null(False)
+        for ref in ("transaction_id", "invoice_number"):
+            if ref in present:
+                card = card | pl.col(ref).str.contains(r"(?i)^p-?\s*card\b").fill_null(False)
+        irrecoverable = values.amount_expr(pl.col("irrecoverable_vat")) if "irrecoverable_vat" in present else pl.lit(None, dtype=values.MONEY)
+        frame = k.select(
+            pl.col("sheet"),
+            pl.col("row_number").cast(pl.Int32),
+            pl.col("_date").alias("payment_date"),
+            pl.col("date_precision"),
+            *[text(f).alias(f) for f in ("body_name", "body_code", "transaction_id", "line_no", "invoice_number",
+                                         "supplier_name", "supplier_id", "supplier_vat_reg", "supplier_company_no",
+                                         "supplier_charity_no", "creditor_type", "department", "service_area",
+                                         "expense_type", "expense_code", "purpose", "capital_revenue")],
+            pl.col("_amount").alias("amount"),
+            irrecoverable.alias("irrecoverable_vat"),
+            card.alias("is_card"),
+            pl.col("_flags").alias("row_flags"),
+            pl.col("_other").alias("other_attributes"),
+        )
+        frames.append(frame)
+    rows = pl.concat(frames, how="vertical")
+    inferred_gss = council_gss
+    if inferred_gss is None and rows.height:
+        codes = rows.get_column("body_code").drop_nulls().str.extract(r"\b(E\d{8})\b").drop_nulls().unique().to_list()
+        inferred_gss = codes[0] if len(codes) == 1 else None
+    rows = rows.with_columns(
+        pl.lit(inferred_gss, dtype=pl.String).alias("council_gss"),
+        pl.lit(publication_id).alias("publication_id"),
+        pl.lit(period_key, dtype=pl.String).alias("period_key"),
+        values.redaction_kind_expr(pl.col("supplier_name"), hints.get("redaction_labels")).alias("redaction_kind"),
+        (pl.col("amount").abs() < pl.lit(threshold, dtype=values.MONEY)).alias("below_threshold")
+        if threshold is not None else pl.lit(False).alias("below_threshold"),
+        pl.when(pl.col("row_flags") == "").then(None).otherwise(pl.col("row_flags")).alias("row_flags"),
+        pl.lit(source_url, dtype=pl.String).alias("source_url"),
+        pl.lit(publication_id).alias("source_sha256"),
+        pl.lit(PARSER_VERSION).alias("parser_version"),
+    )
+    rows = rows.with_columns(_fingerprints(rows).alias("row_fingerprint"))
+    return rows.select([pl.col(name).cast(dtype) for name, dtype in LINE_COLUMNS])
+
+
+def _fingerprints(rows: pl.DataFrame) -> pl.Series:
+    """sha256 over (council, transaction id, line, date, supplier, amount), computed by DuckDB in one pass."""
+    if rows.height == 0:
+        return pl.Series("row_fingerprint", [], dtype=pl.String)
+    keys = rows.select("council_gss", "transaction_id", "line_no", "payment_date", "supplier_name",
+                       pl.col("amount").cast(pl.String))
+    con = duckdb.connect()
+    try:
+        con.register("fingerprint_keys", keys.to_arrow())
+        out = sqlfiles.execute(con, "spend/parse_row_fingerprint").fetchnumpy()["row_fingerprint"]
+    finally:
+        con.close()
+    return pl.Series("row_fingerprint", out, dtype=pl.String)

@@ -1,0 +1,183 @@
+"""Typing rules for spend cells, as Polars expressions: amounts, dates (per-column format vote), redactions.
+
+All functions work on whole columns; nothing here loops over rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+MONEY = pl.Decimal(18, 2)
+
+# Dates outside this window are parse accidents ("03/04/23" read with a four-digit-year format is year 23),
+# not payments. Fixed, not relative to today, so the same bytes always give the same result.
+DATE_WINDOW = (dt.date(2000, 1, 1), dt.date(2039, 12, 31))
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (the 1900 leap-year bug is before any spend data)
+
+
+# --- amounts ------------------------------------------------------------------------------------------------
+
+def amount_expr(expr: pl.Expr) -> pl.Expr:
+    """Text -> Decimal(18, 2). Handles £ (either encoding), commas, spaces, (brackets), trailing minus, a CR
+    suffix, a leading +, and float artefacts (473.52000000000004): the decimal cast rounds half-even to 2 dp.
+    Unparseable text gives null; the caller flags it."""
+    s = expr.str.strip_chars()
+    credit = s.str.contains(r"(?i)\s*\bCR\.?$")
+    s = s.str.replace(r"(?i)\s*\bCR\.?$", "")
+    s = s.str.replace_all(r"(?i)[£€$,\s\u00c2]|GBP", "")
+    bracketed = s.str.contains(r"^\(.*\)$")
+    s = s.str.replace(r"^\((.*)\)$", "$1")
+    trailing_minus = s.str.contains(r"^[0-9.]+-$")
+    s = s.str.replace(r"^([0-9.]+)-$", "$1").str.replace(r"^\+", "")
+    number = s.cast(MONEY, strict=False)
+    negate = (bracketed | trailing_minus | credit).fill_null(False)
+    return pl.when(negate & (number > 0)).then(-number).otherwise(number)
+
+
+# --- dates --------------------------------------------------------------------------------------------------
+
+# (name, strptime format), in tie-break priority: UK day-first before month-first.
+DATE_FORMATS: list[tuple[str, str]] = [
+    ("dd/mm/yyyy", "%d/%m/%Y"),
+    ("dd/mm/yy", "%d/%m/%y"),
+    ("yyyy-mm-dd", "%Y-%m-%d"),
+    ("dd-mm-yyyy", "%d-%m-%Y"),
+    ("dd.mm.yyyy", "%d.%m.%Y"),
+    ("dd-mon-yy", "%d-%b-%y"),
+    ("dd-mon-yyyy", "%d-%b-%Y"),
+    ("d mon yyyy", "%d %b %Y"),
+    ("d month yyyy", "%d %B %Y"),
+    ("d mon yy", "%d %b %y"),
+    ("yyyy/mm/dd", "%Y/%m/%d"),
+    ("yyyymmdd", "%Y%m%d"),
+    ("mm/dd/yyyy", "%m/%d/%Y"),
+    ("mm/dd/yy", "%m/%d/%y"),
+]
+_MONTH_FIRST = {"mm/dd/yyyy", "mm/dd/yy"}
+_DAY_FIRST_TWIN = {"mm/dd/yyyy": "dd/mm/yyyy", "mm/dd/yy": "dd/mm/yy"}
+
+
+@dataclass
+class DateVote:
+    formats: list[str]           # surviving formats, in the order they are applied
+    counts: dict[str, int]       # values each candidate parsed inside the window
+    values: int                  # non-empty values in the column
+
+
+def _clean_date_text(expr: pl.Expr) -> pl.Expr:
+    """Drop a time of day (every date here is a day), ordinals (14th) and the 4-letter "Sept"."""
+    s = expr.str.strip_chars()
+    s = s.str.replace(r"[ T]+\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm])?(Z|[+-]\d{2}:?\d{2})?$", "")
+    s = s.str.replace(r"^\d{1,2}:\d{2}(:\d{2})?$", "")  # a bare time: the date was lost in export
+    s = s.str.replace(r"(?i)^(\d{1,2})(st|nd|rd|th)\b", "$1").str.replace(r"(?i)\bsept\b", "Sep")
+    s = s.str.replace_all(r"\s+", " ")
+    return pl.when(s.str.len_chars() > 0).then(s)
+
+
+def _in_window(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr.is_between(pl.lit(DATE_WINDOW[0]), pl.lit(DATE_WINDOW[1]))).then(expr)
+
+
+def _excel_serial(expr: pl.Expr) -> pl.Expr:
+    """Excel serial day numbers, fractional ones floored to the day (a 01:00 BST export artefact)."""
+    number = pl.when(expr.str.contains(r"^\d{5}(\.\d+)?$")).then(expr).cast(pl.Float64, strict=False)
+    number = pl.when(number.is_between(30000, 60000)).then(number.floor().cast(pl.Int64))
+    return pl.lit(EXCEL_EPOCH, dtype=pl.Date) + pl.duration(days=number)
+
+
+def _candidate(name: str, fmt: str | None, cleaned: pl.Expr) -> pl.Expr:
+    if name == "excel_serial":
+        return _in_window(_excel_serial(cleaned))
+    return _in_window(cleaned.str.strptime(pl.Date, fmt, strict=False, exact=True))
+
+
+def vote_date_formats(values: pl.Series) -> DateVote:
+    """Score every candidate format over the whole column (openspending's per-column vote): drop formats that
+    parse under 25% of the best; month-first survives only when it beats day-first (the data proves it)."""
+    frame = pl.DataFrame({"v": values}).select(_clean_date_text(pl.col("v")).alias("v"))
+    candidates = [*DATE_FORMATS, ("excel_serial", None)]
+    counts_row = frame.select(
+        [_candidate(name, fmt, pl.col("v")).is_not_null().sum().alias(name) for name, fmt in candidates]
+    ).row(0, named=True)
+    counts = {k: int(v) for k, v in counts_row.items()}
+    total = int(frame.get_column("v").is_not_null().sum())
+    best = max(counts.values(), default=0)
+    if best == 0:
+        return DateVote([], counts, total)
+    order = {name: i for i, (name, _) in enumerate(candidates)}
+    # A format under 25% of the best is kept only if it reads values nobody else reads (checked below): a
+    # genuinely mixed column (15% "05-Oct-21" among dd/mm/yyyy) must not lose its minority rows.
+    survivors = [n for n, c in counts.items() if c > 0]
+    for month_first in _MONTH_FIRST:
+        twin = _DAY_FIRST_TWIN[month_first]
+        if month_first in survivors and twin in survivors:
+            survivors.remove(month_first if counts[twin] >= counts[month_first] else twin)
+    survivors.sort(key=lambda n: (-counts[n], order[n]))
+    # Keep a later format only if it reads values the earlier ones do not ("%d %B %Y" also reads "3 Apr 2023").
+    useful: list[str] = []
+    fmt = dict(DATE_FORMATS)
+    for name in survivors:
+        if not useful:
+            useful.append(name)
+            continue
+        earlier = pl.coalesce([_candidate(n, fmt.get(n), pl.col("v")) for n in useful])
+        adds = frame.select((earlier.is_null() & _candidate(name, fmt.get(name), pl.col("v")).is_not_null()).sum()).item()
+        if adds:
+            useful.append(name)
+    return DateVote(useful, counts, total)
+
+
+def date_expr(expr: pl.Expr, vote: DateVote) -> pl.Expr:
+    """Parse with the surviving formats in vote order (first success wins); null when none applies."""
+    if not vote.formats:
+        return pl.lit(None, dtype=pl.Date)
+    fmt = dict(DATE_FORMATS)
+    cleaned = _clean_date_text(expr)
+    return pl.coalesce([_candidate(name, fmt.get(name), cleaned) for name in vote.formats])
+
+
+def time_only_expr(expr: pl.Expr) -> pl.Expr:
+    """True where the cell is only a time of day ("00:00:00"): the date was lost in export."""
+    return expr.str.strip_chars().str.contains(r"^\d{1,2}:\d{2}(:\d{2})?$").fill_null(False)
+
+
+# --- redactions ---------------------------------------------------------------------------------------------
+
+# Whole-phrase rules (parsing.md §8): a word must *be* a redaction label, never merely contain one, so
+# "Redactive Publishing Ltd", "CONFIDENTIAL WASTE REMOVAL" and "PRIVATE RESIDENTIAL CARE" stay suppliers.
+_REDACT_WORD = r"(redacted|withheld|removed|not disclosed|undisclosed)"
+COMMERCIAL_PATTERNS = [
+    rf"^{_REDACT_WORD}\b.*\bcommercial",
+    r"^commercial(ly)? (sensitive|confidential|in confidence)( (information|data|supplier|payee))?( redacted| withheld)?$",
+    r"^commercial confidentiality$",
+]
+PERSONAL_PATTERNS = [
+    rf"^{_REDACT_WORD}($|[\s\-:(/,.])",
+    r"^(personal|private) (data|information|details)( redacted| withheld| removed)?$",
+    r"^(name|payee|supplier|recipient|beneficiary) (withheld|redacted|not disclosed)$",
+    r"^(private|individual|private individual|an individual|personal|personal data)$",
+    r"^third party( supplier| payee| payment)?$",
+    r"^(data protection( act)?|dpa|gdpr)( redaction| redacted| exempt(ion)?)?$",
+    r"^(sensitive|confidential) (payee|supplier|recipient)$",
+]
+PSEUDONYM_PATTERN = r"\*{3,}\s*\d+\s*$"
+
+
+def redaction_kind_expr(supplier: pl.Expr, extra_personal: list[str] | None = None) -> pl.Expr:
+    """`pseudonymised` (a ****1234 suffix), `commercial`, `personal`, `unlabelled_blank` (no supplier: not the
+    same as redacted) or `none`. `extra_personal`: a source's own whole-cell labels (case-insensitive)."""
+    key = supplier.str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
+    personal = pl.any_horizontal([key.str.contains(p) for p in PERSONAL_PATTERNS])
+    if extra_personal:
+        personal = personal | key.is_in([p.strip().lower() for p in extra_personal])
+    commercial = pl.any_horizontal([key.str.contains(p) for p in COMMERCIAL_PATTERNS])
+    return (
+        pl.when(key.is_null() | (key == "")).then(pl.lit("unlabelled_blank"))
+        .when(supplier.str.contains(PSEUDONYM_PATTERN)).then(pl.lit("pseudonymised"))
+        .when(commercial).then(pl.lit("commercial"))
+        .when(personal).then(pl.lit("personal"))
+        .otherwise(pl.lit("none"))
+    )

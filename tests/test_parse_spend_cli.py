@@ -1,0 +1,82 @@
+"""`keepitlocal parse-spend` through the installed console script: JSON keys, exit codes, stable output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+
+SCRIPT = Path(sys.executable).with_name("keepitlocal")
+KEYS = {"kind", "rows", "net_total", "min_date", "max_date", "redacted_rows", "encoding", "sheets", "header",
+        "warnings", "reason"}
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(SCRIPT), "parse-spend", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_spend_file_json(corpus):
+    path = corpus / "spend" / "lambeth" / "2012-06-payments.csv"
+    first = run(str(path), "--json", "--council", "E09000022")
+    assert first.returncode == 0, first.stderr
+    info = json.loads(first.stdout)
+    assert KEYS <= set(info)
+    assert info["kind"] == "spend" and info["reason"] is None
+    assert info["rows"] == 3155  # csv-module count, see test_spend_parse_corpus.py
+    assert info["net_total"] == "40292334.84"
+    assert (info["min_date"], info["max_date"]) == ("2010-10-20", "2012-06-29")
+    assert info["header"]["Invoice Nett Amount"] == "amount"
+    second = run(str(path), "--json", "--council", "E09000022")
+    assert second.stdout == first.stdout
+
+
+def test_zip_members_all_counted(tmp_path):
+    import zipfile
+
+    archive = tmp_path / "q1.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("a.csv", "Supplier Name,Payment Date,Amount\r\nA Ltd,01/04/2024,10.00\r\nREDACTED,02/04/2024,-1.5\r\n")
+        zf.writestr("b.csv", "Supplier Name,Payment Date,Amount\r\nB Ltd,01/05/2024,0\r\n,03/05/2024,2\r\n")
+    info = json.loads(run(str(archive), "--json").stdout)
+    assert info["rows"] == 4 and info["net_total"] == "10.50"
+    assert info["sheets"] == ["a.csv", "b.csv"]
+    assert info["redacted_rows"] == 2  # one labelled, one blank payee (unlabelled_blank counts)
+    assert info["redaction_kinds"] == {"none": 2, "personal": 1, "unlabelled_blank": 1}
+
+
+def test_rejected_exit_3(corpus, tmp_path):
+    pdf = run(str(corpus / "spend" / "sutton_coldfield_tc" / "Payments-over-250-2017-18-Q1.pdf"), "--json")
+    assert pdf.returncode == 3
+    info = json.loads(pdf.stdout)
+    assert KEYS <= set(info)
+    assert info["kind"] == "rejected" and info["reason_code"] == "pdf" and info["reason"]
+    assert info["rows"] == 0
+    grants = run(str(corpus / "spend" / "trafford" / "trafford_council_voluntary_sector_grants.csv"), "--json")
+    assert grants.returncode == 3 and json.loads(grants.stdout)["reason_code"] == "not_spend:grants"
+    page = tmp_path / "spend.csv"
+    page.write_bytes(b"<html><body>Access denied</body></html>")
+    human = run(str(page))
+    assert human.returncode == 3 and "html_page" in human.stdout
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert run(str(tmp_path / "missing.csv"), "--json").returncode == 2
+    good = tmp_path / "ok.csv"
+    good.write_text("Supplier Name,Payment Date,Amount\nA,01/05/2024,1\n")
+    assert run(str(good), "--council", "Devon").returncode == 2
+    assert run(str(good), "--no-such-flag").returncode == 2
+    assert run().returncode == 2
+
+
+def test_out_parquet_keeps_decimals(corpus, tmp_path):
+    out = tmp_path / "rows.parquet"
+    path = corpus / "spend" / "devon" / "DCCSpendingOver500_202504.csv"
+    result = run(str(path), "--out", str(out))
+    assert result.returncode == 0 and "237 rows" in result.stdout
+    rows = pl.read_parquet(out)
+    assert rows.schema["amount"] == pl.Decimal(18, 2)
+    assert rows.height == 237 and rows.get_column("amount").sum() == Decimal("2845421.21")

@@ -1,0 +1,355 @@
+"""The spend parser on synthetic files built here, for cases the corpus lacks (parsing.md §11)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from decimal import Decimal
+
+import polars as pl
+import pytest
+import xlsxwriter
+
+from pipelines.spend.parse import parse_spend
+from pipelines.spend.readers import sniff
+
+
+def csv_bytes(lines: list[str], newline: str = "\r\n", encoding: str = "utf-8") -> bytes:
+    return newline.join(lines).encode(encoding)
+
+
+def parse(data: bytes, **kw):
+    return parse_spend(data, filename=kw.pop("filename", "spend.csv"), **kw)
+
+
+HEADER = "Supplier Name,Payment Date,Amount"
+
+
+def test_negative_forms_and_float_artefacts():
+    data = csv_bytes([HEADER, "A Ltd,01/04/2024,(123.45)", "B Ltd,02/04/2024,123.45-", "C Ltd,03/04/2024,50.00 CR",
+                      'D Ltd,04/04/2024,"£1,234.5699999999"', "E Ltd,05/04/2024,0.125", "F Ltd,06/04/2024,-0.135",
+                      "G Ltd,07/04/2024, 519.89 ", "H Ltd,08/04/2024,0", "I Ltd,09/04/2024,NA"])
+    rows = parse(data).rows
+    amounts = rows.get_column("amount").to_list()
+    assert amounts[:8] == [Decimal(x) for x in ("-123.45", "-123.45", "-50.00", "1234.57", "0.12", "-0.14",
+                                                 "519.89", "0.00")]
+    assert amounts[8] is None  # kept, not dropped
+    assert rows.item(8, "row_flags") == "amount_unparsed"
+    assert rows.height == 9
+
+
+def test_cr_only_line_endings_and_quoted_newline():
+    data = csv_bytes([HEADER, '"Multi\nLine Ltd",01/05/2024,10.00', "Other Ltd,02/05/2024,20.00"], newline="\r")
+    result = parse(data)
+    assert result.rows.height == 2
+    assert result.rows.item(0, "supplier_name") == "Multi Line Ltd"  # whitespace squished, record kept whole
+    assert result.rows.get_column("row_number").to_list() == [2, 3]
+
+
+def test_mixed_line_endings_nul_and_nbsp():
+    data = ("Supplier Name,Payment Date,Amount\r\nA\u00a0Ltd,01/05/2024,10.00\nB\u2009Ltd,02/05/2024,5\r\n").encode()
+    data = data.replace(b"B", b"B\x00", 1)
+    rows = parse(data).rows
+    assert rows.get_column("supplier_name").to_list() == ["A Ltd", "B Ltd"]
+
+
+def test_cp1252_pound_in_header_and_value():
+    data = csv_bytes(["Supplier Name,Payment Date,Net Amount (£)", "A Ltd,01/05/2024,£322.50"], encoding="cp1252")
+    result = parse(data)
+    assert result.encoding == "cp1252"
+    assert result.header["Net Amount (£)"] == "amount"
+    assert result.rows.item(0, "amount") == Decimal("322.50")
+
+
+def test_header_on_the_last_line():
+    data = csv_bytes(["A Ltd,01/05/2024,10.00", "B Ltd,02/05/2024,20.00", HEADER])
+    result = parse(data)
+    assert result.rows.height == 2
+    assert result.rows.get_column("amount").sum() == Decimal("30.00")
+    assert any("last line" in w for w in result.warnings)
+
+
+def test_title_rows_and_header_split_over_two_rows():
+    data = csv_bytes(["Payments over £500 - May 2024,,", ",,", "Supplier,Payment,Net", ",Date,Amount",
+                      "A Ltd,01/05/2024,10.00"])
+    result = parse(data)
+    assert result.rows.height == 1
+    assert result.header == {"Supplier": "supplier_name", "PaymentDate": "payment_date", "NetAmount": "amount"}
+
+
+def test_html_served_as_csv_rejected():
+    html = b"<!DOCTYPE html>\n<html><head><title>Just a moment...</title></head><body>challenge</body></html>"
+    result = parse(html, filename="spend-2024-05.csv")
+    assert (result.kind, result.reason_code) == ("rejected", "html_page")
+
+
+def test_empty_and_pdf_rejected():
+    assert parse(b"").reason_code == "empty"
+    assert parse(b"\r\n \r\n").reason_code == "empty"
+    assert parse(b"%PDF-1.7\n...").reason_code == "pdf"
+
+
+def test_unmapped_header_lists_headers():
+    result = parse(csv_bytes(["Foo,Bar,Baz", "1,2,3"]))
+    assert result.reason_code == "unmapped_header"
+    assert "Foo" in result.reason
+    result = parse(csv_bytes(["Supplier Name,Widget", "A Ltd,3"]))
+    assert result.reason_code == "unmapped_header"
+
+
+def test_missing_date_column_rejected_unless_aggregate():
+    assert parse(csv_bytes(["Supplier Name,Amount", "A Ltd,10"])).reason_code == "unmapped_header"
+    aggregate = parse(csv_bytes(["Supplier Name,Sum of Net Amount", "A Ltd,10", "B Ltd,5"]), filename="2024-05.csv")
+    assert aggregate.kind == "spend" and aggregate.grain == "supplier_month"
+    assert set(aggregate.rows.get_column("date_precision")) == {"month"}
+
+
+def test_header_overrides_and_ignored_columns():
+    data = csv_bytes(["Supplier ID(T),Paid On,Value GBP,Junk", "Acme Ltd,01/05/2024,10.00,x"])
+    assert parse(data).kind == "rejected"
+    result = parse(data, hints={"header_overrides": {"Supplier ID(T)": "supplier_name", "Paid On": "payment_date",
+                                                     "Value GBP": "amount"}, "ignore_columns": ["Junk"]})
+    assert result.kind == "spend"
+    assert result.rows.item(0, "supplier_name") == "Acme Ltd"
+    assert result.rows.item(0, "other_attributes") is None
+
+
+def test_unmapped_extra_columns_kept_as_json():
+    data = csv_bytes(["Supplier Name,Payment Date,Amount,Ward", "A Ltd,01/05/2024,10.00,North"])
+    rows = parse(data).rows
+    assert rows.item(0, "other_attributes") == '{"Ward":"North"}'
+
+
+def test_zip_of_csvs_reads_every_member():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("payments-2024-04.csv", "\r\n".join([HEADER, "A Ltd,01/04/2024,10.00", "B Ltd,02/04/2024,5.00"]))
+        zf.writestr("payments-2024-05.csv", "\r\n".join([HEADER, "C Ltd,01/05/2024,1.00", "Grand Total,,1.00"]))
+        zf.writestr("readme.pdf", b"%PDF-1.4")
+    result = parse(buf.getvalue(), filename="q1.zip")
+    assert sniff(buf.getvalue()) == "zip"
+    assert result.sheets == ["payments-2024-04.csv", "payments-2024-05.csv"]
+    assert result.rows.height == 3
+    assert result.rows.get_column("amount").sum() == Decimal("16.00")
+    assert result.declared_total == Decimal("1.00") and result.declared_total_reconciled is True
+    assert any("readme.pdf" in w for w in result.warnings)
+
+
+def _workbook(sheets: dict[str, list[list]]) -> bytes:
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    date_format = wb.add_format({"num_format": "dd/mm/yyyy"})
+    for name, rows in sheets.items():
+        ws = wb.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, tuple):  # (serial, "date") = a date-formatted number cell
+                    ws.write_number(r, c, value[0], date_format)
+                elif isinstance(value, (int, float)):
+                    ws.write_number(r, c, value)
+                elif value is not None:
+                    ws.write_string(r, c, value)
+    wb.close()
+    return buf.getvalue()
+
+
+def test_xlsx_month_sheets_and_fractional_serials():
+    serial = (dt.date(2024, 4, 2) - dt.date(1899, 12, 30)).days
+    data = _workbook({
+        "Apr 24": [["Spend over £500 - April 2024"], [], ["Supplier Name", "Payment Date", "Amount"],
+                   ["A Ltd", (serial + 1 / 24, "date"), 100.5], ["B Ltd", serial + 0.5, 200]],
+        "May 24": [["Supplier Name", "Payment Date", "Amount"], ["C Ltd", "03/05/2024", 300.999]],
+        "Notes": [],
+    })
+    result = parse(data, filename="spend.xlsx")
+    assert result.sheets == ["Apr 24", "May 24"]
+    assert result.rows.get_column("payment_date").to_list() == [dt.date(2024, 4, 2)] * 2 + [dt.date(2024, 5, 3)]
+    assert result.rows.get_column("amount").to_list() == [Decimal("100.50"), Decimal("200.00"), Decimal("301.00")]
+    assert result.rows.get_column("row_number").to_list() == [4, 5, 2]  # spreadsheet rows, title rows counted
+
+
+def _ods(rows: list[list[str]]) -> bytes:
+    """A minimal OpenDocument spreadsheet written by hand (no ODS writer is installed)."""
+    cells = "".join(
+        "<table:table-row>" + "".join(
+            f'<table:table-cell office:value-type="string"><text:p>{v}</text:p></table:table-cell>' for v in row)
+        + "</table:table-row>" for row in rows)
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f'<office:body><office:spreadsheet><table:table table:name="May">{cells}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>")
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", content)
+        zf.writestr("META-INF/manifest.xml", manifest)
+    return buf.getvalue()
+
+
+def test_ods_workbook():
+    data = _ods([["Supplier Name", "Payment Date", "Amount"], ["A Ltd", "01/05/2024", "12.50"],
+                 ["B Ltd", "02/05/2024", "(2.50)"]])
+    assert sniff(data) == "ods"
+    result = parse(data, filename="spend.ods")
+    assert result.kind == "spend", result.reason
+    assert result.rows.get_column("amount").sum() == Decimal("10.00")
+
+
+def test_mixed_date_formats_in_one_column():
+    data = csv_bytes([HEADER, "A,13/05/2024,1", "B,05-May-24,1", "C,2024-05-06,1", "D,7 May 2024,1",
+                      "E,08/05/24,1", "F,45421,1", "G,not a date,1", "H,,1"])
+    rows = parse(data).rows
+    assert rows.get_column("payment_date").to_list()[:6] == [
+        dt.date(2024, 5, 13), dt.date(2024, 5, 5), dt.date(2024, 5, 6), dt.date(2024, 5, 7),
+        dt.date(2024, 5, 8), dt.date(2024, 5, 9)]
+    assert rows.get_column("row_flags").to_list()[6:] == ["date_unparsed", "date_missing"]
+    assert rows.height == 8
+
+
+def test_day_first_unless_the_data_proves_month_first():
+    uk = parse(csv_bytes([HEADER, "A,03/04/2024,1", "B,05/06/2024,1"])).rows
+    assert uk.get_column("payment_date").to_list() == [dt.date(2024, 4, 3), dt.date(2024, 6, 5)]
+    us = parse(csv_bytes([HEADER, "A,03/04/2024,1", "B,05/26/2024,1", "C,12/31/2024,1"])).rows
+    assert us.get_column("payment_date").to_list() == [dt.date(2024, 3, 4), dt.date(2024, 5, 26),
+                                                       dt.date(2024, 12, 31)]
+
+
+def test_unlabelled_total_row_dropped_and_reconciled():
+    data = csv_bytes(["Department,Supplier Name,Payment Date,Amount", "Parks,A Ltd,01/05/2024,10.00",
+                      "Parks,B Ltd,02/05/2024,-2.50", ",,,7.50", ",,,"])
+    result = parse(data)
+    assert result.rows.height == 2
+    assert result.declared_total == Decimal("7.50") and result.declared_total_reconciled is True
+    assert dict(result.dropped_rows.group_by("reason").len().iter_rows()) == {"unlabelled_total": 1, "blank": 1}
+
+
+def test_amount_only_row_that_is_not_a_total_is_kept_and_flagged():
+    data = csv_bytes([HEADER, "A Ltd,01/05/2024,10.00", ",,99.00"])
+    result = parse(data)
+    assert result.rows.height == 2
+    assert result.rows.item(1, "row_flags").startswith("amount_only")
+
+
+def test_whole_cell_total_labels_only():
+    data = csv_bytes([HEADER, "Total Gas & Power Ltd,01/05/2024,100.00", "Total Care Ltd,02/05/2024,50.00",
+                      "Grand Total,,150.00", "TOTAL,,150.00"])
+    result = parse(data)
+    assert result.rows.get_column("supplier_name").to_list() == ["Total Gas & Power Ltd", "Total Care Ltd"]
+    assert result.dropped_rows.get_column("reason").to_list() == ["total", "total"]
+
+
+@pytest.mark.parametrize("name,kind", [
+    ("Redactive Publishing Ltd", "none"), ("CONFIDENTIAL WASTE REMOVAL", "none"),
+    ("PRIVATE RESIDENTIAL CARE", "none"), ("THIRD PARTY SUPPLIER", "personal"), ("REDACTED", "personal"),
+    ("Redacted personal information", "personal"), ("REDACTED UNDER DP ACT", "personal"),
+    ("REDACTED COMMERCIAL CONFIDENTIALITY", "commercial"), ("Commercially sensitive", "commercial"),
+    ("YOUNG DEVON (IVYBRIDGE)****5215", "pseudonymised"), ("", "unlabelled_blank"),
+    ("Total Gas & Power Ltd", "none"), ("Withheld", "personal"), ("Personal Data", "personal"),
+])
+def test_redaction_kinds(name, kind):
+    rows = parse(csv_bytes([HEADER, f'"{name}",01/05/2024,600.00'])).rows
+    assert rows.item(0, "redaction_kind") == kind
+
+
+def test_per_source_redaction_label():
+    data = csv_bytes([HEADER, "FOSTER CARER,01/05/2024,600.00"])
+    assert parse(data).rows.item(0, "redaction_kind") == "none"
+    assert parse(data, hints={"redaction_labels": ["Foster Carer"]}).rows.item(0, "redaction_kind") == "personal"
+
+
+def test_threshold_flag_and_lineage():
+    data = csv_bytes([HEADER, "A Ltd,01/05/2024,499.99", "B Ltd,01/05/2024,-600", "C Ltd,01/05/2024,250"])
+    result = parse(data, council_gss="E06000052", source_url="http://127.0.0.1/x.csv", hints={"threshold": 250})
+    rows = result.rows
+    assert rows.get_column("below_threshold").to_list() == [False, False, False]
+    assert parse(data).rows.get_column("below_threshold").to_list() == [True, False, True]
+    assert parse(data, hints={"threshold": None}).rows.get_column("below_threshold").to_list() == [False] * 3
+    assert set(rows.get_column("council_gss")) == {"E06000052"}
+    assert set(rows.get_column("source_url")) == {"http://127.0.0.1/x.csv"}
+    assert rows.get_column("publication_id").n_unique() == 1
+    assert rows.item(0, "publication_id") == rows.item(0, "source_sha256") == result.publication_id
+    assert rows.get_column("row_fingerprint").n_unique() == 3
+
+
+def test_shifted_amount_repaired():
+    data = csv_bytes(["Supplier Name,Payment Date,Category,Amount", "A Ltd,01/05/2024,Training,10.00",
+                      "B Ltd,01/05/2024,Vehicles,20.00", "C Ltd,01/05/2024,Fuel,30.00", "D Ltd,01/05/2024,45.10,"])
+    rows = parse(data).rows
+    assert rows.item(3, "amount") == Decimal("45.10")
+    assert rows.item(3, "expense_type") is None
+    assert rows.item(3, "row_flags") == "shifted_repaired"
+
+
+def test_pcard_hint_and_card_column():
+    data = csv_bytes(["Supplier Name,Payment Date,Amount,Procurement Card", "A,01/05/2024,1,Yes", "B,01/05/2024,1,No"])
+    assert parse(data).rows.get_column("is_card").to_list() == [True, False]
+    assert parse(data, hints={"dataset_kind": "pcard"}).rows.get_column("is_card").all()
+
+
+def test_decode_never_latin1():
+    data = csv_bytes([HEADER, "Caf\u00e9 \u2018Smart\u2019 Ltd \u20ac,01/05/2024,1"], encoding="cp1252")
+    assert parse(data).rows.item(0, "supplier_name") == "Café \u2018Smart\u2019 Ltd €"
+
+
+def test_rejected_result_shape_and_determinism():
+    data = csv_bytes([HEADER, "A Ltd,01/05/2024,10.00"])
+    first, second = parse(data), parse(data)
+    assert first.rows.equals(second.rows)
+    assert first.rows.schema == second.rows.schema
+    assert isinstance(first.dropped_rows, pl.DataFrame)
+
+
+def test_loose_total_labels_only_without_supplier_and_date():
+    data = csv_bytes(["Department,Supplier Name,Payment Date,Amount", "Parks,A Ltd,01/05/2024,10.00",
+                      "Total for May,,,10.00", "Total Care,B Ltd,02/05/2024,5.00", "Total,Total Gas Ltd,,7.00"])
+    result = parse(data)
+    assert result.rows.get_column("supplier_name").to_list() == ["A Ltd", "B Ltd", "Total Gas Ltd"]
+    assert result.dropped_rows.get_column("reason").to_list() == ["total"]
+
+
+def test_summary_sheet_beside_transactions_skipped():
+    data = _workbook({"Transactions": [["Supplier Name", "Payment Date", "Amount"], ["A Ltd", "01/05/2024", 10]],
+                      "Pivot": [["Supplier Name", "Sum of Amount"], ["A Ltd", 10]]})
+    result = parse(data, filename="spend.xlsx")
+    assert result.sheets == ["Transactions"] and result.rows.height == 1
+
+
+def test_header_only_file_is_empty():
+    result = parse(csv_bytes([HEADER, ",,"]))
+    assert (result.kind, result.reason_code) == ("rejected", "empty")
+
+
+def test_utf16_tab_separated_export():
+    data = "Supplier Name\tPayment Date\tAmount\r\nA Ltd\t1/5/2024\t£10.00\r\n".encode("utf-16")
+    result = parse(data, filename="spend.txt")
+    assert result.encoding == "utf-16"
+    assert result.rows.item(0, "payment_date") == dt.date(2024, 5, 1)
+    assert result.rows.item(0, "amount") == Decimal("10.00")
+
+
+def test_net_amount_preferred_over_gross_and_payment_over_invoice_date():
+    data = csv_bytes(["Invoice Date,Supplier Name,Gross Amount,Net Amount,Payment Date",
+                      "01/04/2024,A Ltd,120.00,100.00,15/04/2024"])
+    result = parse(data)
+    assert result.rows.item(0, "amount") == Decimal("100.00")
+    assert result.rows.item(0, "payment_date") == dt.date(2024, 4, 15)
+    assert "Gross Amount" in result.rows.item(0, "other_attributes")
+
+
+def test_irrecoverable_vat_flags_kept_as_text():
+    data = csv_bytes(["Supplier Name,Payment Date,Amount,Irrecoverable VAT", "A Ltd,01/05/2024,10.00,N",
+                      "B Ltd,01/05/2024,5.00,Y"])
+    rows = parse(data).rows
+    result = parse(data)
+    assert result.header["Irrecoverable VAT"] == "other_attributes"
+    assert rows.get_column("irrecoverable_vat").null_count() == 2
+    assert rows.get_column("other_attributes").to_list() == ['{"Irrecoverable VAT":"N"}', '{"Irrecoverable VAT":"Y"}']
