@@ -80,14 +80,8 @@ class Warehouse:
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A writer connection inside BEGIN ... COMMIT; any exception rolls the whole load back."""
-        with self.connect() as con:
-            con.begin()
-            try:
-                yield con
-            except BaseException:
-                con.rollback()
-                raise
-            con.commit()
+        with self.connect() as con, atomic(con):
+            yield con
 
     def publish(self, run_id: str, checks: Callable[[duckdb.DuckDBPyConnection], list[str]]) -> Path:
         """Copy the working file to build/, run `checks` on the copy, then atomically swap it in.
@@ -115,6 +109,22 @@ class Warehouse:
         finally:
             build_path.unlink(missing_ok=True)
         return self.published_path
+
+
+@contextmanager
+def atomic(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN ... COMMIT on an open connection, rolled back on any exception.
+
+    Library functions that write own their transaction: DuckDB aborts an open transaction when a nested BEGIN
+    is attempted, so callers must not wrap them in another one.
+    """
+    con.begin()
+    try:
+        yield con
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
 
 
 def apply_ddl(con: duckdb.DuckDBPyConnection) -> None:

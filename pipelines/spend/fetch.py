@@ -45,7 +45,7 @@ def _now() -> datetime:
 
 
 def fetch_file(link: DiscoveredLink, session: PoliteSession, warehouse_con: duckdb.DuckDBPyConnection,
-               raw_dir: Path, council_gss: str) -> FetchOutcome:
+               raw_dir: Path, council_gss: str | None, source_kind: str = "council_file") -> FetchOutcome:
     """Conditionally GET one file, store a new body once, record the fetch; never raises for HTTP trouble."""
     previous = sqlfiles.execute(warehouse_con, "spend/last_fetch", {"url": link.url}).fetchone()
     headers = {}
@@ -78,7 +78,7 @@ def fetch_file(link: DiscoveredLink, session: PoliteSession, warehouse_con: duck
             outcome.error = f"HTTP {response.status_code}"
     sqlfiles.execute(warehouse_con, "spend/insert_fetch", {
         "fetch_id": fetch_id,
-        "source_kind": "council_file",
+        "source_kind": source_kind,
         "url": link.url,
         "council_gss": council_gss,
         "link_text": link.link_text,

@@ -23,6 +23,7 @@ import polars as pl
 
 from pipelines import sqlfiles
 from pipelines.spend.discover import period_key_for_dates, period_range
+from pipelines.warehouse import atomic
 
 LINE_COLUMNS = [
     "council_gss", "publication_id", "period_key", "sheet", "row_number", "payment_date", "date_precision",
@@ -79,8 +80,7 @@ def load_publication(con: duckdb.DuckDBPyConnection, council_gss: str, period_ke
     start, end = period_range(key)
     lines = _lines_frame(rows, council_gss, publication_id, key, fetch_meta.get("source_url"))
     params = {"council_gss": council_gss, "publication_id": publication_id}
-    con.begin()
-    try:
+    with atomic(con):
         sqlfiles.execute(con, "spend/delete_publication_lines", params)
         sqlfiles.execute(con, "spend/delete_publication", params)
         if lines.height:
@@ -107,10 +107,6 @@ def load_publication(con: duckdb.DuckDBPyConnection, council_gss: str, period_ke
             "warnings": json.dumps(list(getattr(result, "warnings", None) or []), default=str),
             "dropped_rows": _count(getattr(result, "dropped_rows", None)),
         })
-    except BaseException:
-        con.rollback()
-        raise
-    con.commit()
     return {"publication_id": publication_id, "period_key": key, "rows": lines.height}
 
 
@@ -141,14 +137,9 @@ def _count(value) -> int | None:
 
 def apply_supersession(con: duckdb.DuckDBPyConnection, council_gss: str) -> None:
     """Recompute is_current / superseded_by for one council's publications and copy is_current to the lines."""
-    con.begin()
-    try:
+    with atomic(con):
         sqlfiles.execute(con, "spend/apply_supersession", {"council_gss": council_gss})
         sqlfiles.execute(con, "spend/mark_current_lines", {"council_gss": council_gss})
-    except BaseException:
-        con.rollback()
-        raise
-    con.commit()
 
 
 def quarantine(con: duckdb.DuckDBPyConnection, *, council_gss: str | None, source_url: str | None,

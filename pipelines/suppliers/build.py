@@ -2,7 +2,7 @@
 
 Reads distinct supplier names from `staging.spend_lines` (with ids and summed amounts) and, when the notices part
 has run, `staging.award_suppliers` (its scale / vcse / postcode become classification evidence). Writes the three
-tables in one transaction (joining the caller's if one is open) and returns the coverage summary for the demo.
+tables in one transaction  and returns the coverage summary for the demo.
 Coverage is published by count and by value (metrics.md §8): value coverage is usually much lower.
 """
 
@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 
 from pipelines import sqlfiles
+from pipelines.warehouse import atomic
 from pipelines.suppliers.classify import classify_suppliers
 from pipelines.suppliers.resolve import resolve_suppliers
 
@@ -79,12 +80,7 @@ def build_suppliers(con: duckdb.DuckDBPyConnection) -> dict:
         )
         .drop("_settled_names", "_settled_amount")
     )
-    own = True
-    try:
-        con.begin()
-    except duckdb.TransactionException:
-        own = False
-    try:
+    with atomic(con):
         for table, frame in (("suppliers", suppliers), ("supplier_names", crosswalk)):
             con.register("core_frame", frame)
             sqlfiles.execute(con, f"suppliers/delete_core_{table}")
@@ -93,12 +89,6 @@ def build_suppliers(con: duckdb.DuckDBPyConnection) -> dict:
         con.register("core_frame", coverage)
         sqlfiles.execute(con, "suppliers/insert_core_supplier_coverage")
         con.unregister("core_frame")
-        if own:
-            con.commit()
-    except BaseException:
-        if own:
-            con.rollback()
-        raise
     total_names = resolved["name"].n_unique()
     settled_names = resolved.filter(settled)["name"].n_unique()
     total_amount = scored["_amount"].sum()

@@ -30,6 +30,7 @@ import duckdb
 import polars as pl
 
 from pipelines import sqlfiles
+from pipelines.warehouse import atomic
 from pipelines.suppliers.normalise import clean_text, name_key
 
 Source = bytes | str | Path
@@ -113,23 +114,12 @@ def _as_file(source: Source, member_pattern: str) -> Iterator[Path]:
 
 
 def _replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
-    """Delete and re-insert a reference table atomically (joins the caller's transaction if one is open)."""
-    own_transaction = True
-    try:
-        con.begin()
-    except duckdb.TransactionException:
-        own_transaction = False
-    try:
+    """Delete and re-insert a reference table in one transaction."""
+    with atomic(con):
         con.register("register_frame", frame)
         sqlfiles.execute(con, f"suppliers/delete_{table}")
         sqlfiles.execute(con, f"suppliers/insert_{table}")
         con.unregister("register_frame")
-        if own_transaction:
-            con.commit()
-    except BaseException:
-        if own_transaction:
-            con.rollback()
-        raise
     return frame.height
 
 
