@@ -22,6 +22,6 @@ FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=36))
 @dg.definitions
 def defs() -> dg.Definitions:
     return dg.Definitions.merge(
-        dg.load_from_defs_folder(project_root=PROJECT_ROOT),
+        dg.load_from_defs_folder(path_within_project=PROJECT_ROOT / "assets"),
         dg.Definitions(resources=build_resources(), jobs=[nightly_job], schedules=[nightly_schedule]),
     )

@@ -5,7 +5,6 @@ and never stops the others. The partitioned asset re-ingests a single council (b
 same tables through the same function.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 import polars as pl

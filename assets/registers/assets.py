@@ -1,7 +1,6 @@
 """Reference registers (Companies House, PSC corporate owners, Charity Commission, ONS postcodes, public
 bodies): downloaded by conditional GET, landed raw by sha256, loaded into `reference.*`, refreshed monthly."""
 
-from __future__ import annotations
 
 import dagster as dg
 

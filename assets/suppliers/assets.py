@@ -1,6 +1,5 @@
 """Suppliers: every staged supplier name normalised, resolved to an organisation, classified and grouped."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -35,7 +35,7 @@ REPUBLISHED = ("E06000052", "2024-06")  # Cornwall June 2024 republished with co
 LATE_MONTH = ("E07000120", "2025-03")  # Hyndburn March 2025 appears only in edition 2
 ERROR_MONTH = ("E10000008", "2023-11")  # Devon's November 2023 link serves an HTML error page
 EDITION2_DATE = dt.date(2025, 5, 20)
-CADENCE = {"exeter_quarterly_csv": "quarterly", "bristol_yearly_xlsx": "yearly", "lambeth_quarterly_zip": "quarterly"}
+CADENCE = {"exeter_quarterly_csv": "quarterly", "bristol_yearly_xlsx": "annual", "lambeth_quarterly_zip": "quarterly"}
 CONTENT_TYPES = {".csv": "text/csv; charset={enc}", ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                  ".zip": "application/zip", ".pdf": "application/pdf", ".html": "text/html; charset=utf-8",
                  ".json": "application/json; charset=utf-8"}
