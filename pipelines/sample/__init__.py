@@ -44,7 +44,9 @@ def sources_config(world_dir: Path, base_url: str, *, limits: "ServerLimits | No
     end = truth["period"]["end"]
     import datetime as dt
 
-    as_of = (dt.date.fromisoformat(end) + dt.timedelta(days=1)).isoformat()
+    # the day after the last thing the world publishes (spend period end, or a notice released after it)
+    last = max(dt.date.fromisoformat(end), dt.date.fromisoformat(truth["notices"]["last_release_date"][:10]))
+    as_of = (last + dt.timedelta(days=1)).isoformat()
     config = SourcesConfig(
         registry_csv=str(resolved),
         contracts_finder_url=base,

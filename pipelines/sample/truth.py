@@ -53,7 +53,7 @@ def check_collapse(con, truth: dict) -> list[tuple[str, bool, str]]:
         return []
     rows = con.execute(
         """select council_gss, financial_year, sum(spend) from marts.group_exposure
-           where upper(group_name) = upper($group) group by 1, 2""",
+           where starts_with(upper(group_name), upper($group)) group by 1, 2""",
         {"group": collapse["group_name"]},
     ).fetchall()
     got = {(gss, fy): Decimal(spend) for gss, fy, spend in rows}
