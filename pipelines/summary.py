@@ -79,11 +79,12 @@ def _print_sections(con, run_id, truth) -> dict:
     if awards:
         print("Contract awards: " + ", ".join(f"{src} {n:,}" for src, n in awards))
     coverage = _rows(con, """
-        select sum(names_resolved) / nullif(sum(names), 0) * 100, sum(amount_resolved) / nullif(sum(amount), 0) * 100
-        from core.supplier_coverage where council_gss is null and match_method is null""")
+        select sum(distinct_names * names_resolved_share) / nullif(sum(distinct_names), 0),
+               sum(amount * amount_resolved_share) / nullif(sum(amount), 0)
+        from core.supplier_coverage where run_at = (select max(run_at) from core.supplier_coverage)""")
     if coverage and coverage[0][0] is not None:
         names_pct, money_pct = coverage[0]
-        print(f"Suppliers resolved: {float(names_pct):.1f}% of distinct names, {float(money_pct):.1f}% of money")
+        print(f"Suppliers resolved: {float(names_pct):.1f}% of names (per council), {float(money_pct or 0):.1f}% of money")
         facts["coverage"] = coverage[0]
     events = _rows(con, """select council_name, service, event_type, strftime(start_month, '%Y-%m'), from_supplier, to_supplier
                            from marts.sourcing_events order by start_month, council_name""")

@@ -182,3 +182,13 @@ def test_devon_creditor_types_org_type_accuracy(corpus):
     assert acc["LTD"] >= 0.5 and acc["PLC"] >= 0.5
     assert acc["WGA"] >= 0.5
     assert acc["CIC"] >= 0.6
+
+
+def test_place_name_councils_are_public_bodies_but_companies_named_council_are_not():
+    import polars as pl
+
+    from pipelines.suppliers.resolve import resolve_suppliers
+
+    names = pl.DataFrame({"name": ["SOUTHWARK COUNCIL", "Cornwall Council", "Acme Council Ltd"]})
+    types = resolve_suppliers(names, None)["org_type"].to_list()
+    assert types == ["public_body", "public_body", "company"]

@@ -249,7 +249,9 @@ def shares(lines: list[Line], suppliers: dict[str, Supplier]) -> list[dict]:
             s = suppliers[ln.supplier_key]
             a = ln.amount
             sums["total"] += a
-            area = s.area
+            # located only through a register entry, as the pipeline must (architecture.md: "registered
+            # postcode"): unregistered firms and public bodies have no register postcode to look up
+            area = s.area if (s.company_number or s.charity_number) else None
             if area is None:
                 sums["unknown_location"] += a
             else:

@@ -84,7 +84,10 @@ _BUSINESS_WORDS = (
 _PUBLIC_RECOGNISERS: list[tuple[str, str]] = [
     # (kind, pattern on the cleaned name). Council words as spend files abbreviate them (Devon: "DST CNL").
     ("local_authority", r"\b(COUNTY|DISTRICT|DIST|DST|BOROUGH|BORO|CITY|TOWN|PARISH|METROPOLITAN|MET)\W+(COUNCIL|CNL|CNCL|CNCIL|COUN|COUNCL)\b"
-     r"|^(LONDON|ROYAL) BOROUGH OF\b|^(COUNCIL OF THE|CITY OF) .*\bCOUNCIL\b|\bCOMBINED AUTHORITY\b|\bGREATER LONDON AUTHORITY\b"),
+     r"|^(LONDON|ROYAL) BOROUGH OF\b|^(COUNCIL OF THE|CITY OF) .*\bCOUNCIL\b|\bCOMBINED AUTHORITY\b|\bGREATER LONDON AUTHORITY\b"
+     # councils named after their place alone ("CORNWALL COUNCIL", "NORTH SOMERSET COUNCIL"): one place word,
+     # so charities such as "FIELD STUDIES COUNCIL" and anything with a legal form are not caught
+     r"|^((NORTH|SOUTH|EAST|WEST|MID|CENTRAL) )?[A-Z][A-Z'-]* COUNCIL$"),
     ("nhs", r"\bNHS\b|\bCLINICAL COMMISSIONING GROUP\b|\bCCG\b|\bINTEGRATED CARE BOARD\b|\bAMBULANCE SERVICE\b|\bHEALTH AUTHORITY\b"),
     ("police", r"\bCONSTABULARY\b|\bPOLICE\W+(AND|&)\W+CRIME\W+COMMISSIONER\b|\bPOLICE (AUTHORITY|FORCE|SERVICE)\b|^PCC\b|\bPOLICE$|\bCHIEF CONSTABLE\b"),
     ("fire", r"\bFIRE\W+(AND|&)\W+RESCUE\b|\bFIRE (AUTHORITY|SERVICE|BRIGADE)\b"),

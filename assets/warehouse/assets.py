@@ -1,0 +1,104 @@
+"""The warehouse: core star schema, marts with their checks, publishing by swap, researchers' extracts.
+
+Analysts keep reading the old file (their snapshot) while a new one is swapped in; a failed check or a killed
+build leaves the published file untouched.
+"""
+
+
+from datetime import datetime, timezone
+
+import dagster as dg
+import duckdb
+
+from pipelines import __version__, sqlfiles
+from assets.council_spend.assets import councils
+from assets.suppliers.assets import suppliers
+from pipelines.marts.build import build_core, build_marts
+from pipelines.extracts.build import build_release, release_inputs
+from pipelines.marts.checks import blocking_checks, warning_checks
+from pipelines.marts.docs import write_warehouse_readme
+from pipelines.resources import WarehouseResource
+from pipelines.warehouse import PublishBlocked
+
+MARTS = {
+    "keep_it_local_scorecard": "council x financial year (and quarter): shares of spend to local, SME, VCSE, "
+                               "public, large private, individual/redacted and unresolved suppliers, with peers",
+    "supplier_concentration": "council x financial year (and x service): HHI, top-1/top-5 shares, supplier counts",
+    "group_exposure": "corporate group x council x financial year: spend, share, services, councils exposed",
+    "sourcing_events": "council x service x event: outsourcing, insourcing and re-lets detected from payments",
+    "contract_pipeline": "awards by contract end date per council and supplier: what is coming up for re-letting",
+    "payment_contract_links": "payments matched to awards: contracted vs off-contract spend per council and year",
+    "transparency_compliance": "council x month: published or missing, lateness, mandatory fields, redactions",
+}
+MART_KEYS = [dg.AssetKey(["marts", name]) for name in MARTS]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dg.asset(key_prefix="core", group_name="warehouse", kinds={"duckdb"}, pool="warehouse_writer",
+          deps=[councils, suppliers], owners=["team:data"])
+def star_schema(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """core.fact_payment (current lines, deduplicated, each linked to supplier, service, date and its source
+    file/sheet/row), core.fact_award, and the dimensions dim_supplier, dim_council, dim_date, dim_service."""
+    with warehouse.get().connect() as con:
+        registry = con.sql("select * from reference.councils").pl()
+        stats = build_core(con, registry)
+    return dg.MaterializeResult(metadata={k: v for k, v in stats.items() if isinstance(v, (int, float, str))})
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(key, description=MARTS[key.path[-1]], deps=[star_schema], group_name="marts",
+                        kinds={"duckdb"}, owners=["team:data"]) for key in MART_KEYS],
+    check_specs=[dg.AssetCheckSpec("reconciles_with_staging", asset=MART_KEYS[0], blocking=True,
+                                   description="keys unique, totals reconcile staging -> core -> marts, "
+                                               "no rows lost or duplicated, casts within null thresholds")],
+    pool="warehouse_writer",
+)
+def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """Every mart rebuilt from core in one go (they share the same inputs), then the blocking checks."""
+    with warehouse.get().connect() as con:
+        counts = build_marts(con)
+        failures = blocking_checks(con)
+    for key in MART_KEYS:
+        yield dg.MaterializeResult(asset_key=key, metadata={"dagster/row_count": int(counts.get(key.path[-1], 0))})
+    yield dg.AssetCheckResult(check_name="reconciles_with_staging", asset_key=MART_KEYS[0], passed=not failures,
+                              metadata={"failures": dg.MetadataValue.json(failures)})
+
+
+@dg.asset(group_name="publish", kinds={"duckdb"}, pool="warehouse_writer", deps=MART_KEYS, owners=["team:data"])
+def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """The analysts' read-only warehouse file (warehouse/keepitlocal.duckdb): the working database copied,
+    checked (blocking checks) and swapped in atomically; warning checks are reported, not blocking."""
+    wh = warehouse.get()
+    previous = wh.published_path if wh.published_path.exists() else None
+    with wh.connect() as con:
+        warnings = warning_checks(con, previous)
+        sqlfiles.execute(con, "meta/record_run", {
+            "run_id": context.run_id, "started_at": _now(), "finished_at": _now(),
+            "pipeline_version": __version__, "status": "built"})
+    for warning in warnings:
+        context.log.warning(warning)
+    try:
+        path = wh.publish(context.run_id, blocking_checks)
+    except PublishBlocked as blocked:
+        raise dg.Failure(description=str(blocked), metadata={"failures": blocked.failures}) from blocked
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        readme = write_warehouse_readme(con, wh.root / "README.md")
+    finally:
+        con.close()
+    return dg.MaterializeResult(metadata={"path": str(path), "warnings": warnings, "readme": str(readme),
+                                          "bytes": path.stat().st_size})
+
+
+@dg.asset(group_name="publish", kinds={"parquet"}, deps=[published_warehouse], owners=["team:data"])
+def research_extracts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Researchers' downloads: an immutable release under warehouse/extracts/<release>/ (parquet facts and
+    marts, CSV marts, datapackage.json, index.html catalogue with charts) and the `latest` pointer."""
+    wh = warehouse.get()
+    version, sources = release_inputs(wh.published_path, default_version=__version__)
+    release = build_release(wh.published_path, wh.extracts_dir, pipeline_version=version, sources=sources)
+    context.log.info(release.summary)
+    return dg.MaterializeResult(metadata={"release": str(release.path), "summary": release.summary})

@@ -1,0 +1,2 @@
+-- empty core.dim_service before it is rebuilt from its sources
+delete from core.dim_service

@@ -1,0 +1,2 @@
+-- empty core.dim_supplier before it is rebuilt from its sources
+delete from core.dim_supplier

@@ -1,0 +1,114 @@
+-- marts: analyst-facing tables rebuilt whole from core by pipelines.marts.build.build_marts
+create table if not exists marts.keep_it_local_scorecard (
+    council_gss varchar not null,
+    council_name varchar,
+    council_type varchar,
+    region_gss varchar,
+    financial_year varchar not null,       -- 2023-24
+    period_grain varchar not null,         -- year | quarter
+    quarter varchar,                       -- Q1 (Apr-Jun) .. Q4, null on year rows
+    total_spend decimal(18, 2),
+    local_authority_share double,          -- percent of total_spend, 0-100
+    local_county_share double,
+    local_region_share double,
+    sme_share double,
+    vcse_share double,
+    public_share double,
+    large_private_share double,
+    individual_redacted_share double,
+    unresolved_share double,
+    unknown_size_share double,
+    unknown_location_share double,
+    peer_median_local_authority_share double,
+    peer_rank_local_authority bigint
+);
+create table if not exists marts.supplier_concentration (
+    council_gss varchar not null,
+    council_name varchar,
+    financial_year varchar not null,
+    service varchar not null,              -- 'all' for the whole council, else a taxonomy service
+    entity_level varchar not null,         -- supplier (legal entity) | group (after corporate-group roll-up)
+    total_spend decimal(18, 2),            -- positive net spend with external suppliers, the shares' denominator
+    suppliers bigint,
+    hhi double,                            -- sum of squared percent shares, 0-10000
+    concentration_band varchar,            -- unconcentrated (< 1500) | moderate (1500-2500) | high (> 2500)
+    top1_name varchar,
+    top1_share double,
+    top5_share double
+);
+create table if not exists marts.group_exposure (
+    group_key varchar not null,
+    group_name varchar,
+    is_strategic boolean,
+    council_gss varchar not null,
+    council_name varchar,
+    financial_year varchar not null,
+    spend decimal(18, 2),
+    share double,                          -- percent of the council's total spend that year
+    services varchar,                      -- comma-separated taxonomy services
+    councils_exposed bigint                -- councils with spend to the group that year
+);
+create table if not exists marts.sourcing_events (
+    council_gss varchar not null,
+    council_name varchar,
+    service varchar not null,
+    event_type varchar not null,           -- outsourcing | insourcing | relet
+    start_month date not null,
+    from_supplier varchar,
+    to_supplier varchar,
+    spend_before decimal(18, 2),
+    spend_after decimal(18, 2),
+    confidence double,                     -- 0-1
+    evidence_rows bigint,
+    evidence varchar                       -- JSON list of the payment lines' lineage keys
+);
+create table if not exists marts.contract_pipeline (
+    council_gss varchar not null,
+    council_name varchar,
+    buyer_name varchar,
+    award_uid varchar not null,
+    title varchar,
+    supplier_name varchar,
+    supplier_key varchar,
+    group_name varchar,
+    value_share decimal(18, 2),
+    award_date date,
+    contract_start date,
+    contract_end date,
+    end_financial_year varchar,
+    months_to_end integer,                 -- whole months from as_of to contract_end (negative = ended)
+    status varchar,                        -- ended | ending_12_months | later
+    paid_in_contract_period decimal(18, 2) -- council payments to the supplier between contract start and end
+);
+create table if not exists marts.payment_contract_links (
+    council_gss varchar not null,
+    council_name varchar,
+    financial_year varchar not null,
+    total_spend decimal(18, 2),
+    contracted_spend decimal(18, 2),       -- payments to a supplier with an award from this council covering the date
+    off_contract_spend decimal(18, 2),
+    contracted_share double,
+    payment_lines bigint,
+    contracted_lines bigint,
+    awards_matched bigint,
+    suppliers_matched bigint
+);
+create table if not exists marts.transparency_compliance (
+    council_gss varchar not null,
+    council_name varchar,
+    month_start date not null,
+    financial_year varchar,
+    published boolean,
+    publications bigint,
+    lines bigint,
+    spend decimal(18, 2),
+    first_fetched_at timestamp,
+    lateness_days integer,                 -- first fetch minus month end; null when never fetched
+    mandatory_fields_share double,         -- percent of lines with date, transaction id, amount, payee, category, service
+    purpose_present_share double,
+    vat_present_share double,
+    redacted_lines_share double,
+    redacted_spend_share double,
+    credit_notes bigint,
+    duplicate_rows bigint                  -- current lines repeating an earlier current line's fingerprint
+);

@@ -1,0 +1,2 @@
+-- empty marts.keep_it_local_scorecard before it is rebuilt
+delete from marts.keep_it_local_scorecard

@@ -1,0 +1,2 @@
+-- empty marts.transparency_compliance before it is rebuilt
+delete from marts.transparency_compliance

@@ -1,0 +1,173 @@
+"""Publishing by swap: analysts' read-only connections keep a consistent snapshot across a publish, new readers see
+the new data, and a publish that fails or is killed half-way leaves the published file untouched and openable.
+
+DuckDB lets one process hold a file read-write or many processes read-only, and caches one database instance per
+path inside a process; so every reader here is its own process, as an analyst's would be.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.marts.build import build_core, build_marts
+from pipelines.marts.checks import blocking_checks
+from pipelines.warehouse import PublishBlocked, Warehouse
+from tests.test_marts_seed import BRISTOL, COUNCILS, build_seeded
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TOTAL_SQL = "select sum(total_spend) from marts.keep_it_local_scorecard where period_grain = 'year'"
+
+
+def _python(code: str, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=PROJECT_ROOT, env=env, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+
+
+def _read_total(path: Path) -> Decimal:
+    proc = _python(f"""
+        import duckdb
+        con = duckdb.connect({str(path)!r}, read_only=True)
+        print(con.execute({TOTAL_SQL!r}).fetchall()[0][0])
+    """)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    return Decimal(out.strip())
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture()
+def published(warehouse):
+    with warehouse.connect() as con:
+        build_seeded(con)
+    warehouse.publish("run-1", blocking_checks)
+    return warehouse
+
+
+def _add_bristol_payment_and_rebuild(warehouse: Warehouse, amount: str) -> None:
+    with warehouse.connect() as con:
+        con.execute("""insert into staging.spend_lines (council_gss, publication_id, period_key, row_number, payment_date,
+                           amount, supplier_name, department, expense_type, source_sha256, row_fingerprint, is_current)
+                       select council_gss, publication_id, period_key, 99, period_start + 3, cast($amount as decimal(18,2)),
+                           'Avon Cleaning Co Ltd', 'Facilities Management', 'Facilities Cleaning Services', publication_id,
+                           md5(publication_id || 'extra'), true
+                       from staging.spend_publications where council_gss = $g and period_key = '2024-06'""",
+                    {"amount": amount, "g": BRISTOL})
+        build_core(con, COUNCILS)
+        build_marts(con, {"as_of": dt.date(2025, 1, 1)})
+
+
+def test_published_file_opens_read_only_in_another_process(published):
+    assert _read_total(published.published_path) > 0
+    proc = _python(f"""
+        import duckdb
+        con = duckdb.connect({str(published.published_path)!r}, read_only=True)
+        try:
+            con.execute("create table marts.x (a int)")
+        except duckdb.Error as exc:
+            print(type(exc).__name__)
+    """)
+    out, err = proc.communicate(timeout=60)
+    assert "InvalidInputException" in out or "Error" in out, (out, err)
+
+
+def test_open_reader_keeps_its_snapshot_while_a_new_reader_sees_the_new_data(published):
+    before = _read_total(published.published_path)
+    reader = _python(f"""
+        import sys, duckdb
+        con = duckdb.connect({str(published.published_path)!r}, read_only=True)
+        print(con.execute({TOTAL_SQL!r}).fetchall()[0][0], flush=True)
+        sys.stdin.readline()   # the parent publishes meanwhile
+        print(con.execute({TOTAL_SQL!r}).fetchall()[0][0], flush=True)
+        print(con.execute("select count(*) from core.fact_payment").fetchall()[0][0], flush=True)
+    """)
+    try:
+        assert Decimal(reader.stdout.readline().strip()) == before
+        _add_bristol_payment_and_rebuild(published, "1234.56")
+        published.publish("run-2", blocking_checks)
+        reader.stdin.write("go\n")
+        reader.stdin.flush()
+        out, err = reader.communicate(timeout=60)
+    finally:
+        if reader.poll() is None:
+            reader.kill()
+    assert reader.returncode == 0, err
+    held_total, held_rows = out.split()
+    assert Decimal(held_total) == before                         # the old, consistent snapshot
+    assert _read_total(published.published_path) == before + Decimal("1234.56")  # a new reader sees the new file
+    assert int(held_rows) > 0
+
+
+def test_a_check_that_raises_leaves_the_published_file_untouched(published):
+    sha = _sha(published.published_path)
+    _add_bristol_payment_and_rebuild(published, "500.00")
+
+    def exploding_checks(con):
+        raise RuntimeError("check crashed")
+
+    with pytest.raises(RuntimeError, match="check crashed"):
+        published.publish("run-2", exploding_checks)
+    assert _sha(published.published_path) == sha
+    assert list(published.build_dir.glob("*.duckdb")) == []
+
+
+def test_failing_blocking_checks_block_the_publish(published):
+    sha = _sha(published.published_path)
+    with published.connect() as con:
+        con.execute("delete from core.fact_payment where payment_key = (select min(payment_key) from core.fact_payment)")
+    with pytest.raises(PublishBlocked) as blocked:
+        published.publish("run-2", blocking_checks)
+    assert any(f.startswith("no_lost_rows") for f in blocked.value.failures)
+    assert _sha(published.published_path) == sha
+
+
+def test_a_publish_killed_half_way_leaves_the_published_file_openable(published, tmp_path):
+    before = _read_total(published.published_path)
+    sha = _sha(published.published_path)
+    _add_bristol_payment_and_rebuild(published, "777.00")
+    marker = tmp_path / "checks-running"
+    proc = _python(f"""
+        import time
+        from pathlib import Path
+        from pipelines.warehouse import Warehouse
+
+        def slow_checks(con):
+            con.execute("create table meta.half_way as select 1 as x")   # the build copy is being written
+            Path({str(marker)!r}).write_text("running")
+            time.sleep(120)
+            return []
+
+        Warehouse(Path({str(published.root)!r})).publish("run-killed", slow_checks)
+    """)
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert proc.poll() is None, proc.stderr.read()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    assert _sha(published.published_path) == sha
+    assert _read_total(published.published_path) == before
+    # the next publish recovers and replaces the file
+    published.publish("run-3", blocking_checks)
+    assert _read_total(published.published_path) == before + Decimal("777.00")
