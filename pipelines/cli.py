@@ -17,7 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("pipelines.nightly", "run the nightly job against the configured (live by default) sources"),
     "ui": ("pipelines.ui", "open the Dagster UI (dagster dev) with the project's instance config"),
     "parse-spend": ("pipelines.spend.cli", "parse one local council spending file"),
-    "parse-ocds": ("pipelines.ocds.cli", "flatten a local OCDS release package / JSON Lines file"),
+    "parse-ocds": ("pipelines.notices.cli", "flatten a local OCDS release package / JSON Lines file"),
     "match-suppliers": ("pipelines.suppliers.cli", "normalise, resolve and classify supplier names in a CSV"),
     "extract": ("pipelines.extracts.cli", "write researchers' parquet/CSV extracts and catalogue page"),
     "sample": ("pipelines.sample.cli", "generate or serve the offline sample world"),

@@ -49,12 +49,14 @@ class PoliteSession:
     """Per-host sessions, a minimum interval between requests to one host, and a host allow-list."""
 
     def __init__(self, allowed_hosts: set[str] | None = None, min_interval_s: float = 0.0,
-                 retries: int = 5, backoff: float = 1.0, timeout=DEFAULT_TIMEOUT):
+                 retries: int = 5, backoff: float = 1.0, timeout=DEFAULT_TIMEOUT,
+                 status_forcelist: tuple[int, ...] = (429, 500, 502, 503, 504)):
         self.allowed_hosts = {h.lower() for h in allowed_hosts} if allowed_hosts is not None else None
         self.min_interval_s = min_interval_s
         self.retries = retries
         self.backoff = backoff
         self.timeout = timeout
+        self.status_forcelist = status_forcelist
         self._sessions: dict[str, requests.Session] = {}
         self._last_call: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -69,7 +71,7 @@ class PoliteSession:
         host = self._host(url)
         with self._lock:
             if host not in self._sessions:
-                self._sessions[host] = make_session(self.retries, self.backoff)
+                self._sessions[host] = make_session(self.retries, self.backoff, self.status_forcelist)
             return self._sessions[host]
 
     def get(self, url: str, **kwargs) -> requests.Response:

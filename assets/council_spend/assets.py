@@ -63,8 +63,8 @@ def _ingest(context, warehouse: WarehouseResource, sources: SourcesResource, sel
                                                for c in STAGE_COLUMNS})
     with wh.transaction() as con:
         con.register("report_df", report_df.to_arrow())
-        sqlfiles.execute(con, "registry/delete_stage_report", {"run_id": context.run_id})
-        sqlfiles.execute(con, "registry/insert_stage_report", {"run_id": context.run_id})
+        sqlfiles.execute(con, "registry/delete_stage_report", {"run_id": context.run.run_id})
+        sqlfiles.execute(con, "registry/insert_stage_report", {"run_id": context.run.run_id})
     totals = {c: int(report_df[c].fill_null(0).sum()) for c in STAGE_COLUMNS[2:8]}
     failed = report_df.filter(pl.col("error").is_not_null())["council_gss"].to_list()
     return dg.MaterializeResult(metadata={**totals, "councils": report_df.height, "failed_councils": failed,

@@ -4,13 +4,14 @@
 import dagster as dg
 
 from assets.council_spend.assets import spend_lines
+from assets.notices.assets import awards
 from assets.registers.assets import registers
 from pipelines.resources import WarehouseResource
 from pipelines.suppliers.build import build_suppliers
 
 
 @dg.asset(key_prefix="core", group_name="suppliers", kinds={"duckdb", "polars"}, pool="warehouse_writer",
-          deps=[spend_lines, registers], owners=["team:data"])
+          deps=[spend_lines, registers, awards], owners=["team:data"])
 def suppliers(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """core.suppliers (one row per organisation, with org type, size, VCSE, locality and group, each with its
     basis), core.supplier_names (raw name x source x council -> supplier) and the per-run coverage report."""

@@ -12,6 +12,7 @@ import duckdb
 
 from pipelines import __version__, sqlfiles
 from assets.council_spend.assets import councils
+from assets.notices.assets import awards
 from assets.suppliers.assets import suppliers
 from pipelines.marts.build import build_core, build_marts
 from pipelines.extracts.build import build_release, release_inputs
@@ -38,7 +39,7 @@ def _now() -> datetime:
 
 
 @dg.asset(key_prefix="core", group_name="warehouse", kinds={"duckdb"}, pool="warehouse_writer",
-          deps=[councils, suppliers], owners=["team:data"])
+          deps=[councils, suppliers, awards], owners=["team:data"])
 def star_schema(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """core.fact_payment (current lines, deduplicated, each linked to supplier, service, date and its source
     file/sheet/row), core.fact_award, and the dimensions dim_supplier, dim_council, dim_date, dim_service."""
@@ -76,12 +77,12 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseR
     with wh.connect() as con:
         warnings = warning_checks(con, previous)
         sqlfiles.execute(con, "meta/record_run", {
-            "run_id": context.run_id, "started_at": _now(), "finished_at": _now(),
+            "run_id": context.run.run_id, "started_at": _now(), "finished_at": _now(),
             "pipeline_version": __version__, "status": "built"})
     for warning in warnings:
         context.log.warning(warning)
     try:
-        path = wh.publish(context.run_id, blocking_checks)
+        path = wh.publish(context.run.run_id, blocking_checks)
     except PublishBlocked as blocked:
         raise dg.Failure(description=str(blocked), metadata={"failures": blocked.failures}) from blocked
     con = duckdb.connect(str(path), read_only=True)

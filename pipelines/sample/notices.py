@@ -341,6 +341,11 @@ def build_notices(rng: random.Random, suppliers: dict[str, Supplier]) -> NoticeB
         b.add_fts(b.fts_release(None, random_moment(rng, start, end), ["tender"], buyer_gss=council.gss,
                                 service=service, title=f"{service} tender for {council.name}",
                                 odd_numbers=council.slug == "leeds"))
+    # a charity's scale at award is its size only if it actually won one: the others stay unknown
+    awarded = {a.supplier.key for a in b.awards}
+    for s in suppliers.values():
+        if s.org_type == "charity" and s.size == "sme" and s.key not in awarded:
+            s.size = "unknown"
     # newest first, as both services sort
     b.cf.sort(key=lambda e: e[0]["date_utc"], reverse=True)
     b.fts.sort(key=lambda e: e[0]["date_utc"], reverse=True)

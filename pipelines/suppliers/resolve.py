@@ -221,9 +221,14 @@ def _step_identifiers(df: pl.DataFrame, reg: Registers) -> pl.DataFrame:
         match_method=pl.lit("charity_number"),
         match_score=pl.lit(1.0),
     ).drop("_cc_name")
-    # Other scheme ids from notices (GB-PPON-..., GB-NHS-...) are identifiers too.
+    return df
+
+
+def _step_other_scheme_ids(df: pl.DataFrame) -> pl.DataFrame:
+    """Other scheme ids from notices (GB-PPON-..., GB-NHS-...) identify what the registers could not: they
+    come after the name steps, so a charity winning on Find a Tender with a PPON stays its GB-CHC self."""
     other_id = pl.col("_given_org_id").str.contains(r"^[A-Z]{2}-[A-Z]{2,5}-\S+$")
-    return _decide(df, other_id, org_id=pl.col("_given_org_id"), match_method=pl.lit("company_number"), match_score=pl.lit(1.0))
+    return _decide(df, other_id, org_id=pl.col("_given_org_id"), match_method=pl.lit("identifier"), match_score=pl.lit(1.0))
 
 
 def _step_redacted_and_individuals(df: pl.DataFrame) -> pl.DataFrame:
@@ -552,6 +557,7 @@ def resolve_suppliers(
     df = _step_public_bodies(df, registers)
     df = _step_exact_names(df, registers)
     df = _step_fuzzy(df, registers)
+    df = _step_other_scheme_ids(df)
     df = _step_supplier_ids(df)
     df = _step_overrides(df, overrides)
     df = _canonical_org_ids(df, registers)

@@ -1,0 +1,83 @@
+"""Decode and read OCDS bodies the way the services actually serve them.
+
+* Contracts Finder can emit invalid UTF-8: decode strictly, and only on failure repair the stray bytes as
+  cp1252 (never transcode a whole valid body, which would mangle genuine multi-byte text).
+* Find a Tender emits JSON numbers that are not JSON (`1e9999`, a bare `000`): patch them before parsing.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+# `1e9999` overflows to infinity; `000` is not a valid JSON number: both stand for "no usable value".
+_BAD_NUMBERS = re.compile(rb'(?<=[:\[,])(\s*)(-?1e9999|0{2,}(?![.\deE]))(?=\s*[,}\]])')
+
+
+class UnreadableInput(ValueError):
+    """The input is not OCDS JSON we can read (truncated, not JSON, not a package or release)."""
+
+
+def _cp1252_bytes(error: UnicodeDecodeError):
+    bad = error.object[error.start:error.end]
+    return bad.decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error("keepitlocal-cp1252", _cp1252_bytes)
+
+
+def decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("utf-8-sig", errors="keepitlocal-cp1252")
+
+
+def parse_json(data: bytes):
+    patched = _BAD_NUMBERS.sub(rb"\1null", data)
+    try:
+        return json.loads(decode(patched))
+    except json.JSONDecodeError as exc:
+        raise UnreadableInput(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+
+
+def releases_of(document) -> list[dict]:
+    """Releases in a release package, a record package (every release, else the compiled release), or a
+    bare release object."""
+    if isinstance(document, dict):
+        if isinstance(document.get("releases"), list):
+            return [r for r in document["releases"] if isinstance(r, dict)]
+        if isinstance(document.get("records"), list):
+            out = []
+            for record in document["records"]:
+                releases = [r for r in record.get("releases") or [] if isinstance(r, dict) and "ocid" in r]
+                if not releases and isinstance(record.get("compiledRelease"), dict):
+                    releases = [record["compiledRelease"]]
+                out.extend(releases)
+            return out
+        if "ocid" in document:
+            return [document]
+    raise UnreadableInput("not an OCDS release package, record package or release")
+
+
+def read_path(path: Path) -> Iterator[dict]:
+    """Every release in a `.json` package, or a `.jsonl` / `.jsonl.gz` file of releases or packages."""
+    name = path.name.lower()
+    opener = gzip.open if name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            if ".jsonl" in name:
+                for number, line in enumerate(handle, start=1):
+                    if line.strip():
+                        try:
+                            yield from releases_of(parse_json(line))
+                        except UnreadableInput as exc:
+                            raise UnreadableInput(f"line {number}: {exc}") from exc
+            else:
+                yield from releases_of(parse_json(handle.read()))
+    except (OSError, EOFError) as exc:
+        raise UnreadableInput(f"cannot read {path}: {exc}") from exc
