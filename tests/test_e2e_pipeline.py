@@ -133,3 +133,12 @@ def test_demo_command_exits_zero_and_prints_summary(tmp_path):
     assert "Planted truths recovered" in result.stdout
     assert "MISSED" not in result.stdout
     assert (tmp_path / "demo" / "keepitlocal.duckdb").exists()
+
+
+def test_committed_warehouse_readme_is_the_generated_one(world):
+    from pipelines.marts.docs import render_warehouse_readme
+    from tests.conftest import PROJECT_ROOT
+
+    with _published(world) as con:
+        generated = render_warehouse_readme(con)
+    assert (PROJECT_ROOT / "warehouse" / "README.md").read_text(encoding="utf-8") == generated
