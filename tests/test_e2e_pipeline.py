@@ -142,3 +142,23 @@ def test_committed_warehouse_readme_is_the_generated_one(world):
     with _published(world) as con:
         generated = render_warehouse_readme(con)
     assert (PROJECT_ROOT / "warehouse" / "README.md").read_text(encoding="utf-8") == generated
+
+
+def test_planted_name_variants_resolve_to_their_organisation(world):
+    """Every spelling the sample world published for a registered supplier lands on that one organisation."""
+    with _published(world) as con:
+        names = con.execute("""select upper(trim(n.raw_name)), s.org_id from core.supplier_names as n
+                               join core.suppliers as s using (supplier_key) where n.source = 'spend'""").fetchall()
+    org_by_name: dict[str, set] = {}
+    for raw, org_id in names:
+        org_by_name.setdefault(raw, set()).add(org_id)
+    checked = 0
+    for supplier in world["truth"]["suppliers"]:
+        if not supplier.get("org_id") or supplier["org_type"] not in ("company", "cic", "charity"):
+            continue
+        for variant in supplier["variants"]:
+            orgs = org_by_name.get(variant.strip().upper())
+            if orgs is not None:
+                checked += 1
+                assert orgs == {supplier["org_id"]}, (variant, orgs, supplier["org_id"])
+    assert checked > 50

@@ -54,33 +54,39 @@ def star_schema(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
                         kinds={"duckdb"}, owners=["team:data"]) for key in MART_KEYS],
     check_specs=[dg.AssetCheckSpec("reconciles_with_staging", asset=MART_KEYS[0], blocking=True,
                                    description="keys unique, totals reconcile staging -> core -> marts, "
-                                               "no rows lost or duplicated, casts within null thresholds")],
+                                               "no rows lost or duplicated, casts within null thresholds"),
+                 dg.AssetCheckSpec("no_surprises_since_last_publish", asset=MART_KEYS[0],
+                                   description="warnings only: supplier coverage drops, a council missing a month, "
+                                               "sudden total changes against the published warehouse")],
     pool="warehouse_writer",
 )
 def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """Every mart rebuilt from core in one go (they share the same inputs), then the blocking checks."""
-    with warehouse.get().connect() as con:
+    """Every mart rebuilt from core in one go (they share the same inputs), then the blocking checks (publish
+    waits for them) and the warning checks (reported only)."""
+    wh = warehouse.get()
+    previous = wh.published_path if wh.published_path.exists() else None
+    with wh.connect() as con:
         counts = build_marts(con)
         failures = blocking_checks(con)
+        warnings = warning_checks(con, previous)
     for key in MART_KEYS:
         yield dg.MaterializeResult(asset_key=key, metadata={"dagster/row_count": int(counts.get(key.path[-1], 0))})
     yield dg.AssetCheckResult(check_name="reconciles_with_staging", asset_key=MART_KEYS[0], passed=not failures,
                               metadata={"failures": dg.MetadataValue.json(failures)})
+    yield dg.AssetCheckResult(check_name="no_surprises_since_last_publish", asset_key=MART_KEYS[0],
+                              passed=not warnings, severity=dg.AssetCheckSeverity.WARN,
+                              metadata={"warnings": dg.MetadataValue.json(warnings)})
 
 
 @dg.asset(group_name="publish", kinds={"duckdb"}, pool="warehouse_writer", deps=MART_KEYS, owners=["team:data"])
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """The analysts' read-only warehouse file (warehouse/keepitlocal.duckdb): the working database copied,
-    checked (blocking checks) and swapped in atomically; warning checks are reported, not blocking."""
+    checked again (blocking checks on the copy) and swapped in atomically."""
     wh = warehouse.get()
-    previous = wh.published_path if wh.published_path.exists() else None
     with wh.connect() as con:
-        warnings = warning_checks(con, previous)
         sqlfiles.execute(con, "meta/record_run", {
             "run_id": context.run.run_id, "started_at": _now(), "finished_at": _now(),
             "pipeline_version": __version__, "status": "built"})
-    for warning in warnings:
-        context.log.warning(warning)
     try:
         path = wh.publish(context.run.run_id, blocking_checks)
     except PublishBlocked as blocked:
@@ -90,7 +96,7 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseR
         readme = write_warehouse_readme(con, wh.root / "README.md")
     finally:
         con.close()
-    return dg.MaterializeResult(metadata={"path": str(path), "warnings": warnings, "readme": str(readme),
+    return dg.MaterializeResult(metadata={"path": str(path), "readme": str(readme),
                                           "bytes": path.stat().st_size})
 
 
