@@ -36,6 +36,8 @@ class SourcesConfig:
     contracts_finder_url: str = "https://www.contractsfinder.service.gov.uk"
     find_a_tender_url: str = "https://www.find-tender.service.gov.uk"
     ckan_url: str = "https://data.gov.uk/api/action"
+    # Open Contracting Data Registry: yearly bulk files of both services, for backfills (sources.md §3.6, §4.4)
+    ocdr_url: str = "https://data.open-contracting.org"
     registers: dict[str, str] = field(default_factory=lambda: dict(LIVE_REGISTERS))
     # politeness (sources.md): CF 403 -> wait 300 s; FTS >= 10 s between calls, >= 30 s after a 429
     cf_rate_limit_wait_s: float = 300.0
@@ -62,5 +64,5 @@ class SourcesConfig:
 
     def allowed_hosts(self, council_urls: list[str] = ()) -> set[str]:
         """Hosts an outbound request may go to: the APIs, the registers and the registry's council sites."""
-        urls = [self.contracts_finder_url, self.find_a_tender_url, self.ckan_url, *self.registers.values(), *council_urls]
+        urls = [self.contracts_finder_url, self.find_a_tender_url, self.ckan_url, self.ocdr_url, *self.registers.values(), *council_urls]
         return {urlsplit(u).netloc.lower() for u in urls if u and urlsplit(u).netloc}

@@ -87,4 +87,6 @@ def _notice_backfill_days(truth: dict) -> list[tuple[list[str], str]]:
     """One day of each notice source: re-fetching a day the nightly run already covered adds nothing twice."""
     notices = truth["notices"]
     return [(["raw", "contracts_finder_releases_by_day"], notices["first_release_date"][:10]),
-            (["raw", "find_a_tender_releases_by_day"], notices["fts_busy_day"][:10])]
+            (["raw", "find_a_tender_releases_by_day"], notices["fts_busy_day"][:10]),
+            (["raw", "contracts_finder_bulk_by_year"], notices["first_release_date"][:4]),
+            (["raw", "find_a_tender_bulk_by_year"], notices["fts_busy_day"][:4])]

@@ -122,3 +122,28 @@ def test_backfill_then_trailing_rerun_adds_nothing_twice(world, tmp_path):
                                         group by all having count(*) > 1)""").fetchone()[0]
     assert stats["releases"] > 0 and again == first and duplicates == 0
     assert awards > 0
+
+
+def test_bulk_year_from_the_registry_lands_once_and_dedupes_with_the_api(world, tmp_path):
+    from pipelines.notices.bulk import load_bulk_year
+
+    root, truth = world
+    year = int(truth["notices"]["first_release_date"][:4])
+    with SampleServer(root / "world", ServerLimits(cf_max_requests=100)) as server:
+        config = sources_config(root / "world", server.base_url)
+        warehouse = Warehouse(tmp_path / "wh")
+        session = PoliteSession(config.allowed_hosts())
+        first = load_bulk_year("contracts_finder", year, session=session, warehouse=warehouse, config=config,
+                               progress=lambda _: None)
+        again = load_bulk_year("contracts_finder", year, session=session, warehouse=warehouse, config=config,
+                               progress=lambda _: None)
+        # the same year through the API afterwards: every release is already there, none is added twice
+        client = ContractsFinderClient(config.contracts_finder_url, session, wait_s=0.5)
+        api_ids = set(_release_ids(client.iter_pages(datetime(year, 1, 1), datetime(year + 1, 1, 1))))
+        ingest_notices("contracts_finder", ContractsFinderClient(config.contracts_finder_url, session, wait_s=0.5),
+                       warehouse, datetime(year, 1, 1), datetime(year + 1, 1, 1), progress=lambda _: None)
+        with warehouse.connect() as con:
+            staged = {r[0] for r in con.execute("select release_id from staging.notice_releases").fetchall()}
+    assert first["not_modified"] is False and first["distinct_releases"] == len(api_ids) > 0
+    assert again["not_modified"] is True and again["new_pages_flattened"] == 0
+    assert staged == api_ids

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import dagster as dg
 
+from pipelines.notices.bulk import load_bulk_year
 from pipelines.notices.clients import ContractsFinderClient, FindATenderClient, RateLimited
 from pipelines.notices.ingest import flatten_new_pages, ingest_notices, nightly_window
 from pipelines.progress import reporter
@@ -82,6 +83,38 @@ def find_a_tender_releases_by_day(context: dg.AssetExecutionContext, warehouse: 
     start = context.partition_time_window.start.replace(tzinfo=None)
     end = context.partition_time_window.end.replace(tzinfo=None)
     return _ingest(context, "find_a_tender", warehouse, sources, start, end)
+
+
+# one partition per calendar year, from each service's first year of data
+CF_YEARS = dg.TimeWindowPartitionsDefinition(cron_schedule="0 0 1 1 *", start="2015", fmt="%Y")
+FTS_YEARS = dg.TimeWindowPartitionsDefinition(cron_schedule="0 0 1 1 *", start="2021", fmt="%Y")
+
+
+def _bulk(context, source: str, warehouse: WarehouseResource, sources: SourcesResource) -> dg.MaterializeResult:
+    session = sources.session(min_interval_s=0.0)
+    try:
+        stats = load_bulk_year(source, int(context.partition_key), session=session, warehouse=warehouse.get(),
+                               config=sources.get(), progress=reporter(context.log.info))
+    finally:
+        session.close()
+    return dg.MaterializeResult(metadata={k: v for k, v in stats.items() if isinstance(v, (int, float, str, bool))})
+
+
+@dg.asset(key_prefix="raw", group_name="contracts_finder", kinds={"duckdb"}, pool="warehouse_writer",
+          partitions_def=CF_YEARS, retry_policy=RETRY, tags={"keepitlocal/backfill": "true"}, owners=["team:data"])
+def contracts_finder_bulk_by_year(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                                  sources: SourcesResource) -> dg.MaterializeResult:
+    """A year of Contracts Finder releases from the Open Contracting Data Registry (publication 128): the
+    bulk backfill path, cheaper than walking the API day by day."""
+    return _bulk(context, "contracts_finder", warehouse, sources)
+
+
+@dg.asset(key_prefix="raw", group_name="find_a_tender", kinds={"duckdb"}, pool="warehouse_writer",
+          partitions_def=FTS_YEARS, retry_policy=RETRY, tags={"keepitlocal/backfill": "true"}, owners=["team:data"])
+def find_a_tender_bulk_by_year(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                               sources: SourcesResource) -> dg.MaterializeResult:
+    """A year of Find a Tender releases from the Open Contracting Data Registry (publication 41)."""
+    return _bulk(context, "find_a_tender", warehouse, sources)
 
 
 @dg.asset(key_prefix="staging", group_name="notices", kinds={"duckdb", "polars"}, pool="warehouse_writer",

@@ -20,7 +20,7 @@ from pipelines import rawstore, sqlfiles
 from pipelines.config import SourcesConfig
 from pipelines.notices.clients import NoticeClient
 from pipelines.notices.flatten import MONEY, timestamp, walk
-from pipelines.notices.read import UnreadableInput, parse_json, releases_of
+from pipelines.notices.read import UnreadableInput, releases_in_body
 from pipelines.warehouse import Warehouse, atomic
 
 START_SETTING = {"contracts_finder": "contracts_finder_start", "find_a_tender": "find_a_tender_start"}
@@ -76,7 +76,7 @@ def flatten_new_pages(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> dict:
     items, empty_pages = [], []
     for sha, source in pending:
         try:
-            releases = releases_of(parse_json(rawstore.read(raw_dir, sha)))
+            releases = releases_in_body(rawstore.read(raw_dir, sha))
         except UnreadableInput:
             releases = []  # kept raw; an unreadable page yields no rows
         if not releases:

@@ -64,6 +64,20 @@ def releases_of(document) -> list[dict]:
     raise UnreadableInput("not an OCDS release package, record package or release")
 
 
+def releases_in_body(data: bytes) -> list[dict]:
+    """Releases in a raw body as landed: an API page (one package), or a gzipped / plain JSON Lines file of
+    releases or packages (the Open Contracting Data Registry's yearly files)."""
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    try:
+        return releases_of(parse_json(data))
+    except UnreadableInput:
+        lines = [line for line in data.splitlines() if line.strip()]
+        if len(lines) < 2:
+            raise
+        return [release for line in lines for release in releases_of(parse_json(line))]
+
+
 def read_path(path: Path) -> Iterator[dict]:
     """Every release in a `.json` package, or a `.jsonl` / `.jsonl.gz` file of releases or packages."""
     name = path.name.lower()

@@ -52,6 +52,7 @@ def sources_config(world_dir: Path, base_url: str, *, limits: "ServerLimits | No
         contracts_finder_url=base,
         find_a_tender_url=base,
         ckan_url=f"{base}/api/action",
+        ocdr_url=base,
         registers={
             "companies_house": f"{base}/registers/companies_house/en_output.html",
             "charity_commission": f"{base}/registers/charity_commission/publicextract.charity.zip",

@@ -14,7 +14,9 @@ import base64
 import datetime as dt
 import email.utils
 import hashlib
+import gzip
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -190,6 +192,9 @@ class SampleServer:
             req.wfile.write(body)
 
     def route(self, path: str, query: str, params: dict, headers) -> tuple[int, dict, bytes]:
+        bulk = re.fullmatch(r"/en/publication/(128|41)/download", path)
+        if bulk:
+            return self.bulk_year(self.cf if bulk.group(1) == "128" else self.fts, params.get("name", ""), headers)
         if path == CF_SEARCH:
             return self.contracts_finder(params)
         if path == FTS_PACKAGES:
@@ -337,6 +342,16 @@ class SampleServer:
             cursor = encode_cursor("|".join(f"{k}={v}" for k, v in {**echo, "nextCursor": offset + limit}.items()))
             links["next"] = f"{self.base_url}{FTS_PACKAGES}?{query}&cursor={cursor}"
         return 200, {"Content-Type": "application/json"}, self._package(head, self.fts, page, links)
+
+    # -- Open Contracting Data Registry: one gzipped JSON Lines file of releases per year
+    def bulk_year(self, store: ReleaseStore, name: str, headers) -> tuple[int, dict, bytes]:
+        match = re.fullmatch(r"(\d{4})\.jsonl\.gz", name)
+        if not match:
+            return 404, {"Content-Type": "text/html; charset=utf-8"}, NOT_FOUND
+        year = int(match.group(1))
+        lines = b"".join(store.raw[i] + b"\n" for i, m in enumerate(store.meta) if m["t"].year == year)
+        body = gzip.compress(lines, mtime=0)  # fixed mtime: the same year is the same bytes (ETag stable)
+        return self.conditional(headers, body, "application/gzip", None)
 
     # -- CKAN
     def ckan_action(self, action: str, params: dict) -> tuple[int, dict, bytes]:
