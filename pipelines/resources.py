@@ -56,5 +56,44 @@ class SourcesResource(dg.ConfigurableResource):
         )
 
 
+class NoticesResource(dg.ConfigurableResource):
+    """A notice API client factory: the real services (`ContractsFinderResource`, `FindATenderResource`) or
+    recorded pages (`RecordedNoticesResource`); assets depend on this base type only."""
+
+    def client(self, sources: SourcesResource):
+        raise NotImplementedError
+
+
+class ContractsFinderResource(NoticesResource):
+    """Contracts Finder OCDS search, paced and windowed as SourcesConfig says."""
+
+    def client(self, sources: SourcesResource):
+        from pipelines.notices.clients import ContractsFinderClient
+
+        return ContractsFinderClient.from_config(sources.get(), sources.session(min_interval_s=0.0))
+
+
+class FindATenderResource(NoticesResource):
+    """Find a Tender OCDS release packages, paced and windowed as SourcesConfig says."""
+
+    def client(self, sources: SourcesResource):
+        from pipelines.notices.clients import FindATenderClient
+
+        return FindATenderClient.from_config(sources.get(), sources.session(min_interval_s=0.0))
+
+
+class RecordedNoticesResource(NoticesResource):
+    """Replays recorded release-package files (`*.json` in `pages_dir`) instead of calling a service."""
+
+    pages_dir: str
+    source: str
+
+    def client(self, sources: SourcesResource):
+        from pipelines.notices.clients import RecordedNoticeClient
+
+        return RecordedNoticeClient(self.source, sorted(Path(self.pages_dir).glob("*.json")))
+
+
 def build_resources() -> dict[str, dg.ConfigurableResource]:
-    return {"warehouse": WarehouseResource(), "sources": SourcesResource()}
+    return {"warehouse": WarehouseResource(), "sources": SourcesResource(),
+            "contracts_finder": ContractsFinderResource(), "find_a_tender": FindATenderResource()}

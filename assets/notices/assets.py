@@ -10,27 +10,19 @@ from datetime import datetime
 import dagster as dg
 
 from pipelines.notices.bulk import load_bulk_year
-from pipelines.notices.clients import ContractsFinderClient, FindATenderClient, RateLimited
+from pipelines.notices.clients import RateLimited
 from pipelines.notices.ingest import flatten_new_pages, ingest_notices, nightly_window
 from pipelines.progress import reporter
-from pipelines.resources import SourcesResource, WarehouseResource
+from pipelines.resources import NoticesResource, SourcesResource, WarehouseResource
 
 RETRY = dg.RetryPolicy(max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 CF_DAYS = dg.DailyPartitionsDefinition(start_date="2015-01-01", timezone="Europe/London")
 FTS_DAYS = dg.DailyPartitionsDefinition(start_date="2021-01-01", timezone="Europe/London")
 
 
-def _client(source: str, sources: SourcesResource):
-    config = sources.get()
-    session = sources.session(min_interval_s=0.0)
-    if source == "contracts_finder":
-        return ContractsFinderClient.from_config(config, session)
-    return FindATenderClient.from_config(config, session)
-
-
-def _ingest(context, source: str, warehouse: WarehouseResource, sources: SourcesResource,
+def _ingest(context, source: str, api: NoticesResource, warehouse: WarehouseResource, sources: SourcesResource,
             start: datetime, end: datetime) -> dg.MaterializeResult:
-    client = _client(source, sources)
+    client = api.client(sources)
     try:
         stats = ingest_notices(source, client, warehouse.get(), start, end, progress=reporter(context.log.info))
     except RateLimited as exc:
@@ -44,45 +36,49 @@ def _ingest(context, source: str, warehouse: WarehouseResource, sources: Sources
 
 @dg.asset(key_prefix="raw", group_name="contracts_finder", kinds={"duckdb"}, pool="warehouse_writer",
           retry_policy=RETRY, owners=["team:data"])
-def contracts_finder_releases(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+def contracts_finder_releases(context: dg.AssetExecutionContext, contracts_finder: NoticesResource,
+        warehouse: WarehouseResource,
                               sources: SourcesResource) -> dg.MaterializeResult:
     """Contracts Finder OCDS release pages since the watermark (minus the trailing window), in windows of at
     most 15 days, one connection, 403 -> wait 300 s; each page stored once by sha256."""
     start, end = nightly_window("contracts_finder", warehouse.get(), sources.get())
-    return _ingest(context, "contracts_finder", warehouse, sources, start, end)
+    return _ingest(context, "contracts_finder", contracts_finder, warehouse, sources, start, end)
 
 
 @dg.asset(key_prefix="raw", group_name="find_a_tender", kinds={"duckdb"}, pool="warehouse_writer",
           retry_policy=RETRY, owners=["team:data"])
-def find_a_tender_releases(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+def find_a_tender_releases(context: dg.AssetExecutionContext, find_a_tender: NoticesResource,
+        warehouse: WarehouseResource,
                            sources: SourcesResource) -> dg.MaterializeResult:
     """Find a Tender OCDS release packages since the watermark (minus the trailing window), in windows of at
     most 6 hours, at least 10 s between calls; each page stored once by sha256."""
     start, end = nightly_window("find_a_tender", warehouse.get(), sources.get())
-    return _ingest(context, "find_a_tender", warehouse, sources, start, end)
+    return _ingest(context, "find_a_tender", find_a_tender, warehouse, sources, start, end)
 
 
 @dg.asset(key_prefix="raw", group_name="contracts_finder", kinds={"duckdb"}, pool="warehouse_writer",
           partitions_def=CF_DAYS, backfill_policy=dg.BackfillPolicy.single_run(), retry_policy=RETRY,
           tags={"keepitlocal/backfill": "true"}, owners=["team:data"])
-def contracts_finder_releases_by_day(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+def contracts_finder_releases_by_day(context: dg.AssetExecutionContext, contracts_finder: NoticesResource,
+        warehouse: WarehouseResource,
                                      sources: SourcesResource) -> dg.MaterializeResult:
     """Contracts Finder releases published on the partition's day(s): the backfill path from 2015."""
     start = context.partition_time_window.start.replace(tzinfo=None)
     end = context.partition_time_window.end.replace(tzinfo=None)
-    return _ingest(context, "contracts_finder", warehouse, sources, start, end)
+    return _ingest(context, "contracts_finder", contracts_finder, warehouse, sources, start, end)
 
 
 @dg.asset(key_prefix="raw", group_name="find_a_tender", kinds={"duckdb"}, pool="warehouse_writer",
           partitions_def=FTS_DAYS, backfill_policy=dg.BackfillPolicy.single_run(), retry_policy=RETRY,
           tags={"keepitlocal/backfill": "true"}, owners=["team:data"])
-def find_a_tender_releases_by_day(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+def find_a_tender_releases_by_day(context: dg.AssetExecutionContext, find_a_tender: NoticesResource,
+        warehouse: WarehouseResource,
                                   sources: SourcesResource) -> dg.MaterializeResult:
     """Find a Tender releases updated on the partition's day(s), walked in 6-hour windows: the backfill
     path from 2021."""
     start = context.partition_time_window.start.replace(tzinfo=None)
     end = context.partition_time_window.end.replace(tzinfo=None)
-    return _ingest(context, "find_a_tender", warehouse, sources, start, end)
+    return _ingest(context, "find_a_tender", find_a_tender, warehouse, sources, start, end)
 
 
 # one partition per calendar year, from each service's first year of data

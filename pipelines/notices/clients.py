@@ -158,3 +158,30 @@ class FindATenderClient(NoticeClient):
         polite = PoliteSession(session.allowed_hosts, min_interval_s=config.fts_min_interval_s,
                                backoff=config.http_backoff_s, status_forcelist=(500, 502, 504))
         return cls(config.find_a_tender_url, polite, wait_s=config.fts_after_429_wait_s)
+
+
+class RecordedNoticeClient:
+    """A stand-in client that replays recorded release packages (files) as pages, for tests and offline
+    replays; it makes no HTTP request."""
+
+    def __init__(self, source: str, files: list):
+        self.source = source
+        self.files = files
+        self.requests = 0
+        self.waits = 0
+
+    def iter_pages(self, start: datetime, end: datetime) -> Iterator[Page]:
+        for path in self.files:
+            body = path.read_bytes()
+            page = Page(url=path.as_uri(), params=None, window_start=start, window_end=end,
+                        fetched_at=datetime.now(timezone.utc).replace(tzinfo=None), status=200,
+                        content_type="application/json", body=body)
+            try:
+                page.package = parse_json(body)
+                page.releases = [r for r in page.package.get("releases") or [] if isinstance(r, dict)]
+            except UnreadableInput as exc:
+                page.error = str(exc)
+            yield page
+
+    def close(self) -> None:
+        pass
