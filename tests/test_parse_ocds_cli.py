@@ -103,3 +103,10 @@ def test_invalid_utf8_is_repaired_not_fatal(tmp_path):
     result = parse(path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["buyers"] == 1
+
+
+def test_micro_scale_counts_as_sme():
+    from pipelines.notices.flatten import _scale
+
+    assert [_scale({"scale": s}, {}) for s in ("micro", "sme", "large", None)] == ["sme", "sme", "large", "unknown"]
+    assert _scale({}, {"sme": False}) == "large"  # legacy Contracts Finder flag on the supplier reference

@@ -76,8 +76,10 @@ def _party_ids(party: dict) -> list[tuple[str | None, str | None]]:
 
 
 def _scale(details: dict, reference: dict) -> str:
-    scale = _text(details.get("scale"))
-    if scale in ("sme", "large"):
+    scale = (_text(details.get("scale")) or "").lower()
+    if scale in ("micro", "small", "medium", "sme"):  # OCDS partyScale codes below "large" are all SMEs
+        return "sme"
+    if scale == "large":
         return scale
     if isinstance(reference.get("sme"), bool):  # legacy Contracts Finder (before Oct 2022)
         return "sme" if reference["sme"] else "large"
