@@ -91,6 +91,10 @@ class Warehouse:
         with self.connect() as con:
             con.execute("checkpoint")
         self.build_dir.mkdir(parents=True, exist_ok=True)
+        # one writer at a time: anything left in build/ is the copy of a publish that was killed part-way
+        for stale in self.build_dir.iterdir():
+            if stale.suffix in (".duckdb", ".copying", ".wal"):
+                stale.unlink(missing_ok=True)
         build_path = self.build_dir / f"{safe_name(run_id)}.duckdb"
         tmp = build_path.with_suffix(".copying")
         shutil.copyfile(self.work_path, tmp)

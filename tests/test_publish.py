@@ -168,6 +168,8 @@ def test_a_publish_killed_half_way_leaves_the_published_file_openable(published,
     assert proc.returncode == -signal.SIGKILL
     assert _sha(published.published_path) == sha
     assert _read_total(published.published_path) == before
-    # the next publish recovers and replaces the file
+    assert (published.build_dir / "run-killed.duckdb").exists()  # the killed publish left its copy behind
+    # the next publish recovers, replaces the file and clears the dead copy
     published.publish("run-3", blocking_checks)
     assert _read_total(published.published_path) == before + Decimal("777.00")
+    assert list(published.build_dir.iterdir()) == []
