@@ -106,10 +106,12 @@ class NoticeClient:
             url, query = next_url, None  # followed verbatim, never rebuilt
 
     def _get(self, url: str, params: dict | None, start: datetime, end: datetime) -> Page:
-        for _ in range(self.max_waits + 1):
+        for attempt in range(self.max_waits + 1):
             self.requests += 1
             response = self.session.get(url)
             if response.status_code in self.limited_statuses:
+                if attempt == self.max_waits:
+                    break  # no point waiting five minutes only to give up
                 self.waits += 1
                 retry_after = response.headers.get("Retry-After")
                 self.sleep(float(retry_after) if retry_after and retry_after.isdigit() else self.wait_s)

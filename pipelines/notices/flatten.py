@@ -10,6 +10,10 @@ Grain and rules (sources.md §5-§7):
   on the award's supplier reference itself, which is read too;
 * identifiers become org-ids: `GB-COH-` + 8 characters zero-padded, `GB-CHC-`, `GB-PPON-`; Contracts Finder
   hides the postcode inside `streetAddress`, so it is extracted from there when `postalCode` is missing.
+* award money is the award's own `value`; when it has none (Find a Tender puts money on `contracts[]`), the
+  award's contracts are summed and `value_source` says "contracts"; 1e9999 placeholders are null, never summed;
+* award and contract dates are the publisher's calendar day (the offset is not applied), release dates are
+  UTC timestamps (they only order releases).
 
 Walking nested JSON is per-object Python by nature; everything after the walk is Polars.
 """
@@ -23,6 +27,9 @@ from decimal import Decimal, InvalidOperation
 import polars as pl
 
 POSTCODE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b")
+# Contracts Finder runs address lines together ("Randalls WayLEATHERHEADSURREYKT22 7TWGB"): without word
+# boundaries, a postcode is only trusted with its single space, and the last one in the text is taken.
+RUN_TOGETHER_POSTCODE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?) ([0-9][A-Z]{2})")
 MONEY = pl.Decimal(18, 2)
 
 RELEASE_SCHEMA = {"page_sha256": pl.String, "source": pl.String, "release_id": pl.String, "ocid": pl.String, "date": pl.String,
@@ -31,8 +38,9 @@ AWARD_SCHEMA = {"page_sha256": pl.String, "source": pl.String, "ocid": pl.String
                 "release_date": pl.String, "buyer_name": pl.String, "buyer_id": pl.String, "title": pl.String,
                 "description": pl.String, "value_amount": pl.String, "currency": pl.String,
                 "award_date": pl.String, "contract_start": pl.String, "contract_end": pl.String,
-                "cpv_code": pl.String, "procedure": pl.String, "region": pl.String}
-SUPPLIER_SCHEMA = {"page_sha256": pl.String, "source": pl.String, "ocid": pl.String, "award_id": pl.String, "release_date": pl.String,
+                "cpv_code": pl.String, "procedure": pl.String, "region": pl.String, "value_source": pl.String}
+SUPPLIER_SCHEMA = {"page_sha256": pl.String, "source": pl.String, "ocid": pl.String, "award_id": pl.String,
+                   "release_id": pl.String, "release_date": pl.String,
                    "supplier_party_id": pl.String, "supplier_name": pl.String, "org_id": pl.String,
                    "company_number": pl.String, "scale": pl.String, "vcse": pl.Boolean, "postcode": pl.String,
                    "has_gb_coh": pl.Boolean}
@@ -54,7 +62,10 @@ def normalise_org_id(scheme: str | None, identifier: str | None) -> tuple[str | 
     ident = re.sub(r"\s+", "", identifier).upper()
     if scheme == "GB-COH":
         ident = ident.removeprefix("GB-COH-")
-        number = ident.zfill(8) if ident.isdigit() else ident[:2] + ident[2:].zfill(6)
+        # leading zeros are often lost (7 digits) and sometimes doubled (9 digits): 8 characters either way
+        number = ident.lstrip("0").zfill(8) if ident.isdigit() else ident[:2] + ident[2:].zfill(6)
+        if len(number) != 8:
+            return None, None  # not a company number at all
         return f"GB-COH-{number}", number
     if scheme in ("GB-CHC", "GB-SC", "GB-NIC", "GB-PPON", "GB-LAE", "GB-GOR", "GB-NHS"):
         return f"{scheme}-{ident.removeprefix(scheme + '-')}", None
@@ -64,7 +75,8 @@ def normalise_org_id(scheme: str | None, identifier: str | None) -> tuple[str | 
 def postcode_of(address: dict | None) -> str | None:
     address = address or {}
     for field in ("postalCode", "streetAddress"):
-        match = POSTCODE.search((_text(address.get(field)) or "").upper())
+        text = (_text(address.get(field)) or "").upper()
+        match = POSTCODE.search(text) or next(reversed(list(RUN_TOGETHER_POSTCODE.finditer(text))), None)
         if match:
             return f"{match.group(1)} {match.group(2)}"
     return None
@@ -105,6 +117,18 @@ def _money(value) -> str | None:
         return None
 
 
+def _contract_value(contracts: list[dict]) -> tuple[str | None, str | None]:
+    """(amount, currency) summed over an award's contracts, for Find a Tender, which puts money on
+    `contracts[]` and only rarely on the award (sources.md §6.4); None unless every amount is usable and
+    the currencies agree."""
+    amounts = [(c.get("value") or {}).get("amount") for c in contracts]
+    currencies = {(c.get("value") or {}).get("currency") for c in contracts}
+    money = [_money(a) for a in amounts]
+    if not money or None in money or len(currencies) != 1:
+        return None, None
+    return str(sum(Decimal(m) for m in money)), _text(currencies.pop())
+
+
 def walk(releases: Iterable[tuple[str, dict, str | None]]) -> dict[str, pl.DataFrame]:
     """(source, release, page sha256) triples -> frames of releases, awards and award suppliers, before
     deduplication; every row keeps the page it came from."""
@@ -125,20 +149,29 @@ def walk(releases: Iterable[tuple[str, dict, str | None]]) -> dict[str, pl.DataF
             (i.get("classification") for i in tender.get("items") or [] if i.get("classification")), {}) or {}
         region = next((a.get("region") for i in tender.get("items") or [] for a in i.get("deliveryAddresses") or []
                        if a.get("region")), None)
-        contracts = {c.get("awardID"): c for c in release.get("contracts") or [] if isinstance(c, dict)}
+        contracts: dict = {}
+        for contract in release.get("contracts") or []:
+            if isinstance(contract, dict):
+                contracts.setdefault(contract.get("awardID"), []).append(contract)
         for award in release.get("awards") or []:
             if not isinstance(award, dict) or award.get("id") is None:
                 continue
             value = award.get("value") or {}
-            period = award.get("contractPeriod") or (contracts.get(award.get("id")) or {}).get("period") or {}
+            own = contracts.get(award.get("id")) or []
+            amount, currency, value_source = _money(value.get("amount")), _text(value.get("currency")), "award"
+            if amount is None:
+                amount, currency = _contract_value(own)
+                value_source = "contracts" if amount is not None else None
+            period = award.get("contractPeriod") or next((c["period"] for c in own if c.get("period")), {})
+            signed = next((c.get("dateSigned") for c in own if c.get("dateSigned")), None)
             award_rows.append({
                 "page_sha256": page_sha256, "source": source, "ocid": _text(release.get("ocid")), "award_id": _text(award.get("id")),
                 "release_id": _text(release.get("id")), "release_date": _text(release.get("date")),
                 "buyer_name": _text(buyer.get("name")), "buyer_id": _text(buyer.get("id")),
                 "title": _text(award.get("title") or tender.get("title")),
                 "description": _text(award.get("description") or tender.get("description")),
-                "value_amount": _money(value.get("amount")), "currency": _text(value.get("currency")),
-                "award_date": _text(award.get("date")), "contract_start": _text(period.get("startDate")),
+                "value_amount": amount, "currency": currency, "value_source": value_source,
+                "award_date": _text(award.get("date") or signed), "contract_start": _text(period.get("startDate")),
                 "contract_end": _text(period.get("endDate")), "cpv_code": _text(classification.get("id")),
                 "procedure": _text(tender.get("procurementMethodDetails") or tender.get("procurementMethod")),
                 "region": _text(region),
@@ -155,7 +188,7 @@ def walk(releases: Iterable[tuple[str, dict, str | None]]) -> dict[str, pl.DataF
                         break
                 supplier_rows.append({
                     "page_sha256": page_sha256, "source": source, "ocid": _text(release.get("ocid")), "award_id": _text(award.get("id")),
-                    "release_date": _text(release.get("date")),
+                    "release_id": _text(release.get("id")), "release_date": _text(release.get("date")),
                     "supplier_party_id": _text(reference.get("id")) or _text(reference.get("name")),
                     "supplier_name": _text(reference.get("name") or party.get("name")),
                     "org_id": org_id, "company_number": company_number,
@@ -180,21 +213,30 @@ def timestamp(column: str) -> pl.Expr:
             .dt.replace_time_zone(None))
 
 
+def calendar_date(column: str) -> pl.Expr:
+    # the publisher's own calendar day: "2022-10-06T00:00:00+01:00" is 6 October, not 5 October in UTC
+    return pl.col(column).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+
+
+def award_types(awards: pl.DataFrame) -> pl.DataFrame:
+    """Typed award rows: timestamps, calendar dates, money as decimal(18,2)."""
+    return awards.with_columns(release_date=timestamp("release_date"), value_amount=pl.col("value_amount").cast(MONEY),
+                               award_date=calendar_date("award_date"), contract_start=calendar_date("contract_start"),
+                               contract_end=calendar_date("contract_end"))
+
+
 def latest(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     """Deduplicate: releases on id, awards on (source, ocid, award id), latest release date winning; the
     suppliers of each kept award are the ones named by its winning release."""
     releases = (frames["releases"].with_columns(date=timestamp("date"))
                 .sort("date", nulls_last=False).unique(["source", "release_id"], keep="last", maintain_order=True))
-    awards = (frames["awards"].with_columns(release_date=timestamp("release_date"))
-              .sort("release_date", nulls_last=False)
-              .unique(["source", "ocid", "award_id"], keep="last", maintain_order=True)
-              .with_columns(value_amount=pl.col("value_amount").cast(MONEY),
-                            award_date=timestamp("award_date").dt.date(),
-                            contract_start=timestamp("contract_start").dt.date(),
-                            contract_end=timestamp("contract_end").dt.date()))
+    # ties on date broken by release id, as in sql/notices/rebuild_awards.sql
+    awards = (award_types(frames["awards"])
+              .sort(["release_date", "release_id"], nulls_last=False)
+              .unique(["source", "ocid", "award_id"], keep="last", maintain_order=True))
     suppliers = (frames["award_suppliers"].with_columns(release_date=timestamp("release_date"))
-                 .join(awards.select("source", "ocid", "award_id", "release_date"),
-                       on=["source", "ocid", "award_id", "release_date"], how="semi")
+                 .join(awards.select("source", "ocid", "award_id", "release_id"),
+                       on=["source", "ocid", "award_id", "release_id"], how="semi", nulls_equal=True)
                  .unique(["source", "ocid", "award_id", "supplier_party_id"], keep="last", maintain_order=True))
     return {"releases": releases, "awards": awards, "award_suppliers": suppliers}
 
@@ -208,7 +250,9 @@ def figures(frames: dict[str, pl.DataFrame]) -> dict:
         "award_suppliers": frames["award_suppliers"]})
     awards, suppliers = kept["awards"], kept["award_suppliers"]
     parties = frames["award_suppliers"]
-    gbp = awards.filter(pl.col("currency") == "GBP")["value_amount"].drop_nulls()
+    # the figure is defined on the awards' own `value.amount`, so contract-derived values stay out of it
+    gbp = awards.filter((pl.col("currency") == "GBP") & (pl.col("value_source") == "award"))["value_amount"]
+    gbp = gbp.drop_nulls()
     total = sum((Decimal(str(v)) for v in gbp.to_list()), Decimal("0.00"))
     return {
         "releases": releases.height,

@@ -3,7 +3,12 @@
 Flattening is incremental: each newly landed page is walked once into append-only row tables
 (staging.notice_*_rows, keyed by page sha256), and the deduplicated tables (staging.notice_releases,
 staging.awards, staging.award_suppliers) are then recomputed in SQL, so re-fetching a window never adds a
-notice twice and a nightly run parses only the pages it fetched.
+notice twice and a nightly run parses only the pages it fetched. `rebuild_notice_staging` empties the row
+tables and walks every landed page again (after a change to the flattening rules).
+
+Cross-source duplicates: the Contracts Finder copy of an award published on both services is canonical (it
+carries the SME / VCSE flags); the Find a Tender copy gets `duplicate_of`, and `staging.awards_deduplicated`
+leaves it out.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import polars as pl
 from pipelines import rawstore, sqlfiles
 from pipelines.config import SourcesConfig
 from pipelines.notices.clients import NoticeClient
-from pipelines.notices.flatten import MONEY, timestamp, walk
+from pipelines.notices.flatten import award_types, timestamp, walk
 from pipelines.notices.read import UnreadableInput, releases_in_body
 from pipelines.warehouse import Warehouse, atomic
 
@@ -70,9 +75,49 @@ def ingest_notices(source: str, client: NoticeClient, warehouse: Warehouse, star
             "unreadable_pages": errors, **flattened}
 
 
+def rebuild_notice_staging(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> dict:
+    """Recompute every notice staging table from the landed raw pages alone, in one transaction."""
+    return _flatten_pages(con, raw_dir, rebuild=True)
+
+
+def load_bulk_jsonl(path_or_url: str | Path, source: str, warehouse: Warehouse, session=None,
+                    progress: Callable[[str], None] = print) -> dict:
+    """Land one Open Contracting Data Registry `jsonl.gz` file (compiled releases or release packages, one a
+    line) from a local path or a URL (fetched through `session`, a PoliteSession), then flatten it. The same
+    file landed twice is stored and flattened once."""
+    text = str(path_or_url)
+    if text.startswith(("http://", "https://")):
+        if session is None:
+            raise ValueError("a URL needs a session (pipelines.http.PoliteSession)")
+        response = session.get(text)
+        response.raise_for_status()
+        body, url, content_type = response.content, text, response.headers.get("Content-Type")
+    else:
+        path = Path(path_or_url)
+        body, url, content_type = path.read_bytes(), path.resolve().as_uri(), "application/gzip"
+    releases_in_body(body)  # unreadable files fail here, before anything is recorded
+    with warehouse.connect() as con:
+        sha = rawstore.store(warehouse.raw_dir, body)
+        fetched_at = _now()
+        sqlfiles.execute(con, "notices/insert_page", {
+            "fetch_id": rawstore.sha256_hex(f"{url}\n{fetched_at.isoformat()}".encode()), "source_kind": source,
+            "url": url, "request_params": None, "window_start": None, "window_end": None, "fetched_at": fetched_at,
+            "http_status": 200, "content_type": content_type, "bytes": len(body), "sha256": sha})
+        stats = flatten_new_pages(con, warehouse.raw_dir)
+    progress(f"{source} bulk file {url}: {stats['new_pages_flattened']} new bodies flattened, "
+             f"{stats['distinct_releases']} releases in staging")
+    return stats
+
+
 def flatten_new_pages(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> dict:
     """Walk pages not yet flattened into the row tables, then recompute the deduplicated staging tables."""
-    pending = sqlfiles.execute(con, "notices/unflattened_pages").fetchall()
+    return _flatten_pages(con, raw_dir, rebuild=False)
+
+
+def _flatten_pages(con: duckdb.DuckDBPyConnection, raw_dir: Path, rebuild: bool) -> dict:
+    if not rebuild and sqlfiles.execute(con, "notices/supplier_rows_without_release").fetchone()[0]:
+        rebuild = True  # rows from an older flattening cannot be tied to their award's winning release
+    pending = sqlfiles.execute(con, "notices/landed_pages" if rebuild else "notices/unflattened_pages").fetchall()
     items, empty_pages = [], []
     for sha, source in pending:
         try:
@@ -85,13 +130,13 @@ def flatten_new_pages(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> dict:
     frames = walk(items)
     frames["releases"] = pl.concat([frames["releases"].with_columns(date=timestamp("date")), *empty_pages],
                                    how="diagonal_relaxed")
-    frames["awards"] = frames["awards"].with_columns(
-        release_date=timestamp("release_date"), value_amount=pl.col("value_amount").cast(MONEY),
-        award_date=timestamp("award_date").dt.date(), contract_start=timestamp("contract_start").dt.date(),
-        contract_end=timestamp("contract_end").dt.date())
+    frames["awards"] = award_types(frames["awards"])
     frames["award_suppliers"] = frames["award_suppliers"].drop("has_gb_coh").with_columns(
         release_date=timestamp("release_date"))
     with atomic(con):
+        if rebuild:
+            for name in ("release", "award", "supplier"):
+                sqlfiles.execute(con, f"notices/clear_{name}_rows")
         for name, table in (("release", "releases"), ("award", "awards"), ("supplier", "award_suppliers")):
             con.register(f"{name}_rows_df", frames[table].to_arrow())
             sqlfiles.execute(con, f"notices/insert_{name}_rows")

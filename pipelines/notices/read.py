@@ -14,8 +14,13 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-# `1e9999` overflows to infinity; `000` is not a valid JSON number: both stand for "no usable value".
+# `1e9999` overflows to infinity and is a placeholder for "no usable value" (null, so it never reaches a sum);
+# `000` is a zero written with leading zeros (`"amountGross": 000`), read as 0 as sources.md §4 prescribes.
 _BAD_NUMBERS = re.compile(rb'(?<=[:\[,])(\s*)(-?1e9999|0{2,}(?![.\deE]))(?=\s*[,}\]])')
+
+
+def _patch_number(match: re.Match) -> bytes:
+    return match.group(1) + (b"null" if b"e" in match.group(2) else b"0")
 
 
 class UnreadableInput(ValueError):
@@ -38,7 +43,7 @@ def decode(data: bytes) -> str:
 
 
 def parse_json(data: bytes):
-    patched = _BAD_NUMBERS.sub(rb"\1null", data)
+    patched = _BAD_NUMBERS.sub(_patch_number, data)
     try:
         return json.loads(decode(patched))
     except json.JSONDecodeError as exc:

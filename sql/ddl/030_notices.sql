@@ -12,10 +12,14 @@ create table if not exists staging.notice_award_rows (
     page_sha256 varchar not null, source varchar, ocid varchar, award_id varchar, release_id varchar,
     release_date timestamp, buyer_name varchar, buyer_id varchar, title varchar, description varchar,
     value_amount decimal(18, 2), currency varchar, award_date date, contract_start date, contract_end date,
-    cpv_code varchar, procedure varchar, region varchar
+    cpv_code varchar, procedure varchar, region varchar,
+    value_source varchar                   -- award (its own value) | contracts (Find a Tender: summed contracts[])
 );
+-- warehouses created before value_source existed
+alter table staging.notice_award_rows add column if not exists value_source varchar;
 create table if not exists staging.notice_supplier_rows (
-    page_sha256 varchar not null, source varchar, ocid varchar, award_id varchar, release_date timestamp,
-    supplier_party_id varchar, supplier_name varchar, org_id varchar, company_number varchar, scale varchar,
+    page_sha256 varchar not null, source varchar, ocid varchar, award_id varchar, release_id varchar,
+    release_date timestamp, supplier_party_id varchar, supplier_name varchar, org_id varchar, company_number varchar, scale varchar,
     vcse boolean, postcode varchar
 );
+alter table staging.notice_supplier_rows add column if not exists release_id varchar;
