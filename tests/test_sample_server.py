@@ -16,18 +16,6 @@ from pipelines.sample.server import SampleServer, ServerLimits
 RELAXED = ServerLimits(cf_max_requests=10_000, fts_min_interval_s=0.0, council_max_per_s=10_000)
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("world")
-    generate(out, seed=2026)
-    return out
-
-
-@pytest.fixture(scope="module")
-def truth(world) -> dict:
-    return json.loads((world / "truth.json").read_text("utf-8"))
-
-
 @pytest.fixture()
 def server(world):
     with SampleServer(world, RELAXED) as s:

@@ -26,18 +26,6 @@ AMOUNT_HEADERS = {"amount", "net amount", "amount (£)", "net amount £", "amoun
 TOTAL_LABELS = {"total", "grand total"}
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("world")
-    generate(out, seed=2026)
-    return out
-
-
-@pytest.fixture(scope="module")
-def truth(world) -> dict:
-    return json.loads((world / "truth.json").read_text("utf-8"))
-
-
 def digests(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file()}

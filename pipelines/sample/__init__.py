@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def generate(out_dir: Path, seed: int = 2026) -> dict:
-    from pipelines.sample.generate import generate as _generate
+    from pipelines.sample.builder import generate as _generate
 
     return _generate(Path(out_dir), seed)
 

@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.sample_command == "generate":
-        from pipelines.sample.generate import generate
+        from pipelines.sample.builder import generate
 
         started = time.perf_counter()
         truth = generate(args.out, args.seed)
