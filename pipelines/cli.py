@@ -24,6 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# third-party module -> the optional extra that installs it (pyproject.toml [project.optional-dependencies])
+OPTIONAL_MODULES = {"xlsxwriter": "sample"}
+
+
 def build_parser(chosen: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="keepitlocal", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -42,8 +46,16 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 2
-    module = importlib.import_module(COMMANDS[args.command][0])
-    return int(module.run(args) or 0)
+    try:
+        module = importlib.import_module(COMMANDS[args.command][0])
+        return int(module.run(args) or 0)
+    except ModuleNotFoundError as exc:
+        extra = OPTIONAL_MODULES.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(f"keepitlocal {args.command}: needs the '{extra}' extra ({exc.name} is not installed): "
+              f"pip install 'keepitlocal[{extra}]'", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

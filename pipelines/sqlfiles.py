@@ -12,7 +12,9 @@ from typing import Any
 
 import duckdb
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+# the repository's sql/ beside pipelines/; a built wheel carries it as pipelines/_sql (pyproject force-include)
+_PACKAGED_SQL = Path(__file__).resolve().parent / "_sql"
+SQL_DIR = _PACKAGED_SQL if _PACKAGED_SQL.is_dir() else Path(__file__).resolve().parent.parent / "sql"
 
 
 @cache

@@ -9,7 +9,8 @@ Layout under the warehouse root (default `warehouse/`):
     raw/<aa>/<sha256>         immutable downloaded bodies, stored once by content hash
     extracts/<release>/       researchers' parquet/CSV downloads
 
-Publishing copies the checkpointed working file to `build/`, runs the blocking checks on that copy, then
+Publishing copies the checkpointed working file to `build/` (in a storage format DuckDB 1.x reads too,
+pipelines/published.py), runs the blocking checks on that copy, then
 `os.replace`s it onto the published path: an analyst's open connection keeps its old snapshot (old inode),
 new connections see the new file, and a build killed half-way leaves the published file untouched.
 """
@@ -17,7 +18,6 @@ new connections see the new file, and a build killed half-way leaves the publish
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import sqlfiles
+from pipelines.published import write_reader_copy
 
 PUBLISHED_NAME = "keepitlocal.duckdb"
 
@@ -97,7 +98,8 @@ class Warehouse:
                 stale.unlink(missing_ok=True)
         build_path = self.build_dir / f"{safe_name(run_id)}.duckdb"
         tmp = build_path.with_suffix(".copying")
-        shutil.copyfile(self.work_path, tmp)
+        # a logical copy in a storage format DuckDB 1.x clients read too (pipelines/published.py)
+        write_reader_copy(self.work_path, tmp)
         os.replace(tmp, build_path)
         try:
             con = duckdb.connect(str(build_path))

@@ -47,13 +47,26 @@ def test_dictionary_tables_are_filled_with_catalogue_types(con):
 def test_readme_explains_layout_access_marts_and_examples(con, tmp_path):
     path = write_warehouse_readme(con, tmp_path / "warehouse" / "README.md")
     text = path.read_text(encoding="utf-8")
+    published = (tmp_path / "warehouse" / "keepitlocal.duckdb").as_posix()
     for needle in ("work/", "build/", "raw/", "extracts/", "keepitlocal.duckdb", "read_only=True",
-                   "duckdb -readonly warehouse/keepitlocal.duckdb", "(read_only)", "### `marts.sourcing_events`",
-                   "`min_run_months`", "HHI"):
+                   f"duckdb -readonly {published}", f"attach '{published}' as kil (read_only)",
+                   "### `marts.sourcing_events`", "`min_run_months`", "HHI", "v1.4.0", "pip install duckdb-cli"):
         assert needle in text, needle
+    # the guide names the file beside it, not the default warehouse/ (the demo publishes to warehouse/demo/)
+    assert "warehouse/keepitlocal.duckdb\"" not in text.replace(published, "")
     marts = [r[0] for r in con.execute("select table_name from meta.table_dictionary where table_schema = 'marts'").fetchall()]
     assert all(f"### `marts.{m}`" in text for m in marts)
     assert text.count("```sql") == len(example_files()) + 1  # the examples plus the ATTACH snippet
+
+
+def test_readme_under_the_project_names_the_file_relative_to_it(con):
+    from pipelines.marts.docs import PROJECT_ROOT, display_path, render_warehouse_readme
+
+    assert display_path(PROJECT_ROOT / "warehouse" / "demo" / "keepitlocal.duckdb") == "warehouse/demo/keepitlocal.duckdb"
+    text = render_warehouse_readme(con, "warehouse/demo/keepitlocal.duckdb")
+    assert "duckdb -readonly warehouse/demo/keepitlocal.duckdb" in text
+    assert "## What lands in `warehouse/demo/`" in text
+    assert "warehouse/keepitlocal.duckdb" not in text
 
 
 def test_there_are_ten_examples(con):

@@ -8,7 +8,6 @@ build leaves the published file untouched.
 from datetime import datetime, timezone
 
 import dagster as dg
-import duckdb
 
 from pipelines import __version__, sqlfiles
 from assets.council_spend.assets import councils
@@ -18,6 +17,7 @@ from pipelines.marts.build import build_core, build_marts
 from pipelines.extracts.build import build_release, release_inputs
 from pipelines.marts.checks import blocking_checks, warning_checks
 from pipelines.marts.docs import write_warehouse_readme
+from pipelines.published import connect_published
 from pipelines.resources import WarehouseResource
 from pipelines.warehouse import PublishBlocked
 
@@ -91,7 +91,7 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseR
         path = wh.publish(context.run.run_id, blocking_checks)
     except PublishBlocked as blocked:
         raise dg.Failure(description=str(blocked), metadata={"failures": blocked.failures}) from blocked
-    con = duckdb.connect(str(path), read_only=True)
+    con = connect_published(path)  # a fresh session: never a cached instance of the file this publish replaced
     try:
         readme = write_warehouse_readme(con, wh.root / "README.md")
     finally:

@@ -39,6 +39,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import sqlfiles
+from pipelines.published import connect_published
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,7 @@ def build_release(
 
 def open_published(published_path: Path) -> duckdb.DuckDBPyConnection:
     """Read-only connection to the published file, set up for reproducible output."""
-    con = duckdb.connect(str(published_path), read_only=True)
+    con = connect_published(published_path)
     con.execute("set threads = 1")
     con.execute("set preserve_insertion_order = true")
     return con
@@ -470,7 +471,7 @@ def release_inputs(published_path: str | Path, default_version: str) -> tuple[st
     The version is the latest `meta.runs.pipeline_version` (else `default_version`); the sources are the pages
     the councils' spending files were found on, as datapackage `{title, path}` entries.
     """
-    con = duckdb.connect(str(published_path), read_only=True)
+    con = connect_published(published_path)
     try:
         present = {(s, t) for s, t, _ in sqlfiles.execute(con, "extracts/list_tables").fetchall()}
         version = default_version

@@ -1,0 +1,2 @@
+-- write the reader copy's wal into the file so it is complete on its own before detach
+checkpoint publish_target

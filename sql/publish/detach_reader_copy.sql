@@ -1,0 +1,2 @@
+-- close the reader copy
+detach publish_target

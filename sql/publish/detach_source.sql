@@ -1,0 +1,2 @@
+-- close the working database
+detach publish_source
