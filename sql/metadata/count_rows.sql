@@ -1,0 +1,2 @@
+-- the size of one table after a run (dagster/row_count)
+select count(*) from query_table($table)
