@@ -11,7 +11,7 @@ import pytest
 
 from pipelines.config import SourcesConfig
 from pipelines.http import HostNotAllowed, PoliteSession
-from pipelines.spend.discover import discover_council, parse_period_label, period_key_for_dates, period_range
+from pipelines.spend.discover import discover_council
 
 
 class Site:
@@ -111,8 +111,8 @@ def test_html_discovery_follows_pagination_one_sub_page_level_and_drops_decoys(s
     }
     labels = {u: link.period_label for u, link in by_url.items()}
     assert labels["/councils/demo/files/spend-april-2023.csv"] == "2023-04"
-    assert labels["/councils/demo/files/2023-24-q2.xlsx"] == "2023-Q2"
-    assert labels["/councils/demo/files/jan-mar-2024.csv"] == "2023-Q4"
+    assert labels["/councils/demo/files/2023-24-q2.xlsx"] == "FY2023-24-Q2"
+    assert labels["/councils/demo/files/jan-mar-2024.csv"] == "FY2023-24-Q4"
     assert labels["/councils/demo/files/1700664724wpdm_expenditure-over-250-2023-10.csv"] == "2023-10"
     assert labels["/councils/demo/spending/files/2022/August.csv"] == "2022-08"
     assert by_url["/councils/demo/files/2023-24-q2.xlsx"].format_hint == "xlsx"
@@ -186,26 +186,3 @@ def test_unknown_landing_page_falls_back_to_website_sub_pages(site):
     result = discover_council(c, session_for(c, config), config)
     assert any(l.url.endswith("spend-april-2023.csv") for l in result.links)
     assert "/bins" not in site.requests
-
-
-@pytest.mark.parametrize("text, label", [
-    ("Spending over £500 - April 2023", "2023-04"), ("2023-24 Q2", "2023-Q2"), ("jan-mar-2024", "2023-Q4"),
-    ("Q1 2026/27", "2026-Q1"), ("Sept 2022", "2022-09"), ("Janurary 2021", "2021-01"),
-    ("DCCSpendingOver500_202304.csv", "2023-04"), ("Payments Data 2019.11.csv", "2019-11"),
-    ("expenditure-over-500-apr-jun-2014.csv", "2014-Q1"), ("April 2023 to March 2024", "2023-24"),
-    ("Period 12 2021/22 (06 February 2022 – 05 March 2022)", "2021-22-P12"), ("2023/24", "2023-24"),
-    ("Marketing update", None), ("Mayor's report", None),
-])
-def test_period_labels(text, label):
-    assert parse_period_label(text) == label
-
-
-def test_period_ranges_and_keys_from_dates():
-    from datetime import date
-
-    assert period_range("2024-Q1") == (date(2024, 4, 1), date(2024, 6, 30))
-    assert period_range("2023-Q4") == (date(2024, 1, 1), date(2024, 3, 31))
-    assert period_range("2023-24") == (date(2023, 4, 1), date(2024, 3, 31))
-    assert period_key_for_dates(date(2024, 2, 1), date(2024, 2, 29)) == "2024-02"
-    assert period_key_for_dates(date(2024, 1, 3), date(2024, 3, 29)) == "2023-Q4"
-    assert period_key_for_dates(date(2023, 5, 3), date(2024, 3, 29)) == "2023-24"

@@ -98,7 +98,7 @@ def test_covering_quarter_supersedes_months_and_period_comes_from_dates(warehous
     with warehouse.connect() as con:
         load_publication(con, GSS, "2024-04", april, meta("a" * 64, datetime(2024, 5, 1)))
         loaded = load_publication(con, GSS, None, quarter, meta("q" * 64, datetime(2024, 8, 1)))
-        assert loaded["period_key"] == "2024-Q1"  # April-June 2024 from the payment dates
+        assert loaded["period_key"] == "FY2024-25-Q1"  # April-June 2024 from the payment dates
         apply_supersession(con, GSS)
         rows = con.execute("select publication_id, is_current, superseded_by, period_source, period_start, period_end "
                            "from staging.spend_publications order by publication_id").fetchall()

@@ -9,27 +9,30 @@ data.gov.uk `package_search`. The period comes from the link text first, then th
 
 Every request goes through `PoliteSession`, which refuses hosts outside the registry/config allow-list.
 
-Period labels: `YYYY-MM`; `YYYY-Qn` = quarter n of the financial year starting 1 April YYYY (`2024-Q1` =
-Apr-Jun 2024, `2023-Q4` = Jan-Mar 2024); `YYYY-YY` = financial year; `YYYY-YY-Pnn` = four-weekly period nn of a
-financial year (GLA "Period 12 2021/22"). Keys of the years 2000-2011 are ambiguous ("2011-12" is both
-December 2011 and the financial year 2011-12): `period_range` reads them as months. A quarter written with a bare year ("Q2 2024") is read as the
-financial-year quarter of the year starting in April of that year.
+Periods: every link's `period_label` is a key from `pipelines.spend.periods` (`YYYY-MM`, `FYYYYY-YY`,
+`FYYYYY-YY-Qn`, `FYYYYY-YY-Pnn`, `CYYYYY`); the period functions live there and are re-exported here for callers
+written before the move.
 """
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from urllib.parse import parse_qs, unquote, urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
-from rapidfuzz import fuzz
 
 from pipelines.config import SourcesConfig
 from pipelines.http import HostNotAllowed, PoliteSession
 from pipelines.registry import council_hints
+from pipelines.spend.periods import (  # noqa: F401  (re-exported: callers import these from here)
+    file_name_of,
+    parse_period_label,
+    period_key_for_dates,
+    period_label_for,
+    period_precision,
+    period_range,
+)
 
 DATA_FORMATS = ("csv", "xlsx", "xls", "ods", "zip")
 NOT_DATA_FORMATS = ("pdf", "doc", "docx", "odt", "rtf", "txt", "xml", "json", "html", "htm", "aspx", "php",
@@ -54,10 +57,6 @@ CARD_WORDS = re.compile(r"purchas(?:e|ing)[-_ ]card|procurement[-_ ]card|\bp[-_ 
 SUB_PAGE_WORDS = re.compile(r"archive|previous|older|\b20\d\d\b|spend|expenditure|payments|over[-_ ]?(?:£)?(?:500|250)",
                             re.IGNORECASE)
 NEXT_WORDS = re.compile(r"^\s*(?:next(?:\s+page)?|›|»|>|older(?: entries)?)\s*[›»>]?\s*$", re.IGNORECASE)
-WPDM_PREFIX = re.compile(r"^\d{9,}wpdm_", re.IGNORECASE)
-
-MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
-MONTH_ABBR = {name[:3]: i for name, i in MONTHS.items()}
 
 
 @dataclass
@@ -80,165 +79,11 @@ class DiscoveryResult:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# periods
-
-def _month_of(word: str) -> int | None:
-    """A month from a word, tolerating abbreviations ("Sept") and typos ("Janurary"); not "market" or "mayors"."""
-    word = word.lower().rstrip(".")
-    if len(word) < 3 or word[:3] not in MONTH_ABBR:
-        return None
-    month = MONTH_ABBR[word[:3]]
-    full = calendar.month_name[month].lower()
-    if full.startswith(word) or word == "sept":
-        return month
-    if len(word) >= 5 and fuzz.ratio(word, full) >= 80:
-        return month
-    return None
-
-
-def _fy_quarter(year: int, month: int) -> str:
-    """The financial-year quarter key of a calendar month."""
-    fy = year if month >= 4 else year - 1
-    return f"{fy}-Q{(month - 4) % 12 // 3 + 1}"
-
-
-def _fy(year: int, month: int) -> str:
-    fy = year if month >= 4 else year - 1
-    return f"{fy}-{(fy + 1) % 100:02d}"
-
-
-def _normalise(text: str) -> str:
-    text = unquote(text or "").replace("\u2013", "-").replace("\u2014", "-")
-    text = WPDM_PREFIX.sub("", text)
-    return re.sub(r"\s+", " ", text).strip().lower()
-
-
-def _year(token: str) -> int | None:
-    if re.fullmatch(r"20\d\d", token):
-        return int(token)
-    return None
-
-
-def parse_period_label(text: str) -> str | None:
-    """The period one piece of text names, or None (see the module docstring for the forms)."""
-    t = _normalise(text)
-    if not t:
-        return None
-    fy_match = re.search(r"(20\d\d)\s*(?:[-/]|\bto\b)\s*(20)?(\d\d)(?!\d)", t)
-    fy_start = None
-    if fy_match and int(fy_match.group(3)) == (int(fy_match.group(1)) + 1) % 100:
-        fy_start = int(fy_match.group(1))
-    period = re.search(r"\b(?:period|p)\s?(\d{1,2})\b", t)
-    if fy_start and period and 1 <= int(period.group(1)) <= 13:
-        return f"{fy_start}-{(fy_start + 1) % 100:02d}-P{int(period.group(1)):02d}"
-    quarter = re.search(r"\b(?:q|qtr|quarter)\s?([1-4])\b", t)
-    if quarter:
-        if fy_start:
-            return f"{fy_start}-Q{quarter.group(1)}"
-        years = re.findall(r"(?<!\d)(20\d\d)(?!\d)", t)
-        if years:
-            return f"{years[0]}-Q{quarter.group(1)}"
-    tokens = re.findall(r"[a-z]+|\d+", t)
-    months = [(i, m) for i, tok in enumerate(tokens) if (m := _month_of(tok))]
-    years: list[int] = []
-    for i, tok in enumerate(tokens):
-        if (y := _year(tok)) is not None:
-            years.append(y)
-        elif re.fullmatch(r"\d{2}", tok) and i > 0 and _month_of(tokens[i - 1]):
-            years.append(2000 + int(tok))  # "apr23", "April 23"
-    if len(months) >= 2 and years:
-        first, last = months[0][1], months[-1][1]
-        year = years[-1]
-        if first == 4 and last == 3:
-            fy = years[0] if len(years) >= 2 else year - 1
-            return f"{fy}-{(fy + 1) % 100:02d}"
-        start_year = year if first <= last else year - 1
-        span = (last - first) % 12
-        if span == 0:
-            return f"{year:04d}-{first:02d}"
-        if span == 2 and first in (1, 4, 7, 10):
-            return _fy_quarter(start_year, first)
-        return None  # a range that is not a month or a financial-year quarter: the payment dates decide
-    if months and years:
-        return f"{years[0]:04d}-{months[0][1]:02d}"
-    if fy_start:
-        return f"{fy_start}-{(fy_start + 1) % 100:02d}"
-    numeric = re.search(r"(?<!\d)(20\d\d)[-_ .]?(0[1-9]|1[0-2])(?!\d)", t)
-    if numeric:
-        return f"{numeric.group(1)}-{numeric.group(2)}"
-    numeric = re.search(r"(?<!\d)(0?[1-9]|1[0-2])[-_ .](20\d\d)(?!\d)", t)
-    if numeric:
-        return f"{numeric.group(2)}-{int(numeric.group(1)):02d}"
-    return None
-
-
-def _file_name(url: str) -> str:
-    parts = urlsplit(url)
-    query = parse_qs(parts.query)
-    for key in ("filename", "file", "name"):
-        if query.get(key) and "." in query[key][0]:
-            return query[key][0]
-    return unquote(parts.path.rstrip("/").rsplit("/", 1)[-1])
-
-
-def file_name_of(url: str) -> str:
-    """The file name a URL serves: a WordPress Download Manager `filename=` parameter, else the last path part."""
-    return _file_name(url)
-
-
-def period_label_for(link_text: str, url: str) -> str | None:
-    """The period of a link: from its text, else its file name, else its URL; a month named only in the text
-    ("August") takes its year from the URL ("/2022/August.csv")."""
-    for text in (link_text, _file_name(url), urlsplit(url).path):
-        label = parse_period_label(text)
-        if label:
-            return label
-    return parse_period_label(f"{link_text} {unquote(urlsplit(url).path)}")
-
-
-def period_range(key: str) -> tuple[date, date]:
-    """First and last day a period key covers."""
-    if (m := re.fullmatch(r"(\d{4})-(\d{2})", key)) and 1 <= int(m.group(2)) <= 12:
-        y, mo = int(m.group(1)), int(m.group(2))
-        return date(y, mo, 1), date(y, mo, calendar.monthrange(y, mo)[1])
-    if m := re.fullmatch(r"(\d{4})-Q([1-4])", key):
-        fy, q = int(m.group(1)), int(m.group(2))
-        start_month = 4 + 3 * (q - 1)
-        y = fy + (start_month - 1) // 12
-        sm = (start_month - 1) % 12 + 1
-        em = sm + 2
-        return date(y, sm, 1), date(y, em, calendar.monthrange(y, em)[1])
-    if m := re.fullmatch(r"(\d{4})-(\d{2})-P(\d{2})", key):
-        # Four-weekly periods: 13 periods of 28 days from 1 April, the last one running to 31 March.
-        fy, p = int(m.group(1)), int(m.group(3))
-        start = date(fy, 4, 1) + timedelta(days=28 * (p - 1))
-        end = date(fy + 1, 3, 31) if p == 13 else start + timedelta(days=27)
-        return start, end
-    if m := re.fullmatch(r"(\d{4})-(\d{2})", key):
-        fy = int(m.group(1))
-        return date(fy, 4, 1), date(fy + 1, 3, 31)
-    raise ValueError(f"not a period key: {key!r}")
-
-
-def period_key_for_dates(first: date, last: date) -> str:
-    """The smallest period key covering payment dates from `first` to `last` (when no link named one).
-
-    Month, then financial-year quarter, then financial year; a file spanning several financial years is keyed
-    by the financial year of its last payment (it is then compared as that year only).
-    """
-    if (first.year, first.month) == (last.year, last.month):
-        return f"{first.year:04d}-{first.month:02d}"
-    if _fy_quarter(first.year, first.month) == _fy_quarter(last.year, last.month):
-        return _fy_quarter(first.year, first.month)
-    return _fy(last.year, last.month)
-
-
-# --------------------------------------------------------------------------------------------------------------
 # link classification
 
 def format_of(url: str, link_text: str = "") -> str | None:
     """The file format a link points at: from the URL's file name, else from the link text ("(CSV, 45KB)")."""
-    name = _file_name(url).lower()
+    name = file_name_of(url).lower()
     if "." in name:
         ext = name.rsplit(".", 1)[-1]
         if ext in DATA_FORMATS or ext in NOT_DATA_FORMATS:

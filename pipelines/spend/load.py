@@ -3,7 +3,7 @@
 * `load_publication` writes one publication (one raw file, `publication_id` = its sha256) in one transaction:
   delete its lines and summary row, insert them again. Re-loading the same file replaces, never duplicates.
 * `apply_supersession` decides, per council and dataset kind (spend | pcard), which publications are current.
-  Periods are compared as date ranges (`discover.period_range`): a publication is superseded by the latest
+  Periods are compared as date ranges (`periods.period_range`): a publication is superseded by the latest
   publication fetched after it whose range fully covers its own. So a republished month replaces the earlier
   file of that month, an annual file replaces the months it covers once it arrives, and history is kept
   (superseded rows stay, `is_current = false`, `superseded_by` set). Known limit, kept deliberately simple: a
@@ -22,7 +22,7 @@ import duckdb
 import polars as pl
 
 from pipelines import sqlfiles
-from pipelines.spend.discover import period_key_for_dates, period_range
+from pipelines.spend.periods import period_key_for_dates, period_range
 from pipelines.warehouse import atomic
 
 LINE_COLUMNS = [

@@ -37,6 +37,7 @@ import polars as pl
 
 from pipelines import sqlfiles
 from pipelines.spend import readers, values
+from pipelines.spend.periods import parse_period_label, period_precision  # the same reading of labels the fetcher uses
 
 PARSER_VERSION = "spend-parse/1.0"
 ALIASES_PATH = Path(__file__).with_name("aliases.csv")
@@ -190,19 +191,13 @@ def _clean_cells(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _period_precision(period_key: str | None) -> str:
-    if not period_key:
-        return "none"
-    # Same reading as discover.period_range: YYYY-MM with a month 01-12 is a month, else a financial year.
-    if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period_key):
-        return "month"
-    if re.fullmatch(r"\d{4}-Q[1-4]", period_key):
-        return "quarter"
-    return "none"
+    # A dateless line is as precise as its file's period when that is a month or a quarter; a year or a
+    # four-weekly period is too coarse to stand in for a date (date_precision: day | month | quarter | none).
+    precision = period_precision(period_key)
+    return precision if precision in ("month", "quarter") else "none"
 
 
 def _period_key(filename: str | None, hints: dict) -> str | None:
-    from pipelines.spend.discover import parse_period_label  # the same reading of labels the fetcher uses
-
     for text in (hints.get("period_label"), hints.get("link_text"), filename):
         if text:
             try:

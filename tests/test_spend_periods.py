@@ -1,0 +1,113 @@
+"""Period keys: labels read into keys that cannot be misread, ranges of current and legacy keys, keys from dates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from pipelines.spend import discover
+from pipelines.spend.periods import (
+    is_period_key,
+    parse_period_label,
+    period_key_for_dates,
+    period_label_for,
+    period_precision,
+    period_range,
+    upgrade_period_key,
+)
+
+
+@pytest.mark.parametrize("text, key", [
+    ("Spending over £500 - April 2023", "2023-04"), ("Sept 2022", "2022-09"), ("Janurary 2021", "2021-01"),
+    ("apr23", "2023-04"), ("DCCSpendingOver500_202304.csv", "2023-04"), ("Payments Data 2019.11.csv", "2019-11"),
+    ("1700664724wpdm_expenditure-over-250-2023-10.csv", "2023-10"), ("spend 2023-04-15", "2023-04"),
+    # financial years: the old reading made "2010/11" and "April 2010 to March 2011" November 2010
+    ("2010/11", "FY2010-11"), ("Spending 2010/11", "FY2010-11"), ("April 2010 to March 2011", "FY2010-11"),
+    ("2010 to 2011", "FY2010-11"), ("2010-2011", "FY2010-11"), ("Financial year 2010-11", "FY2010-11"),
+    ("FY 2011-12", "FY2011-12"), ("2023/24", "FY2023-24"), ("2019-20", "FY2019-20"),
+    ("April to March 2024", "FY2023-24"), ("annual spend 2012-13", "FY2012-13"),
+    # a hyphenated pair that is also a month, with nothing saying "year", is the month
+    ("spend_2010-11.csv", "2010-11"), ("2011_12.csv", "2011-12"),
+    # quarters
+    ("2023-24 Q2", "FY2023-24-Q2"), ("Q1 2026/27", "FY2026-27-Q1"), ("Quarter 3 2010-11", "FY2010-11-Q3"),
+    ("jan-mar-2024", "FY2023-24-Q4"), ("expenditure-over-500-apr-jun-2014.csv", "FY2014-15-Q1"),
+    ("October to December 2019", "FY2019-20-Q3"), ("Q2 2024", "FY2024-25-Q2"),
+    # four-weekly periods and calendar years
+    ("Period 12 2021/22 (06 February 2022 – 05 March 2022)", "FY2021-22-P12"), ("P05 2019-20", "FY2019-20-P05"),
+    ("January to December 2019", "CY2019"), ("Calendar year 2018", "CY2018"),
+    # no period
+    ("Marketing update", None), ("Mayor's report", None), ("2019", None), ("April to June", None),
+    ("Feb-Apr 2020", None), ("", None),
+])
+def test_labels(text, key):
+    assert parse_period_label(text) == key
+    if key:
+        assert is_period_key(key)
+
+
+def test_period_of_a_link_falls_back_to_file_name_and_url():
+    assert period_label_for("Download", "https://x.gov.uk/f/spend-2022-03.csv") == "2022-03"
+    assert period_label_for("August", "https://x.gov.uk/files/2022/August.csv") == "2022-08"
+    assert period_label_for("CSV", "https://x.gov.uk/?wpdmdl=1&filename=1701.csv") is None
+    assert period_label_for("", "https://x.gov.uk/dl?filename=spend-2021-22.csv") == "FY2021-22"
+
+
+@pytest.mark.parametrize("key, start, end, precision", [
+    ("2024-02", date(2024, 2, 1), date(2024, 2, 29), "month"),
+    ("FY2010-11", date(2010, 4, 1), date(2011, 3, 31), "year"),
+    ("FY2024-25-Q1", date(2024, 4, 1), date(2024, 6, 30), "quarter"),
+    ("FY2023-24-Q4", date(2024, 1, 1), date(2024, 3, 31), "quarter"),
+    ("FY2021-22-P01", date(2021, 4, 1), date(2021, 4, 28), "period"),
+    ("FY2021-22-P13", date(2022, 3, 3), date(2022, 3, 31), "period"),
+    ("CY2019", date(2019, 1, 1), date(2019, 12, 31), "year"),
+    # legacy keys still read (older warehouses)
+    ("2024-Q1", date(2024, 4, 1), date(2024, 6, 30), "quarter"),
+    ("2023-24", date(2023, 4, 1), date(2024, 3, 31), "year"),
+    ("2010-11", date(2010, 11, 1), date(2010, 11, 30), "month"),
+    ("2021-22-P12", date(2022, 2, 3), date(2022, 3, 2), "period"),
+])
+def test_ranges_and_precision(key, start, end, precision):
+    assert period_range(key) == (start, end)
+    assert period_precision(key) == precision
+
+
+@pytest.mark.parametrize("bad", ["2024-13", "FY2010-12", "FY2010-11-Q5", "FY2021-22-P14", "CY19", "2024", "", None,
+                                 "2023-26"])
+def test_bad_keys_are_refused(bad):
+    with pytest.raises(ValueError):
+        period_range(bad)
+    assert period_precision(bad) == "none"
+    assert not is_period_key(bad)
+
+
+def test_legacy_keys_upgrade():
+    assert upgrade_period_key("2023-24") == "FY2023-24"
+    assert upgrade_period_key("2023-Q4") == "FY2023-24-Q4"
+    assert upgrade_period_key("2021-22-P12") == "FY2021-22-P12"
+    assert upgrade_period_key("2010-11") == "2010-11"
+    assert upgrade_period_key("FY2010-11") == "FY2010-11"
+    assert not is_period_key("2023-Q4") and is_period_key("FY2023-24-Q4")
+
+
+@pytest.mark.parametrize("first, last, key", [
+    (date(2024, 2, 1), date(2024, 2, 29), "2024-02"),
+    (date(2024, 1, 3), date(2024, 3, 29), "FY2023-24-Q4"),
+    (date(2023, 5, 3), date(2024, 3, 29), "FY2023-24"),
+    (date(2019, 1, 5), date(2019, 12, 20), "CY2019"),
+    (date(2024, 3, 29), date(2024, 1, 3), "FY2023-24-Q4"),
+])
+def test_keys_from_payment_dates(first, last, key):
+    assert period_key_for_dates(first, last) == key
+    start, end = period_range(key)
+    assert start <= min(first, last) and max(first, last) <= end
+
+
+def test_dates_over_several_years_take_the_last_financial_year():
+    assert period_key_for_dates(date(2018, 6, 1), date(2020, 2, 1)) == "FY2019-20"
+
+
+def test_discover_re_exports_the_period_functions():
+    assert discover.parse_period_label is parse_period_label
+    assert discover.period_range is period_range
+    assert discover.period_key_for_dates is period_key_for_dates
