@@ -13,6 +13,8 @@ import datetime as dt
 import hashlib
 import json
 import os
+import subprocess
+import sys
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -61,8 +63,21 @@ def _resources(package: dict) -> dict[str, dict]:
     return {r["name"]: r for r in package["resources"]}
 
 
+def _tables(package: dict) -> dict[str, list[dict]]:
+    """Resources grouped by extract: a partitioned table is one resource per file."""
+    grouped: dict[str, list[dict]] = {}
+    for r in package["resources"]:
+        grouped.setdefault(r["keepitlocal:table"], []).append(r)
+    return grouped
+
+
+def _files(resources: list[dict]) -> list[dict]:
+    return [f for r in resources for f in r["keepitlocal:files"]]
+
+
 def _paths(resource: dict) -> list[str]:
-    return resource["path"] if isinstance(resource["path"], list) else [resource["path"]]
+    assert isinstance(resource["path"], str), "one file per resource: a validator reads each whole"
+    return [resource["path"]]
 
 
 def _table_count(warehouse: Warehouse, table: str) -> int:
@@ -78,58 +93,67 @@ def test_every_resource_matches_its_checksums_sizes_and_row_counts(release):
     resources = _resources(package)
     expected_tables = {"marts.keep_it_local_scorecard", "marts.group_exposure", "marts.sourcing_events",
                        "marts.monthly_spend", "core.fact_payment", "core.fact_award", "core.suppliers",
-                       "core.supplier_names"}
+                       "core.supplier_names", "core.dim_council"}
     assert {r["keepitlocal:source_table"] for r in resources.values()} == expected_tables
     on_disk = {p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()} - {"datapackage.json", "index.html"}
-    listed = {p for r in resources.values() for p in _paths(r)}
-    assert listed == on_disk, "every data file is listed in datapackage.json and nothing else is on disk"
+    listed = [p for r in resources.values() for p in _paths(r)]
+    assert sorted(listed) == sorted(on_disk), "every data file is one resource, and nothing else is on disk"
     for name, resource in resources.items():
-        files = resource["keepitlocal:files"]
-        assert [f["path"] for f in files] == _paths(resource)
-        concatenated = hashlib.sha256()
-        for f in files:
-            data = (path / f["path"]).read_bytes()
-            concatenated.update(data)
-            assert f["sha256"] == hashlib.sha256(data).hexdigest(), f"{name}: {f['path']}"
-            assert f["bytes"] == len(data)
-        assert resource["hash"] == "sha256:" + concatenated.hexdigest()
-        assert resource["bytes"] == sum(f["bytes"] for f in files)
-        assert resource["keepitlocal:rows"] == sum(f["rows"] for f in files)
-        assert resource["keepitlocal:rows"] == _table_count(warehouse, resource["keepitlocal:source_table"]), name
+        [f] = resource["keepitlocal:files"]
+        assert f["path"] == resource["path"]
+        data = (path / f["path"]).read_bytes()
+        assert f["sha256"] == hashlib.sha256(data).hexdigest(), name
+        assert f["bytes"] == len(data)
+        assert resource["keepitlocal:rows"] == f["rows"]
+        if resource["format"] == "csv":  # the validator counts and hashes CSV bytes; parquet it cannot
+            assert (resource["bytes"], resource["hash"]) == (len(data), "sha256:" + f["sha256"])
+        else:
+            assert "bytes" not in resource and "hash" not in resource
+    for table, group in _tables(package).items():
+        source = group[0]["keepitlocal:source_table"]
+        assert sum(r["keepitlocal:rows"] for r in group) == _table_count(warehouse, source), table
 
 
 def test_parquet_reads_back_with_polars_duckdb_and_pyarrow(release):
     _warehouse, seed, path, package = release
-    for name, resource in _resources(package).items():
-        if resource["format"] != "parquet":
+    for name, group in _tables(package).items():
+        if group[0]["format"] != "parquet":
             continue
-        files = [str(path / p) for p in _paths(resource)]
-        rows = resource["keepitlocal:rows"]
-        hive = bool(resource.get("keepitlocal:partition_columns"))
-        assert pl.scan_parquet(files, hive_partitioning=hive).select(pl.len()).collect().item() == rows, name
-        assert duckdb.sql("select count(*) from read_parquet($f, hive_partitioning = $h)",
-                          params={"f": files, "h": hive}).fetchall()[0][0] == rows, name
-        assert pq.read_table(files[0]).num_rows == resource["keepitlocal:files"][0]["rows"], name
-        if hive:  # the table's folder, e.g. core/fact_payment, with hive directories below it
-            source = str(path.joinpath(*Path(_paths(resource)[0]).parts[:2]))
+        files = [str(path / f["path"]) for f in _files(group)]
+        rows = sum(r["keepitlocal:rows"] for r in group)
+        field_names = [f["name"] for f in group[0]["schema"]["fields"]]
+        for hive in (True, False):  # partition values are in the files, so both readings agree
+            assert pl.scan_parquet(files, hive_partitioning=hive).select(pl.len()).collect().item() == rows, name
+            assert duckdb.sql("select count(*) from read_parquet($f, hive_partitioning = $h)",
+                              params={"f": files, "h": hive}).fetchall()[0][0] == rows, name
+        assert pq.read_table(files[0]).num_rows == group[0]["keepitlocal:rows"], name
+        if group[0].get("keepitlocal:partition_columns"):  # the table's folder, with hive directories below it
+            source = str(path.joinpath(*Path(group[0]["path"]).parts[:2]))
             table = pads.dataset(source, format="parquet", partitioning="hive").to_table()
         else:
             table = pads.dataset(files, format="parquet").to_table()
         assert table.num_rows == rows, name
-        field_names = [f["name"] for f in resource["schema"]["fields"]]
         assert sorted(table.column_names) == sorted(field_names), name
-    assert _resources(package)["fact_payment"]["keepitlocal:rows"] == len(seed.payments)
+        for f in files:  # every file alone has the whole schema, partition columns included
+            assert pq.read_schema(f).names == field_names, f
+    assert sum(r["keepitlocal:rows"] for r in _tables(package)["fact_payment"]) == len(seed.payments)
 
 
 def test_payments_are_partitioned_by_uk_financial_year_and_council(release):
     _warehouse, seed, path, package = release
-    resource = _resources(package)["fact_payment"]
-    assert resource["keepitlocal:partition_columns"] == ["financial_year", "council_gss"]
+    group = _tables(package)["fact_payment"]
+    assert {tuple(r["keepitlocal:partition_columns"]) for r in group} == {("financial_year", "council_gss")}
     expected = Counter((uk_financial_year(day), gss) for gss, day, *_ in seed.payments)
     written = Counter()
-    for f in resource["keepitlocal:files"]:
+    for resource in group:
+        [f] = resource["keepitlocal:files"]
         parts = dict(segment.split("=", 1) for segment in Path(f["path"]).parts if "=" in segment)
         written[(parts["financial_year"], parts["council_gss"])] += f["rows"]
+        assert resource["keepitlocal:partition"] == parts
+        # a downloaded file on its own says which council and year it holds
+        alone = pl.read_parquet(path / f["path"], hive_partitioning=False)
+        assert set(alone["financial_year"]) == {parts["financial_year"]}
+        assert set(alone["council_gss"]) == {parts["council_gss"]}
     assert written == expected
     frame = pl.read_parquet(str(path / "core/fact_payment/"), hive_partitioning=True)
     boundary = frame.filter(pl.col("transaction_id").is_in(["FYB-1", "FYB-2"])).sort("transaction_id")
@@ -141,7 +165,7 @@ def test_payments_are_partitioned_by_uk_financial_year_and_council(release):
 
 def test_payment_files_are_sorted_by_date(release):
     _warehouse, _seed, path, package = release
-    for f in _resources(package)["fact_payment"]["keepitlocal:files"]:
+    for f in _files(_tables(package)["fact_payment"]):
         dates = pq.read_table(path / f["path"], columns=["payment_date"]).column(0).to_pylist()
         assert dates == sorted(dates), f["path"]
 
@@ -156,10 +180,9 @@ def test_stored_financial_year_column_decides_the_partition(tmp_path):
 
 def test_awards_are_partitioned_by_award_year(release):
     _warehouse, seed, path, package = release
-    resource = _resources(package)["fact_award"]
     expected = Counter(str(r[6].year) if r[6] else "__HIVE_DEFAULT_PARTITION__" for r in seed.awards)
     written = Counter()
-    for f in resource["keepitlocal:files"]:
+    for f in _files(_tables(package)["fact_award"]):
         year = next(s.split("=", 1)[1] for s in Path(f["path"]).parts if s.startswith("award_year="))
         written[year] += f["rows"]
     assert written == expected
@@ -169,12 +192,16 @@ def test_datapackage_is_valid_frictionless_with_licence_sources_and_dictionary(r
     _warehouse, _seed, path, package = release
     report = frictionless.Package.validate_descriptor(str(path / "datapackage.json"))
     assert report.valid, [e.message for e in report.errors]
-    loaded = frictionless.Package(str(path / "datapackage.json"))
-    assert len(loaded.resources) == len(package["resources"])
-    for resource in loaded.resources:
-        if resource.format == "csv":  # parquet data checks need pandas in frictionless; our readers cover them
-            data_report = frictionless.validate(resource)
-            assert data_report.valid, (resource.name, [e.message for e in data_report.flatten(["message"])][:5])
+    # the command researchers run: descriptor, every file's data against its schema, sizes and hashes
+    cli = Path(sys.executable).with_name("frictionless")
+    result = subprocess.run([str(cli), "validate", "--json", "datapackage.json"], cwd=path, capture_output=True,
+                            text=True, timeout=300, check=False)
+    outcome = json.loads(result.stdout)
+    errors = [(t["name"], e["message"]) for t in outcome["tasks"] for e in t["errors"]][:5]
+    assert result.returncode == 0 and outcome["valid"], errors
+    assert len(outcome["tasks"]) == len(package["resources"])
+    validated_rows = {t["name"]: t["stats"]["rows"] for t in outcome["tasks"]}
+    assert validated_rows == {r["name"]: r["keepitlocal:rows"] for r in package["resources"]}
     assert package["version"] == path.name
     assert package["keepitlocal:pipeline_version"] == "9.9.9-test"
     assert "Open Government Licence v3.0" in package["licenses"][0]["title"]
@@ -218,7 +245,7 @@ def test_same_warehouse_gives_identical_data_files(release):
                             sources=SOURCES)
     assert second != first
     second_package = json.loads((second / "datapackage.json").read_text(encoding="utf-8"))
-    assert [r["hash"] for r in first_package["resources"]] == [r["hash"] for r in second_package["resources"]]
+    assert [_files([r]) for r in first_package["resources"]] == [_files([r]) for r in second_package["resources"]]
     for p in first.rglob("*"):
         if p.is_file() and p.name not in ("datapackage.json", "index.html"):
             assert _sha256(p) == _sha256(second / p.relative_to(first)), p
@@ -270,7 +297,7 @@ def test_cli_builds_refuses_existing_release_and_missing_warehouse(published, tm
     assert _cli(warehouse.root, "r1") == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == str(warehouse.extracts_dir / "r1")
-    assert out[1].startswith("release r1: 12 resources")
+    assert out[1].startswith("release r1: 13 resources")
     package = json.loads((warehouse.extracts_dir / "r1" / "datapackage.json").read_text(encoding="utf-8"))
     assert package["keepitlocal:pipeline_version"] == "0.1.0+seed", "the latest run's version"
     titles = [s["title"] for s in package["sources"]]
@@ -364,3 +391,50 @@ def test_empty_fact_still_gets_a_readable_file(tmp_path):
     assert awards["keepitlocal:rows"] == 0
     assert pl.read_parquet(path / _paths(awards)[0]).columns[:3] == ["source", "ocid", "award_id"]
 
+
+
+def _fake_release(extracts_dir: Path, name: str, created: str) -> None:
+    (extracts_dir / name).mkdir(parents=True)
+    (extracts_dir / name / "datapackage.json").write_text(json.dumps({"created": created}), encoding="utf-8")
+    (extracts_dir / name / "data.parquet").write_bytes(b"x")
+
+
+def test_retention_keeps_the_last_n_every_month_end_and_latest(tmp_path):
+    from pipelines.extracts.build import RetentionPolicy, prune_releases, update_latest
+
+    extracts = tmp_path / "extracts"
+    days = ["2024-01-10", "2024-01-31", "2024-02-05", "2024-02-20", "2024-02-20-2", "2024-03-01", "2024-03-02",
+            "2024-03-03", "2024-03-04"]
+    for name in days:
+        _fake_release(extracts, name, f"{name[:10]}T02:30:00Z")
+    _fake_release(extracts, "manual-backup", "2023-12-15T09:00:00Z")  # an explicit id: its time decides
+    (extracts / ".building-x-123").mkdir()  # a build in progress is not a release
+    update_latest(extracts, "2024-03-04")
+    deleted = prune_releases(extracts, RetentionPolicy(keep_last=2))
+    assert deleted == ["2024-01-10", "2024-02-05", "2024-02-20", "2024-03-01", "2024-03-02"]
+    kept = sorted(p.name for p in extracts.iterdir() if not p.name.startswith("."))
+    assert kept == ["2024-01-31", "2024-02-20-2", "2024-03-03", "2024-03-04", "LATEST", "latest", "manual-backup"]
+    assert resolve_latest(extracts) == (extracts / "2024-03-04").resolve()
+    assert (extracts / ".building-x-123").is_dir(), "an unfinished build is left to its builder"
+    assert not any(p.name.startswith(".deleting-") for p in extracts.iterdir())
+    # latest is kept even when it is not among the newest (pointed back at an older release by hand)
+    update_latest(extracts, "2024-01-31")
+    assert prune_releases(extracts, RetentionPolicy(keep_last=1, keep_month_ends=False)) == [
+        "manual-backup", "2024-02-20-2", "2024-03-03"]
+    assert sorted(p.name for p in extracts.iterdir() if not p.name.startswith(".")) == [
+        "2024-01-31", "2024-03-04", "LATEST", "latest"]
+    assert prune_releases(extracts, RetentionPolicy(keep_last=None)) == []
+    with pytest.raises(ValueError):
+        RetentionPolicy(keep_last=0)
+
+
+def test_a_build_prunes_by_its_policy(published):
+    from pipelines.extracts.build import RetentionPolicy, build_release
+
+    warehouse, _seed = published
+    kept = dict(pipeline_version="x", sources=[], retention=RetentionPolicy(keep_last=1, keep_month_ends=False))
+    first = build_release(warehouse.published_path, warehouse.extracts_dir, "r1", **kept)
+    second = build_release(warehouse.published_path, warehouse.extracts_dir, "r2", **kept)
+    assert first.pruned == [] and second.pruned == ["r1"]
+    assert "1 older release(s) deleted" in second.summary
+    assert not (warehouse.extracts_dir / "r1").exists() and resolve_latest(warehouse.extracts_dir).name == "r2"

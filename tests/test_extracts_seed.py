@@ -189,6 +189,8 @@ def seed_published_warehouse(published_path: Path, *, empty_marts: bool = False,
         con.executemany("insert into core.supplier_names values (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             (s[1] or "REDACTED", (s[1] or "").lower(), "spend", COUNCILS[i % 5][0], None, s[0],
              "exact" if s[2] else "none", 1.0, False) for i, s in enumerate(SUPPLIERS)])
+        con.execute("create table core.dim_council (council_gss varchar, council_name varchar, council_type varchar)")
+        con.executemany("insert into core.dim_council values (?, ?, ?)", COUNCILS)
         con.execute(SCORECARD_DDL)
         con.execute(GROUP_DDL)
         con.execute(EVENTS_DDL)

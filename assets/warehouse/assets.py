@@ -14,7 +14,7 @@ from assets.council_spend.assets import councils
 from assets.notices.assets import awards
 from assets.suppliers.assets import suppliers
 from pipelines.marts.build import build_core, build_marts
-from pipelines.extracts.build import build_release, release_inputs
+from pipelines.extracts.build import RetentionPolicy, build_release, release_inputs
 from pipelines.marts.checks import blocking_checks, warning_checks
 from pipelines.marts.docs import write_warehouse_readme
 from pipelines.published import connect_published
@@ -100,12 +100,28 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseR
                                           "bytes": path.stat().st_size})
 
 
+class ExtractsConfig(dg.Config):
+    """How many releases of the extracts to keep (run config; the defaults suit a nightly run)."""
+
+    keep_last: int = 7                 # the newest N releases
+    keep_month_ends: bool = True       # and the last release of every month, whatever its age
+
+
 @dg.asset(group_name="publish", kinds={"parquet"}, deps=[published_warehouse], owners=["team:data"])
-def research_extracts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Researchers' downloads: an immutable release under warehouse/extracts/<release>/ (parquet facts and
-    marts, CSV marts, datapackage.json, index.html catalogue with charts) and the `latest` pointer."""
+def research_extracts(context: dg.AssetExecutionContext, config: ExtractsConfig,
+                      warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Researchers' downloads: an immutable release under warehouse/extracts/<release>/ (parquet facts,
+    dimensions and marts, CSV marts, datapackage.json, index.html catalogue with charts), the `latest` pointer,
+    and older releases pruned to the retention policy (the last 7 and every month's last, by default)."""
     wh = warehouse.get()
     version, sources = release_inputs(wh.published_path, default_version=__version__)
-    release = build_release(wh.published_path, wh.extracts_dir, pipeline_version=version, sources=sources)
+    release = build_release(wh.published_path, wh.extracts_dir, pipeline_version=version, sources=sources,
+                            retention=RetentionPolicy(config.keep_last, config.keep_month_ends))
     context.log.info(release.summary)
-    return dg.MaterializeResult(metadata={"release": str(release.path), "summary": release.summary})
+    return dg.MaterializeResult(metadata={
+        "release": str(release.path), "summary": release.summary,
+        "tables": len(release.extracts), "files": sum(len(e.files) for e in release.extracts),
+        "rows": sum(e.rows for e in release.extracts if e.format == "parquet"),
+        "bytes": sum(e.bytes for e in release.extracts), "releases_deleted": release.pruned,
+        "catalogue": dg.MetadataValue.path(str(release.path / "index.html")),
+    })

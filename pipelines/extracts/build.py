@@ -6,6 +6,7 @@ blocked) and writes `extracts_dir/<release>/`:
     marts/<mart>.parquet, marts/<mart>.csv          every table in `marts`, whatever exists
     core/fact_payment/financial_year=<YYYY-YY>/council_gss=<GSS>/data_0.parquet
     core/fact_award/award_year=<YYYY>/data_0.parquet
+    core/dim_council.parquet, dim_date, dim_service, dim_supplier   the dimensions the facts' keys point at
     core/suppliers.parquet, core/supplier_names.parquet   the open supplier crosswalk
     datapackage.json                                 Frictionless Data Package (datapackage.py)
     index.html                                       static catalogue page with SVG charts (catalogue.py)
@@ -13,10 +14,13 @@ blocked) and writes `extracts_dir/<release>/`:
 A release is written into a hidden temporary directory next to the others and renamed into place in one step,
 so a reader never sees a half-written release and a killed build leaves nothing under a release id. Releases
 are never overwritten: the default id is the run date, with `-2`, `-3` ... when that id exists. The `latest`
-symlink (and the `LATEST` text file, for platforms without symlinks) then move to the new release.
+symlink (and the `LATEST` text file, for platforms without symlinks) then move to the new release, and older
+releases beyond the retention policy are deleted (`prune_releases`: the last N and the last release of every
+month are kept; `latest` never goes).
 
-Partitioned facts use hive-style directories; the partition columns live in the directory names (the usual
-layout: DuckDB, Polars and pyarrow all restore them with hive partitioning on).
+Partitioned facts use hive-style directories, and every file also stores its partition values as ordinary
+columns: a single downloaded payments file says which council and financial year it holds, and DuckDB, Polars
+and pyarrow read the folder the same with hive partitioning on or off.
 
 The same warehouse gives byte-identical data files: rows are written in a total order and DuckDB runs with one
 thread here, because a parallel partitioned write interleaves row groups in a timing-dependent order.
@@ -49,10 +53,12 @@ RESERVED_NAMES = {"latest", "LATEST"}
 LATEST_LINK = "latest"
 LATEST_FILE = "LATEST"
 BUILDING_PREFIX = ".building-"
+DELETING_PREFIX = ".deleting-"
 
-# the facts and crosswalk extracted besides every mart
+# the facts, their dimensions and the crosswalk extracted besides every mart
 PAYMENTS_TABLE = ("core", "fact_payment")
 AWARDS_TABLE = ("core", "fact_award")
+DIMENSION_TABLES = (("core", "dim_council"), ("core", "dim_date"), ("core", "dim_service"), ("core", "dim_supplier"))
 CROSSWALK_TABLES = (("core", "suppliers"), ("core", "supplier_names"))
 
 _DATE_TYPES = ("DATE", "TIMESTAMP")
@@ -71,7 +77,7 @@ class Column:
     name: str
     duckdb_type: str
     description: str = ""
-    # True for hive partition columns: their values are in the directory names, not inside the files
+    # True for hive partition columns: their values name the directories and are stored in the files too
     partition: bool = False
 
 
@@ -81,6 +87,8 @@ class ExtractFile:
     bytes: int
     sha256: str
     rows: int
+    # partition column -> value, for a file of a partitioned extract
+    partition: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -121,14 +129,16 @@ class Release:
     pipeline_version: str
     extracts: list[Extract] = field(default_factory=list)
     sources: list[dict] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)  # older releases the retention policy deleted
 
     @property
     def summary(self) -> str:
         files = sum(len(e.files) for e in self.extracts)
         size = sum(e.bytes for e in self.extracts)
         parquet_rows = sum(e.rows for e in self.extracts if e.format == "parquet")
+        pruned = f"; {len(self.pruned)} older release(s) deleted by the retention policy" if self.pruned else ""
         return (f"release {self.release_id}: {len(self.extracts)} resources, {files} files, "
-                f"{human_bytes(size)}, {parquet_rows:,} rows")
+                f"{human_bytes(size)}, {parquet_rows:,} rows{pruned}")
 
 
 def build_extracts(
@@ -139,6 +149,7 @@ def build_extracts(
     pipeline_version: str,
     sources: list[dict],
     created: dt.datetime | None = None,
+    retention: RetentionPolicy | None = None,
 ) -> Path:
     """Write one immutable release of the extracts, datapackage.json and index.html; return its directory.
 
@@ -146,7 +157,7 @@ def build_extracts(
     `ReleaseExists`. `sources` are the councils' landing pages ({"title", "path"}) for the datapackage.
     """
     return build_release(published_path, extracts_dir, release, pipeline_version=pipeline_version,
-                         sources=sources, created=created).path
+                         sources=sources, created=created, retention=retention).path
 
 
 def build_release(
@@ -157,8 +168,13 @@ def build_release(
     pipeline_version: str,
     sources: list[dict],
     created: dt.datetime | None = None,
+    retention: RetentionPolicy | None = None,
 ) -> Release:
-    """`build_extracts`, returning the whole `Release` (extracts, files, counts) for callers that report on it."""
+    """`build_extracts`, returning the whole `Release` (extracts, files, counts) for callers that report on it.
+
+    After the new release is in place and `latest` points at it, releases beyond `retention` (default
+    `RetentionPolicy()`: the last 7 and every month's last) are deleted; `Release.pruned` lists them.
+    """
     # imported here: the page and the package are rendered from the Release this module builds
     from pipelines.extracts import catalogue, datapackage
 
@@ -192,6 +208,7 @@ def build_release(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     update_latest(extracts_dir, release_id)
+    result.pruned = prune_releases(extracts_dir, retention or RetentionPolicy())
     log.info("extracts %s", result.summary)
     return result
 
@@ -240,6 +257,80 @@ def update_latest(extracts_dir: Path, release_id: str) -> None:
         log.warning("could not create the 'latest' symlink; LATEST names release %s", release_id)
         return
     os.replace(link_tmp, extracts_dir / LATEST_LINK)
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """Which releases to keep: the newest `keep_last`, and (with `keep_month_ends`) the last release of every
+    calendar month, so a month-end snapshot of any past month stays downloadable. The release `latest` points
+    at is always kept. `keep_last=None` keeps everything."""
+
+    keep_last: int | None = 7
+    keep_month_ends: bool = True
+
+    def __post_init__(self):
+        if self.keep_last is not None and self.keep_last < 1:
+            raise ValueError("keep_last must be at least 1 (the latest release is always kept)")
+
+
+def list_releases(extracts_dir: Path) -> list[tuple[dt.datetime, str]]:
+    """Complete releases in `extracts_dir` as (created, id), oldest first.
+
+    A release is a directory holding `datapackage.json`; its time is the package's `created` (else the
+    directory's modification time), ties broken by id.
+    """
+    releases = []
+    for entry in extracts_dir.iterdir():
+        if entry.name.startswith(".") or entry.name in RESERVED_NAMES or entry.is_symlink() or not entry.is_dir():
+            continue
+        package = entry / "datapackage.json"
+        if not package.is_file():
+            continue
+        try:
+            created = dt.datetime.strptime(json.loads(package.read_text(encoding="utf-8"))["created"],
+                                           "%Y-%m-%dT%H:%M:%SZ")
+        except (ValueError, KeyError, TypeError):
+            created = dt.datetime.fromtimestamp(entry.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None)
+        releases.append((created, entry.name))
+    return sorted(releases)
+
+
+def releases_to_keep(releases: list[tuple[dt.datetime, str]], policy: RetentionPolicy,
+                     latest: str | None) -> set[str]:
+    if policy.keep_last is None:
+        return {name for _, name in releases}
+    keep = {name for _, name in releases[-policy.keep_last:]}
+    if policy.keep_month_ends:
+        month_end: dict[tuple[int, int], str] = {}
+        for created, name in releases:  # oldest first: the last one of each month wins
+            month_end[(created.year, created.month)] = name
+        keep |= set(month_end.values())
+    if latest:
+        keep.add(latest)
+    return keep
+
+
+def prune_releases(extracts_dir: str | Path, policy: RetentionPolicy) -> list[str]:
+    """Delete the releases `policy` does not keep; return their ids, oldest first.
+
+    Each goes in two steps: renamed to a hidden `.deleting-<id>` (so no reader finds half a release under its
+    id), then removed. `latest` and its target are never touched.
+    """
+    extracts_dir = Path(extracts_dir)
+    releases = list_releases(extracts_dir)
+    current = resolve_latest(extracts_dir)
+    keep = releases_to_keep(releases, policy, current.name if current else None)
+    deleted = []
+    for _created, name in releases:
+        if name in keep:
+            continue
+        doomed = extracts_dir / f"{DELETING_PREFIX}{name}"
+        os.rename(extracts_dir / name, doomed)
+        shutil.rmtree(doomed)
+        deleted.append(name)
+    if deleted:
+        log.info("retention: deleted %d old release(s): %s", len(deleted), ", ".join(deleted))
+    return deleted
 
 
 def resolve_latest(extracts_dir: str | Path) -> Path | None:
@@ -309,7 +400,7 @@ def write_extracts(con: duckdb.DuckDBPyConnection, release_dir: Path) -> list[Ex
         extracts.append(_awards(con, catalog, release_dir))
     else:
         log.warning("no %s.%s in the published warehouse: awards not extracted", *AWARDS_TABLE)
-    for schema, table in CROSSWALK_TABLES:
+    for schema, table in DIMENSION_TABLES + CROSSWALK_TABLES:
         if catalog.has(schema, table):
             extracts.append(_single_parquet(con, catalog, release_dir, schema, table))
         else:
@@ -366,7 +457,7 @@ def _awards(con, catalog: WarehouseCatalog, release_dir: Path) -> Extract:
     date_column = _date_column(catalog.columns[AWARDS_TABLE], preferred="award_date")
     if not date_column:
         raise ValueError(f"{schema}.{table} has no date column to partition by year")
-    extra = [Column("award_year", "BIGINT", f"calendar year of {date_column}")]
+    extra = [Column("award_year", "INTEGER", f"calendar year of {date_column}")]
     return _partitioned(con, catalog, release_dir, schema, table, "extracts/stage_awards_by_year", date_column,
                         ["award_year"], catalog.column_list(schema, table, extra))
 
@@ -385,14 +476,16 @@ def _partitioned(con, catalog, release_dir: Path, schema: str, table: str, stage
     try:
         partitions = sqlfiles.execute(con, "extracts/list_stage_partitions").fetchall()
         written: list[Path] = []
+        partition_values: dict[Path, dict[str, str | None]] = {}
         for key, _rows in partitions:
             values = json.loads(key)
             target = directory.joinpath(*(f"{name}={hive_value(v)}" for name, v in zip(partition_by, values)),
                                         "data_0.parquet")
             target.parent.mkdir(parents=True, exist_ok=True)
             _copy(con, "extracts/copy_stage_partition_parquet",
-                  {"drop_columns": [*partition_by, "extract_partition"], "partition": key, "path": str(target)})
+                  {"drop_columns": ["extract_partition"], "partition": key, "path": str(target)})
             written.append(target)
+            partition_values[target] = {name: None if v is None else str(v) for name, v in zip(partition_by, values)}
         if not partitions:
             # no rows means no partition: one empty, unpartitioned file keeps the schema downloadable
             target = directory / "data_0.parquet"
@@ -401,7 +494,7 @@ def _partitioned(con, catalog, release_dir: Path, schema: str, table: str, stage
             columns = [Column(c.name, c.duckdb_type, c.description) for c in columns if c.name in stored]
             files = _parquet_files(con, release_dir, [target], 0)
         else:
-            files = _parquet_files(con, release_dir, written, sum(n for _k, n in partitions))
+            files = _parquet_files(con, release_dir, written, sum(n for _k, n in partitions), partition_values)
     finally:
         sqlfiles.execute(con, "extracts/drop_stage").fetchall()
     if partitions:
@@ -424,9 +517,11 @@ def _copy(con, statement: str, params: dict) -> int:
     return int(rows[0][0]) if rows else 0
 
 
-def _parquet_files(con, release_dir: Path, paths: list[Path], copied_rows: int) -> list[ExtractFile]:
+def _parquet_files(con, release_dir: Path, paths: list[Path], copied_rows: int,
+                   partitions: dict[Path, dict[str, str | None]] | None = None) -> list[ExtractFile]:
     counts = dict(sqlfiles.execute(con, "extracts/parquet_file_rows", {"files": [str(p) for p in paths]}).fetchall())
-    files = [ExtractFile(p.relative_to(release_dir).as_posix(), p.stat().st_size, sha256_file(p), int(counts[str(p)]))
+    files = [ExtractFile(p.relative_to(release_dir).as_posix(), p.stat().st_size, sha256_file(p), int(counts[str(p)]),
+                         dict((partitions or {}).get(p, {})))
              for p in sorted(paths, key=lambda p: p.relative_to(release_dir).as_posix())]
     if sum(f.rows for f in files) != copied_rows:
         raise RuntimeError(f"parquet footers count {sum(f.rows for f in files)} rows, COPY wrote {copied_rows}")

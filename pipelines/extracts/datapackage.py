@@ -1,14 +1,22 @@
-"""`datapackage.json` for a release: a Frictionless Data Package (v2 profile, readable by v1 tools).
+"""`datapackage.json` for a release: a Frictionless Data Package (v2 profile, readable by v1 tools) that
+`frictionless validate datapackage.json` passes, data included.
 
-One resource per extract. Standard properties carry what the spec defines (`path`, `format`, `mediatype`,
-`bytes`, `hash`, `schema.fields`, `licenses`, `sources`); the rest is under the `keepitlocal:` prefix, as the
-spec allows for custom properties:
+One resource per data file. A partitioned table (payments by financial year and council, awards by year) is one
+resource per partition file, all carrying the same `schema` and `keepitlocal:table`, because every file holds its
+partition values as columns and stands alone; a validator reads each file whole (a multi-file `path` would be
+read as one byte stream, which is not how parquet works).
+
+Standard properties carry what the spec defines (`path`, `format`, `mediatype`, `schema.fields`, `licenses`,
+`sources`; `bytes` and `hash` on CSV resources). Parquet resources leave `bytes` and `hash` out of the standard
+properties: the validator reads parquet through pyarrow and cannot count its bytes, so a declared size fails
+validation. Their size and sha256 are under `keepitlocal:files`. The rest is under the `keepitlocal:` prefix, as
+the spec allows for custom properties:
 
 * `keepitlocal:rows` - row count (the spec has no row-count property).
-* `keepitlocal:files` - for every file: path, bytes, sha256 and rows. Partitioned resources list several paths;
-  their `bytes` is the total and their `hash` is the sha256 of the files' bytes concatenated in `path` order,
-  which is what a Frictionless multipart reader streams.
-* `keepitlocal:partition_columns` - hive partition columns, whose values are in the directory names.
+* `keepitlocal:table` - the extract the resource belongs to (e.g. `fact_payment`), and
+  `keepitlocal:partition` - that file's partition values (`{"financial_year": "2023-24", "council_gss": ...}`).
+* `keepitlocal:files` - path, bytes, sha256 and rows of the resource's file.
+* `keepitlocal:partition_columns` - hive partition columns (folder names, and columns inside the files).
 * `keepitlocal:duckdb_type` on each field - the exact warehouse type (decimal(18,2) money, etc.).
 
 Spec: https://datapackage.org/standard/data-package/ (v2) and https://specs.frictionlessdata.io/ (v1).
@@ -17,11 +25,10 @@ Spec: https://datapackage.org/standard/data-package/ (v2) and https://specs.fric
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from pathlib import Path
 
-from pipelines.extracts.build import Column, Extract, Release
+from pipelines.extracts.build import Column, Extract, Release, resource_name
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 PACKAGE_NAME = "keepitlocal-observatory"
@@ -84,33 +91,71 @@ def field_descriptor(column: Column) -> dict:
     return descriptor
 
 
-def resource_descriptor(extract: Extract, release_dir: Path) -> dict:
-    paths = [f.path for f in extract.files]
-    descriptor: dict = {
-        "name": extract.name,
-        "type": "table",
-        "title": extract.title,
-        "description": extract.description,
-        "path": paths[0] if len(paths) == 1 and not extract.partition_columns else paths,
-        "format": extract.format,
-        "mediatype": MEDIA_TYPES[extract.format],
-    }
-    if extract.format == "csv":
-        descriptor["encoding"] = "utf-8"
-        descriptor["dialect"] = {"header": True, "delimiter": ",", "quoteChar": '"', "doubleQuote": True}
-    descriptor["bytes"] = extract.bytes
-    descriptor["hash"] = "sha256:" + concatenated_sha256([release_dir / p for p in paths])
-    descriptor["keepitlocal:rows"] = extract.rows
-    descriptor["keepitlocal:source_table"] = extract.source_table
-    if extract.grain:
-        descriptor["keepitlocal:grain"] = extract.grain
-    if extract.partition_columns:
-        descriptor["keepitlocal:partition_columns"] = extract.partition_columns
-    descriptor["keepitlocal:files"] = [
-        {"path": f.path, "bytes": f.bytes, "sha256": f.sha256, "rows": f.rows} for f in extract.files
-    ]
-    descriptor["schema"] = {"fields": [field_descriptor(c) for c in extract.columns]}
-    return descriptor
+# Frictionless reads parquet through pandas, which turns a null integer or number into the float NaN and a null
+# timestamp into NaT, and then compares the text of the cell with the field's missing values. Declaring those
+# spellings missing on those fields only (a string field keeps "nan" as text) keeps nulls null.
+PANDAS_MISSING = {"integer": ["", "nan"], "number": ["", "nan"], "datetime": ["", "NaT"], "date": ["", "NaT"]}
+
+
+def _pandas_missing_values(descriptor: dict) -> dict:
+    missing = PANDAS_MISSING.get(descriptor["type"])
+    return {**descriptor, "missingValues": missing} if missing else descriptor
+
+
+def resource_descriptors(extract: Extract) -> list[dict]:
+    """The package resources of one extract: one per file (a partitioned extract has several)."""
+    partitioned = bool(extract.partition_columns)
+    out = []
+    for f in extract.files:
+        name, title = extract.name, extract.title
+        if partitioned:
+            values = [f.partition.get(c) for c in extract.partition_columns]
+            name = resource_name("-".join([extract.name, *("null" if v is None else v for v in values)]))
+            title = f"{extract.source_table}, " + ", ".join(
+                f"{c} {'(none)' if v is None else v}" for c, v in zip(extract.partition_columns, values))
+        descriptor: dict = {
+            "name": name,
+            "type": "table",
+            "title": title,
+            "description": extract.description,
+            "path": f.path,
+            "format": extract.format,
+            "mediatype": MEDIA_TYPES[extract.format],
+        }
+        if extract.format == "csv":
+            descriptor["encoding"] = "utf-8"
+            descriptor["dialect"] = {"header": True, "delimiter": ",", "quoteChar": '"', "doubleQuote": True}
+            # the validator counts and hashes a CSV's bytes as it reads them; it cannot for parquet
+            descriptor["bytes"] = f.bytes
+            descriptor["hash"] = "sha256:" + f.sha256
+        descriptor["keepitlocal:rows"] = f.rows
+        descriptor["keepitlocal:source_table"] = extract.source_table
+        descriptor["keepitlocal:table"] = extract.name
+        if extract.grain:
+            descriptor["keepitlocal:grain"] = extract.grain
+        if partitioned:
+            descriptor["keepitlocal:partition_columns"] = extract.partition_columns
+            descriptor["keepitlocal:partition"] = dict(f.partition)
+        descriptor["keepitlocal:files"] = [{"path": f.path, "bytes": f.bytes, "sha256": f.sha256, "rows": f.rows}]
+        fields = [field_descriptor(c) for c in extract.columns]
+        if extract.format == "parquet":
+            fields = [_pandas_missing_values(f) for f in fields]
+        descriptor["schema"] = {"fields": fields}
+        out.append(descriptor)
+    return out
+
+
+def _unique_names(resources: list[dict]) -> list[dict]:
+    # partition values are folded to resource-name characters, so two could meet: number the later ones
+    seen: dict[str, int] = {}
+    for r in resources:
+        base = r["name"]
+        if base in seen:
+            seen[base] += 1
+            r["name"] = f"{base}-{seen[base]}"
+        else:
+            seen[base] = 1
+    return resources
 
 
 def package_descriptor(release: Release, release_dir: Path) -> dict:
@@ -126,7 +171,7 @@ def package_descriptor(release: Release, release_dir: Path) -> dict:
         "sources": NOTICE_SOURCES + [normalise_source(s) for s in release.sources],
         "keepitlocal:pipeline_version": release.pipeline_version,
         "keepitlocal:release": release.release_id,
-        "resources": [resource_descriptor(e, release_dir) for e in release.extracts],
+        "resources": _unique_names([r for e in release.extracts for r in resource_descriptors(e)]),
     }
 
 
@@ -146,11 +191,3 @@ def write_datapackage(release_dir: Path, release: Release) -> Path:
     target.write_text(text + "\n", encoding="utf-8")
     return target
 
-
-def concatenated_sha256(paths: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in paths:
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-    return digest.hexdigest()

@@ -1,4 +1,4 @@
--- one partition of the staged fact as a zstd parquet file in sorted order, without the partition columns (they are in the hive path)
+-- one partition of the staged fact as a zstd parquet file in sorted order; the partition columns stay in the file (self-describing), only the staging key is dropped
 copy (
     select columns(lambda c: not list_contains($drop_columns, c))
     from extract_stage
