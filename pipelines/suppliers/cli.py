@@ -32,10 +32,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-registers", action="store_true", help="match from names and identifiers only")
 
 
+def match_frame(frame: pl.DataFrame, con=None) -> pl.DataFrame:
+    """The matcher behind the command: resolve and type every row of `frame` (a `name` column and optional ids)."""
+    from pipelines.suppliers.resolve import resolve_suppliers
+
+    return resolve_suppliers(frame, con)
+
+
 def run(args: argparse.Namespace) -> int:
     import duckdb
 
-    from pipelines.suppliers.resolve import OUTPUT_COLUMNS, resolve_suppliers
+    from pipelines.suppliers.resolve import OUTPUT_COLUMNS
 
     if not args.input.is_file():
         print(f"match-suppliers: input file not found: {args.input}", file=sys.stderr)
@@ -64,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
     con = duckdb.connect(str(warehouse), read_only=True) if warehouse is not None and not args.no_registers else None
     try:
-        resolved = resolve_suppliers(frame, con)
+        resolved = match_frame(frame, con)
     finally:
         if con is not None:
             con.close()
