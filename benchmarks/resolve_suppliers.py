@@ -14,7 +14,7 @@ import time
 import duckdb
 import polars as pl
 
-from pipelines.suppliers.normalise import name_key
+from pipelines.normalise.names import name_key
 from pipelines.suppliers.resolve import resolve_suppliers
 from pipelines.warehouse import apply_ddl
 

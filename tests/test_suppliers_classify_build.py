@@ -5,7 +5,7 @@ import polars as pl
 
 from pipelines.suppliers.build import build_suppliers
 from pipelines.suppliers.classify import classify_suppliers, walk_owners
-from pipelines.suppliers.normalise import name_key
+from pipelines.normalise.names import name_key
 from pipelines.suppliers.resolve import resolve_suppliers
 from pipelines.warehouse import apply_ddl
 

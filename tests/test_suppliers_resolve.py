@@ -6,7 +6,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.suppliers.normalise import name_key
+from pipelines.normalise.names import name_key
 from pipelines.suppliers.resolve import resolve_suppliers
 from pipelines.warehouse import apply_ddl
 

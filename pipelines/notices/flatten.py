@@ -26,6 +26,8 @@ from decimal import Decimal, InvalidOperation
 
 import polars as pl
 
+from pipelines.normalise import identifiers
+
 POSTCODE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b")
 # Contracts Finder runs address lines together ("Randalls WayLEATHERHEADSURREYKT22 7TWGB"): without word
 # boundaries, a postcode is only trusted with its single space, and the last one in the text is taken.
@@ -54,22 +56,26 @@ def _text(value) -> str | None:
 
 
 def normalise_org_id(scheme: str | None, identifier: str | None) -> tuple[str | None, str | None]:
-    """(org_id, company_number) for a party identifier; GB-COH numbers zero-padded to 8 characters."""
-    scheme, identifier = _text(scheme), _text(identifier)
-    if not scheme or not identifier:
-        return None, None
-    scheme = scheme.upper()
-    ident = re.sub(r"\s+", "", identifier).upper()
-    if scheme == "GB-COH":
-        ident = ident.removeprefix("GB-COH-")
-        # leading zeros are often lost (7 digits) and sometimes doubled (9 digits): 8 characters either way
-        number = ident.lstrip("0").zfill(8) if ident.isdigit() else ident[:2] + ident[2:].zfill(6)
-        if len(number) != 8:
-            return None, None  # not a company number at all
-        return f"GB-COH-{number}", number
-    if scheme in ("GB-CHC", "GB-SC", "GB-NIC", "GB-PPON", "GB-LAE", "GB-GOR", "GB-NHS"):
-        return f"{scheme}-{ident.removeprefix(scheme + '-')}", None
-    return None, None
+    """(org_id, company_number) for one party identifier, by the shared rules of pipelines.normalise
+    (GB-COH numbers as 8 characters; schemes that are not organisation registers give None)."""
+    frame = _org_ids(pl.DataFrame({"_row": [0], "_ids": [[f"{scheme or ''}{_ID_SEP}{identifier or ''}"]]}))
+    return frame["org_id"][0], frame["company_number"][0]
+
+
+_ID_SEP = "\x1f"
+
+
+def _org_ids(frame: pl.DataFrame) -> pl.DataFrame:
+    """`_row`, `_ids` (the party's "scheme<US>identifier" strings, in order) -> `_row`, `org_id`,
+    `company_number`: the first identifier that is an organisation-register org-id, vectorised."""
+    pairs = frame.select("_row", "_ids").explode("_ids").with_columns(
+        _scheme=pl.col("_ids").str.split_exact(_ID_SEP, 1).struct.field("field_0"),
+        _ident=pl.col("_ids").str.split_exact(_ID_SEP, 1).struct.field("field_1"),
+    ).with_columns(org_id=identifiers.org_id(pl.col("_scheme"), pl.col("_ident")))
+    first = pairs.filter(pl.col("org_id").is_not_null()).group_by("_row", maintain_order=True).agg(pl.col("org_id").first())
+    return frame.select("_row").join(first, on="_row", how="left").with_columns(
+        company_number=pl.when(pl.col("org_id").str.starts_with("GB-COH-")).then(pl.col("org_id").str.slice(7)),
+    )
 
 
 def postcode_of(address: dict | None) -> str | None:
@@ -181,17 +187,12 @@ def walk(releases: Iterable[tuple[str, dict, str | None]]) -> dict[str, pl.DataF
                     continue
                 party = parties.get(reference.get("id")) or {}
                 details = party.get("details") or {}
-                org_id = company_number = None
-                for scheme, ident in _party_ids(party) + [(None, None)]:
-                    org_id, company_number = normalise_org_id(scheme, ident)
-                    if org_id:
-                        break
                 supplier_rows.append({
                     "page_sha256": page_sha256, "source": source, "ocid": _text(release.get("ocid")), "award_id": _text(award.get("id")),
                     "release_id": _text(release.get("id")), "release_date": _text(release.get("date")),
                     "supplier_party_id": _text(reference.get("id")) or _text(reference.get("name")),
                     "supplier_name": _text(reference.get("name") or party.get("name")),
-                    "org_id": org_id, "company_number": company_number,
+                    "_ids": [f"{scheme or ''}{_ID_SEP}{ident or ''}" for scheme, ident in _party_ids(party)],
                     "scale": _scale(details, reference), "vcse": _vcse(details, reference),
                     "postcode": postcode_of(party.get("address")),
                     "has_gb_coh": any((s or "").upper() == "GB-COH" and i for s, i in _party_ids(party)),
@@ -199,8 +200,16 @@ def walk(releases: Iterable[tuple[str, dict, str | None]]) -> dict[str, pl.DataF
     return {
         "releases": pl.DataFrame(release_rows, schema=RELEASE_SCHEMA),
         "awards": pl.DataFrame(award_rows, schema=AWARD_SCHEMA),
-        "award_suppliers": pl.DataFrame(supplier_rows, schema=SUPPLIER_SCHEMA),
+        "award_suppliers": _with_org_ids(supplier_rows),
     }
+
+
+def _with_org_ids(supplier_rows: list[dict]) -> pl.DataFrame:
+    """Award-supplier rows with their org-id and company number, normalised in one vectorised pass."""
+    raw_schema = {k: v for k, v in SUPPLIER_SCHEMA.items() if k not in ("org_id", "company_number")}
+    frame = pl.DataFrame(supplier_rows, schema={**raw_schema, "_ids": pl.List(pl.String)}).with_row_index("_row")
+    ids = _org_ids(frame.select("_row", "_ids"))
+    return frame.join(ids, on="_row", how="left").select(list(SUPPLIER_SCHEMA))
 
 
 def timestamp(column: str) -> pl.Expr:

@@ -1,4 +1,5 @@
-"""Typing rules for spend cells, as Polars expressions: amounts, dates (per-column format vote), redactions.
+"""Typing rules for spend cells, as Polars expressions: amounts, dates (per-column format vote), redactions
+(re-exported from pipelines.normalise.redaction).
 
 All functions work on whole columns; nothing here loops over rows.
 """
@@ -146,38 +147,10 @@ def time_only_expr(expr: pl.Expr) -> pl.Expr:
 
 # --- redactions ---------------------------------------------------------------------------------------------
 
-# Whole-phrase rules (parsing.md §8): a word must *be* a redaction label, never merely contain one, so
-# "Redactive Publishing Ltd", "CONFIDENTIAL WASTE REMOVAL" and "PRIVATE RESIDENTIAL CARE" stay suppliers.
-_REDACT_WORD = r"(redacted|withheld|removed|not disclosed|undisclosed)"
-COMMERCIAL_PATTERNS = [
-    rf"^{_REDACT_WORD}\b.*\bcommercial",
-    r"^commercial(ly)? (sensitive|confidential|in confidence)( (information|data|supplier|payee))?( redacted| withheld)?$",
-    r"^commercial confidentiality$",
-]
-PERSONAL_PATTERNS = [
-    rf"^{_REDACT_WORD}($|[\s\-:(/,.])",
-    r"^(personal|private) (data|information|details)( redacted| withheld| removed)?$",
-    r"^(name|payee|supplier|recipient|beneficiary) (withheld|redacted|not disclosed)$",
-    r"^(private|individual|private individual|an individual|personal|personal data)$",
-    r"^third party( supplier| payee| payment)?$",
-    r"^(data protection( act)?|dpa|gdpr)( redaction| redacted| exempt(ion)?)?$",
-    r"^(sensitive|confidential) (payee|supplier|recipient)$",
-]
-PSEUDONYM_PATTERN = r"\*{3,}\s*\d+\s*$"
-
-
-def redaction_kind_expr(supplier: pl.Expr, extra_personal: list[str] | None = None) -> pl.Expr:
-    """`pseudonymised` (a ****1234 suffix), `commercial`, `personal`, `unlabelled_blank` (no supplier: not the
-    same as redacted) or `none`. `extra_personal`: a source's own whole-cell labels (case-insensitive)."""
-    key = supplier.str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
-    personal = pl.any_horizontal([key.str.contains(p) for p in PERSONAL_PATTERNS])
-    if extra_personal:
-        personal = personal | key.is_in([p.strip().lower() for p in extra_personal])
-    commercial = pl.any_horizontal([key.str.contains(p) for p in COMMERCIAL_PATTERNS])
-    return (
-        pl.when(key.is_null() | (key == "")).then(pl.lit("unlabelled_blank"))
-        .when(supplier.str.contains(PSEUDONYM_PATTERN)).then(pl.lit("pseudonymised"))
-        .when(commercial).then(pl.lit("commercial"))
-        .when(personal).then(pl.lit("personal"))
-        .otherwise(pl.lit("none"))
-    )
+# The redaction rules live in the one normalisation module, shared with the supplier resolver and the marts.
+from pipelines.normalise.redaction import (  # noqa: E402,F401 - re-exported for the parser
+    COMMERCIAL_PATTERNS,
+    PERSONAL_PATTERNS,
+    PSEUDONYM_PATTERN,
+    redaction_kind_expr,
+)

@@ -1,4 +1,5 @@
-"""Suppliers: normalise names, load reference registers, resolve to organisations, classify, locate, group.
+"""Suppliers: load reference registers, resolve names to organisations, classify, locate, group (names are
+normalised by pipelines.normalise).
 
-Library modules only (no Dagster): `normalise`, `registers`, `resolve`, `classify`, `build`, `cli`.
+Library modules only (no Dagster): `registers`, `resolve`, `classify`, `build`, `cli`.
 """

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.suppliers.normalise import name_key
+from pipelines.normalise.names import name_key
 from pipelines.suppliers.registers import normalise_company_number, normalise_postcode
 
 STRATEGIC_CSV = Path(__file__).resolve().parent / "strategic_suppliers.csv"

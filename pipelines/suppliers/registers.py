@@ -31,63 +31,21 @@ import polars as pl
 
 from pipelines import sqlfiles
 from pipelines.warehouse import atomic
-from pipelines.suppliers.normalise import clean_text, name_key
+from pipelines.normalise import identifiers
+from pipelines.normalise.names import name_key
+from pipelines.normalise.text import clean_text
 
 Source = bytes | str | Path
 
-_POSTCODE = r"([A-Z]{1,2}[0-9][0-9A-Z]?)\s*([0-9][A-Z]{2})"
 
 
 # ---------------------------------------------------------------------------------------------- shared helpers
 
-
-def normalise_postcode(expr: pl.Expr) -> pl.Expr:
-    """Upper-case, one space before the inward code ("ex2 4qd" -> "EX2 4QD"); null when it is not a postcode."""
-    squeezed = expr.cast(pl.String).str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "")
-    return pl.when(squeezed.str.contains(r"^[A-Z]{1,2}[0-9][0-9A-Z]?[0-9][A-Z]{2}$")).then(
-        squeezed.str.replace(r"^(.+)([0-9][A-Z]{2})$", "${1} ${2}")
-    )
-
-
-def postcode_in_text(expr: pl.Expr) -> pl.Expr:
-    """The last UK postcode written inside a free-text address, normalised."""
-    return normalise_postcode(expr.cast(pl.String).str.to_uppercase().str.extract_all(_POSTCODE).list.last())
-
-
-def normalise_company_number(expr: pl.Expr) -> pl.Expr:
-    """Companies House numbers as 8 characters: "123456" -> "00123456", "SC1234" -> "SC001234"; junk -> null."""
-    raw = expr.cast(pl.String).str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "")
-    raw = raw.str.replace(r"^GBCOH", "")
-    digits = raw.str.contains(r"^[0-9]{1,8}$")
-    prefixed = raw.str.contains(r"^[A-Z]{2}[0-9]{1,6}[A-Z]?$")
-    # Mutual societies carry a suffix letter (IP10002R); pad the digits only.
-    suffix = raw.str.extract(r"^[A-Z]{2}[0-9]+([A-Z]?)$", 1).fill_null("")
-    prefixed_padded = pl.concat_str(
-        raw.str.slice(0, 2),
-        raw.str.extract(r"^[A-Z]{2}([0-9]+)", 1).str.zfill(6 - suffix.str.len_chars()),
-        suffix,
-    )
-    return (
-        pl.when(digits & (raw.str.replace_all("0", "") != ""))
-        .then(raw.str.zfill(8))
-        .when(prefixed)
-        .then(prefixed_padded)
-        .otherwise(None)
-    )
-
-
-def normalise_charity_number(expr: pl.Expr) -> pl.Expr:
-    """Charity numbers: digits, GB-CHC-/CHC- prefixes dropped; NI numbers keep NIC; 0 and junk -> null."""
-    raw = expr.cast(pl.String).str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "")
-    raw = raw.str.replace(r"^(GBCHC|CHC)", "").str.replace(r"^GBNIC", "NIC")
-    digits = raw.str.replace(r"^0+", "")
-    return (
-        pl.when(raw.str.contains(r"^[0-9]{3,8}$") & (digits != ""))
-        .then(digits)
-        .when(raw.str.contains(r"^NIC[0-9]{3,8}$"))
-        .then(raw)
-        .otherwise(None)
-    )
+# Identifier rules live in the one normalisation module; these names stay for the loaders and their callers.
+normalise_postcode = identifiers.postcode
+postcode_in_text = identifiers.postcode_in_text
+normalise_company_number = identifiers.company_number
+normalise_charity_number = identifiers.charity_number
 
 
 @contextmanager

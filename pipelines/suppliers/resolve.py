@@ -35,7 +35,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.suppliers.normalise import normalise_names
+from pipelines.normalise.names import normalise_names
+from pipelines.normalise.redaction import redaction_kind_expr
 from pipelines.suppliers.registers import normalise_charity_number, normalise_company_number, normalise_postcode
 
 OVERRIDES_CSV = Path(__file__).resolve().parent / "overrides.csv"
@@ -64,17 +65,6 @@ OPTIONAL_COLUMNS = (
 )
 OUTPUT_COLUMNS = ("supplier_key", "canonical_name", "org_id", "org_type", "match_method", "match_score")
 
-# Whole-phrase redaction labels (parsing.md §8). Never substrings: "REDACTIVE PUBLISHING", "CONFIDENTIAL WASTE".
-_REDACTED_COMMERCIAL = r"^(REDACTED|WITHHELD)\W*(COMMERCIAL|COMMERCIALLY)\b"
-_REDACTED = (
-    r"^(REDACTED|WITHHELD)$"
-    r"|^(REDACTED|WITHHELD)\W+(PERSONAL|UNDER|DATA|INFORMATION|DP|GDPR|FOR|DUE|AS|BY|PAYEE|SUPPLIER|NAME|COMMERCIAL|COMMERCIALLY)\b"
-    r"|^(PERSONAL|SENSITIVE|COMMERCIAL|CONFIDENTIAL)\W+(DATA|INFORMATION|DETAILS)\W+(REDACTED|WITHHELD|REMOVED)$"
-    r"|^THIRD PARTY SUPPLIER$"
-    r"|^(NAME|PAYEE|SUPPLIER)\W+(REDACTED|WITHHELD|NOT DISCLOSED)$"
-    r"|^NOT DISCLOSED$"
-    r"|^PRIVATE AND CONFIDENTIAL$"
-)
 _TITLE = r"^(MR|MRS|MS|MISS|MX|DR|REV|REVD|PROF|SIR|DAME|LADY|LORD)\b\.?\s+[A-Z]"
 # Words that make a titled name a business ("DR SMITH AND PARTNERS", "MR FIX IT SERVICES").
 _BUSINESS_WORDS = (
@@ -233,13 +223,12 @@ def _step_other_scheme_ids(df: pl.DataFrame) -> pl.DataFrame:
 
 def _step_redacted_and_individuals(df: pl.DataFrame) -> pl.DataFrame:
     clean = pl.col("name_clean")
+    # the shared whole-phrase rules (pipelines.normalise.redaction), exactly as staging labels the lines
+    kind = redaction_kind_expr(pl.col("name"))
     redacted_kind = (
-        pl.when(clean == "")
-        .then(pl.lit("blank"))
-        .when(clean.str.contains(_REDACTED_COMMERCIAL))
-        .then(pl.lit("commercial"))
-        .when(clean.str.contains(_REDACTED))
-        .then(pl.lit("personal"))
+        pl.when(kind == "unlabelled_blank").then(pl.lit("blank"))
+        .when(kind == "commercial").then(pl.lit("commercial"))
+        .when(kind == "personal").then(pl.lit("personal"))
     )
     df = df.with_columns(_redacted_kind=redacted_kind)
     df = _decide(

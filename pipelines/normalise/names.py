@@ -1,0 +1,261 @@
+"""Organisation-name normalisation as vectorised Polars expressions (parsing.md §7.3), for payee names and
+register names alike, so that exact joins on the keys are the first matching step after identifiers.
+
+Every council spells a supplier its own way ("Bureau Veritas Uk Ltd", "BUREAU VERITAS UK LIMITED",
+"Bureau Veritas (UK) Ltd."). `normalise_names` adds, for a name column:
+
+* `name_clean`: the cleaned, upper-cased name, pseudonym suffix removed (kept for display);
+* `pseudonym`: the number of a `****1234` suffix (a pseudonymised person);
+* `legal_form`: LTD | PLC | LLP | CIC | CIO | null, from the name or its brackets (truncated "LIMI" counts);
+* `alias`: trading-as names, bracketed aliases and the part after a dash, joined by "; ";
+* `name_key`: the stable matching key of the legal name (below);
+* `base_key`: `name_key` without qualifiers that do not change the organisation (a trailing bracket, UK/GB,
+  payment-channel words); equal to `name_key` for most names;
+* `alias_key`: the key of the trading-as name (or of the part after a dash), for matching only.
+
+`name_key` steps, in order:
+1. text clean-up (normalise.text); a pseudonym suffix split off;
+2. payment-channel brackets at the start ("(DD ONLY)", "(BACS)") and "C/O" dropped;
+3. the trading-as tail (`T/A`, `T/AS`, `TRADING AS`) moved to `alias`; a name starting with it keeps the
+   trading name; text after " - " (account numbers, branches, a long form) moved to `alias`;
+4. bracketed aliases (another organisation: 4+ words or a legal form inside) moved to `alias`; a bracket that
+   spells the initials of the words before it ("(RTPI)") dropped; other brackets are qualifiers and stay as
+   plain words ("(UK)", "(NORTHERN)", "(PROJECT CO ONE)");
+5. `&`, `+` -> AND; apostrophes and dots glued (O'NEILLS = ONEILLS, J.C.A = JCA); other punctuation -> space;
+6. spaced initials joined ("A B C SERVICES" -> "ABC SERVICES");
+7. abbreviations folded to one spelling (SERVS -> SERVICES, TELECOM -> TELECOMMUNICATIONS, SAINT -> ST,
+   DIST COUN -> DISTRICT COUNCIL, MBC -> METROPOLITAN BOROUGH COUNCIL ...);
+8. legal forms removed (LIMITED, LTD, PLC, LLP, CIC, CIO, "& CO", foreign GMBH/INC/BV ...), and whatever
+   follows the last legal form is a qualifier and goes too ("LTD(NRSNG)", "LTD 01", "LTD WILLOW");
+9. trailing payment-channel words (BACS, DIRECT DEBIT) and codes (a token with 3+ digits: store numbers,
+   account numbers) dropped, and a last word that repeats the initials of the others ("BRITISH TELECOM BT");
+10. a leading and a trailing THE dropped (Devon writes "CROFT THE").
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipelines.normalise.redaction import PSEUDONYM_PATTERN
+from pipelines.normalise.text import clean_text, squish
+
+# "T/A", "T / A", "T\A", "T/AS", "TRADING AS", "TRADING AS:" ... everything after it is the trading name.
+_TRADING_AS = r"\s*(?:\bT\s*[/\\]\s*AS?\b|\bTRADING\s+AS\b:?)\s*(.*)$"
+# After a legal form a bare "TA" is trading-as too ("D SINGH PROPERTIES LTD TA DS PROPERTIES").
+_TA_AFTER_FORM = r"\b(LTD|LIMITED|PLC|LLP)\.?\s+TA\s+"
+# " - " (spaced dash) separates a name from a qualifier or a long form.
+_DASH = r"\s+[-\u2013\u2014]+\s+|\s+[-\u2013\u2014]+$"
+# Payment channels written around the payee, not part of it.
+_CHANNEL_PREFIX = r"^\s*(?:\((?:DD|D/D|DD ONLY|DIRECT DEBIT|BACS|CHAPS|CHEQUE|CHQ|SO|S/O)\)\s*|C/O\s+|C/O:\s*)"
+_CHANNEL_WORDS = r"(?:BACS|DD|D D|DIRECT DEBIT(?: PAYMENTS?)?|CHAPS|CHEQUES?|CHQ|PAYMENTS? ONLY|DD ONLY|BILL PAYMENTS?|BILL PAYMNTS)"
+# Brackets that name another organisation (4+ words, or a legal form inside) are aliases.
+_ALIAS_BRACKET = (
+    r"\s*[\(\[](?:[^\)\]\s]+\s+){3,}[^\)\]]*(?:[\)\]]|$)"
+    r"|\s*[\(\[][^\)\]]*\b(?:LTD|LIMITED|PLC|LLP|T/A|TRADING AS)\b[^\)\]]*(?:[\)\]]|$)"
+)
+_LEGAL_FORMS: list[tuple[str, str]] = [
+    # (canonical form, whole-token pattern on punctuation-free words); the first that matches names the form.
+    ("PLC", r"\b(?:PUBLIC LIMITED COMPANY|PLC)\b"),
+    ("CIC", r"\b(?:COMMUNITY INTEREST COMPANY|CIC)\b"),
+    ("CIO", r"\b(?:CHARITABLE INCORPORATED ORGANI[SZ]ATION|CIO|SCIO)\b"),
+    ("LLP", r"\b(?:LIMITED LIABILITY PARTNERSHIP|LLP)\b"),
+    ("LTD", r"\b(?:LIMITED|LTD|LIMTED|LIMITIED|LTED)\b"),
+]
+# A legal form cut short by a fixed-width column: only at the end of a long name ("ALLIANCE DISPOSABLES LIMI",
+# "DAVID MARLOW BUILDING CONTRACTOR LT", "LAING O'ROURKE CONSTRUCTION NORTH L").
+_TRUNCATED_FORM = r"\s(?:LIMI|LIMIT|LIMITE|LIM|LT|L)$"
+_TRUNCATED_MIN_CHARS = 20
+_FOREIGN_FORMS = r"\s(?:GMBH|INC|INCORPORATED|BV|NV|LLC|SARL|SAS|SPA|AG|AB|OY|PTY)$"
+_ANY_LEGAL_FORM = "|".join(f"(?:{pattern})" for _, pattern in _LEGAL_FORMS)
+# Abbreviations folded to one spelling on both sides of every join (whole words, after punctuation removal).
+ABBREVIATIONS: list[tuple[str, str]] = [
+    # multi-word legal forms first, so "PUBLIC LIMITED COMPANY" is one form and not LIMITED + two words
+    (r"\bPUBLIC LIMITED COMPANY\b", "PLC"),
+    (r"\bCOMMUNITY INTEREST COMPANY\b", "CIC"),
+    (r"\bCHARITABLE INCORPORATED ORGANI[SZ]ATION\b", "CIO"),
+    (r"\bLIMITED LIABILITY PARTNERSHIP\b", "LLP"),
+    (r"\bSAINT\b", "ST"),
+    (r"\bCENTER\b", "CENTRE"),
+    (r"\bORGANIZATION\b", "ORGANISATION"),
+    (r"\b(?:SERVS|SERV|SVCS|SRVS|SERVCS|SERVICE)\b", "SERVICES"),
+    (r"\b(?:ASSOC|ASSN|ASSOCN)\b", "ASSOCIATION"),
+    (r"\bASSOCS\b", "ASSOCIATES"),
+    (r"\bDEPT\b", "DEPARTMENT"),
+    (r"\bUNIV\b", "UNIVERSITY"),
+    (r"\bINTL\b", "INTERNATIONAL"),
+    (r"\b(?:MGMT|MGT)\b", "MANAGEMENT"),
+    (r"\b(?:TELECOM|TELECOMS)\b", "TELECOMMUNICATIONS"),
+    (r"\bBROS\b", "BROTHERS"),
+    (r"\bNATL\b", "NATIONAL"),
+    (r"\bHLTH\b", "HEALTH"),
+    (r"\bMNTL\b", "MENTAL"),
+    (r"\bSTH\b", "SOUTH"),
+    (r"\bNTH\b", "NORTH"),
+    (r"\bSCHL\b", "SCHOOL"),
+    (r"\bHSG\b", "HOUSING"),
+    (r"\bFDN\b", "FOUNDATION"),
+    (r"\bGOVT\b", "GOVERNMENT"),
+    (r"\b(?:CNL|CNCL|CNCIL|COUN|COUNCL|CNCLL)\b", "COUNCIL"),
+    (r"\b(?:DIST|DST)\b", "DISTRICT"),
+    (r"\bBORO\b", "BOROUGH"),
+    (r"\bMET (BOROUGH|DISTRICT|COUNCIL)\b", "METROPOLITAN $1"),
+    (r"\bMBC$", "METROPOLITAN BOROUGH COUNCIL"),
+    (r"\bBC$", "BOROUGH COUNCIL"),
+    (r"\bDC$", "DISTRICT COUNCIL"),
+    (r"\b(?:RESID|RESDNTL|RESIDNTL)\b", "RESIDENTIAL"),
+    (r"\bRES (HOME|CARE)\b", "RESIDENTIAL $1"),
+    (r"\bHME\b", "HOME"),
+    (r"\bNRSNG\b", "NURSING"),
+    (r"\bSOC$", "SOCIETY"),
+    (r"\bYORKS\b", "YORKSHIRE"),
+    (r"\bLANCS\b", "LANCASHIRE"),
+]
+_ARTICLES = r"^THE\s+|\s+THE$"
+_TRAILING_CO = r"\s+(?:AND\s+)?(?:CO|COMPANY)$"
+_CODE_TOKEN = r"\s+[A-Z]*[0-9]{3,}[A-Z0-9]*$"
+_UK = r"\b(?:UK|GB|U K|GREAT BRITAIN|UNITED KINGDOM)\b"
+_MARK = "\x01"
+
+
+def _punctuation_to_words(expr: pl.Expr) -> pl.Expr:
+    """AND for ampersands, apostrophes and dots glued, remaining punctuation to spaces."""
+    return squish(
+        expr.str.replace_all(r"\s*[&+]\s*", " AND ")
+        .str.replace_all(r"['’‘`´.]", "")
+        .str.replace_all(r"[^A-Z0-9 ]", " ")
+    )
+
+
+def _join_initials(expr: pl.Expr) -> pl.Expr:
+    """"A B C SERVICES" -> "ABC SERVICES" without look-around (the Rust regex engine has none): single
+    characters are marked on both sides, and a space between two marks goes."""
+    marked = expr.str.replace_all(r"\b([A-Z0-9])\b", _MARK + "${1}" + _MARK)
+    return marked.str.replace_all(_MARK + " " + _MARK, "").str.replace_all(_MARK, "")
+
+
+def _fold(expr: pl.Expr) -> pl.Expr:
+    for pattern, replacement in ABBREVIATIONS:
+        expr = expr.str.replace_all(pattern, replacement)
+    return expr
+
+
+def words(expr: pl.Expr, join_initials: bool = True) -> pl.Expr:
+    """Steps 5-7: the punctuation-free, (initial-joined,) abbreviation-folded words of a cleaned name."""
+    plain = _punctuation_to_words(expr)
+    return _fold(_join_initials(plain) if join_initials else plain)
+
+
+def legal_form(words_col: str) -> pl.Expr:
+    """LTD | PLC | LLP | CIC | CIO | null from a column of words (a truncated "LIMI" at the end counts)."""
+    w = pl.col(words_col)
+    form = pl.lit(None, dtype=pl.String)
+    for canonical, pattern in reversed(_LEGAL_FORMS):
+        form = pl.when(w.str.contains(pattern)).then(pl.lit(canonical)).otherwise(form)
+    truncated = w.str.contains(_TRUNCATED_FORM) & (w.str.len_chars() >= _TRUNCATED_MIN_CHARS)
+    return pl.when(form.is_null() & truncated).then(pl.lit("LTD")).otherwise(form)
+
+
+# The steps below run as successive columns of a lazy frame: each step reads materialised columns, so a
+# column used several times is computed once (one nested expression would repeat its sub-expressions).
+
+
+def _strip_steps(lf: pl.LazyFrame, src: str, dst: str) -> pl.LazyFrame:
+    """Steps 8-10 on a column of folded words; never "" for a non-empty input."""
+    k = pl.col("_k")
+    # whatever follows the last legal form is a qualifier ("LTD NRSNG", "LTD 01", "LTD WILLOW"); brackets
+    # before the form stay ("HAVENCARE (PLYMOUTH) LTD")
+    lf = lf.with_columns(_k=pl.col(src).str.replace(rf"^(.*\b(?:{_ANY_LEGAL_FORM}))\s.*$", "${1}"))
+    lf = lf.with_columns(_k=squish(k.str.replace_all(_ANY_LEGAL_FORM, " ")))
+    lf = lf.with_columns(_k=pl.when(k.str.len_chars() >= _TRUNCATED_MIN_CHARS).then(k.str.replace(_TRUNCATED_FORM, "")).otherwise(k))
+    lf = lf.with_columns(_k=k.str.replace(_FOREIGN_FORMS, "").str.replace(_TRAILING_CO, ""))
+    for _ in range(2):
+        lf = lf.with_columns(_k=k.str.replace(rf"\s+{_CHANNEL_WORDS}$", "").str.replace(_CODE_TOKEN, ""))
+    # a last word spelling the initials of the words before it ("BRITISH TELECOMMUNICATIONS BT")
+    lf = lf.with_columns(_tok=k.str.split(" "))
+    tok = pl.col("_tok")
+    head = tok.list.slice(0, tok.list.len() - 1)
+    lf = lf.with_columns(
+        _k=pl.when((tok.list.len() >= 3) & (tok.list.last() == head.list.eval(pl.element().str.slice(0, 1)).list.join("")))
+        .then(head.list.join(" ")).otherwise(k)
+    )
+    lf = lf.with_columns(_k=squish(k.str.replace_all(_ARTICLES, " ")))
+    return lf.with_columns(pl.when(k == "").then(pl.col(src)).otherwise(k).alias(dst)).drop("_k", "_tok")
+
+
+def _legal_steps(lf: pl.LazyFrame, src: str) -> pl.LazyFrame:
+    """Steps 2-4: `_legal` (the legal name, brackets still in), `_trading` and `_dash` (tails) from `src`."""
+    c = pl.col
+    lf = lf.with_columns(_unprefixed=c(src).str.replace(_CHANNEL_PREFIX, "").str.replace(_TA_AFTER_FORM, "$1 T/A "))
+    lf = lf.with_columns(
+        _trading=c("_unprefixed").str.extract(_TRADING_AS, 1).str.strip_chars().replace("", None),
+        _no_trading=c("_unprefixed").str.replace(_TRADING_AS, ""),
+    )
+    # a name that *starts* with the trading-as marker ("T/A CUNDALL") is its trading name
+    lf = lf.with_columns(_text=pl.when(c("_no_trading").str.strip_chars() == "").then(c("_trading")).otherwise(c("_no_trading")).fill_null(""))
+    lf = lf.with_columns(_split=c("_text").str.split_exact(" - ", 1))
+    lf = lf.with_columns(
+        _head=c("_split").struct.field("field_0").str.replace(_DASH, " "),
+        _dash=c("_split").struct.field("field_1").str.strip_chars().replace("", None),
+    )
+    lf = lf.with_columns(_head=pl.when(c("_head").str.strip_chars() == "").then(c("_text")).otherwise(c("_head")))
+    lf = lf.with_columns(_legal=squish(c("_head").str.replace_all(_ALIAS_BRACKET, " ")))
+    # a closing bracket that spells the initials of the words before it ("... INSTITUTE (RTPI)") goes
+    lf = lf.with_columns(
+        _acr=c("_legal").str.extract(r"\(([A-Z]{2,8})\)\s*$", 1),
+        _before=c("_legal").str.replace(r"\s*\([A-Z]{2,8}\)\s*$", ""),
+    )
+    lf = lf.with_columns(_btok=_punctuation_to_words(c("_before")).str.split(" "))
+    lf = lf.with_columns(
+        _init=c("_btok").list.eval(pl.element().str.slice(0, 1)).list.join(""),
+        _init2=c("_btok").list.eval(pl.element().filter(~pl.element().is_in(["OF", "AND", "THE", "FOR"])).str.slice(0, 1)).list.join(""),
+    )
+    acronym = c("_acr").is_not_null() & ((c("_acr") == c("_init")) | (c("_acr") == c("_init2")))
+    lf = lf.with_columns(_legal=pl.when(acronym).then(c("_before")).otherwise(c("_legal")))
+    return lf.drop("_unprefixed", "_no_trading", "_text", "_split", "_head", "_acr", "_before", "_btok", "_init", "_init2")
+
+
+def _key_steps(lf: pl.LazyFrame, src: str, full: bool) -> pl.LazyFrame:
+    c = pl.col
+    lf = lf.with_columns(_clean=clean_text(c(src)))
+    lf = lf.with_columns(pseudonym=c("_clean").str.extract(PSEUDONYM_PATTERN, 1), name_clean=squish(c("_clean").str.replace(PSEUDONYM_PATTERN, "")))
+    lf = _legal_steps(lf, "name_clean")
+    lf = lf.with_columns(
+        _lw=words(c("_legal").str.replace_all(r"[\(\)\[\]]", " ")),
+        # the legal name's trailing bracket is a qualifier for base_key ("ACTION FOR CHILDREN(LONDON)")
+        _bw=squish(words(c("_legal").str.replace(r"\s*[\(\[][^\)\]]*[\)\]]?\s*$", "")).str.replace_all(_UK, " ")),
+    )
+    lf = _strip_steps(lf, "_lw", "name_key")
+    lf = _strip_steps(lf, "_bw", "base_key")
+    lf = lf.with_columns(base_key=pl.when(c("base_key") == "").then(c("name_key")).otherwise(c("base_key")))
+    drop = ["_clean", "_legal", "_lw", "_bw"]
+    if full:
+        brackets = c("name_clean").str.extract_all(_ALIAS_BRACKET).list.eval(pl.element().str.replace_all(r"[\(\)\[\]]", "").str.strip_chars())
+        lf = lf.with_columns(_all_words=words(c("name_clean")), _brackets=brackets.list.join("; ").replace("", None))
+        lf = lf.with_columns(
+            legal_form=legal_form("_all_words"),
+            alias=pl.concat_str([c("_brackets"), c("_trading"), c("_dash")], separator="; ", ignore_nulls=True).replace("", None),
+            _tw=words(c("_trading").str.replace_all(r"[\(\)\[\]]", " ")),
+            _dw=words(c("_dash").str.replace_all(r"[\(\)\[\]]", " ")),
+        )
+        lf = _strip_steps(lf, "_tw", "_tkey")
+        lf = _strip_steps(lf, "_dw", "_dkey")
+        lf = lf.with_columns(alias_key=pl.coalesce("_tkey", "_dkey"))
+        drop += ["_all_words", "_brackets", "_tw", "_dw", "_tkey", "_dkey"]
+    return lf.drop(*drop, "_trading", "_dash")
+
+
+def name_key(expr: pl.Expr | pl.Series) -> pl.Expr | pl.Series:
+    """The stable matching key of a name: the whole pipeline, aliases and pseudonyms removed.
+
+    Accepts a Series (returns a Series of the same length) or an expression (returns an expression that
+    computes the keys of its input batch).
+    """
+    if isinstance(expr, pl.Series):
+        frame = pl.LazyFrame({"_n": expr.cast(pl.String)})
+        return _key_steps(frame, "_n", full=False).select("name_key").collect().to_series().alias(expr.name or "name_key")
+    return expr.map_batches(lambda s: name_key(s), return_dtype=pl.String)
+
+
+def normalise_names(df: pl.DataFrame, col: str) -> pl.DataFrame:
+    """Add name_clean, pseudonym, legal_form, alias, name_key, base_key and alias_key for column `col`."""
+    return _key_steps(df.lazy(), col, full=True).collect()

@@ -1,0 +1,72 @@
+"""What is a person: one rule for the resolver and the typing cascade (a person is never matched to a
+company's name, and its payments count as payments to individuals).
+
+`person_shape(words)` returns, per name, `title` ("MR J SMITH", "Dr. A K Smith", "MR & MRS D WILSON",
+"PROFESSOR G T CRAIG"), `counsel` ("ANTHONY CREAN QC"), `initials` ("J SMITH", "A Holdsworth", "SMITH J A"),
+`forename` ("JO PULLIN", "Natalie Jackson", "CATHERINE O SULLIVAN", surname-first "BAKER DAMIAN") or null.
+A name with a legal form, an organisation word (CARE, SERVICES, HOUSE, ...), a trade word ending in -ING or
+a digit is never a person. `words` are upper-case, punctuation-free words (normalise.names.words).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.normalise.vocabulary import ING_SURNAMES, ORGANISATION_WORDS
+
+FORENAMES_FILE = Path(__file__).resolve().parent / "forenames.txt"
+TITLES = r"MR|MRS|MS|MISS|MX|DR|REV|REVD|REVEREND|PROF|PROFESSOR|SIR|DAME|LADY|LORD|CLLR|COUNCILLOR|MASTER"
+_TITLED = rf"^(?:{TITLES})(?: AND (?:{TITLES}))?\s+[A-Z]"
+_LEGAL = r"\b(LTD|LIMITED|PLC|LLP|CIC|CIO|SCIO|CO|COMPANY|AND CO|INC)\b"
+_BUSINESS_JOIN = r"\b(AND|T/A)\b.*\b(PARTNERS|PARTNERSHIP|ASSOCIATES|SONS|DAUGHTERS|CO)\b|\bAND PARTNERS\b"
+
+
+@lru_cache(maxsize=1)
+def forenames() -> list[str]:
+    text = FORENAMES_FILE.read_text(encoding="utf-8")
+    return sorted({w for line in text.splitlines() if not line.startswith("#") for w in line.split()})
+
+
+def _tokens(words: pl.Expr) -> pl.Expr:
+    return words.str.split(" ")
+
+
+def person_shape(words: pl.Expr) -> pl.Expr:
+    """`title` | `counsel` | `initials` | `forename` | null for each name (see the module docstring)."""
+    tokens = _tokens(words)
+    n = tokens.list.len()
+    org_word = tokens.list.eval(pl.element().is_in(ORGANISATION_WORDS)).list.any()
+    trade_ing = tokens.list.eval(
+        (pl.element().str.len_chars() >= 6) & pl.element().str.ends_with("ING") & ~pl.element().is_in(ING_SURNAMES)
+    ).list.any()
+    not_person = words.str.contains(_LEGAL) | words.str.contains(r"[0-9]") | org_word | trade_ing | words.str.contains(_BUSINESS_JOIN)
+    first, last = tokens.list.first(), tokens.list.last()
+    single = tokens.list.eval(pl.element().str.len_chars() == 1)
+    alpha = tokens.list.eval(pl.element().str.contains(r"^[A-Z]+$")).list.all()
+    names = forenames()
+    titled = words.str.contains(_TITLED) & (n <= 6)
+    counsel = words.str.contains(r"\b(QC|KC)$") & (n <= 5)
+    # "J SMITH", "A K SMITH", "SMITH J", "SMITH J A": initials and one surname of 2+ letters
+    initials = (
+        alpha & (n >= 2) & (n <= 4)
+        & (single.list.sum() == n - 1)
+        & tokens.list.eval(pl.element().str.len_chars() >= 2).list.sum().eq(1)
+        & (single.list.first() | single.list.last())
+    )
+    # forename + surname(s) ("NATALIE JACKSON", "ALEX RUCK KEENE"), or surname-first ("BAKER DAMIAN")
+    forename_first = first.is_in(names) & (n >= 2) & (n <= 4)
+    surname_first = last.is_in(names) & (n == 2) & ~first.is_in(names) & (first.str.len_chars() >= 2)
+    forename = alpha & (forename_first | surname_first) & (last.str.len_chars() >= 2) & ~single.list.last()
+    forename = forename | (alpha & first.is_in(names) & (n == 3) & single.list.get(1, null_on_oob=True))
+    return (
+        pl.when(not_person & ~titled).then(None)
+        .when(titled & ~not_person).then(pl.lit("title"))
+        .when(counsel).then(pl.lit("counsel"))
+        .when(not_person).then(None)
+        .when(initials).then(pl.lit("initials"))
+        .when(forename).then(pl.lit("forename"))
+        .otherwise(None)
+    )
