@@ -15,6 +15,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("pipelines.demo", "run the whole nightly pipeline on the offline sample world and print a summary"),
     "run": ("pipelines.nightly", "run the nightly job against the configured (live by default) sources"),
+    "rebuild": ("pipelines.rebuild", "rebuild spend or notice staging from the raw store, downloading nothing"),
     "ui": ("pipelines.ui", "open the Dagster UI (dagster dev) with the project's instance config"),
     "parse-spend": ("pipelines.spend.cli", "parse one local council spending file"),
     "parse-ocds": ("pipelines.notices.cli", "flatten a local OCDS release package / JSON Lines file"),

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pipelines.edge import AllowList, EdgeLimits
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REGISTRY = Path(__file__).resolve().parent / "registry" / "councils.csv"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse"
@@ -45,6 +47,30 @@ class SourcesConfig:
     fts_min_interval_s: float = 10.0
     fts_after_429_wait_s: float = 30.0
     http_backoff_s: float = 1.0
+    # the network edge (pipelines.edge): politeness, bounds and who we are
+    http_contact: str = ""                 # the operator's contact address, sent in the User-Agent: set it
+    http_min_interval_s: float = 1.0       # spacing between two requests to one host (council sites, registers)
+    host_min_interval_s: dict[str, float] = field(default_factory=dict)  # per host (or host:port) overrides
+    ckan_min_interval_s: float = 0.5       # data.gov.uk CKAN documents at most 5 requests a second
+    http_robots: bool = True               # honour council sites' robots.txt (the documented APIs are exempt)
+    http_connect_timeout_s: float = 10.0
+    http_read_timeout_s: float = 30.0      # one silent gap in a stream
+    http_page_deadline_s: float = 120.0    # one page or API answer, retries and waits included
+    http_file_deadline_s: float = 900.0    # one council file or bulk year
+    http_register_deadline_s: float = 3600.0
+    http_max_page_bytes: int = 64 * 1024 ** 2
+    http_max_file_bytes: int = 512 * 1024 ** 2      # a council spending file
+    http_max_bulk_bytes: int = 2 * 1024 ** 3        # one year of notices from the data registry
+    http_max_register_bytes: int = 8 * 1024 ** 3    # one register part (Companies House, PSC, NSPL)
+    http_retries: int = 3
+    http_max_retry_after_s: float = 120.0  # a longer Retry-After is not waited for; a later night retries
+    http_max_redirects: int = 5
+    http_host_failure_budget: int = 3      # consecutive transport failures before a host is skipped tonight
+    # per council: requests made while discovering, and file links followed
+    max_requests_per_council: int = 300
+    max_links_per_council: int = 1000
+    # the council-ingest asset fails (after recording every report) when more than this share of councils fail
+    max_failed_council_share: float = 0.5
     # notices: first day of the backfill, and the trailing window the nightly run re-fetches
     contracts_finder_start: str = "2015-01-01"
     find_a_tender_start: str = "2021-01-01"
@@ -62,7 +88,33 @@ class SourcesConfig:
     def dump(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(asdict(self), indent=2, sort_keys=True), encoding="utf-8")
 
-    def allowed_hosts(self, council_urls: list[str] = ()) -> set[str]:
-        """Hosts an outbound request may go to: the APIs, the registers and the registry's council sites."""
-        urls = [self.contracts_finder_url, self.find_a_tender_url, self.ckan_url, self.ocdr_url, *self.registers.values(), *council_urls]
-        return {urlsplit(u).netloc.lower() for u in urls if u and urlsplit(u).netloc}
+    def allowed_hosts(self, council_urls: list[str] = ()) -> AllowList:
+        """Who an outbound request may reach: the APIs, the registers and the councils' sites and data hosts,
+        each by registrable domain (a council's CDN or subdomain is its own); IP literals only as the exact
+        host:port configured (the loopback sample server)."""
+        urls = [self.contracts_finder_url, self.find_a_tender_url, self.ckan_url, self.ocdr_url,
+                *self.registers.values(), *council_urls]
+        return AllowList.from_urls(u for u in urls if u)
+
+    def edge_limits(self, kind: str = "page", **changes) -> EdgeLimits:
+        """The edge's bounds for one kind of transfer: page | council_file | bulk | register."""
+        max_bytes = {"register": self.http_max_register_bytes, "bulk": self.http_max_bulk_bytes}.get(
+            kind, self.http_max_file_bytes)
+        deadline = self.http_register_deadline_s if kind == "register" else self.http_file_deadline_s
+        limits = EdgeLimits(
+            connect_timeout_s=self.http_connect_timeout_s, read_timeout_s=self.http_read_timeout_s,
+            page_deadline_s=self.http_page_deadline_s, download_deadline_s=deadline,
+            max_page_bytes=self.http_max_page_bytes, max_download_bytes=max_bytes, retries=self.http_retries,
+            backoff_s=self.http_backoff_s, max_retry_after_s=self.http_max_retry_after_s,
+            max_redirects=self.http_max_redirects, host_failure_budget=self.http_host_failure_budget,
+            min_interval_s=self.http_min_interval_s, robots=False, contact=self.http_contact)
+        return replace(limits, **changes)
+
+    def host_intervals(self) -> dict[str, float]:
+        """Per-host spacing: CKAN under its documented rate, then any configured overrides."""
+        intervals = {}
+        ckan = urlsplit(self.ckan_url).netloc.lower()
+        if ckan:
+            intervals[ckan] = self.ckan_min_interval_s
+        intervals.update({k.lower(): v for k, v in self.host_min_interval_s.items()})
+        return intervals

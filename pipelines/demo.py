@@ -9,6 +9,7 @@ compare with the planted truths.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -33,17 +34,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    outcome = run_demo(Path(args.warehouse), seed=args.seed, verbose=args.verbose)
+    from pipelines.nightly import EXIT_BUSY
+    from pipelines.runlock import WarehouseBusy
+
+    try:
+        outcome = run_demo(Path(args.warehouse), seed=args.seed, verbose=args.verbose)
+    except WarehouseBusy as exc:
+        print(f"keepitlocal demo: {exc}", file=sys.stderr)
+        return EXIT_BUSY
     return 0 if outcome["success"] else 1
 
 
 def run_demo(root: Path, *, seed: int = 2026, instance=None, verbose: bool = False, backfill_partitions: bool = True) -> dict:
+    from pipelines.runlock import warehouse_run_lock
+
+    root = root.resolve()
+    # the whole demo holds its folder: a second demo on it fails at once instead of rewriting the world
+    # under the first one's server
+    with warehouse_run_lock(root, "demo"):
+        return _run_demo(root, seed=seed, instance=instance, verbose=verbose,
+                         backfill_partitions=backfill_partitions)
+
+
+def _run_demo(root: Path, *, seed: int, instance, verbose: bool, backfill_partitions: bool) -> dict:
     from pipelines.nightly import instance_for_cli, run_nightly
     from pipelines.sample import generate, sources_config
     from pipelines.sample.server import SampleServer
     from pipelines.summary import print_summary
 
-    root = root.resolve()
     instance = instance or instance_for_cli()  # one instance: the backfill partitions are added by the nightly run
     world = root / "world"
     started = time.monotonic()
@@ -64,8 +82,8 @@ def run_demo(root: Path, *, seed: int = 2026, instance=None, verbose: bool = Fal
     print_summary(root, run_id=result.run_id, truth=truth, elapsed_s=elapsed, requests_served=requests_served)
     success = result.success and all(r.success for r in backfills)
     if not success:
-        for event in result.all_events:
-            if event.is_failure:
+        for event in [*result.all_events, *(e for r in backfills for e in r.all_events)]:
+            if event.is_step_failure:
                 print(f"FAILED: {event.step_key}: {event.message}")
     return {"success": success, "run_id": result.run_id, "truth": truth, "request_log": request_log,
             "world": world, "sources_path": sources_path}

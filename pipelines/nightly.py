@@ -1,18 +1,24 @@
 """Run the nightly job in-process (`keepitlocal run`, and the demo), then print a readable summary.
 
 Live by default: with no `--sources` the configured sources are the real services and the committed registry.
+A run holds its warehouse for itself (a second run fails at once with a clear message), frees pool slots a
+hard-killed earlier run left behind, and exits non-zero whenever any step failed.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 
 from pipelines.config import DEFAULT_WAREHOUSE, PROJECT_ROOT
+from pipelines.edge import sweep_incoming
 from pipelines.jobs import NIGHTLY_JOB_NAME
+from pipelines.runlock import free_dead_pool_slots, run_tags, warehouse_run_lock
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,12 +27,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verbose", action="store_true", help="show Dagster's own event log too")
 
 
+EXIT_BUSY = 3
+
+
 def run(args: argparse.Namespace) -> int:
-    result = run_nightly(Path(args.warehouse), args.sources, verbose=args.verbose)
+    from pipelines.config import SourcesConfig
+    from pipelines.runlock import WarehouseBusy
+
+    if not SourcesConfig.load(args.sources or None).http_contact:
+        print("warning: no http_contact in the sources config: set an address site owners can reach us at "
+              "(it is sent in the User-Agent)", file=sys.stderr)
+    try:
+        result = run_nightly(Path(args.warehouse), args.sources, verbose=args.verbose)
+    except WarehouseBusy as exc:
+        print(f"keepitlocal run: {exc}", file=sys.stderr)
+        return EXIT_BUSY
     from pipelines.summary import print_summary
 
     print_summary(Path(args.warehouse), run_id=result.run_id)
+    report_failures(result)
     return 0 if result.success else 1
+
+
+def report_failures(result) -> None:
+    """Say which steps failed and why, after the summary, so a failed night never reads as a good one."""
+    if result.success:
+        return
+    print(f"RUN FAILED ({result.run_id}):", file=sys.stderr)
+    for event in result.all_events:
+        if event.is_step_failure:
+            print(f"  {event.step_key}: {event.message}", file=sys.stderr)
 
 
 def instance_for_cli() -> dg.DagsterInstance:
@@ -58,11 +88,23 @@ def run_nightly(warehouse_root: Path, sources_path: str | Path = "", *, instance
 
     os.environ.setdefault("KEEPITLOCAL_PROGRESS", "1")
     job = defs().resolve_job_def(NIGHTLY_JOB_NAME)
-    return job.execute_in_process(
-        run_config=resource_run_config(warehouse_root, sources_path, verbose),
-        instance=instance or instance_for_cli(),
-        raise_on_error=False,
-    )
+    instance = instance or instance_for_cli()
+    with _run_guard(warehouse_root, instance, "nightly run"):
+        return job.execute_in_process(
+            run_config=resource_run_config(warehouse_root, sources_path, verbose),
+            instance=instance,
+            raise_on_error=False,
+            tags=run_tags(warehouse_root),
+        )
+
+
+@contextmanager
+def _run_guard(warehouse_root: Path, instance: dg.DagsterInstance, what: str):
+    """Hold the warehouse (or fail at once), give back pool slots of dead runs, sweep partial downloads."""
+    with warehouse_run_lock(warehouse_root, what):
+        free_dead_pool_slots(instance, progress=lambda m: print(m, file=sys.stderr, flush=True))
+        sweep_incoming(Path(warehouse_root) / "raw")
+        yield
 
 
 def materialize_partition(asset_key: list[str], partition_key: str, warehouse_root: Path, sources_path: str | Path,
@@ -72,10 +114,13 @@ def materialize_partition(asset_key: list[str], partition_key: str, warehouse_ro
 
     definitions = defs()
     job = definitions.resolve_implicit_job_def_def_for_assets([dg.AssetKey(asset_key)])
-    return job.execute_in_process(
-        run_config=resource_run_config(warehouse_root, sources_path),
-        instance=instance or instance_for_cli(),
-        partition_key=partition_key,
-        asset_selection=[dg.AssetKey(asset_key)],
-        raise_on_error=False,
-    )
+    instance = instance or instance_for_cli()
+    with _run_guard(warehouse_root, instance, f"{'/'.join(asset_key)} {partition_key}"):
+        return job.execute_in_process(
+            run_config=resource_run_config(warehouse_root, sources_path),
+            instance=instance,
+            partition_key=partition_key,
+            asset_selection=[dg.AssetKey(asset_key)],
+            raise_on_error=False,
+            tags=run_tags(warehouse_root),
+        )

@@ -8,8 +8,13 @@ nothing more.
 
 from __future__ import annotations
 
+import re
+import shutil
+import tempfile
+import zipfile
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from urllib.parse import urljoin
 
 import duckdb
@@ -25,9 +30,29 @@ from pipelines.warehouse import Warehouse
 
 REFRESH_DAYS = 28
 
+def _load_companies_house(paths: list[Path], con) -> int:
+    """One BasicCompanyData file, or its numbered parts joined into one CSV (each part repeats the header)."""
+    if len(paths) == 1:
+        return loaders.load_companies_house(paths[0], con)
+    with tempfile.TemporaryDirectory(prefix="kil_companies_") as tmp:
+        joined = Path(tmp) / "BasicCompanyData.csv"
+        with joined.open("wb") as out:
+            for index, path in enumerate(paths):
+                with zipfile.ZipFile(path) as archive:
+                    members = [n for n in archive.namelist() if n.lower().endswith(".csv")]
+                    if len(members) != 1:
+                        raise ValueError(f"Companies House part {path.name} holds {len(members)} CSV files, not one")
+                    with archive.open(members[0]) as member:
+                        header = member.readline()
+                        if index == 0:
+                            out.write(header)
+                        shutil.copyfileobj(member, out, length=16 * 1024 * 1024)
+        return loaders.load_companies_house(joined, con)
+
+
 # register name -> (loader, file extension of the parts a landing page links to)
 LOADERS: dict[str, tuple[Callable, str]] = {
-    "companies_house": (lambda paths, con: loaders.load_companies_house(paths[0], con), ".zip"),
+    "companies_house": (_load_companies_house, ".zip"),
     "companies_house_psc": (lambda paths, con: loaders.load_psc(paths, con), ".zip"),
     "charity_commission": (lambda paths, con: loaders.load_charities(paths[0], con), ".zip"),
     "ons_postcodes": (lambda paths, con: loaders.load_postcodes(paths[0], con), ".zip"),
@@ -40,10 +65,48 @@ def _fetch(url: str, name: str, session: PoliteSession, con, warehouse: Warehous
     return fetch_file(link, session, con, warehouse.raw_dir, None, source_kind="register")
 
 
+# numbered parts of one release: Companies House "BasicCompanyData-2024-06-01-part3_7.zip", PSC "..._3of31.zip"
+_PART = re.compile(r"(?:part(\d+)_(\d+)|_(\d+)of(\d+))\.[a-z]+$", re.IGNORECASE)
+_DATE = re.compile(r"(20\d\d)-?(\d\d)-?(\d\d)")
+
+
 def _part_links(html: bytes, page_url: str, extension: str) -> list[str]:
     soup = BeautifulSoup(html, "html.parser")
     hrefs = (urljoin(page_url, a["href"]) for a in soup.find_all("a", href=True))
     return sorted({h for h in hrefs if h.lower().split("?")[0].endswith(extension)})
+
+
+def pick_register_files(urls: list[str]) -> list[str]:
+    """The files of one register release a landing page links to: the newest single file when there is one,
+    else the newest complete set of numbered parts (all of 1..N, in order). Never one part of a set, never a
+    single file and its parts together; an incomplete set or two candidates of the same date is an error."""
+    def name(url: str) -> str:
+        return url.split("?")[0].rsplit("/", 1)[-1]
+
+    def date_of(url: str) -> str:
+        match = _DATE.search(name(url))
+        return "".join(match.groups()) if match else ""
+
+    singles = [u for u in urls if not _PART.search(name(u))]
+    if singles:
+        newest = max(date_of(u) for u in singles)
+        chosen = [u for u in singles if date_of(u) == newest]
+        if len(chosen) > 1:
+            raise RuntimeError(f"two candidate files for one release: {[name(u) for u in chosen]}")
+        return chosen
+    parts: dict[tuple[str, int], dict[int, str]] = {}
+    for url in urls:
+        match = _PART.search(name(url))
+        index, total = (int(match.group(1)), int(match.group(2))) if match.group(1) else (
+            int(match.group(3)), int(match.group(4)))
+        parts.setdefault((date_of(url), total), {})[index] = url
+    if not parts:
+        raise RuntimeError("no file to download")
+    (newest, total), found = max(parts.items(), key=lambda item: item[0])
+    missing = sorted(set(range(1, total + 1)) - set(found))
+    if missing:
+        raise RuntimeError(f"incomplete set of {total} parts dated {newest or 'undated'}: parts {missing} missing")
+    return [found[i] for i in range(1, total + 1)]
 
 
 def refresh_register(name: str, url: str, *, session: PoliteSession, warehouse: Warehouse,
@@ -59,12 +122,16 @@ def refresh_register(name: str, url: str, *, session: PoliteSession, warehouse: 
         page = _fetch(url, name, session, con, warehouse, url)
         if not page.ok:
             raise RuntimeError(f"register {name}: {page.error} from {url}")
-        body = page.data if page.data is not None else rawstore.read(warehouse.raw_dir, page.sha256)
+        body = page.body(warehouse.raw_dir)
         parts = [page]
         if "html" in (page.content_type or "") or body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html")):
             part_urls = _part_links(body, url, extension)
             if not part_urls:
                 raise RuntimeError(f"register {name}: the page {url} links no {extension} file")
+            try:
+                part_urls = pick_register_files(part_urls)
+            except RuntimeError as exc:
+                raise RuntimeError(f"register {name}: {exc} (from {url})") from exc
             parts = [_fetch(u, name, session, con, warehouse, url) for u in part_urls]
             failed = [p for p in parts if not p.ok]
             if failed:

@@ -40,20 +40,23 @@ class SourcesResource(dg.ConfigurableResource):
 
         return load_registry(self.get().registry_csv)
 
-    def session(self, min_interval_s: float | None = None) -> PoliteSession:
-        """A polite session allowed to reach only the configured APIs, registers and registry hosts."""
+    def session(self, min_interval_s: float | None = None, *, kind: str = "page",
+                robots: bool = False) -> PoliteSession:
+        """A polite, bounded session allowed to reach only the configured APIs, registers and the registry's
+        council sites and data hosts. `kind` picks the byte cap and deadline for downloads (council_file |
+        bulk | register); `robots` honours robots.txt (council sites)."""
         config = self.get()
         council_urls: list[str] = []
         councils = self.councils()
-        for column in ("website", "landing_urls"):
+        for column in ("website", "landing_urls", "data_hosts"):
             if column in councils.columns:
                 for value in councils[column].drop_nulls().to_list():
                     council_urls.extend(u for u in str(value).split("|") if u)
-        return PoliteSession(
-            allowed_hosts=config.allowed_hosts(council_urls),
-            min_interval_s=config.cf_min_interval_s if min_interval_s is None else min_interval_s,
-            backoff=config.http_backoff_s,
-        )
+        changes = {"robots": robots and config.http_robots}
+        if min_interval_s is not None:
+            changes["min_interval_s"] = min_interval_s
+        return PoliteSession(config.allowed_hosts(council_urls), limits=config.edge_limits(kind, **changes),
+                             host_intervals=config.host_intervals())
 
 
 class NoticesResource(dg.ConfigurableResource):
@@ -70,7 +73,7 @@ class ContractsFinderResource(NoticesResource):
     def client(self, sources: SourcesResource):
         from pipelines.notices.clients import ContractsFinderClient
 
-        return ContractsFinderClient.from_config(sources.get(), sources.session(min_interval_s=0.0))
+        return ContractsFinderClient.from_config(sources.get(), sources.session())
 
 
 class FindATenderResource(NoticesResource):
@@ -79,7 +82,7 @@ class FindATenderResource(NoticesResource):
     def client(self, sources: SourcesResource):
         from pipelines.notices.clients import FindATenderClient
 
-        return FindATenderClient.from_config(sources.get(), sources.session(min_interval_s=0.0))
+        return FindATenderClient.from_config(sources.get(), sources.session())
 
 
 class RecordedNoticesResource(NoticesResource):

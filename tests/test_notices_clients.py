@@ -42,7 +42,7 @@ def test_contracts_finder_backfill_waits_out_403_and_gets_every_release_once(wor
     limits = ServerLimits(cf_max_requests=5, cf_window_s=1.0, cf_block_s=0.3)
     with SampleServer(root / "world", limits) as server:
         config = sources_config(root / "world", server.base_url, limits=limits)
-        session = PoliteSession(config.allowed_hosts(), retries=0, status_forcelist=())
+        session = PoliteSession(config.allowed_hosts(), retries=0, status_forcelist=(), min_interval_s=0)
         client = ContractsFinderClient(config.contracts_finder_url, session, wait_s=0.35)
         start = datetime.fromisoformat(config.contracts_finder_start)
         pages = list(client.iter_pages(start, datetime.fromisoformat(config.as_of)))
@@ -57,7 +57,7 @@ def test_contracts_finder_gives_up_with_rate_limited_after_bounded_waits(world):
     root, _ = world
     limits = ServerLimits(cf_max_requests=1, cf_window_s=10.0, cf_block_s=10.0)
     with SampleServer(root / "world", limits) as server:
-        session = PoliteSession(None, retries=0, status_forcelist=())
+        session = PoliteSession(None, retries=0, status_forcelist=(), min_interval_s=0)
         client = ContractsFinderClient(server.base_url, session, wait_s=0.01, max_waits=2)
         with pytest.raises(RateLimited):
             list(client.iter_pages(datetime(2024, 1, 1), datetime(2024, 3, 1)))
@@ -69,7 +69,7 @@ def test_find_a_tender_paces_handles_429_and_keeps_windows_within_six_hours(worl
     limits = ServerLimits(fts_min_interval_s=0.01)
     busy = datetime.fromisoformat(truth["notices"]["fts_busy_day"][:10])
     with SampleServer(root / "world", limits) as server:
-        session = PoliteSession(None, retries=0, status_forcelist=())  # no pacing: provoke the limiter
+        session = PoliteSession(None, retries=0, status_forcelist=(), min_interval_s=0)  # no pacing: provoke the limiter
         client = FindATenderClient(server.base_url, session, wait_s=0.02)
         pages = list(client.iter_pages(busy, busy + timedelta(days=1)))
         log = server.request_log.snapshot()
@@ -87,7 +87,7 @@ def test_full_page_without_next_splits_the_window(world):
         max_window = timedelta(days=1)  # wider than the service serves: it drops links.next
 
     with SampleServer(root / "world", ServerLimits(fts_min_interval_s=0.0)) as server:
-        session = PoliteSession(None, retries=0, status_forcelist=())
+        session = PoliteSession(None, retries=0, status_forcelist=(), min_interval_s=0)
         narrow = list(FindATenderClient(server.base_url, session, wait_s=0.01, page_limit=2)
                       .iter_pages(busy, busy + timedelta(days=1)))
         wide_client = WideFindATender(server.base_url, session, wait_s=0.01, page_limit=2)
@@ -104,7 +104,7 @@ def test_backfill_then_trailing_rerun_adds_nothing_twice(world, tmp_path):
         config = sources_config(root / "world", server.base_url, limits=limits,
                                 find_a_tender_start="2025-01-01")
         warehouse = Warehouse(tmp_path / "wh")
-        session = PoliteSession(config.allowed_hosts())
+        session = PoliteSession(config.allowed_hosts(), min_interval_s=0)
         for source, client_class in (("contracts_finder", ContractsFinderClient), ("find_a_tender", FindATenderClient)):
             start, end = nightly_window(source, warehouse, config)
             ingest_notices(source, client_class.from_config(config, session), warehouse, start, end,
@@ -132,7 +132,7 @@ def test_bulk_year_from_the_registry_lands_once_and_dedupes_with_the_api(world, 
     with SampleServer(root / "world", ServerLimits(cf_max_requests=100)) as server:
         config = sources_config(root / "world", server.base_url)
         warehouse = Warehouse(tmp_path / "wh")
-        session = PoliteSession(config.allowed_hosts())
+        session = PoliteSession(config.allowed_hosts(), min_interval_s=0)
         first = load_bulk_year("contracts_finder", year, session=session, warehouse=warehouse, config=config,
                                progress=lambda _: None)
         again = load_bulk_year("contracts_finder", year, session=session, warehouse=warehouse, config=config,

@@ -61,7 +61,7 @@ def server():
 
 
 def _session() -> PoliteSession:
-    return PoliteSession(None, retries=0, status_forcelist=())
+    return PoliteSession(None, retries=0, status_forcelist=(), min_interval_s=0)
 
 
 def _package(ids, next_url=None) -> bytes:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -196,4 +197,5 @@ def test_sources_config_points_at_the_server(server, world, truth):
     assert config.as_of > max(truth["period"]["end"], last_notice) and config.fts_min_interval_s > RELAXED.fts_min_interval_s - 1e-9
     for url in config.registers.values():
         assert requests.get(url).status_code == 200
-    assert config.allowed_hosts() == {server.base_url.split("//")[1]}
+    allow = config.allowed_hosts()
+    assert allow.endpoints == {("127.0.0.1", urlsplit(server.base_url).port)} and not allow.domains

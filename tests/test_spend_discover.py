@@ -95,7 +95,7 @@ def council(base: str, **overrides) -> dict:
 
 def session_for(c: dict, config: SourcesConfig) -> PoliteSession:
     urls = [c["website"], *(c.get("landing_urls") or "").split("|")]
-    return PoliteSession(allowed_hosts=config.allowed_hosts([u for u in urls if u]), retries=0, backoff=0)
+    return PoliteSession(allowed_hosts=config.allowed_hosts([u for u in urls if u]), retries=0, backoff=0, min_interval_s=0)
 
 
 def test_html_discovery_follows_pagination_one_sub_page_level_and_drops_decoys(site):

@@ -68,15 +68,15 @@ def link(url: str) -> DiscoveredLink:
 
 
 def test_conditional_get_stores_once_and_records_every_fetch(server, warehouse):
-    session = PoliteSession(allowed_hosts={server.base.removeprefix("http://")}, retries=0, backoff=0)
+    session = PoliteSession(allowed_hosts={server.base.removeprefix("http://")}, retries=0, backoff=0, min_interval_s=0)
     with warehouse.connect() as con:
         first = fetch_file(link(f"{server.base}/a.csv"), session, con, warehouse.raw_dir, "E06999999")
         assert first.ok and not first.not_modified and first.http_status == 200
-        assert first.sha256 == sha256_hex(BODY) and first.data == BODY
+        assert first.sha256 == sha256_hex(BODY) and first.body(warehouse.raw_dir) == BODY
         assert blob_path(warehouse.raw_dir, first.sha256).read_bytes() == BODY
 
         second = fetch_file(link(f"{server.base}/a.csv"), session, con, warehouse.raw_dir, "E06999999")
-        assert second.not_modified and second.http_status == 304 and second.data is None
+        assert second.not_modified and second.http_status == 304 and second.bytes is None
         assert second.sha256 == first.sha256
         assert server.headers_seen[-1]["If-None-Match"] == f'"{sha256_hex(BODY)[:16]}"'
         assert server.headers_seen[-1]["If-Modified-Since"] == "Mon, 01 Apr 2024 00:00:00 GMT"
@@ -84,7 +84,7 @@ def test_conditional_get_stores_once_and_records_every_fetch(server, warehouse):
         # the same body under a second URL: downloaded (no validators yet) but stored once
         other = fetch_file(link(f"{server.base}/b.csv"), session, con, warehouse.raw_dir, "E06999999")
         assert other.http_status == 200 and other.sha256 == first.sha256
-        blobs = [p for p in warehouse.raw_dir.rglob("*") if p.is_file()]
+        blobs = [p for p in warehouse.raw_dir.glob("??/*") if p.is_file()]
         assert len(blobs) == 1
 
         rows = con.execute("select url, http_status, sha256, etag, bytes, council_gss, period_label "
@@ -95,13 +95,14 @@ def test_conditional_get_stores_once_and_records_every_fetch(server, warehouse):
 
 
 def test_failed_fetch_is_quarantined_not_raised(server, warehouse):
-    session = PoliteSession(allowed_hosts={server.base.removeprefix("http://")}, retries=0, backoff=0)
+    session = PoliteSession(allowed_hosts={server.base.removeprefix("http://")}, retries=0, backoff=0, min_interval_s=0)
     with warehouse.connect() as con:
         broken = fetch_file(link(f"{server.base}/broken"), session, con, warehouse.raw_dir, "E06999999")
         refused = fetch_file(link("https://not-in-registry.example/x.csv"), session, con, warehouse.raw_dir, "E06999999")
         assert not broken.ok and broken.http_status == 500
-        assert not refused.ok and refused.http_status == 0 and "HostNotAllowed" in refused.error
+        assert not refused.ok and refused.http_status == 0 and refused.reason_code == "host_not_allowed"
+        assert broken.reason_code == "http_5xx" and broken.transient and not refused.transient
         quarantined = con.execute("select source_url, reason_code from staging.quarantine order by source_url").fetchall()
         statuses = con.execute("select http_status from raw.fetch_manifest order by http_status").fetchall()
-    assert [q[1] for q in quarantined] == ["fetch_error", "fetch_error"]
+    assert [q[1] for q in quarantined] == ["fetch_error:http_5xx", "fetch_error:host_not_allowed"]
     assert [s[0] for s in statuses] == [0, 500]

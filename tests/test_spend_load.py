@@ -184,7 +184,7 @@ def test_ingest_council_end_to_end_with_stand_in_parser(council_site, warehouse)
     council = {"gss": GSS, "name": "Demo Council", "website": council_site.base + "/",
                "landing_urls": council_site.base + "/spending", "discovery": "html"}
     config = SourcesConfig(ckan_url=council_site.base + "/api/action")
-    session = PoliteSession(allowed_hosts=config.allowed_hosts([council_site.base]), retries=0, backoff=0)
+    session = PoliteSession(allowed_hosts=config.allowed_hosts([council_site.base]), retries=0, backoff=0, min_interval_s=0)
     lines: list[str] = []
     first = ingest_council(council, session=session, warehouse=warehouse, config=config, parse=stand_in_parse,
                            progress=lines.append)
@@ -216,7 +216,7 @@ def test_ingest_council_never_raises_for_an_unreachable_council(warehouse):
     council = {"gss": GSS, "name": "Gone Council", "website": "http://127.0.0.1:9/",
                "landing_urls": "http://127.0.0.1:9/spending", "discovery": "html"}
     config = SourcesConfig(ckan_url="http://127.0.0.1:9/api/action")
-    session = PoliteSession(allowed_hosts=config.allowed_hosts([council["website"]]), retries=0, backoff=0)
+    session = PoliteSession(allowed_hosts=config.allowed_hosts([council["website"]]), retries=0, backoff=0, min_interval_s=0)
     report = ingest_council(council, session=session, warehouse=warehouse, config=config, parse=stand_in_parse,
                             progress=lambda _: None)
     assert report["discovered"] == 0 and report["error"]

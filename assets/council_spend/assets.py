@@ -14,6 +14,7 @@ from pipelines.progress import reporter
 from pipelines.registry import validate_registry
 from pipelines.resources import SourcesResource, WarehouseResource
 from pipelines.spend.ingest import ingest_council
+from pipelines.spend.rebuild import reparse_needed, reparse_spend
 
 council_partitions = dg.DynamicPartitionsDefinition(name="councils")
 
@@ -45,17 +46,19 @@ def councils(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
 def _ingest(context, warehouse: WarehouseResource, sources: SourcesResource, selected: pl.DataFrame) -> dg.MaterializeResult:
     progress = reporter(context.log.info)
     wh = warehouse.get()
-    session = sources.session(min_interval_s=0.0)
-    reports = []
+    config = sources.get()
+    session = sources.session(kind="council_file", robots=True)
+    reports, raw_reports = [], []
     try:
         for council in selected.iter_rows(named=True):
             try:
-                report = ingest_council(council, session=session, warehouse=wh, config=sources.get(),
+                report = ingest_council(council, session=session, warehouse=wh, config=config,
                                         progress=progress)
             except Exception as exc:  # one council never fails the night: record it and go on
                 progress(f"{council['name']}: failed: {exc}")
                 report = {"council_gss": council["gss"], "error": f"{type(exc).__name__}: {exc}"}
             report.setdefault("council_name", council["name"])
+            raw_reports.append(report)
             reports.append({k: report.get(k) for k in STAGE_COLUMNS})
     finally:
         session.close()
@@ -67,12 +70,37 @@ def _ingest(context, warehouse: WarehouseResource, sources: SourcesResource, sel
         sqlfiles.execute(con, "registry/insert_stage_report", {"run_id": context.run.run_id})
     totals = {c: int(report_df[c].fill_null(0).sum()) for c in STAGE_COLUMNS[2:8]}
     failed = report_df.filter(pl.col("error").is_not_null())["council_gss"].to_list()
-    return dg.MaterializeResult(metadata={**totals, "councils": report_df.height, "failed_councils": failed,
-                                          "dagster/row_count": totals["rows"]})
+    retryable = sum(int(r.get("retryable") or 0) for r in raw_reports)
+    metadata = {**totals, "councils": report_df.height, "failed_councils": failed,
+                "retryable_failures": retryable, "dagster/row_count": totals["rows"]}
+    if report_df.height and len(failed) / report_df.height > config.max_failed_council_share:
+        # every report is recorded above; the step fails loudly instead of publishing a thin night
+        raise dg.Failure(
+            description=f"{len(failed)} of {report_df.height} councils failed (more than "
+                        f"{config.max_failed_council_share:.0%}): " + "; ".join(
+                            f"{r['council_gss']}: {r['error']}" for r in reports if r.get("error"))[:2000],
+            metadata=metadata, allow_retries=False)
+    return dg.MaterializeResult(metadata=metadata)
 
 
 @dg.asset(key_prefix="staging", group_name="council_spend", deps=[councils], kinds={"duckdb", "polars"},
-          pool="warehouse_writer", retry_policy=RETRY, owners=["team:data"])
+          pool="warehouse_writer", owners=["team:data"])
+def spend_reparsed(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                   sources: SourcesResource) -> dg.MaterializeResult:
+    """Stored spending files parsed again from the raw store when the parser's version changed (publications
+    parsed by an older version, bodies the parser set aside); nothing is downloaded. A no-op on nights when
+    the parser is unchanged. The same as `keepitlocal rebuild spend`."""
+    from pipelines.spend.parse import PARSER_VERSION
+
+    wh = warehouse.get()
+    if not reparse_needed(wh):
+        return dg.MaterializeResult(metadata={"parser_version": PARSER_VERSION, "reparsed": 0, "skipped": True})
+    stats = reparse_spend(wh, sources.get(), progress=reporter(context.log.info))
+    return dg.MaterializeResult(metadata={"parser_version": PARSER_VERSION, **stats})
+
+
+@dg.asset(key_prefix="staging", group_name="council_spend", deps=[councils, spend_reparsed],
+          kinds={"duckdb", "polars"}, pool="warehouse_writer", retry_policy=RETRY, owners=["team:data"])
 def spend_lines(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                 sources: SourcesResource) -> dg.MaterializeResult:
     """Every council's spending files discovered, fetched (conditional GET), parsed and loaded into

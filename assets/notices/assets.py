@@ -5,13 +5,12 @@ the daily-partitioned assets re-fetch one day for backfills (Contracts Finder fr
 2021). All of them write through the same library functions, so nothing is stored twice.
 """
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 import dagster as dg
 
 from pipelines.notices.bulk import load_bulk_year
-from pipelines.notices.clients import RateLimited
-from pipelines.notices.ingest import flatten_new_pages, ingest_notices, nightly_window
+from pipelines.notices.ingest import NoticeWindowsFailed, flatten_new_pages, ingest_notices, nightly_window
 from pipelines.progress import reporter
 from pipelines.resources import NoticesResource, SourcesResource, WarehouseResource
 
@@ -20,14 +19,23 @@ CF_DAYS = dg.DailyPartitionsDefinition(start_date="2015-01-01", timezone="Europe
 FTS_DAYS = dg.DailyPartitionsDefinition(start_date="2021-01-01", timezone="Europe/London")
 
 
+def _utc(moment: datetime) -> datetime:
+    """A partition bound as the naive UTC the clients send: London midnight in summer is 23:00 UTC the day
+    before, so dropping the zone without converting would shift every BST window by an hour."""
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
 def _ingest(context, source: str, api: NoticesResource, warehouse: WarehouseResource, sources: SourcesResource,
-            start: datetime, end: datetime) -> dg.MaterializeResult:
+            start: datetime, end: datetime, *, advance_watermark: bool = True) -> dg.MaterializeResult:
     client = api.client(sources)
     try:
-        stats = ingest_notices(source, client, warehouse.get(), start, end, progress=reporter(context.log.info))
-    except RateLimited as exc:
-        # Contracts Finder's 403 means "wait five minutes"; let Dagster retry the step after the wait
-        raise dg.RetryRequested(max_retries=3, seconds_to_wait=sources.get().cf_rate_limit_wait_s) from exc
+        stats = ingest_notices(source, client, warehouse.get(), start, end, progress=reporter(context.log.info),
+                               advance_watermark=advance_watermark)
+    except NoticeWindowsFailed as exc:
+        if exc.rate_limited:
+            # Contracts Finder's 403 means "wait five minutes"; let Dagster retry the step after the wait
+            raise dg.RetryRequested(max_retries=3, seconds_to_wait=sources.get().cf_rate_limit_wait_s) from exc
+        raise  # the asset's retry policy applies; the watermark has not moved past the failed window
     finally:
         client.close()
     return dg.MaterializeResult(metadata={**{k: v for k, v in stats.items() if isinstance(v, (int, float, str))},
@@ -63,9 +71,8 @@ def contracts_finder_releases_by_day(context: dg.AssetExecutionContext, contract
         warehouse: WarehouseResource,
                                      sources: SourcesResource) -> dg.MaterializeResult:
     """Contracts Finder releases published on the partition's day(s): the backfill path from 2015."""
-    start = context.partition_time_window.start.replace(tzinfo=None)
-    end = context.partition_time_window.end.replace(tzinfo=None)
-    return _ingest(context, "contracts_finder", contracts_finder, warehouse, sources, start, end)
+    start, end = _utc(context.partition_time_window.start), _utc(context.partition_time_window.end)
+    return _ingest(context, "contracts_finder", contracts_finder, warehouse, sources, start, end, advance_watermark=False)
 
 
 @dg.asset(key_prefix="raw", group_name="find_a_tender", kinds={"duckdb"}, pool="warehouse_writer",
@@ -76,9 +83,8 @@ def find_a_tender_releases_by_day(context: dg.AssetExecutionContext, find_a_tend
                                   sources: SourcesResource) -> dg.MaterializeResult:
     """Find a Tender releases updated on the partition's day(s), walked in 6-hour windows: the backfill
     path from 2021."""
-    start = context.partition_time_window.start.replace(tzinfo=None)
-    end = context.partition_time_window.end.replace(tzinfo=None)
-    return _ingest(context, "find_a_tender", find_a_tender, warehouse, sources, start, end)
+    start, end = _utc(context.partition_time_window.start), _utc(context.partition_time_window.end)
+    return _ingest(context, "find_a_tender", find_a_tender, warehouse, sources, start, end, advance_watermark=False)
 
 
 # one partition per calendar year, from each service's first year of data
@@ -87,7 +93,7 @@ FTS_YEARS = dg.TimeWindowPartitionsDefinition(cron_schedule="0 0 1 1 *", start="
 
 
 def _bulk(context, source: str, warehouse: WarehouseResource, sources: SourcesResource) -> dg.MaterializeResult:
-    session = sources.session(min_interval_s=0.0)
+    session = sources.session(kind="bulk")
     try:
         stats = load_bulk_year(source, int(context.partition_key), session=session, warehouse=warehouse.get(),
                                config=sources.get(), progress=reporter(context.log.info))

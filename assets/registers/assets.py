@@ -16,7 +16,7 @@ def registers(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
               sources: SourcesResource) -> dg.MaterializeResult:
     """Companies House basic company data, PSC corporate owners, the Charity Commission extract, the ONS
     postcode lookup and the register of local authorities, as reference tables for supplier resolution."""
-    session = sources.session(min_interval_s=0.0)
+    session = sources.session(kind="register")
     try:
         results = refresh_registers(sources.get(), session=session, warehouse=warehouse.get(),
                                     progress=reporter(context.log.info))

@@ -55,7 +55,8 @@ class NoticeClient:
     limited_statuses: tuple[int, ...] = ()
 
     def __init__(self, base_url: str, session: PoliteSession, *, wait_s: float, stages: str = "",
-                 max_waits: int = 5, page_limit: int = PAGE_LIMIT, sleep: Callable[[float], None] = time.sleep):
+                 max_waits: int = 5, page_limit: int = PAGE_LIMIT, sleep: Callable[[float], None] = time.sleep,
+                 max_wait_s: float = 300.0):
         self.base_url = base_url.rstrip("/")
         self.session = session
         self.wait_s = wait_s
@@ -63,6 +64,7 @@ class NoticeClient:
         self.max_waits = max_waits
         self.page_limit = page_limit
         self.sleep = sleep
+        self.max_wait_s = max_wait_s  # the longest Retry-After waited for; a longer one gives up for tonight
         self.requests = 0
         self.waits = 0
 
@@ -79,9 +81,10 @@ class NoticeClient:
 
     def iter_pages(self, start: datetime, end: datetime) -> Iterator[Page]:
         for window_start, window_end in self.windows(start, end):
-            yield from self._walk_window(window_start, window_end)
+            yield from self.walk_window(window_start, window_end)
 
-    def _walk_window(self, start: datetime, end: datetime) -> Iterator[Page]:
+    def walk_window(self, start: datetime, end: datetime) -> Iterator[Page]:
+        """Every page of one window, following `links.next`; a truncated window is walked again in halves."""
         params = {self.from_param: self._format(start), self.to_param: self._format(end), "limit": self.page_limit}
         if self.stages:
             params["stages"] = self.stages
@@ -97,8 +100,8 @@ class NoticeClient:
                 if len(page.releases) >= self.page_limit and end - start > MIN_WINDOW:
                     # a full page with no `next`: the service truncated the window; walk it again in halves
                     middle = start + (end - start) / 2
-                    yield from self._walk_window(start, middle)
-                    yield from self._walk_window(middle, end)
+                    yield from self.walk_window(start, middle)
+                    yield from self.walk_window(middle, end)
                 return
             if not page.releases or next_url in seen:
                 return
@@ -112,9 +115,13 @@ class NoticeClient:
             if response.status_code in self.limited_statuses:
                 if attempt == self.max_waits:
                     break  # no point waiting five minutes only to give up
-                self.waits += 1
                 retry_after = response.headers.get("Retry-After")
-                self.sleep(float(retry_after) if retry_after and retry_after.isdigit() else self.wait_s)
+                wait = float(retry_after) if retry_after and retry_after.strip().isdigit() else self.wait_s
+                if wait > self.max_wait_s:
+                    raise RateLimited(f"{self.source}: HTTP {response.status_code} with Retry-After {wait:.0f} s, "
+                                      f"over the {self.max_wait_s:.0f} s this client waits ({url})")
+                self.waits += 1
+                self.sleep(wait)
                 continue
             page = Page(url=url, params=params, window_start=start, window_end=end,
                         fetched_at=datetime.now(timezone.utc).replace(tzinfo=None), status=response.status_code,
@@ -143,9 +150,11 @@ class ContractsFinderClient(NoticeClient):
 
     @classmethod
     def from_config(cls, config: SourcesConfig, session: PoliteSession) -> "ContractsFinderClient":
-        polite = PoliteSession(session.allowed_hosts, min_interval_s=config.cf_min_interval_s,
-                               backoff=config.http_backoff_s, status_forcelist=(500, 502, 504))
-        return cls(config.contracts_finder_url, polite, wait_s=config.cf_rate_limit_wait_s)
+        # 403 and 429 are the client's to wait out (five minutes); the edge retries only server errors
+        polite = session.with_limits(min_interval_s=config.cf_min_interval_s, robots=False,
+                                     status_forcelist=(500, 502, 504))
+        return cls(config.contracts_finder_url, polite, wait_s=config.cf_rate_limit_wait_s,
+                   max_wait_s=max(config.cf_rate_limit_wait_s, config.http_max_retry_after_s))
 
 
 class FindATenderClient(NoticeClient):
@@ -157,9 +166,10 @@ class FindATenderClient(NoticeClient):
 
     @classmethod
     def from_config(cls, config: SourcesConfig, session: PoliteSession) -> "FindATenderClient":
-        polite = PoliteSession(session.allowed_hosts, min_interval_s=config.fts_min_interval_s,
-                               backoff=config.http_backoff_s, status_forcelist=(500, 502, 504))
-        return cls(config.find_a_tender_url, polite, wait_s=config.fts_after_429_wait_s)
+        polite = session.with_limits(min_interval_s=config.fts_min_interval_s, robots=False,
+                                     status_forcelist=(500, 502, 504))
+        return cls(config.find_a_tender_url, polite, wait_s=config.fts_after_429_wait_s,
+                   max_wait_s=max(config.fts_after_429_wait_s, config.http_max_retry_after_s))
 
 
 class RecordedNoticeClient:
@@ -172,7 +182,13 @@ class RecordedNoticeClient:
         self.requests = 0
         self.waits = 0
 
+    def windows(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
+        yield start, end  # the recorded files are one window
+
     def iter_pages(self, start: datetime, end: datetime) -> Iterator[Page]:
+        return self.walk_window(start, end)
+
+    def walk_window(self, start: datetime, end: datetime) -> Iterator[Page]:
         for path in self.files:
             body = path.read_bytes()
             page = Page(url=path.as_uri(), params=None, window_start=start, window_end=end,

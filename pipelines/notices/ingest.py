@@ -23,9 +23,10 @@ import polars as pl
 
 from pipelines import rawstore, sqlfiles
 from pipelines.config import SourcesConfig
-from pipelines.notices.clients import NoticeClient
+from pipelines.edge import EdgeError
+from pipelines.notices.clients import NoticeClient, RateLimited
 from pipelines.notices.flatten import award_types, timestamp, walk
-from pipelines.notices.read import UnreadableInput, releases_in_body
+from pipelines.notices.read import UnreadableInput, iter_release_batches
 from pipelines.warehouse import Warehouse, atomic
 
 START_SETTING = {"contracts_finder": "contracts_finder_start", "find_a_tender": "find_a_tender_start"}
@@ -49,30 +50,75 @@ def nightly_window(source: str, warehouse: Warehouse, config: SourcesConfig) -> 
     return min(start, end), end
 
 
+class NoticeWindowsFailed(RuntimeError):
+    """Some windows were not fetched completely. What was fetched is landed and flattened, the watermark
+    stops before the first incomplete window, and a retry (or the next night) walks them again."""
+
+    def __init__(self, message: str, failures: list[str], rate_limited: bool):
+        super().__init__(message)
+        self.failures = failures
+        self.rate_limited = rate_limited
+
+
 def ingest_notices(source: str, client: NoticeClient, warehouse: Warehouse, start: datetime, end: datetime,
-                   progress: Callable[[str], None] = print) -> dict:
-    """Fetch every page of [start, end), land each body once, record it, advance the watermark, flatten."""
-    pages = releases = errors = 0
+                   progress: Callable[[str], None] = print, *, advance_watermark: bool = True) -> dict:
+    """Fetch every page of [start, end) window by window, land each body once, record it, flatten.
+
+    The watermark advances to the end of a window only when every page of it (and of every window before it)
+    was fetched and readable; backfills of single days (`advance_watermark=False`) never move it. When any
+    window failed, this raises `NoticeWindowsFailed` after landing and flattening what did arrive, so the
+    asset's retry policy applies and a later night walks the failed windows again."""
+    pages = releases = errors = windows = 0
+    failures: list[str] = []
+    rate_limited = False
     with warehouse.connect() as con:
-        for page in client.iter_pages(start, end):
-            sha = rawstore.store(warehouse.raw_dir, page.body) if page.status == 200 else None
-            sqlfiles.execute(con, "notices/insert_page", {
-                "fetch_id": rawstore.sha256_hex(f"{page.url}\n{page.fetched_at.isoformat()}\n{pages}".encode()),
-                "source_kind": source, "url": page.url,
-                "request_params": json.dumps(page.params, sort_keys=True) if page.params else None,
-                "window_start": page.window_start, "window_end": page.window_end, "fetched_at": page.fetched_at,
-                "http_status": page.status, "content_type": page.content_type, "bytes": len(page.body),
-                "sha256": sha})
-            pages += 1
-            releases += len(page.releases)
-            errors += page.error is not None
-        sqlfiles.execute(con, "notices/advance_watermark", {"source": source, "window_end": end,
-                                                            "updated_at": _now()})
+        contiguous = True
+        for window_start, window_end in client.windows(start, end):
+            windows += 1
+            window_failures: list[str] = []
+            try:
+                for page in client.walk_window(window_start, window_end):
+                    _land_page(con, warehouse, source, page, pages)
+                    pages += 1
+                    releases += len(page.releases)
+                    if page.error is not None:
+                        errors += 1
+                        window_failures.append(f"{page.url}: {page.error}"[:300])
+            except RateLimited as exc:
+                window_failures.append(str(exc)[:300])
+                rate_limited = True
+            except EdgeError as exc:
+                window_failures.append(f"{exc.reason_code}: {exc}"[:300])
+            if window_failures:
+                contiguous = False
+                failures.append(f"window {window_start:%Y-%m-%d %H:%M} to {window_end:%Y-%m-%d %H:%M}: "
+                                + "; ".join(window_failures[:3]))
+                if rate_limited:
+                    break  # the service asked us to stop: later windows wait for the retry
+            elif contiguous and advance_watermark:
+                sqlfiles.execute(con, "notices/advance_watermark", {"source": source, "window_end": window_end,
+                                                                    "updated_at": _now()})
         flattened = flatten_new_pages(con, warehouse.raw_dir)
     progress(f"{source}: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}: {client.requests} requests, "
-             f"{pages} pages, {releases} releases, {client.waits} rate-limit waits, {errors} unreadable pages")
-    return {"requests": client.requests, "pages": pages, "releases": releases, "rate_limit_waits": client.waits,
-            "unreadable_pages": errors, **flattened}
+             f"{pages} pages, {releases} releases, {client.waits} rate-limit waits, {errors} failed pages, "
+             f"{len(failures)} of {windows} windows incomplete")
+    stats = {"requests": client.requests, "pages": pages, "releases": releases, "rate_limit_waits": client.waits,
+             **flattened, "unreadable_pages": errors, "failed_windows": len(failures)}
+    if failures:
+        raise NoticeWindowsFailed(f"{source}: {len(failures)} of {windows} windows incomplete: "
+                                  + " | ".join(failures[:5]), failures, rate_limited)
+    return stats
+
+
+def _land_page(con, warehouse: Warehouse, source: str, page, sequence: int) -> None:
+    sha = rawstore.store(warehouse.raw_dir, page.body) if page.status == 200 else None
+    sqlfiles.execute(con, "notices/insert_page", {
+        "fetch_id": rawstore.sha256_hex(f"{page.url}\n{page.fetched_at.isoformat()}\n{sequence}".encode()),
+        "source_kind": source, "url": page.url,
+        "request_params": json.dumps(page.params, sort_keys=True) if page.params else None,
+        "window_start": page.window_start, "window_end": page.window_end, "fetched_at": page.fetched_at,
+        "http_status": page.status, "content_type": page.content_type, "bytes": len(page.body),
+        "sha256": sha})
 
 
 def rebuild_notice_staging(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> dict:
@@ -83,26 +129,30 @@ def rebuild_notice_staging(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> dic
 def load_bulk_jsonl(path_or_url: str | Path, source: str, warehouse: Warehouse, session=None,
                     progress: Callable[[str], None] = print) -> dict:
     """Land one Open Contracting Data Registry `jsonl.gz` file (compiled releases or release packages, one a
-    line) from a local path or a URL (fetched through `session`, a PoliteSession), then flatten it. The same
-    file landed twice is stored and flattened once."""
+    line) from a local path or a URL (streamed through `session`, a PoliteSession, under its byte cap and
+    deadline), then flatten it in batches. The same file landed twice is stored and flattened once."""
     text = str(path_or_url)
     if text.startswith(("http://", "https://")):
         if session is None:
-            raise ValueError("a URL needs a session (pipelines.http.PoliteSession)")
-        response = session.get(text)
-        response.raise_for_status()
-        body, url, content_type = response.content, text, response.headers.get("Content-Type")
+            raise ValueError("a URL needs a session (pipelines.edge.PoliteSession)")
+        download = session.download(text, warehouse.raw_dir)
+        if download.sha256 is None:
+            raise UnreadableInput(f"bulk file {text}: {download.error} ({download.reason_code})")
+        sha, size, url, content_type = download.sha256, download.bytes, text, download.content_type
     else:
         path = Path(path_or_url)
-        body, url, content_type = path.read_bytes(), path.resolve().as_uri(), "application/gzip"
-    releases_in_body(body)  # unreadable files fail here, before anything is recorded
+        sha, size = rawstore.store_file(warehouse.raw_dir, path)
+        url, content_type = path.resolve().as_uri(), "application/gzip"
+    stats: dict = {}
+    first = next(iter_release_batches(rawstore.blob_path(warehouse.raw_dir, sha), 100, stats), None)
+    if first is None:  # unreadable files fail here, before anything is recorded
+        raise UnreadableInput(f"{url}: no readable release ({stats})")
     with warehouse.connect() as con:
-        sha = rawstore.store(warehouse.raw_dir, body)
         fetched_at = _now()
         sqlfiles.execute(con, "notices/insert_page", {
             "fetch_id": rawstore.sha256_hex(f"{url}\n{fetched_at.isoformat()}".encode()), "source_kind": source,
             "url": url, "request_params": None, "window_start": None, "window_end": None, "fetched_at": fetched_at,
-            "http_status": 200, "content_type": content_type, "bytes": len(body), "sha256": sha})
+            "http_status": 200, "content_type": content_type, "bytes": size, "sha256": sha})
         stats = flatten_new_pages(con, warehouse.raw_dir)
     progress(f"{source} bulk file {url}: {stats['new_pages_flattened']} new bodies flattened, "
              f"{stats['distinct_releases']} releases in staging")
@@ -114,39 +164,50 @@ def flatten_new_pages(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> dict:
     return _flatten_pages(con, raw_dir, rebuild=False)
 
 
-def _flatten_pages(con: duckdb.DuckDBPyConnection, raw_dir: Path, rebuild: bool) -> dict:
+def _flatten_pages(con: duckdb.DuckDBPyConnection, raw_dir: Path, rebuild: bool, batch_size: int = 5000) -> dict:
+    """Walk pending pages into the row tables in batches of releases (memory bounded by the batch, whole bulk
+    years included), then recompute the deduplicated tables; all in one transaction."""
     if not rebuild and sqlfiles.execute(con, "notices/supplier_rows_without_release").fetchone()[0]:
         rebuild = True  # rows from an older flattening cannot be tied to their award's winning release
     pending = sqlfiles.execute(con, "notices/landed_pages" if rebuild else "notices/unflattened_pages").fetchall()
-    items, empty_pages = [], []
-    for sha, source in pending:
-        try:
-            releases = releases_in_body(rawstore.read(raw_dir, sha))
-        except UnreadableInput:
-            releases = []  # kept raw; an unreadable page yields no rows
-        if not releases:
-            empty_pages.append(_marker_row(sha, source))
-        items.extend((source, release, sha) for release in releases)
-    frames = walk(items)
-    frames["releases"] = pl.concat([frames["releases"].with_columns(date=timestamp("date")), *empty_pages],
-                                   how="diagonal_relaxed")
-    frames["awards"] = award_types(frames["awards"])
-    frames["award_suppliers"] = frames["award_suppliers"].drop("has_gb_coh").with_columns(
-        release_date=timestamp("release_date"))
+    read_stats: dict = {}
     with atomic(con):
         if rebuild:
             for name in ("release", "award", "supplier"):
                 sqlfiles.execute(con, f"notices/clear_{name}_rows")
-        for name, table in (("release", "releases"), ("award", "awards"), ("supplier", "award_suppliers")):
-            con.register(f"{name}_rows_df", frames[table].to_arrow())
-            sqlfiles.execute(con, f"notices/insert_{name}_rows")
-            con.unregister(f"{name}_rows_df")
+        for sha, source in pending:
+            walked = 0
+            for batch in iter_release_batches(rawstore.blob_path(raw_dir, sha), batch_size, read_stats):
+                _insert_rows(con, walk((source, release, sha) for release in batch))
+                walked += len(batch)
+            if not walked:
+                # an empty or unreadable page still gets one all-null release row, so it is not walked again
+                _insert_rows(con, walk([]), marker=_marker_row(sha, source))
         for statement in ("rebuild_releases", "rebuild_awards", "rebuild_award_suppliers",
                           "link_cross_source_duplicates", "awards_deduplicated_view"):
             sqlfiles.execute(con, f"notices/{statement}")
     releases, awards, duplicates, suppliers = sqlfiles.execute(con, "notices/notice_counts").fetchone()
     return {"new_pages_flattened": len(pending), "distinct_releases": releases, "awards": awards,
-            "cross_source_duplicates": duplicates, "award_suppliers": suppliers}
+            "cross_source_duplicates": duplicates, "award_suppliers": suppliers,
+            "unreadable_pages": read_stats.get("unreadable_pages", 0),
+            "unreadable_lines": read_stats.get("unreadable_lines", 0)}
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, frames: dict, marker: pl.DataFrame | None = None) -> None:
+    releases = frames["releases"].with_columns(date=timestamp("date"))
+    if marker is not None:
+        releases = pl.concat([releases, marker], how="diagonal_relaxed")
+    frames = {"releases": releases, "awards": award_types(frames["awards"]),
+              "award_suppliers": frames["award_suppliers"].drop("has_gb_coh").with_columns(
+                  release_date=timestamp("release_date"))}
+    for name, table in (("release", "releases"), ("award", "awards"), ("supplier", "award_suppliers")):
+        if frames[table].height == 0:
+            continue
+        con.register(f"{name}_rows_df", frames[table].to_arrow())
+        try:
+            sqlfiles.execute(con, f"notices/insert_{name}_rows")
+        finally:
+            con.unregister(f"{name}_rows_df")
 
 
 def _marker_row(sha: str, source: str):

@@ -48,6 +48,9 @@ def parse_json(data: bytes):
         return json.loads(decode(patched))
     except json.JSONDecodeError as exc:
         raise UnreadableInput(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    except RecursionError:
+        # a hostile page nested thousands deep: the decoder's own depth guard stops it, we say why
+        raise UnreadableInput("JSON nested deeper than the reader allows (hostile or corrupt page)") from None
 
 
 def releases_of(document) -> list[dict]:
@@ -81,6 +84,58 @@ def releases_in_body(data: bytes) -> list[dict]:
         if len(lines) < 2:
             raise
         return [release for line in lines for release in releases_of(parse_json(line))]
+
+
+MAX_LINE_BYTES = 64 * 1024 ** 2  # one compiled release per line; a longer line is skipped and counted
+
+
+def iter_release_batches(path: Path, batch_size: int = 5000, stats: dict | None = None) -> Iterator[list[dict]]:
+    """Releases of a landed body in batches, with memory bounded by the batch: a gzipped or large body is read
+    as JSON Lines one line at a time (the Open Contracting Data Registry's yearly files); a small plain body
+    as one API page. Unreadable lines are skipped and counted in `stats["unreadable_lines"]`; an unreadable
+    page yields nothing and is counted in `stats["unreadable_pages"]`."""
+    stats = stats if stats is not None else {}
+    path = Path(path)
+    with path.open("rb") as probe:
+        gzipped = probe.read(2) == b"\x1f\x8b"
+    if not gzipped and path.stat().st_size <= MAX_LINE_BYTES:
+        data = path.read_bytes()
+        try:
+            releases = releases_in_body(data)
+        except UnreadableInput:
+            stats["unreadable_pages"] = stats.get("unreadable_pages", 0) + 1
+            return
+        for i in range(0, len(releases), batch_size):
+            yield releases[i:i + batch_size]
+        return
+    opener = gzip.open if gzipped else open
+    batch: list[dict] = []
+    try:
+        with opener(path, "rb") as handle:
+            while True:
+                line = handle.readline(MAX_LINE_BYTES + 1)
+                if not line:
+                    break
+                if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                    while line and not line.endswith(b"\n"):  # skip the rest of an over-long line
+                        line = handle.readline(MAX_LINE_BYTES)
+                    stats["unreadable_lines"] = stats.get("unreadable_lines", 0) + 1
+                    continue
+                if not line.strip():
+                    continue
+                try:
+                    batch.extend(releases_of(parse_json(line)))
+                except UnreadableInput:
+                    stats["unreadable_lines"] = stats.get("unreadable_lines", 0) + 1
+                    continue
+                if len(batch) >= batch_size:
+                    yield batch
+                    batch = []
+    except (OSError, EOFError) as exc:  # a truncated gzip stream: what was read is kept, the rest counted
+        stats["unreadable_pages"] = stats.get("unreadable_pages", 0) + 1
+        stats.setdefault("errors", []).append(f"{path.name}: {exc}")
+    if batch:
+        yield batch
 
 
 def read_path(path: Path) -> Iterator[dict]:

@@ -65,6 +65,9 @@ def sources_config(world_dir: Path, base_url: str, *, limits: "ServerLimits | No
         fts_min_interval_s=limits.fts_min_interval_s * 1.3,
         fts_after_429_wait_s=limits.fts_min_interval_s * 3,
         http_backoff_s=0.05,
+        # one loopback host serves every council, CKAN and register: space requests to its council limiter
+        http_min_interval_s=1.0 / limits.council_max_per_s,
+        ckan_min_interval_s=1.0 / limits.council_max_per_s,
         contracts_finder_start=first_notice,
         find_a_tender_start=first_notice,
         as_of=as_of,

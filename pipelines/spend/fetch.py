@@ -1,25 +1,33 @@
-"""Fetch one discovered spend file into the raw layer with a conditional GET.
+"""Fetch one discovered file into the raw layer with a conditional GET, streamed and bounded.
 
 The last successful fetch of the same URL (raw.fetch_manifest) supplies `If-None-Match` / `If-Modified-Since`;
-a 304 means the file is unchanged and is neither downloaded nor parsed again. A 200 body is stored once by
-sha256 (pipelines.rawstore), so the same file served under two URLs (re-uploads, WPDM tokens) is one blob.
-Every attempt is one manifest row; `http_status` 0 records a request that got no HTTP answer (connection
-error, refused host). Retries, backoff and Retry-After are PoliteSession's job; what still fails becomes a
-`fetch_error` quarantine row and an outcome with `error` set, never an exception.
+a 304 means the bytes are the ones fetched before, which are already in the raw store. Whether those bytes
+were ever parsed and loaded is a separate question the caller answers from the staging tables (a body is
+handled only once a publication or a lasting quarantine row exists for it), so a run killed between fetch
+and load loses nothing: the next night's 304 still leads to the stored bytes.
+
+A 200 body is streamed into the raw store (hashed while written, renamed into place when complete) under the
+edge's byte cap and deadline, so the same file served under two URLs is one blob. Every attempt is one
+manifest row; `http_status` 0 records a request that got no HTTP answer (refused host or address, timeout,
+connection failure). What still fails after the edge's bounded retries becomes a quarantine row with a
+specific reason code (`fetch_error:<reason>`, e.g. `fetch_error:timeout`, `fetch_error:too_large`) and an
+outcome with `error` set, never an exception.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 
 from pipelines import rawstore, sqlfiles
-from pipelines.http import PoliteSession
+from pipelines.edge import TRANSIENT_REASONS, PoliteSession
 from pipelines.spend.discover import DiscoveredLink
 from pipelines.spend.load import quarantine
+
+FETCH_ERROR = "fetch_error"
 
 
 @dataclass
@@ -29,53 +37,69 @@ class FetchOutcome:
     fetched_at: datetime
     http_status: int
     sha256: str | None = None        # the body's hash (for a 304: the hash of the unchanged body fetched before)
-    data: bytes | None = None        # the body, only when downloaded now
+    bytes: int | None = None         # size of a body downloaded now
     content_type: str | None = None
+    final_url: str | None = None     # after redirects
     not_modified: bool = False
     error: str | None = None
+    reason_code: str | None = None   # the edge's reason for a failure: timeout, too_large, http_5xx, ...
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def transient(self) -> bool:
+        """A failure a later attempt may cure (network, timeout, 5xx, ...)."""
+        return self.reason_code in TRANSIENT_REASONS
+
+    def body(self, raw_dir: Path) -> bytes:
+        """The fetched (or unchanged) body from the raw store, verified against its hash."""
+        if not self.sha256:
+            raise ValueError(f"no body was fetched from {self.url}")
+        return rawstore.read(Path(raw_dir), self.sha256)
+
+
+def is_transient_reason(reason_code: str | None) -> bool:
+    """Whether a quarantine reason code names a failure a later night may cure (`fetch_error:timeout`,
+    `load_error`, ...)."""
+    return bool(reason_code) and reason_code.rsplit(":", 1)[-1] in TRANSIENT_REASONS
+
 
 def _now() -> datetime:
     # naive UTC, as the manifest stores it (DuckDB `timestamp`)
-    return datetime.utcnow()
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def fetch_file(link: DiscoveredLink, session: PoliteSession, warehouse_con: duckdb.DuckDBPyConnection,
-               raw_dir: Path, council_gss: str | None, source_kind: str = "council_file") -> FetchOutcome:
-    """Conditionally GET one file, store a new body once, record the fetch; never raises for HTTP trouble."""
+               raw_dir: Path, council_gss: str | None, source_kind: str = "council_file", *,
+               max_bytes: int | None = None, deadline_s: float | None = None) -> FetchOutcome:
+    """Conditionally GET one file, stream a new body once into the raw store, record the fetch; never raises
+    for HTTP trouble."""
+    raw_dir = Path(raw_dir)
     previous = sqlfiles.execute(warehouse_con, "spend/last_fetch", {"url": link.url}).fetchone()
-    headers = {}
+    headers, previous_sha = {}, None
     if previous:
         etag, last_modified, previous_sha, _ = previous
-        if etag:
+        if previous_sha and not rawstore.exists(raw_dir, previous_sha):
+            previous_sha = None  # the stored copy is gone: ask for the whole body again
+        elif etag:
             headers["If-None-Match"] = etag
-        if last_modified:
+        if previous_sha and last_modified:
             headers["If-Modified-Since"] = last_modified
-    else:
-        previous_sha = None
     fetched_at = _now()
     fetch_id = rawstore.sha256_hex(f"{link.url}\n{fetched_at.isoformat()}".encode())
-    outcome = FetchOutcome(url=link.url, fetch_id=fetch_id, fetched_at=fetched_at, http_status=0)
-    response = None
-    try:
-        response = session.get(link.url, headers=headers)
-    except Exception as exc:  # refused host, connection failure after retries, timeout
-        outcome.error = f"{type(exc).__name__}: {exc}"
-    if response is not None:
-        outcome.http_status = response.status_code
-        outcome.content_type = response.headers.get("Content-Type")
-        if response.status_code == 304 and previous_sha:
-            outcome.not_modified = True
-            outcome.sha256 = previous_sha
-        elif response.status_code == 200:
-            outcome.data = response.content
-            outcome.sha256 = rawstore.store(raw_dir, outcome.data)
-        else:
-            outcome.error = f"HTTP {response.status_code}"
+    download = session.download(link.url, raw_dir, headers=headers, max_bytes=max_bytes, deadline_s=deadline_s)
+    outcome = FetchOutcome(url=link.url, fetch_id=fetch_id, fetched_at=fetched_at, http_status=download.status,
+                           content_type=download.content_type, final_url=download.final_url)
+    if download.status == 304 and previous_sha:
+        outcome.not_modified, outcome.sha256 = True, previous_sha
+    elif download.status == 200 and download.sha256:
+        outcome.sha256, outcome.bytes = download.sha256, download.bytes
+    else:
+        outcome.reason_code = download.reason_code or ("unexpected_304" if download.status == 304 else "network")
+        outcome.error = download.error or f"HTTP {download.status}"
+    downloaded = outcome.bytes is not None
     sqlfiles.execute(warehouse_con, "spend/insert_fetch", {
         "fetch_id": fetch_id,
         "source_kind": source_kind,
@@ -87,15 +111,17 @@ def fetch_file(link: DiscoveredLink, session: PoliteSession, warehouse_con: duck
         "fetched_at": fetched_at,
         "http_status": outcome.http_status,
         "content_type": outcome.content_type,
-        "etag": response.headers.get("ETag") if response is not None and outcome.data is not None else None,
-        "last_modified": (response.headers.get("Last-Modified")
-                          if response is not None and outcome.data is not None else None),
-        "bytes": len(outcome.data) if outcome.data is not None else None,
+        "etag": download.headers.get("etag") if downloaded else None,
+        "last_modified": download.headers.get("last-modified") if downloaded else None,
+        "bytes": outcome.bytes,
         # a 304 stores no body: its row keeps sha256 null (010_raw.sql) and the outcome carries the old hash
-        "sha256": outcome.sha256 if outcome.data is not None else None,
+        "sha256": outcome.sha256 if downloaded else None,
     })
     if outcome.error:
         quarantine(warehouse_con, council_gss=council_gss, source_url=link.url, source_sha256=None,
-                   reason_code="fetch_error", reason=outcome.error, link_text=link.link_text,
-                   period_label=link.period_label)
+                   reason_code=f"{FETCH_ERROR}:{outcome.reason_code}", reason=outcome.error[:500],
+                   link_text=link.link_text, period_label=link.period_label)
+    else:
+        # the URL answers again: earlier fetch failures of it are history (the manifest keeps every attempt)
+        sqlfiles.execute(warehouse_con, "spend/clear_fetch_errors", {"council_gss": council_gss, "url": link.url})
     return outcome

@@ -1,22 +1,30 @@
-"""One council end to end: discover -> fetch (conditional GET) -> parse new bodies -> load -> supersession.
+"""One council end to end: discover -> fetch (conditional GET) -> parse unhandled bodies -> load -> supersession.
 
 The caller loops over councils. Inside a council, one broken page or file is recorded (quarantine, errors)
 and the rest go on; this function returns a stage report and does not raise for a council's trouble.
+
+A body is parsed whenever it is not yet handled (no publication row, no lasting quarantine row), whether it
+was downloaded now or answered with a 304: a run killed between fetch and load, or a body quarantined for a
+transient reason (a load error), is taken up again by the next night from the raw store. Discovery spends at
+most `max_requests_per_council` requests and at most `max_links_per_council` links are followed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from pipelines import rawstore, sqlfiles
+from pipelines import sqlfiles
 from pipelines.config import SourcesConfig
-from pipelines.http import PoliteSession
+from pipelines.edge import TRANSIENT_REASONS, PoliteSession
 from pipelines.registry import council_hints
 from pipelines.spend.discover import discover_council, file_name_of
 from pipelines.spend.fetch import fetch_file
 from pipelines.spend.load import apply_supersession, load_publication, quarantine
 from pipelines.warehouse import Warehouse
+
+MAX_REASON_CHARS = 1000  # a reason is a sentence, never the offending input echoed whole
 
 
 def _default_parse():
@@ -35,30 +43,54 @@ def _parser_hints(council: dict, link) -> dict:
     return hints
 
 
+def hint_problems(council: dict) -> list[str]:
+    """Registry hints that cannot mean what they say (a threshold that is not an amount): an error, never a
+    silent fallback to a default."""
+    problems = []
+    threshold = council.get("threshold")
+    if threshold not in (None, "") and str(threshold).strip().lower() != "none":
+        try:
+            Decimal(str(threshold).replace("£", "").replace(",", "").strip())
+        except InvalidOperation:
+            problems.append(f"registry hint threshold={str(threshold)[:40]!r} is not an amount")
+    return problems
+
+
 def ingest_council(council: dict, *, session: PoliteSession, warehouse: Warehouse, config: SourcesConfig,
                    parse: Callable[..., Any] | None = None, progress: Callable[[str], None] = print) -> dict:
     """Stage report {council_gss, council_name, discovered, fetched, not_modified, parsed, quarantined, rows,
-    error}. `parse(data, filename=, council_gss=, hints=, source_url=)` returns a SpendParseResult."""
+    fetch_failed, retryable, error}. `parse(data, filename=, council_gss=, hints=, source_url=)` returns a
+    SpendParseResult."""
     parse = parse or _default_parse()
     gss, name = council["gss"], council.get("name") or council["gss"]
     report = {"council_gss": gss, "council_name": name, "discovered": 0, "fetched": 0, "not_modified": 0,
-              "parsed": 0, "quarantined": 0, "rows": 0, "error": None}
+              "parsed": 0, "quarantined": 0, "rows": 0, "fetch_failed": 0, "retryable": 0, "error": None}
+    problems = hint_problems(council)
+    if problems:
+        report["error"] = "; ".join(problems)
+        progress(f"{name}: not ingested: {report['error']}")
+        return report
+    budgeted = session.budgeted(config.max_requests_per_council) if hasattr(session, "budgeted") else session
     try:
-        discovery = discover_council(council, session, config)
+        discovery = discover_council(council, budgeted, config)
     except Exception as exc:  # a discovery bug must not stop the night
-        report["error"] = f"discovery: {type(exc).__name__}: {exc}"
+        report["error"] = f"discovery: {type(exc).__name__}: {exc}"[:MAX_REASON_CHARS]
         progress(f"{name}: discovery failed: {exc}")
         return report
+    links = discovery.links
+    if len(links) > config.max_links_per_council:
+        progress(f"{name}: {len(links)} links found, following the first {config.max_links_per_council}")
+        links = links[:config.max_links_per_council]
     report["discovered"] = len(discovery.links)
     if discovery.errors and not discovery.links:
-        report["error"] = "; ".join(discovery.errors[:3])
+        report["error"] = "; ".join(discovery.errors[:3])[:MAX_REASON_CHARS]
     try:
         with warehouse.connect() as con:
-            for link in discovery.links:
+            for link in links:
                 _ingest_link(con, warehouse, council, link, session, parse, report)
             apply_supersession(con, gss)
     except Exception as exc:  # the warehouse itself failed: report it, the caller goes on to the next council
-        report["error"] = f"{type(exc).__name__}: {exc}"
+        report["error"] = f"{type(exc).__name__}: {exc}"[:MAX_REASON_CHARS]
     progress(f"{name}: {report['discovered']} links, {report['fetched']} fetched, {report['not_modified']} unchanged, "
              f"{report['parsed']} parsed, {report['quarantined']} quarantined, {report['rows']} rows"
              + (f" ({report['error']})" if report["error"] else ""))
@@ -70,15 +102,15 @@ def _ingest_link(con, warehouse: Warehouse, council: dict, link, session, parse,
     outcome = fetch_file(link, session, con, warehouse.raw_dir, gss)
     if not outcome.ok:
         report["quarantined"] += 1
+        report["fetch_failed"] += 1
+        report["retryable"] += outcome.transient
         return
-    if outcome.not_modified:
-        report["not_modified"] += 1
-        return
-    report["fetched"] += 1
-    handled = sqlfiles.execute(con, "spend/body_already_handled", {"council_gss": gss, "sha256": outcome.sha256}).fetchone()[0]
+    report["not_modified" if outcome.not_modified else "fetched"] += 1
+    handled = sqlfiles.execute(con, "spend/body_already_handled", {
+        "council_gss": gss, "sha256": outcome.sha256, "transient_reasons": sorted(TRANSIENT_REASONS)}).fetchone()[0]
     if handled:
-        return  # the same bytes under another URL, or unchanged despite no validators: parsed before
-    data = outcome.data if outcome.data is not None else rawstore.read(warehouse.raw_dir, outcome.sha256)
+        return  # loaded (or set aside for good) before: the same bytes under another URL, or unchanged
+    data = outcome.body(warehouse.raw_dir)
     try:
         result = parse(data, filename=file_name_of(link.url), council_gss=gss, hints=_parser_hints(council, link),
                        source_url=link.url)
@@ -95,14 +127,23 @@ def _ingest_link(con, warehouse: Warehouse, council: dict, link, session, parse,
             "sha256": outcome.sha256, "source_url": link.url, "link_text": link.link_text,
             "landing_page": link.landing_page, "fetched_at": outcome.fetched_at, "dataset_kind": link.dataset_kind,
         })
-    except Exception as exc:
+    except Exception as exc:  # transient: a later night loads it again from the raw store
         _quarantine(con, gss, link, outcome.sha256, "load_error", f"{type(exc).__name__}: {exc}")
         report["quarantined"] += 1
+        report["retryable"] += 1
         return
+    _clear_transient(con, gss, outcome.sha256)
     report["parsed"] += 1
     report["rows"] += loaded["rows"]
 
 
+def _clear_transient(con, gss: str, sha256: str) -> None:
+    sqlfiles.execute(con, "spend/clear_transient_quarantine", {
+        "council_gss": gss, "sha256": sha256, "transient_reasons": sorted(TRANSIENT_REASONS)})
+
+
 def _quarantine(con, gss, link, sha256, reason_code, reason) -> None:
     quarantine(con, council_gss=gss, source_url=link.url, source_sha256=sha256, reason_code=reason_code,
-               reason=reason, link_text=link.link_text, period_label=link.period_label)
+               reason=(reason or "")[:MAX_REASON_CHARS], link_text=link.link_text, period_label=link.period_label)
+    if sha256 and reason_code.rsplit(":", 1)[-1] not in TRANSIENT_REASONS:
+        _clear_transient(con, gss, sha256)

@@ -18,3 +18,11 @@ create table if not exists raw.fetch_manifest (
     bytes bigint,
     sha256 varchar                         -- null for 304 / errors
 );
+
+-- the parser version the last completed re-parse of stored spend files ran with (keepitlocal rebuild spend)
+create table if not exists raw.spend_reparse_runs (
+    parser_version varchar not null,
+    finished_at timestamp not null,
+    candidates integer,
+    reloaded integer
+);
