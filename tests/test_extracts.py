@@ -311,7 +311,7 @@ def test_cli_builds_refuses_existing_release_and_missing_warehouse(published, tm
 def _marks(soup: BeautifulSoup, chart_id: str) -> list:
     figure = soup.find(id=chart_id)
     assert figure is not None, chart_id
-    return figure.select("svg .mark")
+    return figure.select(".mark")
 
 
 def test_charts_draw_one_mark_per_datum(release):
@@ -324,17 +324,20 @@ def test_charts_draw_one_mark_per_datum(release):
     bars = _marks(soup, "chart-local-ranking")
     assert len(bars) == len(ranked)
     best = max(ranked, key=lambda r: r["local_authority_share"])
-    assert best["council_name"] in bars[0].title.string, "ranked highest first"
+    assert best["council_name"] in bars[0]["title"], "ranked highest first"
     latest_groups = {r["group_key"] for r in seed.group_exposure if r["financial_year"] == "2023-24"}
     group_bars = _marks(soup, "chart-group-exposure")
     assert len(group_bars) == min(12, len(latest_groups))
     strategic = {r["group_name"] for r in seed.group_exposure if r["is_strategic"]}
     flagged = [b for b in group_bars if b["data-series"] == "strategic"]
-    assert {b.title.string.split(" (strategic")[0] for b in flagged} == strategic
+    assert {b["title"].split(" (strategic")[0] for b in flagged} == strategic
     events = _marks(soup, "chart-sourcing-events")
     assert Counter(m["data-series"] for m in events) == Counter(e["event_type"] for e in seed.sourcing_events)
-    for chart in soup.select("figure.chart svg"):
-        assert chart.get("role") == "img" and chart.title and chart.title.string
+    for figure in soup.select("figure.chart"):
+        assert figure.figcaption.get_text(strip=True), figure["id"]
+        assert soup.find(id=figure["aria-describedby"]).get_text(strip=True), figure["id"]
+        for mark in figure.select(".mark"):  # every mark names what it shows, in full
+            assert (mark.title and mark.title.string) or mark.get("title"), figure["id"]
 
 
 def test_national_share_is_spend_weighted(release):
@@ -370,7 +373,7 @@ def test_empty_marts_give_no_data_notes_not_a_crash(tmp_path):
     path = build_extracts(warehouse.published_path, warehouse.extracts_dir, pipeline_version="t", sources=[])
     soup = BeautifulSoup((path / "index.html").read_text(encoding="utf-8"), "html.parser")
     assert len(soup.select("figure.chart.no-data")) == 4
-    assert soup.select("svg .mark") == []
+    assert soup.select(".mark") == []
     package = json.loads((path / "datapackage.json").read_text(encoding="utf-8"))
     scorecard_csv = _resources(package)["keep_it_local_scorecard-csv"]
     assert scorecard_csv["keepitlocal:rows"] == 0
@@ -438,3 +441,42 @@ def test_a_build_prunes_by_its_policy(published):
     assert first.pruned == [] and second.pruned == ["r1"]
     assert "1 older release(s) deleted" in second.summary
     assert not (warehouse.extracts_dir / "r1").exists() and resolve_latest(warehouse.extracts_dir).name == "r2"
+
+
+def _visible_chart_text(figure) -> str:
+    return " ".join(t for t in figure.find_all(string=True) if t.parent.name not in ("title", "style"))
+
+
+def test_charts_read_as_people_expect(release):
+    """Titled axes, round ticks, human labels, full names, and a legend that only lists what is drawn."""
+    _warehouse, seed, path, _package = release
+    soup = BeautifulSoup((path / "index.html").read_text(encoding="utf-8"), "html.parser")
+    for figure in soup.select("figure.chart:not(.no-data)"):
+        chart = figure["id"]
+        assert figure.select(".axis-title"), f"{chart}: no axis title"
+        series = {m["data-series"] for m in figure.select(".mark")}
+        legend = [li["data-series"] for li in figure.select(".legend li")]
+        assert legend and set(legend) <= series, f"{chart}: legend entries {set(legend) - series} match nothing"
+        text = _visible_chart_text(figure)
+        assert "_" not in text, f"{chart} shows a raw key: {[w for w in text.split() if '_' in w]}"
+        assert "…" not in text, f"{chart} cuts a name"
+    ticks = [s.get_text() for s in soup.select("#chart-local-ranking .bar-axis span")]
+    ticks += [s.get_text() for s in soup.select("#chart-national-shares .y-ticks span")]
+    for tick in ticks:  # 0, 10, 20 ... never 12.5
+        value = float(tick.rstrip("%"))
+        assert value == int(value) and int(value) % 5 == 0, ticks
+    ranking = soup.find(id="chart-local-ranking")
+    for _gss, name, council_type in COUNCILS:
+        if any(r["council_name"] == name for r in seed.scorecard):
+            assert name in ranking.get_text(), f"{name} is not shown in full"
+    assert "london_borough" not in ranking.get_text() and "London borough" in ranking.get_text()
+
+
+def test_every_published_table_has_a_dictionary_entry(release):
+    _warehouse, _seed, path, package = release
+    soup = BeautifulSoup((path / "index.html").read_text(encoding="utf-8"), "html.parser")
+    dictionary = soup.find(id="dictionary").find_parent("section")
+    headings = {h.get_text() for h in dictionary.find_all("h3")}
+    assert headings == {r["keepitlocal:source_table"] for r in package["resources"]}
+    payments = dictionary.find(id="dict-core-fact_payment").find_next("table")
+    assert {c.get_text() for c in payments.select("td:first-child code")} >= {"council_gss", "amount", "financial_year"}

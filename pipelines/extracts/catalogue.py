@@ -2,7 +2,7 @@
 
 One self-contained HTML file (inline stylesheet, inline SVG, no scripts, no external assets) that works opened
 straight from disk or from any static file server. Every link is relative to the release directory. It lists
-each download with its size, rows and sha256, the column dictionary of each mart, and four charts drawn at
+each download with its size, rows and sha256, the column dictionary of every published table, and four charts drawn at
 build time from the marts (charts.py). A chart whose mart is missing or empty shows a "no data" note.
 """
 
@@ -90,16 +90,17 @@ def href(relative_path: str) -> str:
 STYLE = """
 :root { --ink: #1d2430; --muted: #5b6575; --line: #dde2ea; --accent: #0b5cad; --paper: #ffffff; --band: #f5f7fa; }
 * { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
-       color: var(--ink); background: var(--band); }
-header { background: #12355b; color: #fff; padding: 28px 40px 22px; }
-header h1 { margin: 0 0 6px; font-size: 26px; font-weight: 650; }
+       color: var(--ink); background: var(--band); overflow-wrap: anywhere; }
+header { background: #12355b; color: #fff; padding: 24px clamp(14px, 4vw, 40px) 20px; }
+header h1 { margin: 0 0 6px; font-size: clamp(21px, 5vw, 26px); font-weight: 650; line-height: 1.25; }
 header p { margin: 0; color: #d7e3f1; }
-main { max-width: 1120px; margin: 0 auto; padding: 8px 40px 48px; }
-section { background: var(--paper); border: 1px solid var(--line); border-radius: 8px; padding: 20px 24px;
-          margin: 22px 0; }
+main { max-width: 1120px; margin: 0 auto; padding: 8px clamp(8px, 3vw, 40px) 48px; }
+section { background: var(--paper); border: 1px solid var(--line); border-radius: 8px;
+          padding: 18px clamp(12px, 3vw, 24px); margin: 18px 0; }
 h2 { margin: 0 0 12px; font-size: 20px; }
-h3 { margin: 20px 0 8px; font-size: 16px; }
+h3 { margin: 22px 0 6px; font-size: 16px; }
 a { color: var(--accent); }
 .meta { display: grid; grid-template-columns: max-content 1fr; gap: 4px 18px; margin: 0; }
 .meta dt { color: var(--muted); }
@@ -114,16 +115,64 @@ code, .hash { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-
 details { margin-top: 4px; }
 summary { cursor: pointer; color: var(--accent); }
 details table { margin-top: 6px; font-size: 13px; }
-figure.chart { margin: 0 0 26px; overflow-x: auto; }
-figure.chart svg { max-width: 100%; height: auto; display: block; }
-figcaption { font-weight: 600; font-size: 16px; margin: 6px 0 8px; }
-svg .grid { stroke: #e3e7ee; stroke-width: 1; }
-svg .lane { stroke: #eef1f5; stroke-width: 1; }
-svg text { fill: #2b3442; }
-svg text.value { fill: var(--muted); font-size: 12px; }
+.files-list { max-height: 28em; overflow-y: auto; }
 .no-data-note { padding: 18px; background: var(--band); border: 1px dashed var(--line); border-radius: 6px;
                 color: var(--muted); margin: 0; }
-footer { color: var(--muted); font-size: 13px; text-align: center; padding: 10px 0 30px; }
+footer { color: var(--muted); font-size: 13px; text-align: center; padding: 10px 14px 30px; }
+/* charts */
+figure.chart { margin: 0 0 34px; }
+figcaption { font-weight: 650; font-size: 16px; margin: 6px 0 2px; }
+.chart-desc { color: var(--muted); font-size: 13px; margin: 0 0 8px; }
+.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 4px 16px; margin: 0 0 10px; padding: 0;
+          font-size: 13px; }
+.legend li { display: inline-flex; align-items: center; gap: 6px; }
+.key { display: inline-block; width: 12px; height: 12px; background: var(--c); }
+.key-line { width: 18px; height: 3px; }
+.key-circle { border-radius: 50%; }
+.key-triangle { clip-path: polygon(50% 0, 100% 100%, 0 100%); }
+.axis-title { color: var(--muted); font-size: 13px; margin: 4px 0 0; }
+.axis-y { margin: 0 0 4px; }
+.bars { display: grid; grid-template-columns: minmax(7rem, 15rem) minmax(0, 1fr) max-content; gap: 4px 10px;
+        align-items: center; font-size: 13px; }
+.bar-label { text-align: right; line-height: 1.25; }
+.bar-sub { display: block; color: var(--muted); font-size: 11px; }
+.bar-track { position: relative; height: 18px; background-image: linear-gradient(to right, var(--line) 1px,
+             transparent 1px); background-size: var(--grid) 100%; border-right: 1px solid var(--line); }
+.bar { display: block; height: 100%; min-width: 1px; background: var(--c); }
+.bar-value { color: var(--muted); font-size: 12px; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.bar-axis, .lane-axis { position: relative; height: 18px; font-size: 12px; color: var(--muted); }
+.bar-axis span, .lane-axis span { position: absolute; top: 0; white-space: nowrap; }
+.at-middle { transform: translateX(-50%); }
+.at-end { transform: translateX(-100%); }
+.trend { position: relative; padding-left: 44px; }
+.y-ticks { position: absolute; left: 0; top: 0; width: 38px; font-size: 12px; color: var(--muted); }
+.y-ticks span { position: absolute; right: 0; transform: translateY(-50%); }
+svg.plot { display: block; overflow: visible; }
+svg.plot .grid { stroke: #e3e7ee; stroke-width: 1; }
+svg.plot text { fill: #2b3442; font-size: 12px; }
+.timeline { display: grid; grid-template-columns: minmax(7rem, 14rem) minmax(0, 1fr); gap: 2px 10px;
+            align-items: center; font-size: 13px; }
+.lane-label { text-align: right; line-height: 1.25; }
+.lane { position: relative; height: 28px; border-bottom: 1px solid #eef1f5; }
+.lane i { position: absolute; top: 0; bottom: 0; border-left: 1px solid #eef1f5; }
+.ev { position: absolute; top: 7px; width: 13px; height: 13px; margin-left: -6.5px; background: var(--c); }
+.ev-circle { border-radius: 50%; }
+.ev-triangle { clip-path: polygon(50% 0, 100% 100%, 0 100%); }
+@media (max-width: 560px) {
+  .meta { grid-template-columns: 1fr; }
+  .meta dd { margin-bottom: 6px; }
+  .bars { grid-template-columns: minmax(0, 1fr) max-content; }
+  .bar-label, .lane-label { grid-column: 1 / -1; text-align: left; margin-top: 6px; }
+  .bar-axis-gap, .lane-gap { display: none; }
+  .timeline { grid-template-columns: minmax(0, 1fr); }
+  svg.plot text.minor { display: none; }
+  /* tables become one card per row, each cell labelled */
+  table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; }
+  table.stack thead { display: none; }
+  table.stack tr { border-bottom: 2px solid var(--line); padding: 6px 0; }
+  table.stack td { border: 0; padding: 2px 4px; text-align: left; white-space: normal; }
+  table.stack td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); }
+}
 """
 
 
@@ -136,36 +185,43 @@ def _downloads_table(extracts: list[Extract]) -> str:
             hash_cell = f'<span class="hash">{f.sha256}</span>'
         else:
             parts = "".join(
-                f'<tr><td><a href="{href(f.path)}">{escape(f.path)}</a></td><td class="num">{f.rows:,}</td>'
-                f'<td class="num">{human_bytes(f.bytes)}</td><td class="hash">{f.sha256}</td></tr>' for f in e.files)
+                f'<tr><td data-label="file"><a href="{href(f.path)}">{escape(f.path)}</a></td>'
+                f'<td class="num" data-label="rows">{f.rows:,}</td>'
+                f'<td class="num" data-label="size">{human_bytes(f.bytes)}</td>'
+                f'<td class="hash" data-label="sha256">{f.sha256}</td></tr>' for f in e.files)
             by = ", ".join(e.partition_columns)
-            files_cell = (f"<details><summary>{len(e.files)} files, partitioned by {escape(by)}</summary>"
-                          f"<table><thead><tr><th>file</th><th>rows</th><th>size</th><th>sha256</th></tr></thead>"
-                          f"<tbody>{parts}</tbody></table></details>")
+            files_cell = (f"<details><summary>{len(e.files)} files, one per {escape(by)}</summary>"
+                          f'<div class="files-list"><table class="stack"><thead><tr><th>file</th><th>rows</th>'
+                          f"<th>size</th><th>sha256</th></tr></thead><tbody>{parts}</tbody></table></div></details>")
             hash_cell = '<span class="hash">per file (see the list)</span>'
         rows.append(
             f"<tr><td><strong>{escape(e.source_table)}</strong> <span class=\"format\">{e.format}</span>"
-            f"<br><span>{escape(e.description)}</span></td><td>{files_cell}</td>"
-            f'<td class="num">{e.rows:,}</td><td class="num">{human_bytes(e.bytes)}</td><td>{hash_cell}</td></tr>')
-    return ("<table><thead><tr><th>table</th><th>download</th><th>rows</th><th>size</th><th>sha256</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
+            f"<br><span>{escape(e.description)}</span></td><td data-label=\"download\">{files_cell}</td>"
+            f'<td class="num" data-label="rows">{e.rows:,}</td><td class="num" data-label="size">'
+            f'{human_bytes(e.bytes)}</td><td data-label="sha256">{hash_cell}</td></tr>')
+    return ('<table class="stack"><thead><tr><th>table</th><th>download</th><th>rows</th><th>size</th><th>sha256</th>'
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
 def _dictionary(extracts: list[Extract]) -> str:
+    """One section per published table (marts, facts, dimensions, crosswalk), in download order."""
     parts = []
     seen = set()
     for e in extracts:
-        if e.table_schema != "marts" or e.source_table in seen:
+        if e.source_table in seen:
             continue
         seen.add(e.source_table)
         grain = f"<p><strong>Grain:</strong> {escape(e.grain)}</p>" if e.grain else ""
         rows = "".join(
-            f"<tr><td><code>{escape(c.name)}</code></td><td><code>{escape(c.duckdb_type.lower())}</code></td>"
-            f"<td>{escape(c.description) or '&mdash;'}</td></tr>" for c in e.columns)
+            f"<tr><td data-label=\"column\"><code>{escape(c.name)}</code></td>"
+            f"<td data-label=\"type\"><code>{escape(c.duckdb_type.lower())}</code></td>"
+            f"<td data-label=\"meaning\">{escape(c.description) or '&mdash;'}</td></tr>" for c in e.columns)
         parts.append(
-            f'<h3 id="dict-{escape(e.table_name)}">{escape(e.source_table)}</h3><p>{escape(e.description)}</p>{grain}'
-            f"<table><thead><tr><th>column</th><th>type</th><th>description</th></tr></thead><tbody>{rows}</tbody></table>")
-    return "".join(parts) or '<p class="no-data-note">No data: the warehouse has no marts yet.</p>'
+            f'<h3 id="dict-{escape(e.table_schema)}-{escape(e.table_name)}">{escape(e.source_table)}</h3>'
+            f"<p>{escape(e.description)}</p>{grain}"
+            f'<table class="stack"><thead><tr><th>column</th><th>type</th><th>meaning</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table>")
+    return "".join(parts) or '<p class="no-data-note">No data: the warehouse has no published tables yet.</p>'
 
 
 def render_index(release: Release, chart_data: ChartData) -> str:
@@ -180,10 +236,11 @@ def render_index(release: Release, chart_data: ChartData) -> str:
         f"<dt>Licence</dt><dd>{escape(OGL['title'])} (<span class=\"url\">{escape(OGL['path'])}</span>). "
         f"{escape(ATTRIBUTION)}</dd></dl>")
     usage = (
-        "<p>Partitioned tables use hive-style folders (<code>financial_year=2023-24/council_gss=E06000001/</code>); "
-        "read a whole table with its partition columns restored, e.g. DuckDB "
-        "<code>select * from read_parquet('core/fact_payment/**/*.parquet', hive_partitioning = true)</code> or "
-        "Polars <code>pl.scan_parquet('core/fact_payment/', hive_partitioning=True)</code>. Money is "
+        "<p>Partitioned tables use hive-style folders (<code>financial_year=2023-24/council_gss=E06000001/</code>), "
+        "and every file also holds those values as columns, so a single downloaded file says which council and "
+        "year it covers. Read a whole table with e.g. DuckDB "
+        "<code>select * from read_parquet('core/fact_payment/**/*.parquet')</code> or "
+        "Polars <code>pl.scan_parquet('core/fact_payment/')</code>. Money is "
         "<code>decimal(18,2)</code> pounds; shares are percentages (0&ndash;100) of the council's total spend. CSV "
         "text cells that begin with <code>= + - @</code>, a tab or a carriage return carry a leading "
         "<code>'</code> so spreadsheets do not run them as formulas.</p>")
@@ -199,7 +256,7 @@ def render_index(release: Release, chart_data: ChartData) -> str:
         f"<section aria-labelledby=\"charts\"><h2 id=\"charts\">Charts</h2>{''.join(render_charts(chart_data))}</section>"
         f"<section aria-labelledby=\"downloads\"><h2 id=\"downloads\">Downloads</h2>{usage}"
         f"{_downloads_table(release.extracts)}</section>"
-        f"<section aria-labelledby=\"dictionary\"><h2 id=\"dictionary\">Data dictionary of the marts</h2>"
+        f"<section aria-labelledby=\"dictionary\"><h2 id=\"dictionary\">Data dictionary</h2>"
         f"{_dictionary(release.extracts)}</section>"
         f"</main><footer>{escape(ATTRIBUTION)}</footer></body></html>\n")
 
