@@ -658,6 +658,9 @@ class PoliteSession:
             parser.allow_all = True  # no readable robots.txt on an allowed host: no rules
             state.robots = parser
             return
+        except AddressRefused as exc:
+            state.robots_error = exc  # the host itself is refused: say that, not "robots.txt unavailable"
+            return
         except EdgeError as exc:
             state.robots_error = RobotsUnavailable(f"robots.txt of {parts.netloc} unreachable: {exc}", url)
             return
