@@ -1,22 +1,200 @@
-"""Time the spend parser on every corpus file (best of 3) and print file, kind, rows, net total, seconds.
+"""Benchmark of the spend parser, side by side with plain readers of the same bytes (not part of `make test`).
 
-Run: .venv/bin/python benchmarks/parse_spend.py [corpus_dir]
+Two modes:
+
+* `scale` (default): a real corpus file (default: Leeds, June 2020, cp1252, 16k lines) and the same file with
+  its data rows repeated to about 50 MB and 200 MB, generated in a temporary folder. For each file, each of
+  these runs in its own child process, which reports its own time; the parent reads the child's peak RSS
+  (`os.wait4`):
+    - `parse_spend`: the product's parser (`pipelines.spend.parse.parse_spend`) on the bytes;
+    - `polars`: `pl.read_csv(..., infer_schema=False)` (all columns as strings), utf-8 else windows-1252;
+    - `duckdb`: `read_csv(..., all_varchar=true)` into a Polars frame (latin-1 for non-UTF-8 bytes: DuckDB has
+      no cp1252 without an extension);
+    - `pandas`: a typical clean-up script (read as strings, strip, amounts and dates typed, blank rows
+      dropped). pandas is only in the `bench` extra (`pip install -e '.[bench]'`); skipped when absent.
+  Prints a table with time and RSS ratios (time against the Polars read, RSS against the file size).
+* `corpus`: every file of the corpus, best of three, with its outcome (the per-file regression view).
+* `profile`: cProfile of one `parse_spend` call on the largest generated file, top functions by own and
+  cumulative time.
+
+Run: .venv/bin/python benchmarks/parse_spend.py [scale|corpus|profile] [--source FILE] [--sizes 50,200]
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-from pipelines.spend.cli import summary
-from pipelines.spend.parse import parse_spend
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus" / "spend"
+DEFAULT_SOURCE = CORPUS / "leeds" / "2020-06.csv"
+TOOLS = ("parse_spend", "polars", "duckdb", "pandas")
 
-DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "spend"
+
+# --- children: each does one job on one file and prints {"seconds": s, "rows": n} --------------------------
+
+def _child(tool: str, path: str, columns: str) -> None:
+    if tool == "noop":
+        import duckdb  # noqa: F401  (the interpreter with the libraries loaded: the RSS floor)
+        import polars  # noqa: F401
+
+        print(json.dumps({"seconds": 0.0, "rows": 0}))
+        return
+    data = Path(path).read_bytes()
+    start = time.perf_counter()
+    if tool == "parse_spend":
+        from pipelines.spend.parse import parse_spend
+
+        result = parse_spend(data, filename=Path(path).name)
+        rows = result.rows.height
+        assert result.kind == "spend", result.reason
+    elif tool == "polars":
+        import polars as pl
+
+        try:
+            frame = pl.read_csv(data, infer_schema=False, truncate_ragged_lines=True)
+        except pl.exceptions.ComputeError:
+            frame = pl.read_csv(data, infer_schema=False, truncate_ragged_lines=True, encoding="windows-1252")
+        rows = frame.height
+    elif tool == "duckdb":
+        import duckdb
+
+        encoding = "utf-8"
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            encoding = "latin-1"
+        con = duckdb.connect()
+        frame = con.sql("select * from read_csv($path, all_varchar = true, encoding = $encoding)",
+                        params={"path": path, "encoding": encoding}).pl()
+        rows = frame.height
+    elif tool == "pandas":
+        rows = _pandas_script(data, json.loads(columns))
+    else:
+        raise SystemExit(f"unknown tool {tool}")
+    print(json.dumps({"seconds": time.perf_counter() - start, "rows": rows}))
 
 
-def main(corpus: Path = DEFAULT_CORPUS, repeats: int = 3) -> int:
-    files = sorted(p for p in corpus.rglob("*") if p.is_file() and p.name != "MANIFEST.tsv")
+def _pandas_script(data: bytes, columns: dict) -> int:
+    """What an analyst would write for one known file layout: strings in, typed amount and date out."""
+    import io
+
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8")
+    except UnicodeDecodeError:
+        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="cp1252")
+    for name in frame.columns:
+        frame[name] = frame[name].str.strip()
+    frame = frame[(frame != "").any(axis=1)]
+    amount = frame[columns["amount"]].str.replace(r"[£,\s]", "", regex=True)
+    amount = amount.str.replace(r"^\((.*)\)$", r"-\1", regex=True)
+    frame["amount"] = pd.to_numeric(amount, errors="coerce").round(2)
+    frame["payment_date"] = pd.to_datetime(frame[columns["payment_date"]], format="%d/%m/%Y", errors="coerce")
+    frame["supplier_name"] = frame[columns["supplier_name"]].str.replace(r"\s+", " ", regex=True)
+    return len(frame)
+
+
+def _measure(tool: str, path: Path, columns: dict) -> dict:
+    """Run one child and read its own peak RSS with wait4 (exact per child, unlike RUSAGE_CHILDREN)."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, __file__, "child", tool, str(path), json.dumps(columns)],
+                                stdout=out, stderr=err, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        _, status, usage = os.wait4(proc.pid, 0)  # reaped here, so Popen never sees it: no communicate()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    wall = time.perf_counter() - started
+    rss_mb = usage.ru_maxrss / 1024
+    if proc.returncode != 0:
+        return {"error": stderr.decode(errors="replace")[-400:], "wall": wall, "rss_mb": rss_mb}
+    info = json.loads(stdout.decode().strip().splitlines()[-1])
+    info.update(wall=wall, rss_mb=rss_mb)
+    return info
+
+
+# --- inputs -------------------------------------------------------------------------------------------------
+
+def _repeated(source: Path, target_mb: int, folder: Path) -> Path:
+    """The header line, then the source's data rows (blank trailing rows left out) repeated to ~target_mb."""
+    data = source.read_bytes()
+    newline = b"\r\n" if b"\r\n" in data[:65536] else b"\n"
+    header, _, body = data.partition(newline)
+    lines = body.split(newline)
+    while lines and not lines[-1].strip(b", \t\r"):
+        lines.pop()
+    block = newline.join(lines) + newline
+    copies = max(1, round(target_mb * 1_000_000 / len(block)))
+    path = folder / f"{source.stem}-x{copies}.csv"
+    with path.open("wb") as fh:
+        fh.write(header + newline)
+        for _ in range(copies):
+            fh.write(block)
+    return path
+
+
+def _columns_of(source: Path) -> dict:
+    """Raw headers of the amount, payment date and supplier columns, for the pandas script."""
+    from pipelines.spend.parse import parse_spend
+
+    result = parse_spend(source.read_bytes(), filename=source.name)
+    header = result.header if all(isinstance(v, str) for v in result.header.values()) else next(iter(result.header.values()))
+    wanted = {}
+    for raw, field in header.items():
+        if field in ("amount", "payment_date", "supplier_name") and field not in wanted:
+            wanted[field] = raw
+    return wanted
+
+
+# --- modes --------------------------------------------------------------------------------------------------
+
+def scale(source: Path, sizes: list[int], tools: list[str]) -> int:
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        if "pandas" in tools:
+            print("pandas is not installed (pip install -e '.[bench]'): the pandas column is skipped")
+            tools = [t for t in tools if t != "pandas"]
+    columns = _columns_of(source)
+    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}; "
+          f"{os.cpu_count()} cpus; source {source}")
+    floor = _measure("noop", source, columns)
+    print(f"interpreter with polars+duckdb loaded: {floor['rss_mb']:.0f} MB RSS")
+    header = f"{'file':28s} {'MB':>7s} {'tool':12s} {'rows':>9s} {'seconds':>8s} {'x polars':>8s} {'peak MB':>8s} {'x file':>7s}"
+    print(header)
+    print("-" * len(header))
+    with tempfile.TemporaryDirectory(prefix="parse-bench-") as tmp:
+        files = [source] + [_repeated(source, mb, Path(tmp)) for mb in sizes]
+        for path in files:
+            size_mb = path.stat().st_size / 1e6
+            results = {tool: _measure(tool, path, columns) for tool in tools}
+            polars_s = results.get("polars", {}).get("seconds")
+            for tool in tools:
+                r = results[tool]
+                if "error" in r:
+                    print(f"{path.name[:28]:28s} {size_mb:7.1f} {tool:12s} ERROR {r['error']!r}")
+                    continue
+                ratio = f"{r['seconds'] / polars_s:8.1f}" if polars_s else f"{'-':>8s}"
+                print(f"{path.name[:28]:28s} {size_mb:7.1f} {tool:12s} {r['rows']:9d} {r['seconds']:8.2f} {ratio} "
+                      f"{r['rss_mb']:8.0f} {r['rss_mb'] / size_mb:7.1f}")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0
+
+
+def corpus(folder: Path = CORPUS, repeats: int = 3) -> int:
+    from pipelines.spend.cli import summary
+    from pipelines.spend.parse import parse_spend
+
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "MANIFEST.tsv")
     print(f"{'file':66s} {'kind / reason':32s} {'rows':>6s} {'net_total':>15s} {'bytes':>9s} {'seconds':>8s}")
     for path in files:
         data = path.read_bytes()
@@ -27,10 +205,51 @@ def main(corpus: Path = DEFAULT_CORPUS, repeats: int = 3) -> int:
             best = min(best, time.perf_counter() - start)
         info = summary(result)
         kind = info["kind"] if info["kind"] == "spend" else f"rejected:{info['reason_code']}"
-        print(f"{str(path.relative_to(corpus)):66s} {kind:32s} {info['rows']:6d} {info['net_total']:>15s} "
+        print(f"{str(path.relative_to(folder)):66s} {kind:32s} {info['rows']:6d} {info['net_total']:>15s} "
               f"{len(data):9d} {best:8.3f}")
     return 0
 
 
+def profile(source: Path, size_mb: int) -> int:
+    import cProfile
+    import pstats
+
+    from pipelines.spend.parse import parse_spend
+
+    with tempfile.TemporaryDirectory(prefix="parse-bench-") as tmp:
+        path = _repeated(source, size_mb, Path(tmp)) if size_mb else source
+        data = path.read_bytes()
+        print(f"profile of parse_spend on {path.name} ({len(data) / 1e6:.1f} MB)")
+        profiler = cProfile.Profile()
+        start = time.perf_counter()
+        profiler.enable()
+        result = parse_spend(data, filename=path.name)
+        profiler.disable()
+        print(f"{result.kind}, {result.rows.height} rows in {time.perf_counter() - start:.2f} s")
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(r"pipelines/spend", 30)
+        stats.sort_stats("tottime").print_stats(15)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "child":
+        _child(argv[1], argv[2], argv[3])
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", nargs="?", default="scale", choices=["scale", "corpus", "profile"])
+    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
+    parser.add_argument("--sizes", default="50,200", help="generated file sizes in MB, comma-separated")
+    parser.add_argument("--tools", default=",".join(TOOLS))
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    if args.mode == "corpus":
+        return corpus()
+    if args.mode == "profile":
+        return profile(args.source, sizes[-1] if sizes else 0)
+    return scale(args.source, sizes, [t for t in args.tools.split(",") if t])
+
+
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_CORPUS))
+    sys.exit(main())

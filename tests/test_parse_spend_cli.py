@@ -30,6 +30,13 @@ def test_spend_file_json(corpus):
     assert info["net_total"] == "40292334.84"
     assert (info["min_date"], info["max_date"]) == ("2010-10-20", "2012-06-29")
     assert info["header"]["Invoice Nett Amount"] == "amount"
+    # row accounting and mapping evidence (CONTRACTS interface 1)
+    assert info["rows_in"] == 3171
+    assert info["dropped_by_reason"] == {"blank": 5, "header": 1, "preamble": 9, "total": 1}
+    assert info["dropped_rows"] == sum(info["dropped_by_reason"].values())
+    assert info["rows_in"] == info["rows"] + info["dropped_rows"]
+    assert info["mapping"]["amount"] == {"header": "Invoice Nett Amount", "basis": "alias", "score": 1.0}
+    assert info["amount_basis"] == "net"
     second = run(str(path), "--json", "--council", "E09000022")
     assert second.stdout == first.stdout
 

@@ -353,3 +353,74 @@ def test_irrecoverable_vat_flags_kept_as_text():
     assert result.header["Irrecoverable VAT"] == "other_attributes"
     assert rows.get_column("irrecoverable_vat").null_count() == 2
     assert rows.get_column("other_attributes").to_list() == ['{"Irrecoverable VAT":"N"}', '{"Irrecoverable VAT":"Y"}']
+
+
+# --- row accounting, mapping evidence, source hints (contract interface 1) -----------------------------------
+
+def _identity(result) -> bool:
+    return result.rows_in == result.rows.height + sum(result.dropped_by_reason.values())
+
+
+def test_row_accounting_every_record_has_a_reason():
+    data = csv_bytes(["Payments over £500,,,", ",,,", "Department,Supplier Name,Payment Date,Amount",
+                      "Parks,A Ltd,01/05/2024,10.00", ",,,", "Parks,A Ltd,01/05/2024,10.00",
+                      "Department,Supplier Name,Payment Date,Amount", "Total,,,20.00", "Note: figures exclude VAT,,,"])
+    result = parse(data)
+    assert result.rows_in == 9
+    assert result.rows.height == 2  # identical lines are two payments, never one
+    assert result.dropped_by_reason == {"preamble": 2, "header": 1, "blank": 1, "repeated_header": 1, "total": 1,
+                                        "note": 1}
+    assert _identity(result)
+
+
+def test_row_accounting_over_sheets_and_skipped_summary():
+    data = _workbook({"Transactions": [["Title"], ["Supplier Name", "Payment Date", "Amount"], ["A Ltd", "01/05/2024", 10],
+                                       ["A Ltd", "01/05/2024", 10]],
+                      "Pivot": [["Supplier Name", "Sum of Amount"], ["A Ltd", 20], ["Grand Total", 20]],
+                      "Notes": [["These are notes"]]})
+    result = parse(data, filename="spend.xlsx")
+    assert result.rows.height == 2
+    assert result.dropped_by_reason == {"preamble": 1, "header": 1, "supplier_summary_sheet": 3,
+                                        "sheet_without_table": 1}
+    assert _identity(result)
+
+
+def test_mapping_records_basis_and_score():
+    data = csv_bytes(["Supplier Name,Paymentdate,Net Amount,Expendture Category", "A Ltd,01/05/2024,10.00,Fuel"])
+    result = parse(data)
+    assert result.mapping["supplier_name"] == {"header": "Supplier Name", "basis": "alias", "score": 1.0}
+    assert result.mapping["amount"]["basis"] == "alias"
+    assert result.mapping["expense_type"]["basis"] == "fuzzy"
+    assert 0.9 <= result.mapping["expense_type"]["score"] < 1.0
+    assert result.amount_basis == "net"
+    assert result.rows.get_column("amount_basis").to_list() == ["net"]
+
+
+def test_registry_header_aliases_applied():
+    """The registry's hints name canonical fields in its own (odileeds) vocabulary: {canonical: [headers]}."""
+    data = csv_bytes(["Supplier ID(T),Paid On,Value GBP", "Acme Ltd,01/05/2024,10.00"])
+    hints = {"header_aliases": {"Beneficiary Name": ["Supplier ID(T)"], "Payment Date": ["Paid On"],
+                                "Amount": ["Value GBP"], "Not A Field": ["x"]}}
+    result = parse(data, hints=hints)
+    assert result.kind == "spend", result.reason
+    assert result.rows.item(0, "supplier_name") == "Acme Ltd"
+    assert {f: m["basis"] for f, m in result.mapping.items()} == {
+        "supplier_name": "registry", "payment_date": "registry", "amount": "registry"}
+    assert any("Not A Field" in w for w in result.warnings)
+
+
+def test_registry_gross_alias_does_not_beat_a_net_column():
+    """A source that declares its gross column as the amount still gets the net column when the file has one."""
+    data = csv_bytes(["Date of Payment,Gross,VAT,Net,Supplier Name", "01/04/2016,120.00,20.00,100.00,A Ltd"])
+    result = parse(data, hints={"header_aliases": {"Amount": ["Gross"]}})
+    assert result.rows.item(0, "amount") == Decimal("100.00")
+    assert result.mapping["amount"]["header"] == "Net"
+    assert result.amount_basis == "net"
+
+
+def test_amount_basis_from_header_words_or_registry():
+    gross = parse(csv_bytes(["Supplier Name,Payment Date,Amount inc VAT", "A,01/05/2024,12"]))
+    assert gross.amount_basis == "gross"
+    plain = csv_bytes(["Supplier Name,Payment Date,Amount", "A,01/05/2024,12"])
+    assert parse(plain).amount_basis == "unknown"
+    assert parse(plain, hints={"amount_basis": "net"}).amount_basis == "net"

@@ -271,3 +271,21 @@ def test_same_bytes_same_rows(parsed, corpus):
     second = parse_spend(path.read_bytes(), filename=path.name)
     assert first.rows.equals(second.rows)
     assert first.rows.get_column("row_fingerprint").n_unique() > 500
+
+
+@pytest.mark.parametrize("relative", sorted(EXPECTED))
+def test_corpus_row_accounting_identity(parsed, relative):
+    """Every record read is a line or a dropped record with a reason (CONTRACTS interface 1)."""
+    result = parsed(relative)
+    assert result.rows_in == result.rows.height + sum(result.dropped_by_reason.values())
+    assert all(n > 0 for n in result.dropped_by_reason.values())
+    assert result.rows_in > result.rows.height  # at least the header record was read and not output
+
+
+def test_corpus_mapping_bases(parsed):
+    leeds = parsed("leeds/2020-06.csv")
+    assert leeds.mapping["supplier_name"] == {"header": "Beneficiary Name", "basis": "alias", "score": 1.0}
+    assert leeds.mapping["period"]["header"] == "Effective Date"
+    lambeth = parsed("lambeth/2012-06-payments.csv")
+    assert lambeth.dropped_by_reason == {"preamble": 9, "header": 1, "total": 1, "blank": 5}
+    assert lambeth.amount_basis == "net"  # "Invoice Nett Amount"

@@ -6,6 +6,11 @@ flags). `--json` prints one JSON object (sorted keys, so the output is identical
 * `kind` ("spend" | "rejected"), `reason_code` and `reason` (null for spend files);
 * `rows`: payment-line records over every sheet / ZIP member (credits, zero rows and below-threshold rows
   included; blank, total, note and repeated-header rows are not: they are counted in `dropped_rows`);
+* `rows_in`: every record read (preamble, header, blank, total and payment rows alike) and
+  `dropped_by_reason` ({reason: records}); `rows_in == rows + dropped_rows` and `dropped_rows` is the sum of
+  `dropped_by_reason` (flagged lines are inside `rows`, never dropped);
+* `mapping`: canonical field -> {"header", "basis" (alias | registry | fuzzy | content), "score"} (per sheet
+  when sheets differ, like `header`); `amount_basis`: net | gross | unknown;
 * `net_total` (decimal string, 2 places), `min_date`, `max_date` (ISO or null);
 * `redacted_rows`: rows whose `redaction_kind` is not `none`. **This includes `unlabelled_blank`** (no payee
   at all), matching the metric `individual_redacted_share` where "redacted includes blank payee";
@@ -39,7 +44,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def summary(result) -> dict:
     """The JSON-able summary of a SpendParseResult (also used by the benchmark)."""
-    import polars as pl
 
     from pipelines.spend.parse import PARSER_VERSION
 
@@ -62,7 +66,11 @@ def summary(result) -> dict:
         "redaction_kinds": kinds,
         "below_threshold_rows": int(rows.get_column("below_threshold").sum()) if spend and rows.height else 0,
         "flagged_rows": int(rows.get_column("row_flags").is_not_null().sum()) if spend and rows.height else 0,
-        "dropped_rows": result.dropped_rows.height if isinstance(result.dropped_rows, pl.DataFrame) else 0,
+        "dropped_rows": sum((result.dropped_by_reason or {}).values()) if spend else 0,
+        "rows_in": result.rows_in if spend else 0,
+        "dropped_by_reason": dict(result.dropped_by_reason or {}) if spend else {},
+        "mapping": result.mapping if spend else {},
+        "amount_basis": result.amount_basis if spend else None,
         "encoding": result.encoding,
         "format": result.format,
         "sheets": list(result.sheets),

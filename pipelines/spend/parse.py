@@ -39,7 +39,8 @@ from pipelines import sqlfiles
 from pipelines.spend import readers, values
 from pipelines.spend.periods import parse_period_label, period_precision  # the same reading of labels the fetcher uses
 
-PARSER_VERSION = "spend-parse/1.0"
+# Bumped whenever the same bytes give different output (`keepitlocal rebuild spend` re-parses older versions).
+PARSER_VERSION = "spend-parse/1.1"
 ALIASES_PATH = Path(__file__).with_name("aliases.csv")
 HEADER_SEARCH_ROWS = 60  # report preambles (even whole SQL queries) come before the header
 DEFAULT_THRESHOLD = Decimal("500")
@@ -49,7 +50,8 @@ LINE_COLUMNS: list[tuple[str, pl.DataType]] = [
     ("council_gss", pl.String), ("publication_id", pl.String), ("period_key", pl.String), ("sheet", pl.String),
     ("row_number", pl.Int32), ("payment_date", pl.Date), ("date_precision", pl.String),
     ("body_name", pl.String), ("body_code", pl.String), ("transaction_id", pl.String), ("line_no", pl.String),
-    ("invoice_number", pl.String), ("amount", values.MONEY), ("irrecoverable_vat", values.MONEY),
+    ("invoice_number", pl.String), ("amount", values.MONEY), ("amount_basis", pl.String),
+    ("irrecoverable_vat", values.MONEY),
     ("supplier_name", pl.String), ("supplier_id", pl.String), ("supplier_vat_reg", pl.String),
     ("supplier_company_no", pl.String), ("supplier_charity_no", pl.String), ("creditor_type", pl.String),
     ("department", pl.String), ("service_area", pl.String), ("expense_type", pl.String),
@@ -94,6 +96,13 @@ class SpendParseResult:
     declared_total_reconciled: bool | None = None
     format: str | None = None
     publication_id: str | None = None
+    # Row accounting (identity: rows_in == rows.height + sum(dropped_by_reason.values()) for a parsed file).
+    rows_in: int = 0
+    dropped_by_reason: dict[str, int] = field(default_factory=dict)
+    # canonical field -> {"header", "basis" (alias | registry | fuzzy | content), "score" 0..1}; per sheet when
+    # sheets differ (like `header`).
+    mapping: dict = field(default_factory=dict)
+    amount_basis: str | None = None             # "net" | "gross" | "unknown" for the whole file
 
 
 # --- the alias vocabulary -----------------------------------------------------------------------------------
@@ -233,6 +242,7 @@ class SheetLayout:
     fields: list[str | None]          # canonical field per kept column (None = other_attributes)
     data_before_header: bool          # header on the last line: data is above it
     positional: bool = False
+    matches: list[ColumnMatch] = field(default_factory=list)  # evidence per kept column (parallel to fields)
 
 
 def _score(keys: list[str], vocab: Vocabulary) -> int:
@@ -284,56 +294,114 @@ def _locate_header(frame: pl.DataFrame, vocab: Vocabulary) -> tuple[list[int], l
 
 
 LOW_PRIORITY_FLAGS = frozenset({"weak", "gross", "aggregate"})
+# Which evidence wins when two columns claim one field (after the low-priority flags): the source's own
+# declarations (registry aliases and overrides) first, then the global alias table, then fuzzy matches.
+BASIS_RANK = {"registry": 0, "alias": 1, "fuzzy": 2, "content": 3}
+CANONICAL_FIELDS = frozenset(name for name, _ in LINE_COLUMNS) | AUX_FIELDS
+
+
+@dataclass(frozen=True)
+class ColumnMatch:
+    """How one header cell was mapped: the canonical field (None = other_attributes), the evidence and its
+    strength (1.0 for an exact alias or a source's own declaration, the similarity for a fuzzy match)."""
+    field: str | None
+    basis: str | None
+    score: float
+    low_priority: bool = False
+
+
+def _canonical_field(name: str, vocab: Vocabulary) -> str | None:
+    """A hint's canonical name: ours ("supplier_name") or any alias of it ("Beneficiary Name", the registry's
+    odileeds vocabulary)."""
+    if name in CANONICAL_FIELDS:
+        return name
+    return vocab.fields.get(header_key(name))
+
+
+def source_aliases(hints: dict, vocab: Vocabulary, warnings: list[str] | None = None) -> dict[str, str]:
+    """header key -> canonical field from a source's hints: the registry's `header_aliases` ({canonical:
+    [published headers]}) and the legacy `header_overrides` ({published header: canonical | "ignore"})."""
+    out: dict[str, str] = {}
+    for canonical, headers in sorted((hints.get("header_aliases") or {}).items()):
+        target = _canonical_field(str(canonical), vocab)
+        if target is None:
+            if warnings is not None:
+                warnings.append(f"registry header alias for unknown field {canonical!r} ignored")
+            continue
+        for published in [headers] if isinstance(headers, str) else list(headers or []):
+            key = header_key(published)
+            if key:
+                out.setdefault(key, target)
+    for published, target in sorted((hints.get("header_overrides") or {}).items()):
+        key = header_key(published)
+        if key and target:
+            out[key] = target if target == "ignore" else (_canonical_field(str(target), vocab) or str(target))
+    return out
+
+
+def _match_header(cell: str | None, vocab: Vocabulary, declared: dict[str, str],
+                  raw_overrides: dict[str, str]) -> ColumnMatch:
+    key = header_key(cell)
+    low = bool(vocab.flags.get(key, frozenset()) & LOW_PRIORITY_FLAGS)
+    if cell is not None and cell in raw_overrides:
+        target = raw_overrides[cell]
+        return ColumnMatch(None if target == "ignore" else target, "registry", 1.0, low)
+    if key and key in declared:
+        target = declared[key]
+        return ColumnMatch(None if target == "ignore" else target, "registry", 1.0, low)
+    if key in vocab.fields:
+        return ColumnMatch(vocab.fields[key], "alias", 1.0, low)
+    if len(key) >= 6:
+        hit = _fuzzy(key, vocab)
+        if hit:
+            return ColumnMatch(hit[0], "fuzzy", hit[1], low)
+    return ColumnMatch(None, None, 0.0, low)
 
 
 def _map_headers(cells: list[str | None], columns: list[str], vocab: Vocabulary, hints: dict,
-                 warnings: list[str]) -> tuple[list[str], list[str | None], list[str]]:
-    """(display headers, canonical field or None per column, ignored columns).
+                 warnings: list[str]) -> tuple[list[str], list[ColumnMatch], list[str]]:
+    """(display headers, match per kept column, ignored columns).
 
     When two columns claim one field, a preferred alias wins over a `weak` / `gross` / `aggregate` one (a
-    payment date over an invoice date, a net amount over a gross one), then the leftmost column."""
-    raw_overrides = hints.get("header_overrides") or {}
-    overrides = {header_key(k): v for k, v in raw_overrides.items()}
+    payment date over an invoice date, a net amount over a gross one), then the source's own declarations
+    over the global table over fuzzy matches, then the leftmost column."""
+    raw_overrides = {k: v for k, v in (hints.get("header_overrides") or {}).items() if v}
+    declared = source_aliases(hints, vocab)
     raw_ignored = set(hints.get("ignore_columns") or [])
     ignored = {header_key(k) for k in raw_ignored}
-    display, candidates, low, dropped = [], [], [], []
+    display, candidates, dropped = [], [], []
     for col, cell in zip(columns, cells):
         raw = cell if cell is not None else f"column_{int(col[1:]) + 1}"
         key = header_key(cell)
-        if (key and key in ignored) or (cell is not None and cell in raw_ignored):
+        match = _match_header(cell, vocab, declared, raw_overrides)
+        if (key and key in ignored) or (cell is not None and cell in raw_ignored) or (
+                match.basis == "registry" and match.field is None):
             dropped.append(raw)
             continue
-        field_name: str | None = None
-        if cell in raw_overrides or (key and key in overrides):
-            field_name = raw_overrides.get(cell) or overrides.get(key)
-            if field_name in ("ignore", None, ""):
-                dropped.append(raw)
-                continue
-        elif key in vocab.fields:
-            field_name = vocab.fields[key]
-        elif len(key) >= 6:
-            field_name = _fuzzy(key, vocab)
-            if field_name:
-                warnings.append(f"fuzzy header match: {raw!r} -> {field_name}")
+        if match.basis == "fuzzy":
+            warnings.append(f"fuzzy header match: {raw!r} -> {match.field} (score {match.score:.2f})")
         display.append(raw)
-        candidates.append(field_name)
-        low.append(bool(vocab.flags.get(key, frozenset()) & LOW_PRIORITY_FLAGS))
-    fields: list[str | None] = [None] * len(candidates)
+        candidates.append(match)
+    matches: list[ColumnMatch] = [ColumnMatch(None, None, 0.0)] * len(candidates)
     taken: set[str] = set()
-    for i in sorted(range(len(candidates)), key=lambda i: (low[i], i)):
-        field_name = candidates[i]
+    order = sorted(range(len(candidates)), key=lambda i: (candidates[i].low_priority,
+                                                          BASIS_RANK.get(candidates[i].basis, 9), i))
+    for i in order:
+        match = candidates[i]
+        field_name = match.field
         if field_name and field_name in taken:
             sibling = SIBLING.get(field_name)
             field_name = sibling if sibling and sibling not in taken else None
             if field_name is None:
-                warnings.append(f"second column for {candidates[i]} kept in other_attributes: {display[i]!r}")
+                warnings.append(f"second column for {match.field} kept in other_attributes: {display[i]!r}")
         if field_name:
             taken.add(field_name)
-        fields[i] = field_name
-    return display, fields, dropped
+            matches[i] = ColumnMatch(field_name, match.basis, match.score, match.low_priority)
+    return display, matches, dropped
 
 
-def _fuzzy(key: str, vocab: Vocabulary) -> str | None:
+def _fuzzy(key: str, vocab: Vocabulary) -> tuple[str, float] | None:
+    """(field, similarity 0..1) of the closest alias at 90% or more, reported by the caller, never silent."""
     from rapidfuzz import fuzz, process
 
     hit = process.extractOne(key, sorted(vocab.fields), scorer=fuzz.ratio, score_cutoff=90)
@@ -342,7 +410,7 @@ def _fuzzy(key: str, vocab: Vocabulary) -> str | None:
     found = vocab.fields[hit[0]]
     if found == "supplier_name" and NEVER_SUPPLIER.search(key):
         return None
-    return found
+    return found, round(hit[1] / 100, 3)
 
 
 # --- one sheet ----------------------------------------------------------------------------------------------
@@ -358,6 +426,10 @@ class SheetOutcome:
     grain: str | None = None
     error: tuple[str, str] | None = None
     is_card_file: bool = False
+    rows_in: int = 0
+    dropped_by_reason: dict[str, int] = field(default_factory=dict)
+    mapping: dict[str, dict] = field(default_factory=dict)
+    amount_basis: str = "unknown"
 
 
 def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[str],
@@ -371,8 +443,9 @@ def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[
         if previous is not None and previous.populated and len(non_empty_cols) == len(previous.populated):
             warnings.append(f"sheet {sheet!r} has no header row: columns mapped by position from the previous sheet")
             fields = list(previous.populated)
+            matches = [ColumnMatch(f, "content" if f else None, 0.5 if f else 0.0) for f in fields]
             return SheetLayout([], non_empty_cols, [f or f"column_{i + 1}" for i, f in enumerate(fields)], fields,
-                               False, positional=True), None
+                               False, positional=True, matches=matches), None
         first = next((r for r in frame.select(cols).rows() if any(v is not None for v in r)), None)
         shown = [v for v in first if v is not None][:20] if first else []
         return None, ("unmapped_header", f"no header row found on sheet {sheet!r}; first row: {shown}")
@@ -398,7 +471,8 @@ def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[
         if has_data or (cell is not None and vocab.fields.get(header_key(cell)) in (*REQUIRED, "payment_date")):
             kept_cols.append(col)
             kept_cells.append(cell)
-    display, fields, ignored = _map_headers(kept_cells, kept_cols, vocab, hints, warnings)
+    display, matches, ignored = _map_headers(kept_cells, kept_cols, vocab, hints, warnings)
+    fields = [m.field for m in matches]
     kept_cols = [c for c, cell in zip(kept_cols, kept_cells)
                  if (cell if cell is not None else f"column_{int(c[1:]) + 1}") not in ignored]
     if at_end:
@@ -409,7 +483,7 @@ def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[
     if missing:
         return None, ("unmapped_header", f"sheet {sheet!r}: no column for {missing}; headers: "
                       f"{[c for c in cells if c is not None]}")
-    return SheetLayout(header_rows, kept_cols, display, fields, at_end), None
+    return SheetLayout(header_rows, kept_cols, display, fields, at_end, matches=matches), None
 
 
 def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict, warnings: list[str],
@@ -440,7 +514,9 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
         filled = body.get_column(col).drop_nulls()
         numeric = filled.to_frame("v").select(values.amount_expr(pl.col("v")).is_not_null().sum()).item()
         if filled.len() and numeric * 2 < filled.len():
-            layout.fields[layout.fields.index("irrecoverable_vat")] = None
+            index = layout.fields.index("irrecoverable_vat")
+            layout.fields[index] = None
+            layout.matches[index] = ColumnMatch(None, None, 0.0)
             warnings.append(f"sheet {sheet!r}: irrecoverable VAT column holds flags, not amounts; kept in "
                             f"other_attributes")
             header = dict(zip(layout.raw_headers, [f or "other_attributes" for f in layout.fields]))
@@ -572,7 +648,54 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
                 populated.append(name)
     is_card_file = any("card" in vocab.flags.get(header_key(h), ()) and f not in ("card_flag",)
                        for h, f in zip(layout.raw_headers, layout.fields) if f)
-    return SheetOutcome(kept, dropped, header, fields, populated, declared, grain=grain, is_card_file=is_card_file)
+    counts = _outside_counts(frame, layout)
+    for reason, n in dropped.group_by("reason").len().iter_rows():
+        counts[reason] = counts.get(reason, 0) + n
+    basis = amount_basis_of(layout, vocab, hints)
+    return SheetOutcome(kept, dropped, header, fields, populated, declared, grain=grain, is_card_file=is_card_file,
+                        dropped_by_reason=counts, mapping=_mapping_of(layout), amount_basis=basis)
+
+
+def _outside_counts(frame: pl.DataFrame, layout: SheetLayout) -> dict[str, int]:
+    """Records of a sheet outside its table body: every record before the header is `preamble` (blank ones
+    too), the header record(s) are `header`, and records between two header rows or below a header found on
+    the last line are `blank` (the header search skips only blank records)."""
+    if layout.positional or not layout.header_rows:
+        return {}
+    first, last = layout.header_rows[0], layout.header_rows[-1]
+    row_number = frame.get_column("row_number")
+    counts = {"header": len(layout.header_rows)}
+    if layout.data_before_header:
+        counts["blank"] = int((row_number > last).sum())
+    else:
+        counts["preamble"] = int((row_number < first).sum())
+        counts["blank"] = int(((row_number > first) & (row_number < last)).sum())
+    return {k: v for k, v in counts.items() if v}
+
+
+def _mapping_of(layout: SheetLayout) -> dict[str, dict]:
+    """canonical field -> {header, basis, score} for every mapped column of a sheet (contract interface 1)."""
+    return {m.field: {"header": raw, "basis": m.basis, "score": round(float(m.score), 3)}
+            for raw, m in zip(layout.raw_headers, layout.matches) if m.field}
+
+
+NET_WORDS = re.compile(r"(?i)\bnett?\b|\bexcl|\bexc\.?\s*vat|\bex\.?\s*vat|excluding|excludes|before vat|pre[- ]vat|\bnet of")
+GROSS_WORDS = re.compile(r"(?i)\bgross\b|\bincl|\binc\.?\s*vat|including|includes vat|with vat")
+
+
+def amount_basis_of(layout: SheetLayout, vocab: Vocabulary, hints: dict) -> str:
+    """net | gross | unknown for the sheet's amount column: its header's own words ("Net Amount", "Amount
+    Excluding VAT", "Total (excludes VAT)", "Gross") or the alias table's `gross` flag, else the source's
+    recorded basis (registry `amount_basis`), else unknown."""
+    for raw, m in zip(layout.raw_headers, layout.matches):
+        if m.field != "amount":
+            continue
+        if NET_WORDS.search(raw):
+            return "net"
+        if GROSS_WORDS.search(raw) or "gross" in vocab.flags.get(header_key(raw), ()):
+            return "gross"
+    recorded = str(hints.get("amount_basis") or "").strip().lower()
+    return recorded if recorded in ("net", "gross") else "unknown"
 
 
 def _header_like_cells(cols: list[str], vocab: Vocabulary) -> pl.Expr:
@@ -694,18 +817,20 @@ def _parse_spend(data: bytes, *, filename: str | None, council_gss: str | None, 
         return read
     fmt, raw_sheets = read
     vocab = vocabulary()
-    overrides = {header_key(k): v for k, v in (hints.get("header_overrides") or {}).items()
-                 if v and v != "ignore" and header_key(k)}
-    if overrides:  # a source's own headers must also count when the header row is located
-        vocab = Vocabulary({**vocab.fields, **overrides}, vocab.flags, vocab.markers)
+    declared = {k: v for k, v in source_aliases(hints, vocab, warnings).items() if v != "ignore"}
+    if declared:  # a source's own headers must also count when the header row is located
+        vocab = Vocabulary({**vocab.fields, **declared}, vocab.flags, vocab.markers)
     period_key = _period_key(filename, hints)
     precision = _period_precision(period_key)
     outcomes: list[tuple[str, SheetOutcome]] = []
     errors: list[tuple[str, str]] = []
     previous: SheetOutcome | None = None
+    rows_in = sum(raw.frame.height for raw in raw_sheets)
+    skipped: dict[str, int] = {}  # records of sheets read but not used, by reason
     for raw in raw_sheets:
         if raw.frame.height == 0 or raw.frame.width <= 1:
             warnings.append(f"sheet {raw.name!r} is empty")
+            skipped["sheet_without_table"] = skipped.get("sheet_without_table", 0) + raw.frame.height
             continue
         outcome = _parse_sheet(raw.frame, raw.name, vocab, hints, warnings, precision, previous)
         if outcome.error:
@@ -713,7 +838,9 @@ def _parse_spend(data: bytes, *, filename: str | None, council_gss: str | None, 
                 return _rejected(outcome.error[0], outcome.error[1], format=fmt, publication_id=publication_id,
                                  sheets=[s.name for s in raw_sheets], warnings=warnings)
             errors.append(outcome.error)
+            skipped["sheet_without_table"] = skipped.get("sheet_without_table", 0) + raw.frame.height
             continue
+        outcome.rows_in = raw.frame.height
         outcomes.append((raw.name, outcome))
         previous = outcome
     encodings = sorted({s.encoding for s in raw_sheets if s.encoding})
@@ -731,6 +858,7 @@ def _parse_spend(data: bytes, *, filename: str | None, council_gss: str | None, 
         for name, o in outcomes:
             if o.grain == "supplier_month":
                 warnings.append(f"sheet {name!r} skipped: a supplier summary beside transaction-level sheets")
+                skipped["supplier_summary_sheet"] = skipped.get("supplier_summary_sheet", 0) + o.rows_in
         outcomes = [(name, o) for name, o in outcomes if o.grain == "transaction"]
     rows = _assemble(outcomes, hints, council_gss, publication_id, period_key, source_url)
     if rows.height == 0:
@@ -740,15 +868,30 @@ def _parse_spend(data: bytes, *, filename: str | None, council_gss: str | None, 
     headers = {name: o.header for name, o in outcomes}
     distinct = {json.dumps(h, sort_keys=True) for h in headers.values()}
     header = next(iter(headers.values())) if len(distinct) == 1 else headers
-    declared = [d for _, o in outcomes for d in o.declared]
+    totals = [d for _, o in outcomes for d in o.declared]
     if rows.height < FEW_ROWS:
         warnings.append(f"few_rows: only {rows.height} payment lines; possibly a partial upload")
+    dropped_by_reason = dict(skipped)
+    for _, o in outcomes:
+        for reason, n in o.dropped_by_reason.items():
+            dropped_by_reason[reason] = dropped_by_reason.get(reason, 0) + n
+    dropped_by_reason = {k: dropped_by_reason[k] for k in sorted(dropped_by_reason) if dropped_by_reason[k]}
+    if rows_in != rows.height + sum(dropped_by_reason.values()):  # a bug, never a property of the file
+        raise AssertionError(f"row accounting: {rows_in} records in, {rows.height} lines out, dropped "
+                             f"{dropped_by_reason}")
+    mappings = {name: o.mapping for name, o in outcomes}
+    distinct_mappings = {json.dumps(m, sort_keys=True) for m in mappings.values()}
+    mapping = next(iter(mappings.values())) if len(distinct_mappings) == 1 else mappings
+    bases = sorted({o.amount_basis for _, o in outcomes})
+    if len(bases) > 1:
+        warnings.append(f"sheets differ in amount basis {bases}: the file's basis is unknown (per line kept)")
     return SpendParseResult(
         kind="spend", rows=rows, encoding=encoding, sheets=[name for name, _ in outcomes], header=header,
         warnings=warnings, grain=grain, dropped_rows=dropped,
-        declared_total=sum((d for d, _ in declared), Decimal("0.00")) if declared else None,
-        declared_total_reconciled=all(ok for _, ok in declared) if declared else None,
-        format=fmt, publication_id=publication_id,
+        declared_total=sum((d for d, _ in totals), Decimal("0.00")) if totals else None,
+        declared_total_reconciled=all(ok for _, ok in totals) if totals else None,
+        format=fmt, publication_id=publication_id, rows_in=rows_in, dropped_by_reason=dropped_by_reason,
+        mapping=mapping, amount_basis=bases[0] if len(bases) == 1 else "unknown",
     )
 
 
@@ -780,6 +923,7 @@ def _assemble(outcomes: list[tuple[str, SheetOutcome]], hints: dict, council_gss
                                          "supplier_charity_no", "creditor_type", "department", "service_area",
                                          "expense_type", "expense_code", "purpose", "capital_revenue")],
             pl.col("_amount").alias("amount"),
+            pl.lit(o.amount_basis, dtype=pl.String).alias("amount_basis"),
             irrecoverable.alias("irrecoverable_vat"),
             card.alias("is_card"),
             pl.col("_flags").alias("row_flags"),
