@@ -50,3 +50,16 @@ def test_committed_instance_config_loads(tmp_path, monkeypatch):
         assert not instance.telemetry_enabled
     finally:
         instance.dispose()
+
+
+def test_an_installed_package_loads_the_same_assets_and_checks():
+    """A wheel install has no pyproject.toml above `assets/`: the package-module loader must find the same."""
+    from pipelines.definitions import _assets
+    from pipelines.resources import build_resources
+
+    def keys(definitions: dg.Definitions) -> tuple[set, set]:
+        graph = definitions.with_resources(build_resources()).resolve_asset_graph()
+        return set(graph.get_all_asset_keys()), set(graph.asset_check_keys)
+
+    folder, package = keys(_assets(from_package=False)), keys(_assets(from_package=True))
+    assert folder == package and len(folder[0]) > 15
