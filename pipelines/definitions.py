@@ -11,12 +11,13 @@ The code location is named `keepitlocal`: `dg` reads `code_location_name` from p
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
 
-from pipelines.jobs import nightly_job, nightly_schedule
+from pipelines.jobs import build_nightly_job, build_nightly_schedule
 from pipelines.resources import build_resources
 from pipelines.sensors import AlertsResource, run_failure_alert
 
@@ -73,8 +74,11 @@ def _published_fresh(loaded: dg.Definitions) -> dg.Definitions:
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    # `keepitlocal ui --demo` sets KEEPITLOCAL_MODE=demo for the code server: its nightly runs are tagged so
+    mode = os.environ.get("KEEPITLOCAL_MODE", "live")
+    job = build_nightly_job(mode)
     return dg.Definitions.merge(
         _published_fresh(_assets()),
-        dg.Definitions(resources={**build_resources(), "alerts": AlertsResource()}, jobs=[nightly_job],
-                       schedules=[nightly_schedule], sensors=[run_failure_alert]),
+        dg.Definitions(resources={**build_resources(), "alerts": AlertsResource()}, jobs=[job],
+                       schedules=[build_nightly_schedule(job)], sensors=[run_failure_alert]),
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 from pipelines.config import DEFAULT_WAREHOUSE
 
 DEMO_ROOT = DEFAULT_WAREHOUSE / "demo"
+DEMO_TAGS = {"keepitlocal/mode": "demo"}  # pipelines.jobs.MODE_TAG: the UI shows which runs read the sample world
 
 
 def demo_limits():
@@ -72,7 +73,7 @@ def _run_demo(root: Path, *, seed: int, instance, verbose: bool, backfill_partit
     with SampleServer(world, limits) as server:
         print(f"Serving it at {server.base_url} ; running the nightly job ...", flush=True)
         sources_config(world, server.base_url, limits=limits).dump(sources_path)
-        result = run_nightly(root, sources_path, instance=instance, verbose=verbose)
+        result = run_nightly(root, sources_path, instance=instance, verbose=verbose, tags=DEMO_TAGS)
         backfills = []
         if backfill_partitions and result.success:
             backfills = _run_backfill_partitions(root, sources_path, truth, instance)
@@ -95,9 +96,9 @@ def _run_backfill_partitions(root: Path, sources_path: Path, truth: dict, instan
 
     first_council = truth["councils"][0]["gss"]
     results = [materialize_partition(["staging", "spend_lines_by_council"], first_council, root, sources_path,
-                                     instance=instance)]
+                                     instance=instance, tags=DEMO_TAGS)]
     for key, day in _notice_backfill_days(truth):
-        results.append(materialize_partition(key, day, root, sources_path, instance=instance))
+        results.append(materialize_partition(key, day, root, sources_path, instance=instance, tags=DEMO_TAGS))
     return results
 
 

@@ -82,7 +82,7 @@ def resource_run_config(warehouse_root: Path, sources_path: str | Path, verbose:
 
 
 def run_nightly(warehouse_root: Path, sources_path: str | Path = "", *, instance: dg.DagsterInstance | None = None,
-                verbose: bool = False) -> dg.ExecuteInProcessResult:
+                verbose: bool = False, tags: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
     """Execute the nightly asset job in this process against the given warehouse and sources."""
     from pipelines.definitions import defs
 
@@ -94,7 +94,7 @@ def run_nightly(warehouse_root: Path, sources_path: str | Path = "", *, instance
             run_config=resource_run_config(warehouse_root, sources_path, verbose),
             instance=instance,
             raise_on_error=False,
-            tags=run_tags(warehouse_root),
+            tags={**run_tags(warehouse_root), **(tags or {})},
         )
 
 
@@ -108,7 +108,8 @@ def _run_guard(warehouse_root: Path, instance: dg.DagsterInstance, what: str):
 
 
 def materialize_partition(asset_key: list[str], partition_key: str, warehouse_root: Path, sources_path: str | Path,
-                          *, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
+                          *, instance: dg.DagsterInstance | None = None,
+                          tags: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
     """Materialise one partition of a backfill asset (one council, one day of notices) in-process."""
     from pipelines.definitions import defs
 
@@ -122,5 +123,5 @@ def materialize_partition(asset_key: list[str], partition_key: str, warehouse_ro
             partition_key=partition_key,
             asset_selection=[dg.AssetKey(asset_key)],
             raise_on_error=False,
-            tags=run_tags(warehouse_root),
+            tags={**run_tags(warehouse_root), **(tags or {})},
         )
