@@ -16,7 +16,9 @@ from pipelines.edge import AllowList, EdgeLimits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REGISTRY = Path(__file__).resolve().parent / "registry" / "councils.csv"
-DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse"
+# a source checkout keeps its outputs in warehouse/ beside the code; an installed wheel (no pyproject.toml above
+# the package) in ./warehouse of wherever it is run, never inside site-packages
+DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" if (PROJECT_ROOT / "pyproject.toml").is_file() else Path("warehouse")
 
 LIVE_REGISTERS = {
     # Companies House "Free Company Data Product" (monthly; one zip of CSVs)

@@ -44,8 +44,17 @@ class SourcesResource(dg.ConfigurableResource):
                 robots: bool = False) -> PoliteSession:
         """A polite, bounded session allowed to reach only the configured APIs, registers and the registry's
         council sites and data hosts. `kind` picks the byte cap and deadline for downloads (council_file |
-        bulk | register); `robots` honours robots.txt (council sites)."""
+        bulk | register); `robots` honours robots.txt (council sites).
+
+        Fails the step at once, without retries, when none of the source hosts resolves (pipelines/preflight.py).
+        """
+        from pipelines.preflight import SourcesUnreachable, check_sources_reachable
+
         config = self.get()
+        try:
+            check_sources_reachable(config)
+        except SourcesUnreachable as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from exc
         council_urls: list[str] = []
         councils = self.councils()
         for column in ("website", "landing_urls", "data_hosts"):

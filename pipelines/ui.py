@@ -55,7 +55,8 @@ def instance_config() -> Path:
 
 
 def prepare_dagster_home() -> Path:
-    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home")
+    checkout = (PROJECT_ROOT / "pyproject.toml").is_file()
+    home = Path(os.environ.get("DAGSTER_HOME") or (PROJECT_ROOT if checkout else Path.cwd()) / ".dagster_home")
     home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(instance_config(), home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
