@@ -112,6 +112,12 @@ class SourcesConfig:
             min_interval_s=self.http_min_interval_s, robots=False, contact=self.http_contact)
         return replace(limits, **changes)
 
+    def api_hosts(self) -> set[str]:
+        """Hosts of the documented APIs and downloads (exempt from robots.txt, which governs crawling)."""
+        urls = [self.contracts_finder_url, self.find_a_tender_url, self.ckan_url, self.ocdr_url,
+                *self.registers.values()]
+        return {urlsplit(u).netloc.lower() for u in urls if u and urlsplit(u).netloc}
+
     def host_intervals(self) -> dict[str, float]:
         """Per-host spacing: CKAN under its documented rate, then any configured overrides."""
         intervals = {}

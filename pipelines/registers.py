@@ -145,6 +145,9 @@ def refresh_register(name: str, url: str, *, session: PoliteSession, warehouse: 
         # the loader replaces its table in its own transaction; recorded after, so a crash in between only
         # means the same bytes are loaded again next time
         rows = load(paths, con)
+        if not rows:
+            # a changed format (a renamed column, an empty part) must not pass as "no companies": say so
+            raise RuntimeError(f"register {name}: the new files loaded no rows (format changed?); {url}")
         sqlfiles.execute(con, "registers/record_load", {"register": name, "url": url, "sha256": digest,
                                                         "loaded_at": now, "rows": rows})
     progress(f"register {name}: loaded {rows:,} rows")

@@ -65,7 +65,16 @@ class SourcesResource(dg.ConfigurableResource):
         if min_interval_s is not None:
             changes["min_interval_s"] = min_interval_s
         return PoliteSession(config.allowed_hosts(council_urls), limits=config.edge_limits(kind, **changes),
-                             host_intervals=config.host_intervals())
+                             host_intervals=config.host_intervals(),
+                             # a host that is both an API and a council site (one loopback sample server)
+                             # keeps its robots.txt rules
+                             robots_exempt=config.api_hosts() - _council_hosts(council_urls))
+
+
+def _council_hosts(urls: list[str]) -> set[str]:
+    from urllib.parse import urlsplit
+
+    return {urlsplit(u).netloc.lower() for u in urls if urlsplit(u).netloc}
 
 
 class NoticesResource(dg.ConfigurableResource):

@@ -215,3 +215,49 @@ def test_companies_house_parts_are_loaded_together(tmp_path, warehouse):
         assert _load_companies_house(paths, con) == 2
         assert sorted(r[0] for r in con.execute("select name from reference.companies").fetchall()) == [
             "ACME LTD", "BOLT LTD"]
+
+
+def test_partition_bounds_keep_their_time_zone():
+    from datetime import datetime
+
+    from assets.notices.assets import CF_DAYS, _utc
+
+    window = CF_DAYS.time_window_for_partition_key("2024-06-01")  # British Summer Time
+    assert (_utc(window.start), _utc(window.end)) == (datetime(2024, 5, 31, 23), datetime(2024, 6, 1, 23))
+    winter = CF_DAYS.time_window_for_partition_key("2024-01-15")
+    assert _utc(winter.start) == datetime(2024, 1, 15)
+
+
+def test_bulk_json_lines_are_read_in_bounded_batches(tmp_path, monkeypatch):
+    import gzip
+    import json
+
+    from pipelines.notices import read
+
+    monkeypatch.setattr(read, "MAX_LINE_BYTES", 10_000)
+    path = tmp_path / "2024.jsonl.gz"
+    with gzip.open(path, "wb") as out:
+        for i in range(2500):
+            out.write(json.dumps({"ocid": f"ocds-x-{i}", "id": str(i)}).encode() + b"\n")
+            if i == 7:
+                out.write(b'{"ocid": "' + b"y" * 50_000 + b'"}\n')  # an over-long line: skipped, counted
+            if i == 9:
+                out.write(b"{not json\n")
+    stats: dict = {}
+    sizes = [len(batch) for batch in read.iter_release_batches(path, batch_size=1000, stats=stats)]
+    assert sizes == [1000, 1000, 500] and stats == {"unreadable_lines": 2}
+
+
+def test_documented_apis_are_exempt_from_robots_rules(tmp_path):
+    from tests.hostile import HostileServer, Reply
+
+    with HostileServer() as server:
+        server.route("/robots.txt", lambda req, n: Reply.file(req, b"User-agent: *\nDisallow: /\n", "text/plain"))
+        server.route("/api/action/package_show", lambda req, n: Reply.file(req, b"{}", "application/json"))
+        crawler = PoliteSession(allowed_hosts={server.base.removeprefix("http://")}, min_interval_s=0).with_limits(
+            robots=True)
+        with pytest.raises(Exception, match="robots.txt"):
+            crawler.get(server.url("/api/action/package_show"))
+        api = PoliteSession(allowed_hosts={server.base.removeprefix("http://")}, min_interval_s=0,
+                            robots_exempt={server.base.removeprefix("http://")}).with_limits(robots=True)
+        assert api.get(server.url("/api/action/package_show")).status_code == 200

@@ -380,6 +380,7 @@ class PoliteSession:
                  retries: int | None = None, backoff: float | None = None, timeout=None,
                  status_forcelist: tuple[int, ...] = (429, 500, 502, 503, 504), *,
                  limits: EdgeLimits | None = None, host_intervals: dict[str, float] | None = None,
+                 robots_exempt: set[str] | frozenset[str] = frozenset(),
                  sleep: Callable[[float], None] = time.sleep):
         limits = limits or EdgeLimits()
         overrides = {}
@@ -398,6 +399,9 @@ class PoliteSession:
         self.allowed_hosts: AllowList | None = allowed_hosts
         self.status_forcelist = tuple(status_forcelist)
         self.host_intervals = {k.lower(): v for k, v in (host_intervals or {}).items()}
+        # documented APIs (CKAN, the notice services, register downloads) are called as their owners document,
+        # not crawled: robots.txt rules apply to the council sites we crawl
+        self.robots_exempt = {h.lower() for h in robots_exempt}
         self.sleep = sleep
         self.user_agent = user_agent(self.limits.contact)
         self._hosts: dict[str, _HostState] = {}
@@ -415,7 +419,7 @@ class PoliteSession:
         return PoliteSession(self.allowed_hosts, limits=replace(self.limits, **changes),
                              status_forcelist=self.status_forcelist if status_forcelist is None else status_forcelist,
                              host_intervals=self.host_intervals if host_intervals is None else host_intervals,
-                             sleep=self.sleep)
+                             robots_exempt=self.robots_exempt, sleep=self.sleep)
 
     def allows(self, url: str) -> bool:
         return self.allowed_hosts is None or self.allowed_hosts.allows(url)
@@ -574,7 +578,7 @@ class PoliteSession:
             state = self._state(current)
             if state.down_reason:
                 raise HostDown(f"{urlsplit(current).netloc} skipped for this run: {state.down_reason}", current)
-            if self.limits.robots:
+            if self.limits.robots and urlsplit(current).netloc.lower() not in self.robots_exempt:
                 self._check_robots(current, state, deadline_at)
             remaining = deadline_at - time.monotonic()
             if remaining <= 0:
