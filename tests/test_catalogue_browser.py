@@ -46,9 +46,17 @@ document.getElementById('page').addEventListener('load', event => {
       wide.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' ' + (el.getAttribute('class') || '')
                 + ' ' + Math.round(r.left) + '..' + Math.round(r.right));
   }
+  const overlaps = [];  // tick labels drawn on top of each other
+  for (const axis of doc.querySelectorAll('.bar-axis, .lane-axis, .y-ticks')) {
+    const shown = [...axis.querySelectorAll('span')].map(e => e.getBoundingClientRect()).filter(r => r.width);
+    for (let i = 1; i < shown.length; i++)
+      if (shown[i].left < shown[i - 1].right - 0.5 && shown[i - 1].left < shown[i].right - 0.5 &&
+          shown[i].top < shown[i - 1].bottom - 0.5 && shown[i - 1].top < shown[i].bottom - 0.5)
+        overlaps.push(axis.closest('figure').id + ' ' + axis.className + ' label ' + i);
+  }
   const out = document.createElement('pre'); out.id = 'probe';
   out.textContent = JSON.stringify({innerWidth: width, scrollWidth: doc.documentElement.scrollWidth,
-                                    wide: wide.slice(0, 20)});
+                                    wide: wide.slice(0, 20), overlaps: overlaps});
   document.body.appendChild(out);
 });
 </script></body></html>"""
@@ -117,6 +125,7 @@ def test_catalogue_fits_the_screen(release, width):
     probe = json.loads(BeautifulSoup(dumped.stdout, "html.parser").find(id="probe").get_text())
     assert probe["innerWidth"] == width, probe
     assert probe["scrollWidth"] <= width and probe["wide"] == [], f"wider than {width} px: {probe}"
+    assert probe["overlaps"] == [], f"axis labels overlap at {width} px: {probe['overlaps']}"
 
     screenshot = root / f"catalogue-{width}.png"
     shot = _chromium(root / f"profile-shot-{width}", f"--screenshot={screenshot}", f"--window-size={width},2400",

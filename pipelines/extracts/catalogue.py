@@ -165,7 +165,7 @@ svg.plot text { fill: #2b3442; font-size: 12px; }
   .bar-label, .lane-label { grid-column: 1 / -1; text-align: left; margin-top: 6px; }
   .bar-axis-gap, .lane-gap { display: none; }
   .timeline { grid-template-columns: minmax(0, 1fr); }
-  svg.plot text.minor { display: none; }
+  svg.plot text.minor, .lane-axis .minor { display: none; }
   /* tables become one card per row, each cell labelled */
   table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; }
   table.stack thead { display: none; }

@@ -112,10 +112,11 @@ def _legend(items: list[tuple[str, str, str, str]]) -> str:
     return f'<ul class="legend" aria-label="Legend">{entries}</ul>'
 
 
-def _axis_label(x_pct: float, text: str) -> str:
-    """A tick label under a lane or bar track, kept inside it at both ends."""
+def _axis_label(x_pct: float, text: str, minor: bool = False) -> str:
+    """A tick label under a lane or bar track, kept inside it at both ends; minor ones hide on phones."""
     anchor = "start" if x_pct < 6 else "end" if x_pct > 94 else "middle"
-    return f'<span class="at-{anchor}" style="left:{x_pct:.3f}%">{escape(text)}</span>'
+    css = f"at-{anchor}" + (" minor" if minor else "")
+    return f'<span class="{css}" style="left:{x_pct:.3f}%">{escape(text)}</span>'
 
 
 def _axis_title(text: str, css: str = "x") -> str:
@@ -298,8 +299,10 @@ def sourcing_events_chart(rows: pl.DataFrame) -> str:
     for council in councils:
         parts.append(f'<div class="lane-label">{escape(council)}</div>'
                      f'<div class="lane">{grid}{"".join(lanes[council])}</div>')
-    labels = "".join(_axis_label(x_pct(m), dt.date(m // 12, m % 12 + 1, 1).strftime("%b %Y" if tick_every < 12 else "%Y"))
-                     for m in ticks)
+    # month labels are wide: on a phone only every other one shows (the last one always)
+    labels = "".join(_axis_label(x_pct(m), dt.date(m // 12, m % 12 + 1, 1).strftime("%b %Y" if tick_every < 12 else "%Y"),
+                                 minor=len(ticks) > 3 and (len(ticks) - 1 - i) % 2 == 1)
+                     for i, m in enumerate(ticks))
     parts.append(f'<div class="lane-gap"></div><div class="lane-axis" aria-hidden="true">{labels}</div></div>')
     body = (_legend([(k, styles[k][0], styles[k][1], styles[k][2]) for k in kinds]) + "".join(parts)
             + _axis_title("Month the change took effect"))
