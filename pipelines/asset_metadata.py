@@ -20,7 +20,7 @@ Plain functions of a DuckDB connection; Dagster types only for the metadata valu
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -86,14 +86,27 @@ def preview_markdown(con: duckdb.DuckDBPyConnection, table: str, rows: int = PRE
 
 
 def table_metadata(con: duckdb.DuckDBPyConnection, table: str, *, rows_added: int | None = None,
-                   extra: Mapping[str, Any] | None = None, preview: bool = True) -> dict[str, Any]:
+                   extra: Mapping[str, Any] | None = None, preview: bool = True,
+                   also: Sequence[str] = ()) -> dict[str, Any]:
     """Materialisation metadata for `table` (schema-qualified) as it stands on `con` after the run.
 
     `rows_added` is what this run added or replaced, when the caller knows it; `extra` adds asset-specific
-    entries (run statistics) but cannot override the standard keys.
+    entries (run statistics) but cannot override the standard keys. An asset that writes several tables names
+    its main one as `table` and the others in `also`: `table_rows` then gives every table's size.
     """
     metadata: dict[str, Any] = dict(extra or {})
-    columns = column_schema(con, table)  # first: it names a missing table clearly
+    schema, name = _split(table)
+    if not sqlfiles.execute(con, "metadata/table_columns", {"schema": schema, "table": name}).fetchall():
+        # e.g. a first night with nothing to flatten: report the absence, never fail the asset over metadata
+        metadata.update({"dagster/table_name": table, "dagster/row_count": 0, "table_exists": False})
+        if rows_added is not None:
+            metadata["rows_added_this_run"] = int(rows_added)
+        return metadata
+    if also:
+        present = [t for t in (table, *also)
+                   if sqlfiles.execute(con, "metadata/table_columns", dict(zip(("schema", "table"), _split(t)))).fetchall()]
+        metadata["table_rows"] = dg.MetadataValue.json({t: row_count(con, t) for t in present})
+    columns = column_schema(con, table)
     metadata.update({
         "dagster/table_name": table,
         "dagster/row_count": row_count(con, table),

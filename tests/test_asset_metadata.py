@@ -53,8 +53,14 @@ def test_preview_is_a_small_markdown_table(con):
     assert f"{20 - PREVIEW_COLUMNS} more columns" in wide
 
 
-def test_unknown_or_unqualified_tables_are_refused(con):
+def test_unqualified_tables_are_refused_and_missing_ones_reported(con):
     with pytest.raises(ValueError):
         table_metadata(con, "dim_council")
-    with pytest.raises(ValueError):
-        table_metadata(con, "core.nothing_here")
+    missing = table_metadata(con, "core.nothing_here", rows_added=0)
+    assert missing == {"dagster/table_name": "core.nothing_here", "dagster/row_count": 0, "table_exists": False,
+                       "rows_added_this_run": 0}
+
+
+def test_an_asset_writing_several_tables_reports_each_size(con):
+    metadata = table_metadata(con, "core.dim_council", also=["core.wide", "core.not_built_yet"])
+    assert metadata["table_rows"].value == {"core.dim_council": 7, "core.wide": 1}

@@ -56,6 +56,27 @@ def test_every_nightly_asset_materialised(world):
     assert expected <= materialised, expected - materialised
 
 
+def test_every_table_asset_reports_through_the_metadata_helper(world):
+    """Table name, row count = the table's size, column schema and preview on every table-writing asset."""
+    not_tables = {dg.AssetKey("published_warehouse"), dg.AssetKey("research_extracts")}
+    con = _published(world)
+    try:
+        for event in world["first"].get_asset_materialization_events():
+            materialization = event.step_materialization_data.materialization
+            if materialization.asset_key in not_tables:
+                continue
+            metadata = materialization.metadata
+            key = materialization.asset_key.to_user_string()
+            assert {"dagster/table_name", "dagster/row_count", "dagster/column_schema", "preview"} <= set(metadata) or (
+                key.startswith("raw/") and {"dagster/table_name", "dagster/row_count"} <= set(metadata)), key
+            table = metadata["dagster/table_name"].value
+            if table.split(".")[0] in ("core", "marts"):  # the published copy holds what the run left
+                size = con.execute("select count(*) from query_table($t)", {"t": table}).fetchone()[0]
+                assert metadata["dagster/row_count"].value == size, (key, table)
+    finally:
+        con.close()
+
+
 def test_every_source_was_reached_over_http(world):
     log = world["first_log"]
     paths = [entry["path"] for entry in log]

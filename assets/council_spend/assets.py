@@ -10,6 +10,7 @@ import dagster as dg
 import polars as pl
 
 from pipelines import sqlfiles
+from pipelines.asset_metadata import scalar_stats, table_metadata
 from pipelines.progress import reporter
 from pipelines.registry import validate_registry
 from pipelines.resources import SourcesResource, WarehouseResource
@@ -39,8 +40,10 @@ def councils(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     new_keys = [gss for gss in councils_df["gss"].to_list() if gss not in known]
     if new_keys:
         context.instance.add_dynamic_partitions(council_partitions.name, new_keys)
-    return dg.MaterializeResult(metadata={"dagster/row_count": councils_df.height,
-                                          "source": sources.get().registry_csv})
+    with warehouse.get().connect() as con:
+        metadata = table_metadata(con, "reference.councils", rows_added=councils_df.height,
+                                  extra={"source": sources.get().registry_csv, "new_partitions": len(new_keys)})
+    return dg.MaterializeResult(metadata=metadata)
 
 
 def _ingest(context, warehouse: WarehouseResource, sources: SourcesResource, selected: pl.DataFrame) -> dg.MaterializeResult:
@@ -72,7 +75,7 @@ def _ingest(context, warehouse: WarehouseResource, sources: SourcesResource, sel
     failed = report_df.filter(pl.col("error").is_not_null())["council_gss"].to_list()
     retryable = sum(int(r.get("retryable") or 0) for r in raw_reports)
     metadata = {**totals, "councils": report_df.height, "failed_councils": failed,
-                "retryable_failures": retryable, "dagster/row_count": totals["rows"]}
+                "retryable_failures": retryable}
     if report_df.height and len(failed) / report_df.height > config.max_failed_council_share:
         # every report is recorded above; the step fails loudly instead of publishing a thin night
         raise dg.Failure(
@@ -80,6 +83,9 @@ def _ingest(context, warehouse: WarehouseResource, sources: SourcesResource, sel
                         f"{config.max_failed_council_share:.0%}): " + "; ".join(
                             f"{r['council_gss']}: {r['error']}" for r in reports if r.get("error"))[:2000],
             metadata=metadata, allow_retries=False)
+    with wh.connect() as con:
+        metadata = table_metadata(con, "staging.spend_lines", rows_added=totals["rows"], extra=metadata,
+                                  also=["staging.spend_publications", "staging.quarantine"])
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -96,7 +102,10 @@ def spend_reparsed(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     if not reparse_needed(wh):
         return dg.MaterializeResult(metadata={"parser_version": PARSER_VERSION, "reparsed": 0, "skipped": True})
     stats = reparse_spend(wh, sources.get(), progress=reporter(context.log.info))
-    return dg.MaterializeResult(metadata={"parser_version": PARSER_VERSION, **stats})
+    with wh.connect() as con:
+        metadata = table_metadata(con, "staging.spend_lines", rows_added=stats.get("rows"),
+                                  extra={"parser_version": PARSER_VERSION, **scalar_stats(stats)})
+    return dg.MaterializeResult(metadata=metadata)
 
 
 @dg.asset(key_prefix="staging", group_name="council_spend", deps=[councils, spend_reparsed],

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
+from pipelines.asset_metadata import scalar_stats, table_metadata
 from pipelines.notices.bulk import load_bulk_year
 from pipelines.notices.ingest import NoticeWindowsFailed, flatten_new_pages, ingest_notices, nightly_window
 from pipelines.progress import reporter
@@ -38,8 +39,11 @@ def _ingest(context, source: str, api: NoticesResource, warehouse: WarehouseReso
         raise  # the asset's retry policy applies; the watermark has not moved past the failed window
     finally:
         client.close()
-    return dg.MaterializeResult(metadata={**{k: v for k, v in stats.items() if isinstance(v, (int, float, str))},
-                                          "window_start": start.isoformat(), "window_end": end.isoformat()})
+    with warehouse.get().connect() as con:
+        metadata = table_metadata(con, "raw.fetch_manifest", rows_added=stats.get("pages"), preview=False,
+                                  extra={**scalar_stats(stats), "window_start": start.isoformat(),
+                                         "window_end": end.isoformat()})
+    return dg.MaterializeResult(metadata=metadata)
 
 
 @dg.asset(key_prefix="raw", group_name="contracts_finder", kinds={"duckdb"}, pool="warehouse_writer",
@@ -99,7 +103,9 @@ def _bulk(context, source: str, warehouse: WarehouseResource, sources: SourcesRe
                                config=sources.get(), progress=reporter(context.log.info))
     finally:
         session.close()
-    return dg.MaterializeResult(metadata={k: v for k, v in stats.items() if isinstance(v, (int, float, str, bool))})
+    with warehouse.get().connect() as con:
+        metadata = table_metadata(con, "raw.fetch_manifest", preview=False, extra=scalar_stats(stats))
+    return dg.MaterializeResult(metadata=metadata)
 
 
 @dg.asset(key_prefix="raw", group_name="contracts_finder", kinds={"duckdb"}, pool="warehouse_writer",
@@ -120,10 +126,15 @@ def find_a_tender_bulk_by_year(context: dg.AssetExecutionContext, warehouse: War
 
 
 @dg.asset(key_prefix="staging", group_name="notices", kinds={"duckdb", "polars"}, pool="warehouse_writer",
-          deps=[contracts_finder_releases, find_a_tender_releases], owners=["team:data"])
+          # the backfill assets land pages in the same raw store: they are upstream of the flattening too
+          deps=[contracts_finder_releases, find_a_tender_releases, contracts_finder_releases_by_day,
+                find_a_tender_releases_by_day, contracts_finder_bulk_by_year, find_a_tender_bulk_by_year],
+          owners=["team:data"])
 def awards(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Notices flattened from the raw pages: releases (latest per id), awards (ocid x award id, latest release
     wins), award suppliers with org-ids, SME/VCSE flags and postcodes; cross-source duplicates linked."""
     with warehouse.get().connect() as con:
         stats = flatten_new_pages(con, warehouse.get().raw_dir)
-    return dg.MaterializeResult(metadata={k: v for k, v in stats.items() if isinstance(v, (int, float, str))})
+        metadata = table_metadata(con, "staging.awards", rows_added=stats.get("awards"), extra=scalar_stats(stats),
+                                  also=["staging.notice_releases", "staging.award_suppliers"])
+    return dg.MaterializeResult(metadata=metadata)

@@ -4,6 +4,7 @@ bodies): downloaded by conditional GET, landed raw by sha256, loaded into `refer
 
 import dagster as dg
 
+from pipelines.asset_metadata import table_metadata
 from pipelines.progress import reporter
 from pipelines.registers import refresh_registers
 from pipelines.resources import SourcesResource, WarehouseResource
@@ -25,8 +26,10 @@ def registers(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     failed = [r["register"] for r in results if r["status"].startswith("failed")]
     if len(failed) == len(results):
         raise dg.Failure(description="no register could be refreshed", metadata={"results": results})
-    return dg.MaterializeResult(metadata={
-        "registers": dg.MetadataValue.json(results),
-        "failed": failed,
-        "dagster/row_count": sum(int(r["rows"] or 0) for r in results),
-    })
+    loaded = sum(int(r["rows"] or 0) for r in results if r["status"] == "loaded")
+    with warehouse.get().connect() as con:
+        metadata = table_metadata(con, "reference.companies", rows_added=loaded, extra={
+            "registers": dg.MetadataValue.json(results), "failed": failed},
+            also=["reference.psc_corporate_owners", "reference.charities", "reference.postcodes",
+                  "reference.public_bodies"])
+    return dg.MaterializeResult(metadata=metadata)

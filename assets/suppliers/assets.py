@@ -3,23 +3,24 @@
 
 import dagster as dg
 
-from assets.council_spend.assets import spend_lines
+from assets.council_spend.assets import spend_lines, spend_lines_by_council
 from assets.notices.assets import awards
 from assets.registers.assets import registers
+from pipelines.asset_metadata import scalar_stats, table_metadata
 from pipelines.resources import WarehouseResource
 from pipelines.suppliers.build import build_suppliers
 
 
 @dg.asset(key_prefix="core", group_name="suppliers", kinds={"duckdb", "polars"}, pool="warehouse_writer",
-          deps=[spend_lines, registers, awards], owners=["team:data"])
+          # the per-council backfill writes the same staging tables as the nightly spend_lines
+          deps=[spend_lines, spend_lines_by_council, registers, awards], owners=["team:data"])
 def suppliers(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """core.suppliers (one row per organisation, with org type, size, VCSE, locality and group, each with its
     basis), core.supplier_names (raw name x source x council -> supplier) and the per-run coverage report."""
     with warehouse.get().connect() as con:
         coverage = build_suppliers(con)
+        metadata = table_metadata(con, "core.suppliers", extra=scalar_stats(coverage),
+                                  also=["core.supplier_names", "core.supplier_coverage"])
     context.log.info(f"suppliers resolved: {coverage.get('names_resolved_pct', 0):.1f}% of names, "
                      f"{coverage.get('money_resolved_pct', 0):.1f}% of money")
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": coverage.get("suppliers", 0),
-        **{k: v for k, v in coverage.items() if isinstance(v, (int, float, str))},
-    })
+    return dg.MaterializeResult(metadata=metadata)

@@ -13,11 +13,12 @@ from pipelines import __version__, sqlfiles
 from assets.council_spend.assets import councils
 from assets.notices.assets import awards
 from assets.suppliers.assets import suppliers
+from pipelines.asset_metadata import scalar_stats, table_metadata
 from pipelines.marts.build import build_core, build_marts
 from pipelines.extracts.build import RetentionPolicy, build_release, release_inputs
 from pipelines.marts.checks import blocking_checks, warning_checks
 from pipelines.marts.docs import write_warehouse_readme
-from pipelines.published import connect_published
+from pipelines.published import connect_published, storage_version
 from pipelines.resources import WarehouseResource
 from pipelines.warehouse import PublishBlocked
 
@@ -46,7 +47,10 @@ def star_schema(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     with warehouse.get().connect() as con:
         registry = con.sql("select * from reference.councils").pl()
         stats = build_core(con, registry)
-    return dg.MaterializeResult(metadata={k: v for k, v in stats.items() if isinstance(v, (int, float, str))})
+        metadata = table_metadata(con, "core.fact_payment", extra=scalar_stats(stats),
+                                  also=["core.fact_award", "core.dim_supplier", "core.dim_council", "core.dim_date",
+                                        "core.dim_service"])
+    return dg.MaterializeResult(metadata=metadata)
 
 
 @dg.multi_asset(
@@ -66,11 +70,12 @@ def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     wh = warehouse.get()
     previous = wh.published_path if wh.published_path.exists() else None
     with wh.connect() as con:
-        counts = build_marts(con)
+        build_marts(con)
         failures = blocking_checks(con)
         warnings = warning_checks(con, previous)
+        metadata = {key: table_metadata(con, f"marts.{key.path[-1]}") for key in MART_KEYS}
     for key in MART_KEYS:
-        yield dg.MaterializeResult(asset_key=key, metadata={"dagster/row_count": int(counts.get(key.path[-1], 0))})
+        yield dg.MaterializeResult(asset_key=key, metadata=metadata[key])
     yield dg.AssetCheckResult(check_name="reconciles_with_staging", asset_key=MART_KEYS[0], passed=not failures,
                               metadata={"failures": dg.MetadataValue.json(failures)})
     yield dg.AssetCheckResult(check_name="no_surprises_since_last_publish", asset_key=MART_KEYS[0],
@@ -96,8 +101,8 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseR
         readme = write_warehouse_readme(con, wh.root / "README.md")
     finally:
         con.close()
-    return dg.MaterializeResult(metadata={"path": str(path), "readme": str(readme),
-                                          "bytes": path.stat().st_size})
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)), "readme": str(readme),
+                                          "bytes": path.stat().st_size, "storage_version": storage_version(path)})
 
 
 class ExtractsConfig(dg.Config):
