@@ -19,6 +19,7 @@ import logging
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -40,7 +41,7 @@ from tests.conftest import PROJECT_ROOT
 
 DEPLOY = PROJECT_ROOT / "deploy"
 LOCATION_NAME = "keepitlocal"
-RUN_TIMEOUT_S = 420
+RUN_TIMEOUT_S = 900
 SETUP_HINT = "run `bash scripts/setup_postgres.sh` (make test does) to install Debian's PostgreSQL server"
 
 
@@ -135,14 +136,23 @@ def _wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout_s: f
     raise RuntimeError(f"nothing listening on {port} after {timeout_s} s: {log.read_text(errors='replace')[-3000:]}")
 
 
+def _start(args: list[str], *, cwd: Path, env: dict, log) -> subprocess.Popen:
+    """A server process in its own process group, so that stopping it also stops what it started (the code
+    server's gRPC child, run workers and their step processes)."""
+    return subprocess.Popen(args, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
 def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
+    """SIGTERM to the process group, then SIGKILL to whatever is left of it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=20)
 
 
 def _bin(name: str) -> str:
@@ -180,26 +190,30 @@ def deployment(tmp_path_factory):
         stack.callback(lambda: [_stop(p) for p in reversed(processes)])
 
         code_log = root / "code_server.log"
-        processes.append(subprocess.Popen(
+        processes.append(_start(
             [_bin("dagster"), "code-server", "start", "-h", "127.0.0.1", "-p", str(code_port),
              "-m", "pipelines.definitions", "--location-name", LOCATION_NAME],
-            cwd=PROJECT_ROOT, env=env, stdout=stack.enter_context(code_log.open("wb")), stderr=subprocess.STDOUT))
+            cwd=PROJECT_ROOT, env=env, log=stack.enter_context(code_log.open("wb"))))
         _wait_for_port(code_port, processes[-1], code_log)
 
+        # the operator's command (README), against the code server and the Postgres instance
+        started = subprocess.run([_bin("dagster"), "schedule", "start", "nightly_schedule", "-w",
+                                  str(DEPLOY / "workspace.yaml")], cwd=root, env=env, capture_output=True,
+                                 text=True, timeout=300)
+        assert started.returncode == 0, started.stdout + started.stderr
         instance = stack.enter_context(dg.DagsterInstance.from_config(str(home)))
         tick = _evaluate_next_nightly_tick(instance, DEPLOY / "workspace.yaml")
 
         daemon_log = root / "daemon.log"
-        processes.append(subprocess.Popen(
-            [_bin("dagster-daemon"), "run", "-w", str(DEPLOY / "workspace.yaml")],
-            cwd=root, env=env, stdout=stack.enter_context(daemon_log.open("wb")), stderr=subprocess.STDOUT))
+        processes.append(_start([_bin("dagster-daemon"), "run", "-w", str(DEPLOY / "workspace.yaml")],
+                                cwd=root, env=env, log=stack.enter_context(daemon_log.open("wb"))))
         run = _wait_for_run(instance, tick["run_id"], processes[-1], daemon_log)
         yield {"server": server, "instance": instance, "tick": tick, "run": run, "truth": truth,
                "warehouse": Warehouse(root / "warehouse"), "daemon_log": daemon_log, "code_log": code_log}
 
 
 def _evaluate_next_nightly_tick(instance: dg.DagsterInstance, workspace_yaml: Path) -> dict:
-    """Turn the nightly schedule on, then run the daemon's scheduler once with the clock just past the next 02:00."""
+    """Run the daemon's scheduler once, with its clock just past the next 02:00, over the (started) schedule."""
     from dagster._core.scheduler.instigation import TickStatus
     from dagster._core.workspace.context import WorkspaceProcessContext
     from dagster._core.workspace.load_target import WorkspaceFileTarget
@@ -209,7 +223,8 @@ def _evaluate_next_nightly_tick(instance: dg.DagsterInstance, workspace_yaml: Pa
         location = context.create_request_context().get_code_location(LOCATION_NAME)
         (repository,) = location.get_repositories().values()
         schedule = repository.get_schedule("nightly_schedule")
-        instance.start_schedule(schedule)
+        state = instance.get_instigator_state(schedule.get_remote_origin_id(), schedule.selector_id)
+        assert state is not None and state.is_running, state
         next_tick = next(schedule.execution_time_iterator(time.time()))
         clock = datetime.fromtimestamp(next_tick.timestamp(), tz=timezone.utc) + timedelta(seconds=30)
         for _ in launch_scheduled_runs(context, logging.getLogger("scheduler"), end_datetime_utc=clock,
@@ -234,7 +249,10 @@ def _wait_for_run(instance: dg.DagsterInstance, run_id: str, daemon: subprocess.
         if daemon.poll() is not None:
             raise RuntimeError(f"dagster-daemon exited ({daemon.returncode}): {log.read_text(errors='replace')[-3000:]}")
         time.sleep(1)
-    raise RuntimeError(f"run {run_id} not finished after {RUN_TIMEOUT_S} s: {log.read_text(errors='replace')[-3000:]}")
+    last = [f"{e.dagster_event.event_type_value if e.dagster_event else 'log'} {e.step_key or ''}: {e.message}"[:300]
+            for e in list(instance.all_logs(run_id))[-8:]]
+    raise RuntimeError(f"run {run_id} not finished after {RUN_TIMEOUT_S} s; its last events:\n" + "\n".join(last)
+                       + f"\ndaemon log: {log.read_text(errors='replace')[-2000:]}")
 
 
 # --- the checks -----------------------------------------------------------------------------------------------------
