@@ -31,22 +31,28 @@ EXIT_BUSY = 3
 
 
 def run(args: argparse.Namespace) -> int:
+    """Exit status: 0 published in full; 4 published with publications held back or a council's ingest failed
+    (pipelines.summary); 1 failed or not published; 3 another run holds the warehouse."""
     from pipelines.config import SourcesConfig
     from pipelines.runlock import WarehouseBusy
+    from pipelines.runs import finish_run, run_started_at
 
     if not SourcesConfig.load(args.sources or None).http_contact:
         print("warning: no http_contact in the sources config: set an address site owners can reach us at "
               "(it is sent in the User-Agent)", file=sys.stderr)
+    instance = instance_for_cli()
     try:
-        result = run_nightly(Path(args.warehouse), args.sources, verbose=args.verbose)
+        result = run_nightly(Path(args.warehouse), args.sources, instance=instance, verbose=args.verbose)
     except WarehouseBusy as exc:
         print(f"keepitlocal run: {exc}", file=sys.stderr)
         return EXIT_BUSY
     from pipelines.summary import print_summary
 
-    print_summary(Path(args.warehouse), run_id=result.run_id)
+    finish_run(Path(args.warehouse), result.run_id, result.success,
+               started_at=run_started_at(instance, result.run_id))
+    facts = print_summary(Path(args.warehouse), run_id=result.run_id, success=result.success)
     report_failures(result)
-    return 0 if result.success else 1
+    return facts.get("outcome", {}).get("exit_code", 1)
 
 
 def report_failures(result) -> None:

@@ -31,16 +31,17 @@ PUBLISHED_STORAGE_VERSION = "v1.4.0"
 
 
 def write_reader_copy(source: str | Path, target: str | Path,
-                      storage_version: str = PUBLISHED_STORAGE_VERSION) -> Path:
+                      storage_version: str = PUBLISHED_STORAGE_VERSION, config: dict | None = None) -> Path:
     """Copy the (checkpointed) database `source` into a new file `target` in `storage_version`.
 
     `target` must not exist. The copy is complete and checkpointed (no WAL) when this returns; on any error
-    the partial target is removed.
+    the partial target is removed. `config`: DuckDB settings for the copying session (the warehouse's memory
+    bounds).
     """
     source, target = Path(source), Path(target)
     if target.exists():
         raise FileExistsError(f"{target} exists; a reader copy is always written to a new file")
-    con = duckdb.connect()
+    con = duckdb.connect(config=config or {})
     try:
         sqlfiles.execute(con, "publish/attach_source_read_only", {"path": str(source)})
         sqlfiles.execute(con, "publish/attach_reader_copy", {"path": str(target), "storage_version": storage_version})

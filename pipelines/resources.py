@@ -18,13 +18,18 @@ from pipelines.warehouse import Warehouse
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse root (working file, raw blobs, published file, extracts)."""
+    """The DuckDB warehouse root (working file, raw blobs, published file, extracts) and the DuckDB bounds applied
+    on every connection (empty / 0 = the environment, else the defaults in pipelines.warehouse)."""
 
     root: str = ""
+    memory_limit: str = ""
+    threads: int = 0
+    temp_directory: str = ""
 
     def get(self) -> Warehouse:
         root = self.root or os.environ.get("KEEPITLOCAL_WAREHOUSE") or str(DEFAULT_WAREHOUSE)
-        return Warehouse(Path(root).resolve())
+        return Warehouse(Path(root).resolve(), memory_limit=self.memory_limit or None, threads=self.threads or None,
+                         temp_directory=self.temp_directory or None)
 
 
 class SourcesResource(dg.ConfigurableResource):

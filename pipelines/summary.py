@@ -1,7 +1,15 @@
-"""The short, readable summary printed at the end of `keepitlocal run` and `keepitlocal demo`.
+"""The short, readable summary printed at the end of `keepitlocal run` and `keepitlocal demo`, and the run's
+exit status.
 
 It reads the published warehouse read-only, like an analyst would; with the sample world's truth it also
 says which planted answers the warehouse recovered.
+
+Exit status of `keepitlocal run` (`run_outcome`):
+  0  this run published, and nothing was held back and no council failed;
+  4  this run published, but publications were held back by a failed check (listed, with the reason) or a
+     council's ingest failed: the release is partial, and the summary says what is missing;
+  1  the run failed or did not publish (a step failed, or a global check blocked the publish: the previous
+     release stays).
 """
 
 from __future__ import annotations
@@ -11,7 +19,10 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import sqlfiles
 from pipelines.warehouse import Warehouse
+
+EXIT_OK, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 4  # 3: another run holds the warehouse (nightly.EXIT_BUSY)
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> list[tuple]:
@@ -25,8 +36,39 @@ def _money(value) -> str:
     return f"£{Decimal(value or 0):,.0f}"
 
 
+def run_outcome(root: Path, run_id: str | None, success: bool) -> dict:
+    """How the run ended, from the published warehouse: {exit_code, status, published (by this run), held_back
+    (list of publications with council, period, source, checks, reason), failed_councils (name, error)}."""
+    outcome = {"exit_code": EXIT_FAILED, "status": "failed", "published": False, "held_back": [],
+               "failed_councils": []}
+    path = Warehouse(Path(root)).published_path
+    if not path.exists():
+        return outcome
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        row = _rows(con, "select status from meta.runs where run_id = $run_id", {"run_id": run_id})
+        outcome["published"] = bool(row)
+        outcome["held_back"] = [
+            dict(zip(("council_name", "period_key", "source_url", "checks", "reason"), r))
+            for r in _rows(con, "select council_name, period_key, source_url, checks, reason from ("
+                           + sqlfiles.load("meta/held_back_publications") + ")")]
+        outcome["failed_councils"] = _rows(con, """select coalesce(council_name, council_gss), error from meta.stage_report
+                                                   where run_id = $run_id and error is not null order by 1""",
+                                           {"run_id": run_id})
+    finally:
+        con.close()
+    if success and outcome["published"]:
+        partial = outcome["held_back"] or outcome["failed_councils"]
+        outcome["exit_code"] = EXIT_PARTIAL if partial else EXIT_OK
+        outcome["status"] = "published_with_holds" if partial else "published"
+    elif outcome["published"]:
+        outcome["status"] = "published, then a later step failed"
+    return outcome
+
+
 def print_summary(root: Path, *, run_id: str | None = None, truth: dict | None = None,
-                  elapsed_s: float | None = None, requests_served: int | None = None) -> dict:
+                  elapsed_s: float | None = None, requests_served: int | None = None,
+                  success: bool | None = None) -> dict:
     warehouse = Warehouse(Path(root))
     path = warehouse.published_path
     print()
@@ -40,6 +82,8 @@ def print_summary(root: Path, *, run_id: str | None = None, truth: dict | None =
         facts = _print_sections(con, run_id, truth)
     finally:
         con.close()
+    if success is not None:
+        facts["outcome"] = _print_outcome(run_outcome(root, run_id, success))
     tail = []
     if elapsed_s is not None:
         tail.append(f"took {elapsed_s:.0f} s")
@@ -55,16 +99,37 @@ def print_summary(root: Path, *, run_id: str | None = None, truth: dict | None =
     return facts
 
 
+def _print_outcome(outcome: dict) -> dict:
+    held, failed = outcome["held_back"], outcome["failed_councils"]
+    if held:
+        print(f"Held back from this release ({len(held)} publication(s); everything else is published):")
+        for h in held[:20]:
+            print(f"  {h['council_name']} {h['period_key']}: {h['checks']}: {str(h['reason'])[:160]}")
+            print(f"    {h['source_url']}")
+        if len(held) > 20:
+            print(f"  ... and {len(held) - 20} more (meta.publication_holds)")
+    for name, error in failed[:20]:
+        print(f"  council failed: {name}: {str(error)[:120]}")
+    messages = {
+        EXIT_OK: "published; nothing held back",
+        EXIT_PARTIAL: f"published with {len(held)} publication(s) held back and {len(failed)} council(s) failed",
+        EXIT_FAILED: "not published by this run" if not outcome["published"] else outcome["status"],
+    }
+    print(f"Status: {messages[outcome['exit_code']]} (exit {outcome['exit_code']})")
+    return outcome
+
+
 def _print_sections(con, run_id, truth) -> dict:
     facts: dict = {}
     stage = _rows(con, """
-        select council_name, discovered, fetched, not_modified, parsed, quarantined, rows, error
+        select council_name, discovered, fetched, not_modified, parsed, quarantined, rows, error, held_back
         from meta.stage_report where run_id = $run_id order by council_name""", {"run_id": run_id})
     if stage:
         print("Council spending files (this run)")
-        print(f"  {'council':34} {'found':>5} {'fetched':>7} {'304':>4} {'parsed':>6} {'quar.':>5} {'rows':>7}")
-        for name, disc, fetched, nm, parsed, quar, rows, error in stage:
-            line = f"  {str(name)[:34]:34} {disc or 0:5} {fetched or 0:7} {nm or 0:4} {parsed or 0:6} {quar or 0:5} {rows or 0:7}"
+        print(f"  {'council':34} {'found':>5} {'fetched':>7} {'304':>4} {'parsed':>6} {'quar.':>5} {'rows':>7} {'held':>4}")
+        for name, disc, fetched, nm, parsed, quar, rows, error, held in stage:
+            line = (f"  {str(name)[:34]:34} {disc or 0:5} {fetched or 0:7} {nm or 0:4} {parsed or 0:6} {quar or 0:5} "
+                    f"{rows or 0:7} {held or 0:4}")
             print(line + (f"  ERROR {error[:60]}" if error else ""))
         facts["stage"] = stage
     quarantine = _rows(con, "select reason_code, count(*) from staging.quarantine group by 1 order by 2 desc, 1")

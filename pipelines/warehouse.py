@@ -13,6 +13,11 @@ Publishing copies the checkpointed working file to `build/` (in a storage format
 pipelines/published.py), runs the blocking checks on that copy, then
 `os.replace`s it onto the published path: an analyst's open connection keeps its old snapshot (old inode),
 new connections see the new file, and a build killed half-way leaves the published file untouched.
+
+Every connection the pipeline opens on its own files is bounded: DuckDB `memory_limit`, `threads` and
+`temp_directory` (where DuckDB spills what does not fit) come from the `Warehouse` fields, else the environment
+(`KEEPITLOCAL_DUCKDB_MEMORY_LIMIT`, `KEEPITLOCAL_DUCKDB_THREADS`, `KEEPITLOCAL_DUCKDB_TEMP_DIRECTORY`), else
+defaults that fit a 2-core, 24 GB machine shared with other work (2 GB, 2 threads, `work/tmp/`).
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from pipelines import sqlfiles
 from pipelines.published import write_reader_copy
 
 PUBLISHED_NAME = "keepitlocal.duckdb"
+DEFAULT_MEMORY_LIMIT = "2GB"
+DEFAULT_THREADS = 2
 
 
 class PublishBlocked(RuntimeError):
@@ -42,6 +49,25 @@ class PublishBlocked(RuntimeError):
 @dataclass(frozen=True)
 class Warehouse:
     root: Path
+    memory_limit: str | None = None     # DuckDB memory_limit, e.g. "2GB"
+    threads: int | None = None          # DuckDB worker threads
+    temp_directory: str | None = None   # where DuckDB spills; default <root>/work/tmp
+
+    def duckdb_config(self) -> dict:
+        """The bounded settings applied on every connection to the working file and the build copy."""
+        env = os.environ
+        temp = self.temp_directory or env.get("KEEPITLOCAL_DUCKDB_TEMP_DIRECTORY") or str(self.root / "work" / "tmp")
+        return {
+            "memory_limit": str(self.memory_limit or env.get("KEEPITLOCAL_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT),
+            "threads": int(self.threads or env.get("KEEPITLOCAL_DUCKDB_THREADS") or DEFAULT_THREADS),
+            "temp_directory": temp,
+        }
+
+    def open(self, path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection to one of the warehouse's files with the bounded settings."""
+        config = self.duckdb_config()
+        Path(config["temp_directory"]).mkdir(parents=True, exist_ok=True)
+        return duckdb.connect(str(path), read_only=read_only, config=config)
 
     @property
     def work_path(self) -> Path:
@@ -70,7 +96,7 @@ class Warehouse:
         if read_only and not self.work_path.exists():
             with self.connect(read_only=False):
                 pass
-        con = duckdb.connect(str(self.work_path), read_only=read_only)
+        con = self.open(self.work_path, read_only=read_only)
         try:
             if not read_only:
                 apply_ddl(con)
@@ -84,10 +110,12 @@ class Warehouse:
         with self.connect() as con, atomic(con):
             yield con
 
-    def publish(self, run_id: str, checks: Callable[[duckdb.DuckDBPyConnection], list[str]]) -> Path:
+    def publish(self, run_id: str, checks: Callable[[duckdb.DuckDBPyConnection], list[str]],
+                stamp: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> Path:
         """Copy the working file to build/, run `checks` on the copy, then atomically swap it in.
 
-        `checks` returns the list of blocking failures (empty = pass). Returns the published path.
+        `checks` returns the list of blocking failures (empty = pass). `stamp`, if given, writes to the checked
+        copy just before the swap (the run's bookkeeping). Returns the published path.
         """
         with self.connect() as con:
             con.execute("checkpoint")
@@ -99,12 +127,16 @@ class Warehouse:
         build_path = self.build_dir / f"{safe_name(run_id)}.duckdb"
         tmp = build_path.with_suffix(".copying")
         # a logical copy in a storage format DuckDB 1.x clients read too (pipelines/published.py)
-        write_reader_copy(self.work_path, tmp)
+        config = self.duckdb_config()
+        Path(config["temp_directory"]).mkdir(parents=True, exist_ok=True)
+        write_reader_copy(self.work_path, tmp, config=config)
         os.replace(tmp, build_path)
         try:
-            con = duckdb.connect(str(build_path))
+            con = self.open(build_path)
             try:
                 failures = checks(con)
+                if not failures and stamp is not None:
+                    stamp(con)
                 con.execute("checkpoint")
             finally:
                 con.close()

@@ -68,6 +68,9 @@ def _add_bristol_payment_and_rebuild(warehouse: Warehouse, amount: str) -> None:
                            md5(publication_id || 'extra'), true
                        from staging.spend_publications where council_gss = $g and period_key = '2024-06'""",
                     {"amount": amount, "g": BRISTOL})
+        # as a re-load of the file would: the publication's parsed count and total include the new line
+        con.execute("""update staging.spend_publications set rows = rows + 1, net_total = net_total + cast($amount as decimal(18,2)),
+                       loaded_at = now() where council_gss = $g and period_key = '2024-06'""", {"amount": amount, "g": BRISTOL})
         build_core(con, COUNCILS)
         build_marts(con, {"as_of": dt.date(2025, 1, 1)})
 
@@ -132,7 +135,7 @@ def test_failing_blocking_checks_block_the_publish(published):
         con.execute("delete from core.fact_payment where payment_key = (select min(payment_key) from core.fact_payment)")
     with pytest.raises(PublishBlocked) as blocked:
         published.publish("run-2", blocking_checks)
-    assert any(f.startswith("no_lost_rows") for f in blocked.value.failures)
+    assert any(f.startswith("facts_reconcile_with_staging") for f in blocked.value.failures)
     assert _sha(published.published_path) == sha
 
 
@@ -173,3 +176,35 @@ def test_a_publish_killed_half_way_leaves_the_published_file_openable(published,
     published.publish("run-3", blocking_checks)
     assert _read_total(published.published_path) == before + Decimal("777.00")
     assert list(published.build_dir.iterdir()) == []
+
+
+def test_a_release_with_a_publication_held_back_publishes_and_says_so(published, capsys):
+    from pipelines.runs import record_run
+    from pipelines.summary import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, print_summary, run_outcome
+
+    def stamp(run_id):
+        return lambda con: record_run(con, run_id, started_at=dt.datetime(2025, 1, 1, 2), finished_at=dt.datetime(2025, 1, 1, 3),
+                                      status="published")
+
+    published.publish("run-2", blocking_checks, stamp=stamp("run-2"))
+    assert run_outcome(published.root, "run-2", True)["exit_code"] == EXIT_OK
+    assert run_outcome(published.root, "run-x", True)["exit_code"] == EXIT_FAILED  # not published by that run
+    before = _read_total(published.published_path)
+    with published.connect() as con:  # one Bristol month's amounts all failed to parse
+        pub = con.execute("""select publication_id, net_total from staging.spend_publications
+                             where council_gss = $g and period_key = '2024-06'""", {"g": BRISTOL}).fetchone()
+        con.execute("update staging.spend_lines set amount = null where publication_id = $p", {"p": pub[0]})
+        con.execute("""insert into staging.spend_lines (council_gss, publication_id, period_key, row_number, source_sha256)
+                       select $g, $p, '2024-06', 100 + i, $p from range(5) as t(i)""", {"g": BRISTOL, "p": pub[0]})
+        con.execute("update staging.spend_publications set rows = rows + 5, net_total = null where publication_id = $p",
+                    {"p": pub[0]})
+        build_core(con, COUNCILS)
+        build_marts(con, {"as_of": dt.date(2025, 1, 1)})
+    published.publish("run-3", blocking_checks, stamp=stamp("run-3"))
+    assert _read_total(published.published_path) == before - pub[1]   # everything but the held-back month
+    outcome = run_outcome(published.root, "run-3", True)
+    assert outcome["exit_code"] == EXIT_PARTIAL and [h["period_key"] for h in outcome["held_back"]] == ["2024-06"]
+    print_summary(published.root, run_id="run-3", success=True)
+    out = capsys.readouterr().out
+    assert "Held back from this release (1 publication(s)" in out and "cast_nulls_under_threshold" in out
+    assert "(exit 4)" in out

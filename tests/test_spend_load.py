@@ -4,6 +4,7 @@ ingest_council with a stand-in parser (dependency injection)."""
 from __future__ import annotations
 
 import io
+import json
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -220,3 +221,104 @@ def test_ingest_council_never_raises_for_an_unreachable_council(warehouse):
     report = ingest_council(council, session=session, warehouse=warehouse, config=config, parse=stand_in_parse,
                             progress=lambda _: None)
     assert report["discovered"] == 0 and report["error"]
+
+
+# --- from staging to facts: nothing merged, replacement by publication ------------------------------------------
+
+COUNCILS = pl.DataFrame({"gss": [GSS], "name": ["Demo Council"], "type": ["unitary"], "region_gss": ["E12000001"],
+                         "county_gss": [None], "start_date": ["1996-04-01"], "end_date": [None]})
+
+
+@dataclass
+class AccountedResult(StandInResult):
+    """A parser result that also accounts for every record it read (the parser interface)."""
+    rows_in: int | None = None
+    dropped_by_reason: dict | None = None
+    mapping: dict | None = None
+    amount_basis: str | None = None
+
+
+def month_only(period: str, *lines: tuple[str, str]) -> StandInResult:
+    """Lines dated only to a month and without transaction ids, as some councils publish them."""
+    year, month = map(int, period.split("-"))
+    rows = pl.DataFrame({"supplier_name": [s for s, _ in lines], "amount": [a for _, a in lines]}).select(
+        pl.lit(date(year, month, 1)).alias("payment_date"), pl.lit("month").alias("date_precision"),
+        "supplier_name", pl.col("amount").cast(pl.Decimal(18, 2)),
+        (pl.int_range(pl.len()) + 2).cast(pl.Int32).alias("row_number"), pl.lit("csv").alias("sheet"))
+    return StandInResult(kind="spend", rows=rows)
+
+
+def facts(con) -> list[tuple]:
+    return con.execute("""select period_key, supplier_name, amount from core.fact_payment
+                          order by period_key, row_number""").fetchall()
+
+
+def test_identical_lines_are_distinct_payments_within_and_across_months(warehouse):
+    from pipelines.marts.build import build_core
+
+    april = month_only("2024-04", ("Acme Ltd", "600.00"), ("Acme Ltd", "600.00"))
+    may = month_only("2024-05", ("Acme Ltd", "600.00"))
+    with warehouse.connect() as con:
+        load_publication(con, GSS, "2024-04", april, meta("a" * 64, datetime(2024, 5, 1)))
+        load_publication(con, GSS, "2024-05", may, meta("m" * 64, datetime(2024, 6, 1), "http://x/m.csv"))
+        apply_supersession(con, GSS)
+        stats = build_core(con, COUNCILS)
+        assert facts(con) == [("2024-04", "Acme Ltd", Decimal("600.00"))] * 2 + [("2024-05", "Acme Ltd", Decimal("600.00"))]
+    assert stats["fact_payment"] == 3 and stats["publications_held_back"] == 0
+
+
+def test_a_month_republished_after_the_year_file_replaces_that_month_only(warehouse):
+    from pipelines.marts.build import build_core
+
+    april = stand_in_parse(csv_body("01/04/2024,Acme Ltd,600.00"))
+    year = stand_in_parse(csv_body("01/04/2024,Acme Ltd,600.00", "15/05/2024,Bolt plc,100.00",
+                                   "20/06/2024,Crane CIC,50.00"))
+    may_again = stand_in_parse(csv_body("15/05/2024,Bolt plc,120.00", "16/05/2024,Dray Ltd,30.00"))
+    with warehouse.connect() as con:
+        load_publication(con, GSS, "2024-04", april, meta("a" * 64, datetime(2024, 5, 1)))
+        load_publication(con, GSS, "2024-25", year, meta("y" * 64, datetime(2025, 5, 1), "http://x/y.csv"))
+        load_publication(con, GSS, "2024-05", may_again, meta("m" * 64, datetime(2025, 6, 1), "http://x/m.csv"))
+        apply_supersession(con, GSS)
+        build_core(con, COUNCILS)
+        pubs = dict(con.execute("select publication_id, is_current from staging.spend_publications").fetchall())
+        rows = con.execute("""select publication_id, supplier_name, amount from core.fact_payment
+                              order by payment_date, supplier_name""").fetchall()
+    assert pubs == {"a" * 64: False, "y" * 64: True, "m" * 64: True}
+    # April and June from the year file, May only from the later May file: counted once, nothing merged by content
+    assert rows == [("y" * 64, "Acme Ltd", Decimal("600.00")), ("m" * 64, "Bolt plc", Decimal("120.00")),
+                    ("m" * 64, "Dray Ltd", Decimal("30.00")), ("y" * 64, "Crane CIC", Decimal("50.00"))]
+
+
+def test_a_held_back_republication_leaves_the_previous_file_in_the_release(warehouse):
+    from pipelines.marts.build import build_core
+
+    april = stand_in_parse(csv_body("01/04/2024,Acme Ltd,600.00"))
+    broken = stand_in_parse(csv_body(*[f"0{d}/04/2024,Acme Ltd,600.00" for d in range(1, 7)]))
+    broken.rows = broken.rows.with_columns(pl.lit(None, dtype=pl.Decimal(18, 2)).alias("amount"))
+    with warehouse.connect() as con:
+        load_publication(con, GSS, "2024-04", april, meta("a" * 64, datetime(2024, 5, 1)))
+        load_publication(con, GSS, "2024-04", broken, meta("b" * 64, datetime(2024, 7, 1), "http://x/b.csv"))
+        apply_supersession(con, GSS)
+        stats = build_core(con, COUNCILS)
+        pubs = con.execute("""select publication_id, is_current, held_back, superseded_by
+                              from staging.spend_publications order by 1""").fetchall()
+        holds = con.execute("select publication_id, check_name from meta.publication_holds").fetchall()
+        assert facts(con) == [("2024-04", "Acme Ltd", Decimal("600.00"))]
+    assert stats["publications_held_back"] == 1
+    assert pubs == [("a" * 64, True, False, None), ("b" * 64, False, True, None)]
+    assert holds == [("b" * 64, "cast_nulls_under_threshold")]
+
+
+def test_the_parsers_account_of_each_file_is_kept(warehouse):
+    result = AccountedResult(
+        kind="spend", rows=stand_in_parse(csv_body("01/04/2024,Acme Ltd,600.00", "02/04/2024,Bolt plc,-50.25")).rows,
+        rows_in=5, dropped_by_reason={"header": 1, "total": 1, "blank": 1},
+        mapping={"amount": {"header": "Net Amount", "basis": "alias", "score": 1.0}}, amount_basis="net")
+    with warehouse.connect() as con:
+        load_publication(con, GSS, "2024-04", result, meta("a" * 64, datetime(2024, 5, 1)))
+        row = con.execute("""select rows_in, rows, dropped_rows, dropped_by_reason, net_total, column_mapping,
+                                    amount_basis from staging.spend_publications""").fetchone()
+        basis = con.execute("select distinct amount_basis from staging.spend_lines").fetchall()
+    assert row[:3] == (5, 2, 3) and json.loads(row[3]) == {"blank": 1, "header": 1, "total": 1}
+    assert row[4] == Decimal("549.75") and json.loads(row[5])["amount"]["basis"] == "alias" and row[6] == "net"
+    assert basis == [("net",)]

@@ -1,7 +1,8 @@
 """The warehouse: core star schema, marts with their checks, publishing by swap, researchers' extracts.
 
-Analysts keep reading the old file (their snapshot) while a new one is swapped in; a failed check or a killed
-build leaves the published file untouched.
+Analysts keep reading the old file (their snapshot) while a new one is swapped in; a failed global check or a
+killed build leaves the published file untouched. A publication that fails a publication check is held back by
+the core build (its reason in meta.publication_holds and this run's stage report) and everything else publishes.
 """
 
 
@@ -9,17 +10,19 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
-from pipelines import __version__, sqlfiles
 from assets.council_spend.assets import councils
 from assets.notices.assets import awards
 from assets.suppliers.assets import suppliers
 from pipelines.asset_metadata import scalar_stats, table_metadata
+from pipelines import __version__
 from pipelines.marts.build import build_core, build_marts
 from pipelines.extracts.build import RetentionPolicy, build_release, release_inputs
 from pipelines.marts.checks import blocking_checks, warning_checks
 from pipelines.marts.docs import write_warehouse_readme
 from pipelines.published import connect_published, storage_version
+from pipelines.marts.holds import held_back, record_in_stage_report
 from pipelines.resources import WarehouseResource
+from pipelines.runs import record_run, run_started_at
 from pipelines.warehouse import PublishBlocked
 
 MARTS = {
@@ -42,14 +45,21 @@ def _now() -> datetime:
 @dg.asset(key_prefix="core", group_name="warehouse", kinds={"duckdb"}, pool="warehouse_writer",
           deps=[councils, suppliers, awards], owners=["team:data"])
 def star_schema(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """core.fact_payment (current lines, deduplicated, each linked to supplier, service, date and its source
-    file/sheet/row), core.fact_award, and the dimensions dim_supplier, dim_council, dim_date, dim_service."""
+    """core.fact_payment (every current line once, each linked to supplier, service, date and its source
+    file/sheet/row), core.fact_award, and the dimensions dim_supplier, dim_council, dim_date, dim_service. Only
+    councils whose inputs changed are rebuilt; publications failing a publication check are held back."""
     with warehouse.get().connect() as con:
         registry = con.sql("select * from reference.councils").pl()
         stats = build_core(con, registry)
+        record_in_stage_report(con, context.run.run_id)
+        holds = held_back(con)
         metadata = table_metadata(con, "core.fact_payment", extra=scalar_stats(stats),
                                   also=["core.fact_award", "core.dim_supplier", "core.dim_council", "core.dim_date",
                                         "core.dim_service"])
+    for hold in holds:
+        context.log.warning(f"held back: {hold['council_name']} {hold['period_key']} ({hold['source_url']}): "
+                            f"{hold['reason']}")
+    metadata["held_back"] = dg.MetadataValue.json([{k: str(v) for k, v in h.items()} for h in holds])
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -61,7 +71,10 @@ def star_schema(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
                                                "no rows lost or duplicated, casts within null thresholds"),
                  dg.AssetCheckSpec("no_surprises_since_last_publish", asset=MART_KEYS[0],
                                    description="warnings only: supplier coverage drops, a council missing a month, "
-                                               "sudden total changes against the published warehouse")],
+                                               "sudden total changes against the published warehouse"),
+                 dg.AssetCheckSpec("every_publication_released", asset=MART_KEYS[0],
+                                   description="warning: publications held back from the release by a failed "
+                                               "publication check (council, period, reason)")],
     pool="warehouse_writer",
 )
 def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
@@ -74,6 +87,7 @@ def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         failures = blocking_checks(con)
         warnings = warning_checks(con, previous)
         metadata = {key: table_metadata(con, f"marts.{key.path[-1]}") for key in MART_KEYS}
+        holds = held_back(con)
     for key in MART_KEYS:
         yield dg.MaterializeResult(asset_key=key, metadata=metadata[key])
     yield dg.AssetCheckResult(check_name="reconciles_with_staging", asset_key=MART_KEYS[0], passed=not failures,
@@ -81,21 +95,34 @@ def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     yield dg.AssetCheckResult(check_name="no_surprises_since_last_publish", asset_key=MART_KEYS[0],
                               passed=not warnings, severity=dg.AssetCheckSeverity.WARN,
                               metadata={"warnings": dg.MetadataValue.json(warnings)})
+    yield dg.AssetCheckResult(check_name="every_publication_released", asset_key=MART_KEYS[0],
+                              passed=not holds, severity=dg.AssetCheckSeverity.WARN,
+                              metadata={"held_back": dg.MetadataValue.json(
+                                  [f"{h['council_gss']} {h['period_key']} {h['source_url']}: {h['reason']}" for h in holds])})
 
 
 @dg.asset(group_name="publish", kinds={"duckdb"}, pool="warehouse_writer", deps=MART_KEYS, owners=["team:data"])
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """The analysts' read-only warehouse file (warehouse/keepitlocal.duckdb): the working database copied,
-    checked again (blocking checks on the copy) and swapped in atomically."""
+    checked again (the publish gate on the copy) and swapped in atomically; meta.runs in it says when this run
+    started and when it published, and whether publications were held back."""
     wh = warehouse.get()
+    run_id = context.run.run_id
+    started_at = run_started_at(context.instance, run_id)
     with wh.connect() as con:
-        sqlfiles.execute(con, "meta/record_run", {
-            "run_id": context.run.run_id, "started_at": _now(), "finished_at": _now(),
-            "pipeline_version": __version__, "status": "built"})
+        status = "published_with_holds" if held_back(con) else "published"
+
+    def stamp(con) -> None:  # on the checked copy, just before it is swapped in
+        record_run(con, run_id, started_at=started_at, finished_at=_now(), status=status)
+
     try:
-        path = wh.publish(context.run.run_id, blocking_checks)
+        path = wh.publish(run_id, blocking_checks, stamp=stamp)
     except PublishBlocked as blocked:
+        with wh.connect() as con:
+            record_run(con, run_id, started_at=started_at, finished_at=_now(), status="blocked")
         raise dg.Failure(description=str(blocked), metadata={"failures": blocked.failures}) from blocked
+    with wh.connect() as con:  # the working file keeps the same row, so later releases carry the history
+        record_run(con, run_id, started_at=started_at, finished_at=_now(), status=status)
     con = connect_published(path)  # a fresh session: never a cached instance of the file this publish replaced
     try:
         readme = write_warehouse_readme(con, wh.root / "README.md")

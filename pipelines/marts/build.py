@@ -1,14 +1,31 @@
 """Build the core star schema and the marts from staging and the supplier tables.
 
-`build_core(con, councils)` rebuilds `core.dim_*` and `core.fact_*` in one transaction; `build_marts(con, params)`
-rebuilds every `marts.*` table (then the data dictionary) in another. Both replace their tables whole: they are
-cheap set-based SQL over the current staging data, and a whole rebuild can never leave a half-updated mart.
-The statements live in `sql/core/` and `sql/marts/`; this module only orders them and binds parameters.
+`build_core(con, councils)` brings `core.dim_*` and `core.fact_*` up to date in one transaction;
+`build_marts(con, params)` rebuilds every `marts.*` table (then the data dictionary) in another.
+
+The core build is incremental and bounded. The dimensions are small and rebuilt whole. Payment facts are built
+per council: each council's inputs (publications as loaded, staged lines, supplier-name crosswalk, and the
+build's own SQL, taxonomy and thresholds) are hashed, and only councils whose hash differs from the one recorded
+in `meta.core_builds` at their last build are rebuilt (`full=True` rebuilds everything). For each rebuilt council:
+
+1. the staging publication checks run on its publications; failures are held back (`meta.publication_holds`,
+   with the reason) and supersession is re-applied without them, so the previous file of their period stays;
+2. its facts are deleted and its current lines inserted again, one fact per line, suppliers looked up on the
+   exact crosswalk key (no fan-out);
+3. the facts are reconciled with the staged lines per publication (rows and net total, to the penny); a
+   publication that does not reconcile is held back too and the council rebuilt without it.
+
+Award facts are rebuilt only when their own inputs changed. A no-change night therefore rebuilds nothing but the
+dimensions. The statements live in `sql/core/` and `sql/marts/`; this module only orders them and binds
+parameters.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +33,9 @@ import duckdb
 import polars as pl
 
 from pipelines import sqlfiles
+from pipelines.marts.checks import BLOCKING_THRESHOLDS, check_names, publication_failures
+from pipelines.marts.holds import hold_publications
+from pipelines.spend.load import supersede
 from pipelines.warehouse import atomic
 
 TAXONOMY_PATH = Path(__file__).resolve().parent / "service_taxonomy.csv"
@@ -64,28 +84,60 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
     return sqlfiles.execute(con, "core/table_exists", {"schema": schema, "table": table}).fetchall()[0][0] > 0
 
 
-def build_core(con: duckdb.DuckDBPyConnection, councils: pl.DataFrame) -> dict:
-    """Rebuild the core facts and dimensions in one transaction; return row counts and the service mapping rate.
+# statements whose text decides what a council's facts are: changing any of them rebuilds every council
+_BUILD_STATEMENTS = ("core/insert_fact_payment", "spend/apply_supersession", "spend/mark_current_lines",
+                     "core/insert_dim_service", "core/insert_dim_date")
+# a bad publication is held back and its council rebuilt without it; a council still failing after this many
+# rounds is left to the publish gate (a failure no hold explains blocks the publish)
+MAX_HOLD_ROUNDS = 3
+
+
+def build_signature(thresholds: dict) -> str:
+    """A hash of the build's own SQL, the publication checks, the service taxonomy and the thresholds."""
+    digest = hashlib.sha256()
+    for name in (*_BUILD_STATEMENTS, *check_names("publication")):
+        digest.update(sqlfiles.load(name).encode())
+    digest.update(TAXONOMY_PATH.read_bytes())
+    digest.update(json.dumps(thresholds, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def build_core(con: duckdb.DuckDBPyConnection, councils: pl.DataFrame, *, full: bool = False,
+               thresholds: dict | None = None, now: dt.datetime | None = None) -> dict:
+    """Bring the core facts and dimensions up to date in one transaction (module docstring); return row counts,
+    the councils rebuilt, the publications held back and the service mapping rate.
 
     `councils` is the registry frame (`pipelines.registry.load_registry`): gss, name, type, region_gss,
     county_gss, start_date, end_date. Award facts stay empty while `staging.awards` is not loaded yet.
+    `full` rebuilds every council and the awards whatever their inputs.
     """
+    values = {**BLOCKING_THRESHOLDS, **(thresholds or {})}
+    now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    signature = build_signature(values)
     has_awards = table_exists(con, "staging", "awards") and table_exists(con, "staging", "award_suppliers")
     con.register("councils_input", councils)
     try:
         with atomic(con):
-            for table in reversed(CORE_TABLES):
-                sqlfiles.execute(con, f"core/delete_{table}")
-            sqlfiles.execute(con, "core/insert_dim_council")
-            award_min, award_max = (None, None)
+            _build_dimensions(con, has_awards)
+            built = dict(sqlfiles.execute(con, "core/built_signatures").fetchall())
+            wanted = dict(sqlfiles.execute(con, "core/council_input_signatures",
+                                           {"build_signature": signature}).fetchall())
+            stale = [g for g in built if g != "fact_award" and g not in wanted]  # councils with no publication left
+            rebuild = sorted(wanted if full else [g for g, sig in wanted.items() if built.get(g) != sig])
+            held = _build_payments(con, sorted(set(rebuild) | set(stale)), values, now)
+            award_sig = None
             if has_awards:
-                award_min, award_max = sqlfiles.execute(con, "core/award_date_bounds").fetchall()[0]
-            sqlfiles.execute(con, "core/insert_dim_date", {"award_min_date": award_min, "award_max_date": award_max})
-            sqlfiles.execute(con, "core/insert_dim_service", {"taxonomy_path": str(TAXONOMY_PATH)})
-            sqlfiles.execute(con, "core/insert_dim_supplier")
-            sqlfiles.execute(con, "core/insert_fact_payment")
-            if has_awards:
-                sqlfiles.execute(con, "core/insert_fact_award")
+                award_sig = sqlfiles.execute(con, "core/award_input_signature",
+                                             {"build_signature": signature}).fetchall()[0][0]
+                if full or built.get("fact_award") != award_sig:
+                    sqlfiles.execute(con, "core/delete_fact_award")
+                    sqlfiles.execute(con, "core/insert_fact_award")
+                else:
+                    award_sig = None  # unchanged: nothing to record
+            parts = [(g, wanted.get(g)) for g in sorted(set(rebuild) | set(stale))]
+            if award_sig:
+                parts.append(("fact_award", award_sig))
+            _record_builds(con, parts, now)
     finally:
         con.unregister("councils_input")
     result = {table: _count(con, "core", table) for table in CORE_TABLES}
@@ -93,7 +145,77 @@ def build_core(con: duckdb.DuckDBPyConnection, councils: pl.DataFrame) -> dict:
     result["service_combinations_mapped_pct"] = mapping[0]
     result["service_spend_mapped_pct"] = mapping[1]
     result["awards_loaded"] = has_awards
+    result["councils_rebuilt"] = len(rebuild)
+    result["councils_unchanged"] = len(wanted) - len(rebuild)
+    result["awards_rebuilt"] = bool(award_sig)
+    result["publications_held_back"] = held
     return result
+
+
+def _build_dimensions(con: duckdb.DuckDBPyConnection, has_awards: bool) -> None:
+    """The dimensions, rebuilt whole: small, and the facts of unchanged councils keep pointing at the same keys."""
+    for table in ("dim_supplier", "dim_service", "dim_date", "dim_council"):
+        sqlfiles.execute(con, f"core/delete_{table}")
+    sqlfiles.execute(con, "core/insert_dim_council")
+    award_min, award_max = (None, None)
+    if has_awards:
+        award_min, award_max = sqlfiles.execute(con, "core/award_date_bounds").fetchall()[0]
+    sqlfiles.execute(con, "core/insert_dim_date", {"award_min_date": award_min, "award_max_date": award_max})
+    sqlfiles.execute(con, "core/insert_dim_service", {"taxonomy_path": str(TAXONOMY_PATH)})
+    sqlfiles.execute(con, "core/insert_dim_supplier")
+
+
+def _build_payments(con: duckdb.DuckDBPyConnection, councils: list[str], thresholds: dict,
+                    now: dt.datetime) -> int:
+    """Rebuild the payment facts of `councils` (steps 1-3 of the module docstring); return how many of their
+    publications are held back from the release."""
+    if not councils:
+        return 0
+    _register(con, "build_councils", councils)
+    try:
+        failures, errors = publication_failures(con, councils, phase="staging", include_held=True,
+                                                thresholds=thresholds)
+        _raise_on(errors)
+        hold_publications(con, failures, now, replace_for=councils)
+        supersede(con, councils)
+        sqlfiles.execute(con, "core/delete_fact_payment")
+        sqlfiles.execute(con, "core/insert_fact_payment")
+        for _ in range(MAX_HOLD_ROUNDS):
+            failures, errors = publication_failures(con, councils, phase="facts", thresholds=thresholds)
+            _raise_on(errors)
+            if not failures:
+                break
+            hold_publications(con, failures, now)
+            affected = sorted({f.council_gss for f in failures})
+            supersede(con, affected)
+            _register(con, "build_councils", affected)
+            sqlfiles.execute(con, "core/delete_fact_payment")
+            sqlfiles.execute(con, "core/insert_fact_payment")
+            _register(con, "build_councils", councils)
+        return sqlfiles.execute(con, "core/count_held_back").fetchall()[0][0]
+    finally:
+        con.unregister("build_councils")
+
+
+def _raise_on(errors: list[str]) -> None:
+    if errors:  # a check that cannot run is a bug, not a bad file: stop rather than hold everything back
+        raise RuntimeError("publication checks could not run: " + "; ".join(errors))
+
+
+def _record_builds(con: duckdb.DuckDBPyConnection, parts: list[tuple[str, str | None]], now: dt.datetime) -> None:
+    if not parts:
+        return
+    con.register("build_parts", pl.DataFrame({"part": [p for p, _ in parts], "input_signature": [s for _, s in parts]},
+                                             schema={"part": pl.String, "input_signature": pl.String}))
+    try:
+        sqlfiles.execute(con, "core/forget_builds")
+        sqlfiles.execute(con, "core/record_builds", {"built_at": now})
+    finally:
+        con.unregister("build_parts")
+
+
+def _register(con: duckdb.DuckDBPyConnection, name: str, councils: Iterable[str]) -> None:
+    con.register(name, pl.DataFrame({"council_gss": list(councils)}, schema={"council_gss": pl.String}))
 
 
 def build_marts(con: duckdb.DuckDBPyConnection, params: dict | None = None) -> dict:
@@ -119,3 +241,17 @@ def build_marts(con: duckdb.DuckDBPyConnection, params: dict | None = None) -> d
 
 def _count(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
     return sqlfiles.execute(con, "core/count_rows", {"table": f"{schema}.{table}"}).fetchall()[0][0]
+
+
+def content_hashes(con: duckdb.DuckDBPyConnection, schemas: Iterable[str] = ("core", "marts"),
+                   exclude: Iterable[str] = ()) -> dict[str, str]:
+    """An order-independent hash of every table's rows in `schemas` ({schema.table: 'rows:hash'}): the same
+    contents give the same hashes, however the rows were ordered or built. `exclude` names tables to skip."""
+    skip = set(exclude)
+    tables = sqlfiles.execute(con, "core/list_tables", {"schemas": list(schemas)}).fetchall()
+    hashes = {}
+    for schema, table in tables:
+        name = f"{schema}.{table}"
+        if name not in skip:
+            hashes[name] = sqlfiles.execute(con, "core/table_content_hash", {"table": name}).fetchall()[0][0]
+    return hashes

@@ -1,2 +1,2 @@
--- empty core.fact_payment before it is rebuilt from its sources
-delete from core.fact_payment
+-- forget the payment facts of the councils being rebuilt (build_councils) before they are inserted again
+delete from core.fact_payment where council_gss in (select council_gss from build_councils)

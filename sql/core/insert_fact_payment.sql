@@ -1,4 +1,6 @@
--- current payment lines, one per source row, without the copies a later current publication repeats; each with its supplier, service, date and lineage
+-- the current lines (staging.spend_lines.is_current) of the councils being built (build_councils), one fact per
+-- source line: identical lines are distinct payments, replacement is by publication (load.py). Suppliers are
+-- looked up on the exact key (council, raw name, supplier id), so no line can fan out into several facts.
 insert into core.fact_payment by name
 with current_lines as (
     select
@@ -7,33 +9,16 @@ with current_lines as (
         p.period_start,
         md5(concat_ws('|', l.source_sha256, coalesce(l.sheet, ''), cast(l.row_number as varchar))) as payment_key
     from staging.spend_lines as l
-    join staging.spend_publications as p on p.publication_id = l.publication_id
-    where p.is_current
-),
-deduplicated as (
-    -- a row fingerprint published by two current files (an annual file over monthly ones) keeps the latest file's rows
-    select *
-    from current_lines
-    qualify dense_rank() over (
-        partition by council_gss, coalesce(row_fingerprint, payment_key)
-        order by fetched_at desc, publication_id desc
-    ) = 1
+    join staging.spend_publications as p on p.publication_id = l.publication_id and p.council_gss = l.council_gss
+    where l.is_current and p.is_current and l.council_gss in (select council_gss from build_councils)
 ),
 spend_names as (
-    select raw_name, council_gss, supplier_id, supplier_key
+    -- one row per key even before core.supplier_names guarantees it (the lowest supplier_key wins)
+    select council_gss, raw_name, supplier_id, supplier_key
     from core.supplier_names
-    where source = 'spend'
-),
-with_supplier as (
-    select
-        d.*,
-        n.supplier_key
-    from deduplicated as d
-    left join spend_names as n
-        on n.council_gss = d.council_gss and coalesce(n.raw_name, '') = coalesce(d.supplier_name, '')
+    where source = 'spend' and council_gss in (select council_gss from build_councils)
     qualify row_number() over (
-        partition by d.payment_key
-        order by (n.supplier_id is not distinct from d.supplier_id) desc, n.supplier_key
+        partition by council_gss, raw_name, supplier_id order by supplier_key nulls last
     ) = 1
 )
 select
@@ -49,10 +34,11 @@ select
     dd.financial_year,
     dd.fiscal_quarter,
     w.amount,
+    w.amount_basis,
     w.irrecoverable_vat,
     w.supplier_name,
     w.supplier_id,
-    w.supplier_key,
+    n.supplier_key,
     s.service_key,
     s.service,
     w.department,
@@ -72,7 +58,11 @@ select
     w.row_number,
     w.parser_version,
     w.fetched_at
-from with_supplier as w
+from current_lines as w
+left join spend_names as n
+    on n.council_gss = w.council_gss
+    and n.raw_name is not distinct from w.supplier_name
+    and n.supplier_id is not distinct from w.supplier_id
 left join core.dim_date as dd on dd.date = coalesce(w.payment_date, w.period_start)
 left join core.dim_service as s
     on s.department is not distinct from w.department

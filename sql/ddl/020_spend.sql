@@ -2,7 +2,7 @@
 create table if not exists staging.spend_lines (
     council_gss varchar not null,
     publication_id varchar not null,       -- sha256 of the raw file
-    period_key varchar,                    -- YYYY-MM, YYYY-Qn (financial-year quarter), YYYY-YY, YYYY-YY-Pnn
+    period_key varchar,                    -- see pipelines/spend/periods.py (YYYY-MM, FYYYYY-YY, ...; legacy keys still read)
     sheet varchar,
     row_number integer,                    -- 1-based line/row in the source sheet
     payment_date date,
@@ -34,8 +34,10 @@ create table if not exists staging.spend_lines (
     source_url varchar,
     source_sha256 varchar,
     parser_version varchar,
-    row_fingerprint varchar,
-    is_current boolean default true        -- copy of the publication's is_current, for simple filtering
+    row_fingerprint varchar,               -- informative only: identical lines are distinct payments
+    is_current boolean default true,       -- in the release: its publication is current and no later publication
+                                           -- covers this line's date (a month republished after a year file)
+    amount_basis varchar                   -- net | gross | unknown: what `amount` is, as the parser read it
 );
 create table if not exists staging.spend_publications (
     publication_id varchar not null,
@@ -58,9 +60,15 @@ create table if not exists staging.spend_publications (
     sheets varchar,
     grain varchar,
     warnings varchar,                      -- JSON list from the parser
-    dropped_rows bigint,
+    dropped_rows bigint,                   -- records the parser read but did not output (sum of dropped_by_reason)
     is_current boolean not null default true,
-    superseded_by varchar
+    superseded_by varchar,
+    rows_in bigint,                        -- every record the parser read; rows_in = rows + dropped_rows (null: not reported)
+    dropped_by_reason varchar,             -- JSON {reason: count} (preamble, header, blank, total, ...)
+    column_mapping varchar,                -- JSON {canonical field: {header, basis, score}} as the parser mapped it
+    amount_basis varchar,                  -- net | gross | unknown for the file
+    parser_version varchar,
+    held_back boolean not null default false  -- a blocking check failed on it: out of the release (meta.publication_holds says why)
 );
 create table if not exists staging.quarantine (
     council_gss varchar,
@@ -72,3 +80,11 @@ create table if not exists staging.quarantine (
     period_label varchar,
     quarantined_at timestamp not null
 );
+-- warehouses created before these columns existed gain them here (every DDL file runs on every writer connection)
+alter table staging.spend_lines add column if not exists amount_basis varchar;
+alter table staging.spend_publications add column if not exists rows_in bigint;
+alter table staging.spend_publications add column if not exists dropped_by_reason varchar;
+alter table staging.spend_publications add column if not exists column_mapping varchar;
+alter table staging.spend_publications add column if not exists amount_basis varchar;
+alter table staging.spend_publications add column if not exists parser_version varchar;
+alter table staging.spend_publications add column if not exists held_back boolean default false;

@@ -68,6 +68,7 @@ create table if not exists core.fact_payment (
     financial_year varchar,
     fiscal_quarter varchar,
     amount decimal(18, 2),
+    amount_basis varchar,                  -- net | gross | unknown (the parser's reading of the amount column)
     irrecoverable_vat decimal(18, 2),
     supplier_name varchar,
     supplier_id varchar,
@@ -84,7 +85,7 @@ create table if not exists core.fact_payment (
     transaction_id varchar,
     line_no varchar,
     invoice_number varchar,
-    row_fingerprint varchar,
+    row_fingerprint varchar,               -- informative only: identical lines are distinct payments
     source_url varchar,
     source_sha256 varchar,
     sheet varchar,
@@ -117,3 +118,4 @@ create table if not exists core.fact_award (
     scale varchar,
     vcse boolean
 );
+alter table core.fact_payment add column if not exists amount_basis varchar;

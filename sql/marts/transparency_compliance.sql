@@ -6,7 +6,7 @@ with current_lines as (
         cast(date_trunc('month', coalesce(l.payment_date, p.period_start)) as date) as month_start
     from staging.spend_lines as l
     join staging.spend_publications as p on p.publication_id = l.publication_id
-    where p.is_current
+    where l.is_current  -- line-level: a later file may replace some of a current file's lines (spend/load.py)
 ),
 span as (
     select council_gss, min(period_start) as first_day, max(period_end) as last_day
