@@ -6,8 +6,9 @@
 set -euo pipefail
 
 find_initdb() {
-    # the newest installed major version (Debian keeps each under /usr/lib/postgresql/<major>/bin)
-    ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1
+    # the newest installed major version (Debian keeps each under /usr/lib/postgresql/<major>/bin); prints
+    # nothing, and still succeeds, when there is none
+    { ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null || true; } | sort -V | tail -n 1
 }
 
 INITDB="$(find_initdb)"
