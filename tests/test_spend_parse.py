@@ -92,8 +92,8 @@ def test_empty_and_pdf_rejected():
 
 def test_unmapped_header_lists_headers():
     result = parse(csv_bytes(["Foo,Bar,Baz", "1,2,3"]))
-    assert result.reason_code == "unmapped_header"
-    assert "Foo" in result.reason
+    assert result.reason_code == "ambiguous_column"  # three number columns and no words: nobody could tell
+    assert "Foo" in result.reason and "amount" in result.reason
     result = parse(csv_bytes(["Supplier Name,Widget", "A Ltd,3"]))
     assert result.reason_code == "unmapped_header"
 
@@ -107,7 +107,10 @@ def test_missing_date_column_rejected_unless_aggregate():
 
 def test_header_overrides_and_ignored_columns():
     data = csv_bytes(["Supplier ID(T),Paid On,Value GBP,Junk", "Acme Ltd,01/05/2024,10.00,x"])
-    assert parse(data).kind == "rejected"
+    by_content = parse(data)  # names under an id header, an unknown date and amount header: read by content
+    assert by_content.kind == "spend", by_content.reason
+    assert {f: m["basis"] for f, m in by_content.mapping.items()} == {
+        "supplier_name": "content", "payment_date": "content", "amount": "content"}
     result = parse(data, hints={"header_overrides": {"Supplier ID(T)": "supplier_name", "Paid On": "payment_date",
                                                      "Value GBP": "amount"}, "ignore_columns": ["Junk"]})
     assert result.kind == "spend"
@@ -424,3 +427,98 @@ def test_amount_basis_from_header_words_or_registry():
     plain = csv_bytes(["Supplier Name,Payment Date,Amount", "A,01/05/2024,12"])
     assert parse(plain).amount_basis == "unknown"
     assert parse(plain, hints={"amount_basis": "net"}).amount_basis == "net"
+
+
+# --- content-based mapping (issue 10 item 1) -----------------------------------------------------------------
+
+SUPPLIERS = ["Acme Services Ltd", "Bright Futures Trust", "Carter & Sons", "Dales Housing Association",
+             "Eden Care Homes Limited", "Fylde Coast Womens Aid", "G4S Secure Solutions (UK) Ltd", "Harrogate Borough Council"]
+
+
+def _lines(template: str, n: int = 24) -> list[str]:
+    """n lines from a template with {s} supplier, {d} day, {m} month, {a} amount, {t} transaction id, {i} index."""
+    return [template.format(s=SUPPLIERS[i % len(SUPPLIERS)], d=f"{1 + i % 28:02d}/10/2016", m="201610",
+                            a=f"{(i * 137.31) % 9000 + 510:.2f}", t=f"{4649381 + i}", i=i) for i in range(n)]
+
+
+def test_content_maps_an_unknown_payment_date_header():
+    """A real rejected header: 'Invoice Payment Date' was no alias, so the file had 'no payment date'."""
+    header = "Body Name,Service Area,Expenses Type,Invoice Payment Date,Transaction Number,Net Amount,Supplier Name"
+    result = parse(csv_bytes([header] + _lines("Derbyshire County Council,Adult Care,Fees,{d},{t},{a},{s}")))
+    assert result.kind == "spend", result.reason
+    assert result.mapping["payment_date"]["header"] == "Invoice Payment Date"
+    assert result.mapping["payment_date"]["basis"] == "content"
+    assert result.rows.get_column("payment_date").null_count() == 0
+    assert result.mapping["transaction_id"]["basis"] == "alias"
+
+
+def test_content_maps_names_under_an_id_header_and_a_month_period():
+    """Payee names under 'Supplier ID(T)' and the month as 'Period' (201610): month precision, first of the
+    month, never a null date."""
+    header = "Strategic Group,Supplier ID(T),Period,Amount"
+    result = parse(csv_bytes([header] + _lines("Communities,{s},{m},{a}")))
+    assert result.kind == "spend", result.reason
+    assert result.mapping["supplier_name"] == {"header": "Supplier ID(T)", "basis": "content",
+                                               "score": result.mapping["supplier_name"]["score"]}
+    assert result.mapping["payment_date"]["header"] == "Period"
+    rows = result.rows
+    assert set(rows.get_column("payment_date")) == {dt.date(2016, 10, 1)}
+    assert set(rows.get_column("date_precision")) == {"month"}
+    assert rows.get_column("row_flags").null_count() == rows.height
+    assert rows.get_column("supplier_name").to_list()[:2] == SUPPLIERS[:2]
+
+
+def test_content_maps_a_renamed_amount_and_reads_its_basis():
+    header = "Directorate,Supplier Name,Payment Date,Total (excludes VAT)"
+    result = parse(csv_bytes([header] + _lines("Adults,{s},{d},{a}")))
+    assert result.kind == "spend", result.reason
+    assert result.mapping["amount"]["header"] == "Total (excludes VAT)"
+    assert result.mapping["amount"]["basis"] == "content"
+    assert result.amount_basis == "net"
+
+
+def test_content_maps_unknown_vocabulary():
+    """Headers in Welsh: nothing in the alias table, everything from the values."""
+    header = "Dyddiad,Adran,Cyflenwr,Cyfeirnod,Swm"
+    result = parse(csv_bytes([header] + _lines("{d},Gwasanaethau,{s},{t},{a}")))
+    assert result.kind == "spend", result.reason
+    assert {f: (m["header"], m["basis"]) for f, m in result.mapping.items()} == {
+        "payment_date": ("Dyddiad", "content"), "supplier_name": ("Cyflenwr", "content"), "amount": ("Swm", "content")}
+    assert "Cyfeirnod" in result.rows.item(0, "other_attributes")  # the id column is not the amount
+
+
+def test_content_corrects_misleading_headers():
+    """'Amount' holds the payee and 'Supplier' the money: the values decide, and the file says so."""
+    header = "Date,Amount,Supplier"
+    result = parse(csv_bytes([header] + _lines("{d},{s},{a}")))
+    assert result.kind == "spend", result.reason
+    assert result.mapping["amount"]["header"] == "Supplier" and result.mapping["amount"]["basis"] == "content"
+    assert result.mapping["supplier_name"]["header"] == "Amount"
+    assert result.rows.get_column("amount").null_count() == 0
+    assert any("does not hold" in w for w in result.warnings)
+
+
+def test_content_picks_net_of_gross_vat_net_and_payment_over_invoice_date():
+    header = "Col A,Col B,Col C,Col D,Col E,Col F"
+    lines = [f"{1 + i % 20:02d}/09/2016,{5 + i % 20:02d}/10/2016,{SUPPLIERS[i % 8]},{(100 + i) * 1.2:.2f},"
+             f"{(100 + i) * 0.2:.2f},{100 + i:.2f}" for i in range(30)]
+    result = parse(csv_bytes([header] + lines))
+    assert result.kind == "spend", result.reason
+    assert result.mapping["amount"]["header"] == "Col F"  # B + ... : net, not gross
+    assert result.mapping["payment_date"]["header"] == "Col B"  # never earlier than Col A
+    assert result.rows.item(0, "amount") == Decimal("100.00")
+
+
+def test_words_in_the_amount_column_rejected_not_a_zero_total():
+    lines = [f"{SUPPLIERS[i % 8]},01/05/2024,{w}" for i, w in enumerate(["ten pounds", "five", "see invoice"] * 5)]
+    result = parse(csv_bytes([HEADER] + lines))
+    assert (result.kind, result.reason_code) == ("rejected", "amount_unparseable")
+    assert "Amount" in result.reason
+
+
+def test_two_equal_date_columns_with_no_clue_are_ambiguous():
+    header = "Alpha,Beta,Supplier Name,Amount"
+    lines = [f"{1 + i % 28:02d}/05/2024,{1 + (i * 7) % 28:02d}/05/2024,{SUPPLIERS[i % 8]},{10 + i}.50" for i in range(30)]
+    result = parse(csv_bytes([header] + lines))
+    assert (result.kind, result.reason_code) == ("rejected", "ambiguous_column")
+    assert "Alpha" in result.reason and "Beta" in result.reason and "payment date" in result.reason

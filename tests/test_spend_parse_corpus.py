@@ -289,3 +289,34 @@ def test_corpus_mapping_bases(parsed):
     lambeth = parsed("lambeth/2012-06-payments.csv")
     assert lambeth.dropped_by_reason == {"preamble": 9, "header": 1, "total": 1, "blank": 5}
     assert lambeth.amount_basis == "net"  # "Invoice Nett Amount"
+
+
+HEADERLESS = ["leeds/2020-06.csv", "leeds/2010-12.csv", "devon/DCCSpendingOver500_202304.csv",
+              "devon/DCCSpendingOver500_201101.csv", "oxford/expenditure-over-500-oct-dec-2016.csv",
+              "hyndburn/Oct-24-CSV.csv", "hyndburn/1701.csv"]
+
+
+@pytest.mark.parametrize("relative", HEADERLESS)
+def test_corpus_file_without_its_header_row_maps_by_content(corpus, relative):
+    """The header line is cut from the real bytes here; the values alone must give the same lines, total and
+    dates (content mapping, issue 10 item 1)."""
+    rows_expected, net_expected, min_date, max_date, _ = EXPECTED[relative]
+    data = (corpus / "spend" / relative).read_bytes()
+    cut = data.split(b"\n", 1)[1]
+    result = parse_spend(cut, filename="no-header.csv", hints={"threshold": 500})
+    assert result.kind == "spend", result.reason
+    assert result.rows.height == rows_expected
+    assert result.rows.get_column("amount").sum() == Decimal(net_expected)
+    dates = result.rows.get_column("payment_date").drop_nulls()
+    assert (dates.min(), dates.max()) == (min_date, max_date)
+    assert {result.mapping[f]["basis"] for f in ("amount", "payment_date", "supplier_name")} == {"content"}
+    assert result.rows_in == result.rows.height + sum(result.dropped_by_reason.values())
+
+
+def test_corpus_card_file_without_header_is_ambiguous_not_misread(corpus):
+    """Trafford's card file without its header: school names (the card holder's unit) and merchants look
+    alike; the parser says it cannot tell rather than guessing."""
+    data = (corpus / "spend" / "trafford" / "government_procurement_card_transactions_2026-27.csv").read_bytes()
+    result = parse_spend(data.split(b"\n", 1)[1], filename="no-header.csv")
+    assert (result.kind, result.reason_code) == ("rejected", "ambiguous_column")
+    assert "supplier name" in result.reason and "candidates" in result.reason

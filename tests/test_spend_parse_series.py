@@ -58,3 +58,24 @@ def test_series_identical_lines_are_kept(corpus):
     result = parse_spend(path.read_bytes(), filename=path.name)
     assert result.rows.height == len(lines)  # every line, the repeated ones included
     assert result.rows.select("supplier_name", "amount", "department").is_duplicated().sum() >= repeats
+
+
+def test_series_months_are_month_precision_dates(corpus):
+    """Darlington dates its lines only to the month ("2016-04"): the first of that month, month precision."""
+    path = corpus / "spend_series" / "darlington" / "2016-04.csv"
+    rows = parse_spend(path.read_bytes(), filename=path.name).rows
+    assert set(rows.get_column("payment_date")) == {__import__("datetime").date(2016, 4, 1)}
+    assert set(rows.get_column("date_precision")) == {"month"}
+    assert rows.get_column("row_flags").null_count() == rows.height
+
+
+def test_series_without_header_rows(corpus):
+    """One month of each council with its header line cut: the content alone picks the same columns (Salford's
+    Net out of Gross, VAT and Net)."""
+    for council, column in NET_COLUMN.items():
+        path = corpus / "spend_series" / council / "2016-10.csv"
+        data = path.read_bytes()
+        rows, total, _ = _independent(data, column)
+        result = parse_spend(data.split(b"\n", 1)[1], filename="2016-10.csv")
+        assert result.kind == "spend", (council, result.reason)
+        assert (result.rows.height, result.rows.get_column("amount").sum()) == (rows, total), council

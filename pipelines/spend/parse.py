@@ -36,11 +36,11 @@ import duckdb
 import polars as pl
 
 from pipelines import sqlfiles
-from pipelines.spend import readers, values
+from pipelines.spend import parse_content, readers, values
 from pipelines.spend.periods import parse_period_label, period_precision  # the same reading of labels the fetcher uses
 
 # Bumped whenever the same bytes give different output (`keepitlocal rebuild spend` re-parses older versions).
-PARSER_VERSION = "spend-parse/1.1"
+PARSER_VERSION = "spend-parse/1.2"
 ALIASES_PATH = Path(__file__).with_name("aliases.csv")
 HEADER_SEARCH_ROWS = 60  # report preambles (even whole SQL queries) come before the header
 DEFAULT_THRESHOLD = Decimal("500")
@@ -228,8 +228,15 @@ def _threshold(hints: dict) -> Decimal | None:
         return DEFAULT_THRESHOLD
 
 
+REASON_CHARS = 600  # a rejection reason quotes the file; never the whole of a 50 MB line
+
+
+def _clip(text: str, limit: int = REASON_CHARS) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... [{len(text) - limit} more characters]"
+
+
 def _rejected(code: str, reason: str, **kw) -> SpendParseResult:
-    return SpendParseResult(kind="rejected", reason_code=code, reason=reason, **kw)
+    return SpendParseResult(kind="rejected", reason_code=code, reason=_clip(reason), **kw)
 
 
 # --- header location and mapping ----------------------------------------------------------------------------
@@ -243,6 +250,7 @@ class SheetLayout:
     data_before_header: bool          # header on the last line: data is above it
     positional: bool = False
     matches: list[ColumnMatch] = field(default_factory=list)  # evidence per kept column (parallel to fields)
+    first_data_row: int | None = None  # a sheet with no header row at all: where its data starts
 
 
 def _score(keys: list[str], vocab: Vocabulary) -> int:
@@ -446,9 +454,7 @@ def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[
             matches = [ColumnMatch(f, "content" if f else None, 0.5 if f else 0.0) for f in fields]
             return SheetLayout([], non_empty_cols, [f or f"column_{i + 1}" for i, f in enumerate(fields)], fields,
                                False, positional=True, matches=matches), None
-        first = next((r for r in frame.select(cols).rows() if any(v is not None for v in r)), None)
-        shown = [v for v in first if v is not None][:20] if first else []
-        return None, ("unmapped_header", f"no header row found on sheet {sheet!r}; first row: {shown}")
+        return _headerless_layout(frame, cols, sheet, warnings)
     header_rows, cells, at_end = located
     cells = _repair_corrupted_header(cells, warnings, sheet)
     keys = [header_key(c) for c in cells]
@@ -472,18 +478,96 @@ def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[
             kept_cols.append(col)
             kept_cells.append(cell)
     display, matches, ignored = _map_headers(kept_cells, kept_cols, vocab, hints, warnings)
-    fields = [m.field for m in matches]
     kept_cols = [c for c, cell in zip(kept_cols, kept_cells)
                  if (cell if cell is not None else f"column_{int(c[1:]) + 1}") not in ignored]
     if at_end:
         warnings.append(f"sheet {sheet!r}: header found on the last line (row {header_rows[0]})")
     if len(header_rows) == 2:
         warnings.append(f"sheet {sheet!r}: header split over rows {header_rows[0]}-{header_rows[1]}")
-    missing = [f for f in REQUIRED if f not in fields]
-    if missing:
-        return None, ("unmapped_header", f"sheet {sheet!r}: no column for {missing}; headers: "
-                      f"{[c for c in cells if c is not None]}")
-    return SheetLayout(header_rows, kept_cols, display, fields, at_end, matches=matches), None
+    aggregate = any("aggregate" in vocab.flags.get(header_key(h), ()) for h, m in zip(display, matches)
+                    if m.field == "amount")
+    matches, error = _check_roles(data, kept_cols, display, matches, not aggregate, warnings, sheet)
+    if error:
+        return None, error
+    return SheetLayout(header_rows, kept_cols, display, [m.field for m in matches], at_end, matches=matches), None
+
+
+def _check_roles(data: pl.DataFrame, columns: list[str], display: list[str], matches: list[ColumnMatch],
+                 date_required: bool, warnings: list[str], sheet: str) -> tuple[list[ColumnMatch], tuple[str, str] | None]:
+    """Second mapping step (parse_content): the payment date, amount and payee columns the headers chose must
+    hold such values; a role left unmapped, or mapped to a column holding something else, is inferred from
+    the values. Returns the updated matches, or a rejection naming the missing role and the candidates."""
+    frame = parse_content.sample(data, columns)
+    if parse_content.headers_suffice(frame, display, [m.field for m in matches], date_required):
+        return matches, None
+    profiles = parse_content.profile(frame, display)
+    resolution = parse_content.resolve(profiles, [m.field for m in matches], [m.basis for m in matches],
+                                       [m.score for m in matches], frame, date_required)
+    for note in resolution.notes:
+        warnings.append(f"sheet {sheet!r}: {note}")
+    if resolution.error:
+        code, reason = resolution.error
+        return matches, (code, f"sheet {sheet!r}: {reason}")
+    updated = [m if (f, b) == (m.field, m.basis) else ColumnMatch(f, b, s, m.low_priority)
+               for m, f, b, s in zip(matches, resolution.fields, resolution.bases, resolution.scores)]
+    return updated, None
+
+
+def _headerless_layout(frame: pl.DataFrame, cols: list[str], sheet: str,
+                       warnings: list[str]) -> tuple[SheetLayout | None, tuple[str, str] | None]:
+    """A sheet whose header names nothing in the alias vocabulary, or that has no header row at all: map every
+    column by its content. A row of words directly above the first row with an amount is the header (an
+    unknown vocabulary); otherwise the data starts at the first row whose amount cell parses (rows above it
+    are a preamble) and columns are named column_1, column_2, ..."""
+    non_empty_cols = [c for c in cols if frame.get_column(c).null_count() < frame.height]
+    if not non_empty_cols:
+        return None, ("empty", f"sheet {sheet!r} has no cells")
+    header_row = _wordy_header_row(frame, non_empty_cols)
+    if header_row is not None:
+        data = frame.filter(pl.col("row_number") > header_row)
+        kept = [c for c in non_empty_cols if data.get_column(c).null_count() < data.height]
+        cells = frame.filter(pl.col("row_number") == header_row).select(kept).row(0)
+        display = [cell if cell is not None else f"column_{int(c[1:]) + 1}" for c, cell in zip(kept, cells)]
+        matches, error = _check_roles(data, kept, display, [ColumnMatch(None, None, 0.0) for _ in kept], True,
+                                      warnings, sheet)
+        if error:
+            return None, (error[0], f"headers name no known field and {error[1]}")
+        warnings.append(f"sheet {sheet!r}: no header cell is a known alias; columns mapped by their content")
+        return SheetLayout([header_row], kept, display, [m.field for m in matches], False, matches=matches), None
+    display = [f"column_{int(c[1:]) + 1}" for c in non_empty_cols]
+    blank = [ColumnMatch(None, None, 0.0) for _ in non_empty_cols]
+    matches, error = _check_roles(frame, non_empty_cols, display, blank, True, warnings, sheet)
+    if error:
+        first = next((r for r in frame.select(cols).rows() if any(v is not None for v in r)), None)
+        shown = [v for v in first if v is not None][:20] if first else []
+        return None, (error[0], f"no header row found and {error[1]}; first row: {_clip(str(shown), 300)}")
+    amount_col = non_empty_cols[[m.field for m in matches].index("amount")]
+    starts = frame.filter(values.amount_expr(pl.col(amount_col)).is_not_null()).get_column("row_number")
+    if starts.len() == 0:
+        return None, ("unmapped_header", f"no header row found on sheet {sheet!r} and no row with an amount")
+    warnings.append(f"sheet {sheet!r}: no header row; columns mapped by their content")
+    return SheetLayout([], non_empty_cols, display, [m.field for m in matches], False, matches=matches,
+                       first_data_row=int(starts.min())), None
+
+
+def _wordy_header_row(frame: pl.DataFrame, cols: list[str]) -> int | None:
+    """The row_number of the first of the leading rows that has two or more cells, all words (no number,
+    amount or date), followed by a row with at least two cells one of which is an amount: a header in a
+    vocabulary the alias table does not know."""
+    head = frame.filter(pl.any_horizontal([pl.col(c).is_not_null() for c in cols])).head(HEADER_SEARCH_ROWS + 1)
+    wordy = head.select(
+        pl.col("row_number"),
+        pl.sum_horizontal([pl.col(c).is_not_null() for c in cols]).alias("filled"),
+        pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.contains(r"[A-Za-z]")
+                                                   & values.amount_expr(pl.col(c)).is_null()
+                                                   & values.month_expr(pl.col(c)).is_null()
+                                                   & (pl.col(c).str.len_chars() < 100)) for c in cols]).alias("words"),
+        pl.any_horizontal([values.amount_expr(pl.col(c)).is_not_null() for c in cols]).alias("money"),
+    ).rows(named=True)
+    for row, below in zip(wordy, wordy[1:]):
+        if row["filled"] >= 2 and row["words"] and below["money"] and below["filled"] >= 2:
+            return int(row["row_number"])
+    return None
 
 
 def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict, warnings: list[str],
@@ -495,6 +579,8 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     header = dict(zip(layout.raw_headers, [f or "other_attributes" for f in layout.fields]))
     if layout.positional:
         body = frame
+    elif layout.first_data_row is not None:
+        body = frame.filter(pl.col("row_number") >= layout.first_data_row)
     elif layout.data_before_header:
         body = frame.filter(pl.col("row_number") < layout.header_rows[0])
     else:
@@ -576,13 +662,23 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     if grain == "transaction":
         vote = values.vote_date_formats(work.get_column("payment_date"))
         work = work.with_columns(values.date_expr(pl.col("payment_date"), vote).alias("_date"))
+        # Cells naming a month ("2017-01", "201610", "Jan-17", "2016/17 P08") are real accounting months:
+        # the first of the month with month precision, not a null date.
+        work = work.with_columns(
+            pl.when(pl.col("_date").is_null() & pl.col("payment_date").is_not_null())
+            .then(values.month_expr(pl.col("payment_date"))).alias("_month"))
+        months = int(work.get_column("_month").is_not_null().sum())
+        if months:
+            warnings.append(f"sheet {sheet!r}: {months} payment dates are months (date_precision month)")
         if len(vote.formats) > 1:
             warnings.append(f"sheet {sheet!r}: mixed date formats {vote.formats}")
-        if not vote.formats and vote.values:
+        if not vote.formats and vote.values and not months:
             warnings.append(f"sheet {sheet!r}: no payment date could be read (e.g. all '00:00:00'); "
                             f"date_precision from the file's period")
+        work = work.with_columns(pl.coalesce("_date", "_month").alias("_date"),
+                                 pl.col("_month").is_not_null().alias("_is_month"))
     else:
-        work = work.with_columns(_date=pl.lit(None, dtype=pl.Date))
+        work = work.with_columns(_date=pl.lit(None, dtype=pl.Date), _is_month=pl.lit(False))
     # Row classes.
     other_cells = [c for c in work.columns if c in fields and c not in ("amount",)] + [f"_x{i}" for i in range(len(extras))]
     only_amount = ~pl.any_horizontal([pl.col(c).is_not_null() for c in other_cells]) if other_cells else pl.lit(True)
@@ -635,7 +731,8 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
         kept = kept.with_columns(_other=pl.lit(None, dtype=pl.String))
     kept = kept.with_columns(
         pl.lit(sheet).alias("sheet"),
-        pl.when(pl.col("_date").is_not_null()).then(pl.lit("day")).otherwise(pl.lit(period_precision))
+        pl.when(pl.col("_is_month")).then(pl.lit("month"))
+        .when(pl.col("_date").is_not_null()).then(pl.lit("day")).otherwise(pl.lit(period_precision))
         .alias("date_precision"),
     )
     populated = []
@@ -660,6 +757,9 @@ def _outside_counts(frame: pl.DataFrame, layout: SheetLayout) -> dict[str, int]:
     """Records of a sheet outside its table body: every record before the header is `preamble` (blank ones
     too), the header record(s) are `header`, and records between two header rows or below a header found on
     the last line are `blank` (the header search skips only blank records)."""
+    if layout.first_data_row is not None:
+        before = int((frame.get_column("row_number") < layout.first_data_row).sum())
+        return {"preamble": before} if before else {}
     if layout.positional or not layout.header_rows:
         return {}
     first, last = layout.header_rows[0], layout.header_rows[-1]

@@ -154,3 +154,61 @@ from pipelines.normalise.redaction import (  # noqa: E402,F401 - re-exported for
     PSEUDONYM_PATTERN,
     redaction_kind_expr,
 )
+
+
+# --- months (per-line accounting periods) -------------------------------------------------------------------
+
+_MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                "november", "december"]
+_MONTH_OF_ABBR = {name[:3]: i + 1 for i, name in enumerate(_MONTH_NAMES)}
+_FULL_OF_MONTH = {i + 1: name for i, name in enumerate(_MONTH_NAMES)}
+
+
+def _month_number(word: pl.Expr) -> pl.Expr:
+    """1..12 for a month name or abbreviation ("Jan", "Sept", "January"), null for any other word."""
+    number = word.str.slice(0, 3).replace_strict(_MONTH_OF_ABBR, default=None, return_dtype=pl.Int32)
+    full = number.replace_strict(_FULL_OF_MONTH, default=None, return_dtype=pl.String)
+    return pl.when(full.str.starts_with(word) | (word == "sept")).then(number)
+
+
+def _year_of(token: pl.Expr) -> pl.Expr:
+    """A four-digit year, or a two-digit one read as 20yy."""
+    value = token.cast(pl.Int32, strict=False)
+    return pl.when(token.str.len_chars() == 2).then(value + 2000).otherwise(value)
+
+
+def month_expr(expr: pl.Expr) -> pl.Expr:
+    """The first day of the month a cell names, or null: `2017-01`, `2017/1`, `201701`, `01/2017`, `Jan-17`,
+    `January 2017`, `2017 Jan`, and financial periods `2016/17 P08`, `P8 2016-17`, `2016/17 Period 8` (P01 is
+    April; P13, the year-end adjustments, is March). Day-level dates are not months (see date_expr)."""
+    s = expr.str.strip_chars().str.to_lowercase().str.replace_all(r"\s+", " ")
+    ym = s.str.extract_groups(r"^(20\d\d)(?:[-/.]|)(0[1-9]|1[0-2])$")
+    ym_loose = s.str.extract_groups(r"^(20\d\d)[-/.](0?[1-9]|1[0-2])$")
+    my = s.str.extract_groups(r"^(0?[1-9]|1[0-2])[-/.](20\d\d)$")
+    name_year = s.str.extract_groups(r"^([a-z]{3,9})\.?[-/ ']*(\d{2}|20\d\d)$")
+    year_name = s.str.extract_groups(r"^(20\d\d)[-/ ]([a-z]{3,9})$")
+    fy_p = s.str.extract_groups(r"^(20\d\d) ?[-/] ?(\d\d|20\d\d) ?(?:p|per|period)\.? ?(\d{1,2})$")
+    p_fy = s.str.extract_groups(r"^(?:p|per|period)\.? ?(\d{1,2}) ?[-,]? ?(20\d\d) ?[-/] ?(\d\d|20\d\d)$")
+
+    def fy_month(start: pl.Expr, end: pl.Expr, period: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        first = start.cast(pl.Int32, strict=False)
+        last = end.cast(pl.Int32, strict=False) % 100
+        p = period.cast(pl.Int32, strict=False)
+        valid = (last == (first + 1) % 100) & p.is_between(1, 13)
+        month = pl.when(valid).then(pl.when(p >= 12).then(3).otherwise((p + 2) % 12 + 1))
+        return pl.when(month >= 4).then(first).otherwise(first + 1), month
+
+    fy1 = fy_month(fy_p.struct.field("1"), fy_p.struct.field("2"), fy_p.struct.field("3"))
+    fy2 = fy_month(p_fy.struct.field("2"), p_fy.struct.field("3"), p_fy.struct.field("1"))
+    # year and month must come from the same form: take them together from the first form that gave both.
+    pairs = [
+        (ym.struct.field("1").cast(pl.Int32, strict=False), ym.struct.field("2").cast(pl.Int32, strict=False)),
+        (ym_loose.struct.field("1").cast(pl.Int32, strict=False),
+         ym_loose.struct.field("2").cast(pl.Int32, strict=False)),
+        (my.struct.field("2").cast(pl.Int32, strict=False), my.struct.field("1").cast(pl.Int32, strict=False)),
+        (_year_of(name_year.struct.field("2")), _month_number(name_year.struct.field("1"))),
+        (year_name.struct.field("1").cast(pl.Int32, strict=False), _month_number(year_name.struct.field("2"))),
+        fy1, fy2,
+    ]
+    date = pl.coalesce([pl.when(y.is_not_null() & m.is_not_null()).then(pl.date(y, m, 1)) for y, m in pairs])
+    return _in_window(date)

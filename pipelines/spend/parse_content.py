@@ -1,0 +1,337 @@
+"""Map columns by what they hold when their headers do not say (parsing stage "map", second step).
+
+Header aliases come first (parse._map_headers). Then, for the three roles a payment line needs - the payment
+date (or its accounting month), the amount and the payee - this module checks that the column the headers
+chose holds that kind of value, and when a role is unmapped, or its column holds something else, infers it
+from the values of a deterministic sample of rows:
+
+* a date column parses as day dates (the per-column format vote) or as months (`2017-01`, `201610`, `Jan-17`,
+  `2016/17 P08`); between two date columns the varying one beats a constant one (a period end), and the one
+  that is never earlier beats the other (an invoice date precedes its payment);
+* a money column parses as amounts, mostly with pence, and is not an identifier (integers of one width,
+  leading zeros, VAT-number shapes) or a code (few distinct integers); between money columns a column of
+  VAT-sized values loses to the column it is a fraction of, and of gross = net + VAT the net one wins;
+* a payee column holds words, many distinct values, names like organisations (Ltd, Council, Trust ...), not a
+  constant (the body's own name) nor a short list of categories nor code-like tokens.
+
+A role is left unmapped (and the file rejected, naming the role and the candidate columns) only when no column
+fits, or two fit equally and nothing in the values or headers tells them apart.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+from pipelines.spend import values
+
+SAMPLE_ROWS = 2000
+ROLE_WORDS = {
+    "payment_date": re.compile(r"(?i)pa(id|y)|date|period|month|posted|cleared|clearing"),
+    "amount": re.compile(r"(?i)amount|value|net|total|spend|paid|£|gbp|cost|sum|expenditure"),
+    "supplier_name": re.compile(r"(?i)supplier|payee|vendor|beneficiar|benificiar|name|creditor|merchant|recipient"),
+}
+# Words of organisations' names (legal forms and kinds of body), not of spending categories ("Services",
+# "Care", "&" are both).
+COMPANY_WORDS = (r"(?i)\b(ltd|limited|plc|llp|cic|cio|inc|llc|gmbh|council|trust|association|society|charity|"
+                 r"university|college|school|academy|nhs|partnership|sons|foundation|church|t/a)\b")
+# Fields whose values are codes or numbers by nature (a column holding payee names under such a header is
+# mislabelled: Gateshead's "Supplier ID(T)").
+CODE_FIELDS = {"transaction_id", "line_no", "invoice_number", "supplier_id", "supplier_vat_reg",
+               "supplier_company_no", "supplier_charity_no", "expense_code", "body_code"}
+FIT = 0.5  # share of filled sample values that must fit a role for a column to hold it
+
+
+@dataclass(frozen=True)
+class ColumnProfile:
+    """What one column's sampled values look like (shares are of its filled sample values)."""
+    index: int
+    header: str
+    filled: int
+    distinct: int
+    day_share: float
+    month_share: float
+    money_share: float
+    decimal_share: float
+    id_like: bool
+    letter_share: float
+    company_share: float
+    mean_words: float
+    code_like_share: float
+    rows: int = 0  # sampled rows (filled / rows is how full the column is)
+
+    @property
+    def fullness(self) -> float:
+        """1 for a column filled on at least half the rows: a role's column is rarely mostly empty."""
+        return min(1.0, 2 * self.filled / self.rows) if self.rows else 0.0
+
+    @property
+    def date_share(self) -> float:
+        return max(self.day_share, self.month_share)
+
+    @property
+    def money_score(self) -> float:
+        if self.id_like or self.date_share >= FIT or self.filled == 0 or (self.filled > 1 and self.distinct <= 1):
+            return 0.0  # identifiers, dates and a constant (a zero VAT column) are not the amount
+        return self.money_share * (0.4 + 0.6 * self.decimal_share) * self.fullness
+
+    @property
+    def name_score(self) -> float:
+        if self.filled == 0 or (self.filled > 1 and self.distinct <= 1) or self.date_share >= FIT or self.money_share >= FIT:
+            return 0.0
+        variety = min(1.0, 3 * self.distinct / self.filled)  # categories repeat; payees and free text vary
+        wordy = 1.0 if self.mean_words <= 8 else 0.5  # free-text descriptions run long
+        organisations = 0.4 + 0.6 * min(1.0, 2 * self.company_share)  # payees are often companies, bodies
+        return self.letter_share * (1 - self.code_like_share) * variety * wordy * organisations * self.fullness
+
+
+def sample(body: pl.DataFrame, columns: list[str], rows: int = SAMPLE_ROWS) -> pl.DataFrame:
+    """Up to `rows` body rows spread evenly over the sheet (the same rows for the same bytes)."""
+    frame = body.select(columns)
+    if frame.height <= rows:
+        return frame
+    return frame.gather_every(frame.height // rows + 1)
+
+
+ROLES = ("amount", "payment_date", "supplier_name")
+
+
+def headers_suffice(frame: pl.DataFrame, headers: list[str], fields: list[str | None], date_required: bool) -> bool:
+    """True when the header mapping already gives every role a column holding such values, so no column
+    needs profiling (the common case, kept cheap)."""
+    needed = [r for r in ROLES if r != "payment_date" or date_required]
+    if not all(r in fields for r in needed):
+        return False
+    for role in ROLES:
+        if role in fields:
+            i = fields.index(role)
+            p = profile(frame.select(frame.columns[i]), [headers[i]])[0]
+            if p.filled and _fits(p, role) < FIT:
+                return False
+    return True
+
+
+def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:
+    out = []
+    for i, (column, header) in enumerate(zip(frame.columns, headers)):
+        s = frame.get_column(column).drop_nulls()
+        n = s.len()
+        if n == 0:
+            out.append(ColumnProfile(i, header, 0, 0, 0, 0, 0, 0, False, 0, 0, 0, 0, frame.height))
+            continue
+        vote = values.vote_date_formats(s)
+        v = pl.DataFrame({"v": s})
+        stats = v.select(
+            values.date_expr(pl.col("v"), vote).is_not_null().mean().alias("day"),
+            values.month_expr(pl.col("v")).is_not_null().mean().alias("month"),
+            values.amount_expr(pl.col("v")).is_not_null().mean().alias("money"),
+            pl.col("v").str.contains(r"[.,]\d{1,2}\s*$|^\s*£|[0-9],\d{3}").mean().alias("decimal"),
+            pl.col("v").str.contains(r"[A-Za-z]").mean().alias("letters"),
+            pl.col("v").str.contains(COMPANY_WORDS).mean().alias("company"),
+            pl.col("v").str.count_matches(r"\S+").mean().alias("words"),
+            # one token mixing letters and digits ("CAPEELOC36004527", "R1234") or all capitals of <= 5 letters
+            pl.col("v").str.contains(r"^(?:\S*\d\S*[A-Za-z]\S*|\S*[A-Za-z]\S*\d\S*|[A-Z]{1,5})$").mean().alias("code"),
+            pl.col("v").n_unique().alias("distinct"),
+        ).row(0, named=True)
+        out.append(ColumnProfile(i, header, n, int(stats["distinct"]), float(stats["day"]), float(stats["month"]),
+                                 float(stats["money"]), float(stats["decimal"]), _id_like(s),
+                                 float(stats["letters"]), float(stats["company"]), float(stats["words"] or 0),
+                                 float(stats["code"]), frame.height))
+    return out
+
+
+def _id_like(s: pl.Series) -> bool:
+    """Identifiers and codes that happen to be numbers: integers of one width (transaction numbers, supplier
+    ids), leading zeros, VAT numbers, or a handful of distinct integers (cost-centre and expense codes)."""
+    v = s.str.strip_chars()
+    integers = v.str.contains(r"^\d+$")
+    if integers.mean() < 0.9:
+        return bool(v.str.contains(r"(?i)^(gb)?\s?\d{3}\s?\d{4}\s?\d{2}(\s?\d{3})?$").mean() >= 0.5)
+    ints = v.filter(integers)
+    lengths = ints.str.len_chars()
+    width_mode_share = lengths.value_counts(sort=True).get_column("count")[0] / ints.len()
+    if width_mode_share >= 0.9 and lengths.min() >= 5:
+        return True
+    if ints.str.starts_with("0").mean() >= 0.1 and ints.len() >= 5:
+        return True
+    return ints.n_unique() <= max(3, ints.len() // 20) and ints.len() >= 40
+
+
+# --- resolving the three roles ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Resolution:
+    """The outcome for one sheet: the (possibly changed) field per column, with basis and score, the notes to
+    warn about, and an error (reason code, text) when a required role cannot be told."""
+    fields: list[str | None]
+    bases: list[str | None]
+    scores: list[float]
+    notes: list[str]
+    error: tuple[str, str] | None = None
+
+
+def _fits(p: ColumnProfile, role: str) -> float:
+    if role == "payment_date":
+        return p.date_share
+    if role == "amount":
+        return p.money_share  # a header's amount column may be constant or whole pounds: it only has to parse
+    return p.letter_share if p.money_share < FIT and p.date_share < FIT else 0.0
+
+
+def _role_score(p: ColumnProfile, role: str) -> float:
+    words = 0.1 if ROLE_WORDS[role].search(p.header or "") else 0.0
+    if role == "payment_date":
+        base = p.date_share if p.date_share >= FIT else 0.0
+    elif role == "amount":
+        base = p.money_score if p.money_share >= FIT else 0.0
+    else:
+        base = p.name_score
+    return base + words if base else 0.0
+
+
+def resolve(profiles: list[ColumnProfile], fields: list[str | None], bases: list[str | None],
+            scores: list[float], frame: pl.DataFrame, date_required: bool) -> Resolution:
+    """Check and complete the header mapping for payment_date, amount and supplier_name (see the module
+    docstring). `frame` is the sampled body (columns parallel to `profiles`)."""
+    fields, bases, scores = list(fields), list(bases), list(scores)
+    notes: list[str] = []
+    for role in ("amount", "payment_date", "supplier_name"):
+        current = fields.index(role) if role in fields else None
+        if current is not None and (profiles[current].filled == 0 or _fits(profiles[current], role) >= FIT):
+            continue  # the header's column holds what it says (or nothing at all: rows are flagged later)
+        # columns holding another role's values stay with it; a mislabelled one (names under "Amount") is free
+        taken = {i for i, f in enumerate(fields) if f in ROLES and f != role
+                 and (profiles[i].filled == 0 or _fits(profiles[i], f) >= FIT)}
+        pool = [p for p in profiles if p.index not in taken and p.index != current and _available(p, fields[p.index], role)]
+        ranked = sorted(((round(_role_score(p, role), 6), p) for p in pool), key=lambda sp: (-sp[0], sp[1].index))
+        ranked = [(s, p) for s, p in ranked if s > 0]
+        choice, why = _choose(role, ranked, frame)
+        if choice is None:
+            if current is not None:
+                if role == "amount":
+                    bad = profiles[current]
+                    return Resolution(fields, bases, scores, notes, (
+                        "amount_unparseable", f"the amount column {bad.header!r} holds no amounts "
+                        f"({bad.money_share:.0%} of sampled values parse as money) and no other column does"))
+                notes.append(f"column {profiles[current].header!r} mapped to {role} by its header holds few "
+                             f"{role.replace('_', ' ')} values; kept (rows flagged)")
+                continue
+            if role == "payment_date" and not date_required:
+                continue
+            if why == "ambiguous":
+                names = [p.header for _, p in ranked[:4]]
+                return Resolution(fields, bases, scores, notes, (
+                    "ambiguous_column", f"cannot tell which column is the {role.replace('_', ' ')}: candidates "
+                    f"{names}"))
+            return Resolution(fields, bases, scores, notes, (
+                "unmapped_header", f"no column holds the {role.replace('_', ' ')}: headers "
+                f"{[p.header for p in profiles]}; candidates by content: none"))
+        score, chosen = choice
+        if current is not None:
+            notes.append(f"column {profiles[current].header!r} mapped to {role} by its header does not hold "
+                         f"{role.replace('_', ' ')} values; {chosen.header!r} does and is used instead")
+            fields[current], bases[current], scores[current] = None, None, 0.0
+        previous = fields[chosen.index]
+        if previous and previous != role:
+            notes.append(f"column {chosen.header!r} (header says {previous}) holds the {role.replace('_', ' ')}")
+        else:
+            notes.append(f"column {chosen.header!r} mapped to {role} by its content ({why})")
+        fields[chosen.index], bases[chosen.index], scores[chosen.index] = role, "content", round(min(1.0, score), 3)
+    return Resolution(fields, bases, scores, notes)
+
+
+def _available(p: ColumnProfile, mapped: str | None, role: str) -> bool:
+    """May this column take `role`? Unmapped columns may; a column the headers gave another field may only
+    when its values do not fit that field (names under an id header) or it is the role's weaker sibling (a
+    `period` column for the payment date)."""
+    if mapped is None:
+        return True
+    if role == "payment_date":
+        return mapped in ("period",) or (mapped not in CODE_FIELDS and p.letter_share < FIT and p.money_share < FIT)
+    if role == "supplier_name":
+        return mapped in CODE_FIELDS and p.name_score >= FIT
+    return mapped not in CODE_FIELDS and p.letter_share < FIT and mapped not in ("irrecoverable_vat", "vat_amount")
+
+
+def _choose(role: str, ranked: list[tuple[float, ColumnProfile]],
+            frame: pl.DataFrame) -> tuple[tuple[float, ColumnProfile] | None, str]:
+    if not ranked:
+        return None, "none"
+    if len(ranked) == 1:
+        return ranked[0], "the only candidate"
+    (s1, p1), (s2, p2) = ranked[0], ranked[1]
+    if role == "amount":
+        picked = _money_relation(frame, [p for _, p in ranked[:3]])
+        if picked is not None:
+            return next(sp for sp in ranked if sp[1] is picked[0]), picked[1]
+    if role == "payment_date":
+        picked = _date_relation(frame, p1, p2)
+        if picked is not None:
+            return (s1, p1) if picked[0] is p1 else (s2, p2), picked[1]
+    if s1 - s2 >= 0.15:
+        return ranked[0], f"best fit {s1:.2f} against {s2:.2f} for {p2.header!r}"
+    return None, "ambiguous"
+
+
+def _money_relation(frame: pl.DataFrame, candidates: list[ColumnProfile]) -> tuple[ColumnProfile, str] | None:
+    """Among money columns: gross = net + VAT picks net; a column whose values are at most a quarter of
+    another's (VAT, irrecoverable VAT) loses to it."""
+    cols = {p.index: frame.get_column(frame.columns[p.index]) for p in candidates}
+    amounts = pl.DataFrame({str(i): pl.DataFrame({"v": s}).select(values.amount_expr(pl.col("v"))).to_series()
+                            for i, s in cols.items()})
+    keys = list(amounts.columns)
+    by_key = {str(p.index): p for p in candidates}
+    if len(keys) >= 3:
+        for total in keys:
+            for a in keys:
+                for b in keys:
+                    if len({total, a, b}) < 3 or a > b:
+                        continue
+                    both = amounts.filter(pl.col(total).is_not_null() & pl.col(a).is_not_null() & pl.col(b).is_not_null())
+                    if both.height < 5:
+                        continue
+                    holds = both.select(((pl.col(a) + pl.col(b) - pl.col(total)).abs() <= 0.011).mean()).item()
+                    if holds >= 0.95:
+                        larger = both.select((pl.col(a).abs() >= pl.col(b).abs()).mean()).item()
+                        net = a if larger >= 0.5 else b
+                        return by_key[net], f"{by_key[total].header!r} = {by_key[a].header!r} + {by_key[b].header!r}: net"
+    first, second = keys[0], keys[1]
+    pair = amounts.filter(pl.col(first).is_not_null() & pl.col(second).is_not_null() & (pl.col(first) != 0))
+    if pair.height >= 5:
+        small = pair.select((pl.col(second).abs() <= pl.col(first).abs() * 0.25).mean()).item()
+        if small >= 0.95:
+            return by_key[first], f"{by_key[second].header!r} holds VAT-sized fractions of it"
+    pair = amounts.filter(pl.col(first).is_not_null() & pl.col(second).is_not_null() & (pl.col(second) != 0))
+    if pair.height >= 5:
+        small = pair.select((pl.col(first).abs() <= pl.col(second).abs() * 0.25).mean()).item()
+        if small >= 0.95:
+            return by_key[second], f"{by_key[first].header!r} holds VAT-sized fractions of it"
+    return None
+
+
+def _date_relation(frame: pl.DataFrame, p1: ColumnProfile, p2: ColumnProfile) -> tuple[ColumnProfile, str] | None:
+    """A constant date (the period end) loses to a varying one; a date never earlier than the other (payment
+    after invoice) wins."""
+    if (p1.distinct == 1) != (p2.distinct == 1):
+        return (p2, "the other date column is constant (a period)") if p1.distinct == 1 else (
+            p1, "the other date column is constant (a period)")
+
+    def parsed(p: ColumnProfile) -> pl.Series:
+        s = frame.get_column(frame.columns[p.index])
+        vote = values.vote_date_formats(s.drop_nulls())
+        v = pl.DataFrame({"v": s})
+        return v.select(pl.coalesce(values.date_expr(pl.col("v"), vote), values.month_expr(pl.col("v")))).to_series()
+
+    a, b = parsed(p1), parsed(p2)
+    both = pl.DataFrame({"a": a, "b": b}).drop_nulls()
+    if both.height >= 5:
+        later = both.select((pl.col("a") >= pl.col("b")).mean()).item()
+        strictly = both.select((pl.col("a") != pl.col("b")).mean()).item()
+        if strictly > 0:
+            if later >= 0.95:
+                return p1, f"never earlier than {p2.header!r}"
+            if later <= 0.05:
+                return p2, f"never earlier than {p1.header!r}"
+    return None
