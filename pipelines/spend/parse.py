@@ -187,15 +187,20 @@ LOOKALIKE_REASONS = {
 # --- small helpers ------------------------------------------------------------------------------------------
 
 def _clean_cells(frame: pl.DataFrame) -> pl.DataFrame:
-    """Space-like characters -> space, NFKC, strip; empty cells -> null."""
+    """Space-like characters -> space, NFKC, C1 controls dropped, strip; empty cells -> null. The Unicode work
+    runs only on columns holding non-ASCII text (one cheap scan each); ASCII columns are only stripped."""
     cols = [c for c in frame.columns if c != "row_number"]
     if not cols:
         return frame
+    non_ascii = frame.select([pl.col(c).str.contains(r"[^\x00-\x7f]").any().alias(c) for c in cols]).row(0)
     exprs = []
-    for c in cols:
-        s = (pl.col(c).str.replace_all(r"[\u00a0\u2000-\u200a\u2020\u202f\u205f\u3000\ufeff\x00]", " ")
-             .str.normalize("NFKC").str.strip_chars())
-        exprs.append(pl.when(s.str.len_chars() > 0).then(s).alias(c))
+    for c, wide in zip(cols, non_ascii):
+        s = pl.col(c)
+        if wide:
+            s = (s.str.replace_all(r"[\u00a0\u2000-\u200a\u2020\u202f\u205f\u3000\ufeff\x00]", " ")
+                 .str.replace_all(r"[\u0080-\u009f]", "").str.normalize("NFKC"))
+        s = s.str.strip_chars()
+        exprs.append(pl.when(s.str.len_bytes() > 0).then(s).alias(c))
     return frame.with_columns(exprs)
 
 
@@ -268,13 +273,15 @@ def _locate_header(frame: pl.DataFrame, vocab: Vocabulary) -> tuple[list[int], l
     """(header row_numbers, header cell per column, header_is_last) for the best-scoring row among the first
     rows and the last non-empty row; a header split over two rows is joined when that scores better."""
     cols = [c for c in frame.columns if c != "row_number"]
-    non_empty = frame.filter(pl.any_horizontal([pl.col(c).is_not_null() for c in cols])) if cols else frame
-    if non_empty.height == 0:
+    filled = frame.select(pl.any_horizontal([pl.col(c).is_not_null() for c in cols]) if cols else pl.lit(True)
+                          ).to_series().arg_true()  # positions of non-empty rows (the frame itself is not copied)
+    if filled.len() == 0:
         return None
-    head = non_empty.head(HEADER_SEARCH_ROWS + 1)
+    non_empty_height = filled.len()
+    head = frame[filled.head(HEADER_SEARCH_ROWS + 1)]
     rows = head.rows()
     candidates = list(range(min(HEADER_SEARCH_ROWS, len(rows))))
-    last_row = non_empty.tail(1).rows()[0]
+    last_row = frame.row(int(filled[-1]))
     best: tuple[int, int, list[int], list[str | None], bool] | None = None  # (score, -order, rownums, cells, last)
     for i in candidates:
         cells = [rows[i][frame.columns.index(c)] for c in cols]
@@ -292,12 +299,12 @@ def _locate_header(frame: pl.DataFrame, vocab: Vocabulary) -> tuple[list[int], l
     last_cells = [last_row[frame.columns.index(c)] for c in cols]
     last_score = _score([header_key(c) for c in last_cells], vocab)
     last_num = last_row[frame.columns.index("row_number")]
-    if last_score > 0 and (best is None or last_score > best[0]) and non_empty.height > 1:
+    if last_score > 0 and (best is None or last_score > best[0]) and non_empty_height > 1:
         best = (last_score, 0, [last_num], last_cells, True)
     if best is None:
         return None
     # The best row being the last non-empty row (with rows above it) is a header at the end of the table.
-    at_end = best[4] or (best[2][-1] == last_num and non_empty.height > 1 and len(best[2]) == 1)
+    at_end = best[4] or (best[2][-1] == last_num and non_empty_height > 1 and len(best[2]) == 1)
     return best[2], best[3], at_end
 
 
@@ -469,8 +476,7 @@ def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[
                       f"{[c for c, k in zip(cells, keys) if lookalike[0] in vocab.markers.get(k, ())]}")
     # Drop empty spacer / phantom columns before mapping (a required field keeps its column so the rows can
     # be flagged rather than the file misread).
-    data = frame.filter(pl.col("row_number") < header_rows[0]) if at_end else frame.filter(
-        pl.col("row_number") > header_rows[-1])
+    data = frame.slice(0, header_rows[0] - 1) if at_end else frame.slice(header_rows[-1])
     kept_cols, kept_cells = [], []
     for col, cell in zip(cols, cells):
         has_data = data.get_column(col).null_count() < data.height
@@ -580,11 +586,11 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     if layout.positional:
         body = frame
     elif layout.first_data_row is not None:
-        body = frame.filter(pl.col("row_number") >= layout.first_data_row)
+        body = frame.slice(layout.first_data_row - 1)
     elif layout.data_before_header:
-        body = frame.filter(pl.col("row_number") < layout.header_rows[0])
+        body = frame.slice(0, layout.header_rows[0] - 1)
     else:
-        body = frame.filter(pl.col("row_number") > layout.header_rows[-1])
+        body = frame.slice(layout.header_rows[-1])  # grids number rows from 1: row n is at position n - 1
     if "payment_date" not in layout.fields:
         aggregate = any("aggregate" in vocab.flags.get(header_key(h), ()) for h, f in
                         zip(layout.raw_headers, layout.fields) if f == "amount")
@@ -597,8 +603,8 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     # An "Irrecoverable VAT" column holding Y/N flags (not amounts) is kept as text in other_attributes.
     if "irrecoverable_vat" in layout.fields:
         col = layout.columns[layout.fields.index("irrecoverable_vat")]
-        filled = body.get_column(col).drop_nulls()
-        numeric = filled.to_frame("v").select(values.amount_expr(pl.col("v")).is_not_null().sum()).item()
+        filled = parse_content.sample(body, [col]).get_column(col).drop_nulls()
+        numeric = values.parse_amounts(filled).is_not_null().sum()
         if filled.len() and numeric * 2 < filled.len():
             index = layout.fields.index("irrecoverable_vat")
             layout.fields[index] = None
@@ -617,56 +623,27 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
         *[pl.col(c).alias(f) for f, c in by_field.items()],
         *[pl.col(c).alias(f"_x{i}") for i, (_, c) in enumerate(extras)],
         pl.any_horizontal([pl.col(c).is_not_null() for c in all_cols]).alias("_any"),
-        pl.concat_str([pl.col(c) for c in all_cols], separator="|", ignore_nulls=True).alias("_cells"),
-        pl.any_horizontal([pl.col(c).str.contains(TOTAL_LABEL) for c in all_cols]).fill_null(False).alias("_total_label"),
-        _header_like_cells(all_cols, vocab).alias("_header_like"),
-        pl.any_horizontal([pl.col(c).str.contains(LOOSE_TOTAL_LABEL) for c in all_cols
-                           if c != by_field.get("supplier_name")]).fill_null(False).alias("_loose_total_label"),
     )
     fields = list(by_field)
     for f in ("supplier_name", "amount", "payment_date"):
         if f not in work.columns:
             work = work.with_columns(pl.lit(None, dtype=pl.String).alias(f))
     work = work.with_columns(
-        values.amount_expr(pl.col("amount")).alias("_amount"),
+        values.parse_amounts(work.get_column("amount")).alias("_amount"),
         pl.col("supplier_name").str.replace_all(r"\s+", " ").alias("supplier_name"),
     )
-    # Shifted rows: an empty amount while a normally non-numeric text column holds a number in that row.
-    flags: list[pl.Expr] = []
-    amount_missing = pl.col("amount").is_null() & pl.col("supplier_name").is_not_null()
-    shift_sources = []
-    for f in fields:
-        if f in ID_LIKE or f in AUX_FIELDS:
-            continue
-        numeric_share = work.select(values.amount_expr(pl.col(f)).is_not_null().sum() /
-                                    pl.col(f).is_not_null().sum().clip(lower_bound=1)).item()
-        if numeric_share is not None and numeric_share < 0.5:
-            shift_sources.append(f)
-    if shift_sources:
-        shifted_value = pl.coalesce([pl.when(amount_missing).then(values.amount_expr(pl.col(f)))
-                                     for f in shift_sources])
-        shifted_from = pl.coalesce([pl.when(amount_missing & values.amount_expr(pl.col(f)).is_not_null())
-                                    .then(pl.lit(f)) for f in shift_sources])
-        work = work.with_columns(_shift_value=shifted_value, _shift_from=shifted_from)
-        work = work.with_columns(
-            pl.coalesce(pl.col("_amount"), pl.col("_shift_value")).alias("_amount"),
-            *[pl.when(pl.col("_shift_from") == f).then(None).otherwise(pl.col(f)).alias(f) for f in shift_sources],
-        )
-        repaired = work.get_column("_shift_from").is_not_null().sum()
-        if repaired:
-            warnings.append(f"sheet {sheet!r}: {repaired} rows had the amount in another column; repaired and "
-                            f"flagged shifted_repaired")
-    else:
-        work = work.with_columns(_shift_from=pl.lit(None, dtype=pl.String))
-    # Dates: one vote per column.
+    work = _repair_shifted_amounts(work, fields, warnings, sheet)
+    # Dates: one vote per column, each distinct value parsed once.
     if grain == "transaction":
-        vote = values.vote_date_formats(work.get_column("payment_date"))
-        work = work.with_columns(values.date_expr(pl.col("payment_date"), vote).alias("_date"))
+        raw_dates = work.get_column("payment_date")
+        vote = values.vote_date_formats(raw_dates)
         # Cells naming a month ("2017-01", "201610", "Jan-17", "2016/17 P08") are real accounting months:
         # the first of the month with month precision, not a null date.
-        work = work.with_columns(
-            pl.when(pl.col("_date").is_null() & pl.col("payment_date").is_not_null())
-            .then(values.month_expr(pl.col("payment_date"))).alias("_month"))
+        parsed = values.by_distinct(raw_dates, lambda v: pl.struct(
+            values.date_expr(v, vote).alias("day"), values.month_expr(v).alias("month")))
+        work = work.with_columns(parsed.struct.field("day").alias("_date"),
+                                 parsed.struct.field("month").alias("_month"))
+        work = work.with_columns(pl.when(pl.col("_date").is_null()).then(pl.col("_month")).alias("_month"))
         months = int(work.get_column("_month").is_not_null().sum())
         if months:
             warnings.append(f"sheet {sheet!r}: {months} payment dates are months (date_precision month)")
@@ -676,28 +653,10 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
             warnings.append(f"sheet {sheet!r}: no payment date could be read (e.g. all '00:00:00'); "
                             f"date_precision from the file's period")
         work = work.with_columns(pl.coalesce("_date", "_month").alias("_date"),
-                                 pl.col("_month").is_not_null().alias("_is_month"))
+                                 pl.col("_month").is_not_null().alias("_is_month")).drop("_month")
     else:
         work = work.with_columns(_date=pl.lit(None, dtype=pl.Date), _is_month=pl.lit(False))
-    # Row classes.
-    other_cells = [c for c in work.columns if c in fields and c not in ("amount",)] + [f"_x{i}" for i in range(len(extras))]
-    only_amount = ~pl.any_horizontal([pl.col(c).is_not_null() for c in other_cells]) if other_cells else pl.lit(True)
-    work = work.with_columns(
-        pl.when(~pl.col("_any")).then(pl.lit("blank"))
-        .when(pl.col("_header_like")).then(pl.lit("repeated_header"))
-        # A total row names itself in a whole cell and is not a payment: no payee (or the label sits in the
-        # payee column) and no date. "Total" as a purpose on a dated payment to a named supplier is a payment.
-        .when(pl.col("_total_label") & pl.col("_date").is_null()
-              & (pl.col("supplier_name").is_null() | pl.col("supplier_name").str.contains(TOTAL_LABEL)))
-        .then(pl.lit("total"))
-        .when(pl.col("_loose_total_label") & pl.col("_date").is_null() & pl.col("supplier_name").is_null()
-              & pl.col("_amount").is_not_null())
-        .then(pl.lit("total"))
-        .when(pl.col("amount").is_null() & pl.col("_shift_from").is_null() & pl.col("supplier_name").is_null()
-              & pl.col("payment_date").is_null()).then(pl.lit("note"))
-        .when(pl.col("_amount").is_not_null() & only_amount).then(pl.lit("amount_only"))
-        .otherwise(pl.lit(None, dtype=pl.String)).alias("_class")
-    )
+    work = _classify_rows(work, body, all_cols, fields, extras, by_field, vocab, grain)
     declared: list[tuple[Decimal, bool]] = []
     work = _settle_totals(work, declared, warnings, sheet)
     dropped = work.filter(pl.col("_class").is_not_null() & (pl.col("_class") != "amount_only")).select(
@@ -751,6 +710,85 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     basis = amount_basis_of(layout, vocab, hints)
     return SheetOutcome(kept, dropped, header, fields, populated, declared, grain=grain, is_card_file=is_card_file,
                         dropped_by_reason=counts, mapping=_mapping_of(layout), amount_basis=basis)
+
+
+def _repair_shifted_amounts(work: pl.DataFrame, fields: list[str], warnings: list[str], sheet: str) -> pl.DataFrame:
+    """Shifted rows: an empty amount while a normally non-numeric text column holds a number in that row (the
+    last rows of Lancashire Fire's file). Which columns are "normally non-numeric" is judged on a sample; the
+    repair is computed only for the rows with a payee and no amount."""
+    missing = work.get_column("amount").is_null() & work.get_column("supplier_name").is_not_null()
+    if not missing.any():
+        return work.with_columns(_shift_from=pl.lit(None, dtype=pl.String))
+    sample = parse_content.sample(work, fields)
+    shift_sources = []
+    for f in fields:
+        if f in ID_LIKE or f in AUX_FIELDS:
+            continue
+        filled = sample.get_column(f).drop_nulls()
+        if filled.len() and values.parse_amounts(filled).is_not_null().sum() < 0.5 * filled.len():
+            shift_sources.append(f)
+    if not shift_sources:
+        return work.with_columns(_shift_from=pl.lit(None, dtype=pl.String))
+    rows = work.filter(missing).select("row_number", *shift_sources)
+    found = rows.select(
+        pl.col("row_number"),
+        pl.coalesce([values.amount_expr(pl.col(f)) for f in shift_sources]).alias("_shift_value"),
+        pl.coalesce([pl.when(values.amount_expr(pl.col(f)).is_not_null()).then(pl.lit(f))
+                     for f in shift_sources]).alias("_shift_from"),
+    ).filter(pl.col("_shift_from").is_not_null())
+    work = work.join(found, on="row_number", how="left", maintain_order="left")
+    work = work.with_columns(
+        pl.coalesce(pl.col("_amount"), pl.col("_shift_value")).alias("_amount"),
+        *[pl.when(pl.col("_shift_from") == f).then(None).otherwise(pl.col(f)).alias(f) for f in shift_sources],
+    ).drop("_shift_value")
+    if found.height:
+        warnings.append(f"sheet {sheet!r}: {found.height} rows had the amount in another column; repaired and "
+                        f"flagged shifted_repaired")
+    return work
+
+
+def _classify_rows(work: pl.DataFrame, body: pl.DataFrame, all_cols: list[str], fields: list[str],
+                   extras: list[tuple[str, str]], by_field: dict[str, str], vocab: Vocabulary,
+                   grain: str) -> pl.DataFrame:
+    """`_class` per row (blank, repeated_header, total, note, amount_only; null = a payment line) and `_cells`
+    (the row's cells joined, for the dropped-rows table). Every such row lacks an amount, a date or a payee,
+    or names a total in its payee cell, so the label checks run only on those rows, never on every line."""
+    suspect = (~pl.col("_any") | pl.col("_amount").is_null() | pl.col("supplier_name").is_null()
+               | pl.col("supplier_name").str.contains(TOTAL_LABEL).fill_null(False))
+    if grain == "transaction":
+        suspect = suspect | pl.col("_date").is_null()
+    mask = work.select(suspect.alias("m")).to_series()
+    if not mask.any():
+        return work.with_columns(_class=pl.lit(None, dtype=pl.String), _cells=pl.lit(None, dtype=pl.String))
+    sub = work.filter(mask).with_columns(body.filter(mask).select(
+        pl.concat_str([pl.col(c) for c in all_cols], separator="|", ignore_nulls=True).alias("_cells"),
+        pl.any_horizontal([pl.col(c).str.contains(TOTAL_LABEL) for c in all_cols]).fill_null(False).alias("_total_label"),
+        _header_like_cells(all_cols, vocab).alias("_header_like"),
+        pl.any_horizontal([pl.col(c).str.contains(LOOSE_TOTAL_LABEL) for c in all_cols
+                           if c != by_field.get("supplier_name")] or [pl.lit(False)]).fill_null(False)
+        .alias("_loose_total_label"),
+    ))
+    other_cells = [c for c in sub.columns if c in fields and c != "amount"] + [f"_x{i}" for i in range(len(extras))]
+    only_amount = ~pl.any_horizontal([pl.col(c).is_not_null() for c in other_cells]) if other_cells else pl.lit(True)
+    classes = sub.select(
+        pl.col("row_number"),
+        pl.col("_cells"),
+        pl.when(~pl.col("_any")).then(pl.lit("blank"))
+        .when(pl.col("_header_like")).then(pl.lit("repeated_header"))
+        # A total row names itself in a whole cell and is not a payment: no payee (or the label sits in the
+        # payee column) and no date. "Total" as a purpose on a dated payment to a named supplier is a payment.
+        .when(pl.col("_total_label") & pl.col("_date").is_null()
+              & (pl.col("supplier_name").is_null() | pl.col("supplier_name").str.contains(TOTAL_LABEL)))
+        .then(pl.lit("total"))
+        .when(pl.col("_loose_total_label") & pl.col("_date").is_null() & pl.col("supplier_name").is_null()
+              & pl.col("_amount").is_not_null())
+        .then(pl.lit("total"))
+        .when(pl.col("amount").is_null() & pl.col("_shift_from").is_null() & pl.col("supplier_name").is_null()
+              & pl.col("payment_date").is_null()).then(pl.lit("note"))
+        .when(pl.col("_amount").is_not_null() & only_amount).then(pl.lit("amount_only"))
+        .otherwise(pl.lit(None, dtype=pl.String)).alias("_class"),
+    ).filter(pl.col("_class").is_not_null())
+    return work.join(classes, on="row_number", how="left", maintain_order="left")
 
 
 def _outside_counts(frame: pl.DataFrame, layout: SheetLayout) -> dict[str, int]:
@@ -812,21 +850,21 @@ def _header_like_cells(cols: list[str], vocab: Vocabulary) -> pl.Expr:
 def _settle_totals(work: pl.DataFrame, declared: list[tuple[Decimal, bool]], warnings: list[str],
                    sheet: str) -> pl.DataFrame:
     """Reconcile labelled total rows against the lines above them, and drop an amount-only row when it equals
-    the sum of the lines above (an unlabelled total); other amount-only rows stay, flagged."""
-    special = work.filter(pl.col("_class").is_in(["total", "amount_only"]))
-    if special.height == 0:
+    the sum of the lines above (an unlabelled total); other amount-only rows stay, flagged. The running sum is
+    one vectorised cum_sum; Python visits only the (few) total and amount-only rows."""
+    is_special = pl.col("_class").is_in(["total", "amount_only"]).fill_null(False)
+    if not work.select(is_special.any()).item():
         return work
     payment = pl.col("_class").is_null()
-    running = work.select(
-        pl.col("row_number"),
+    special = work.select(
+        pl.col("row_number"), pl.col("_class"), pl.col("_amount"), pl.col("_cells"),
         pl.when(payment).then(pl.col("_amount")).otherwise(pl.lit(0, dtype=values.MONEY)).fill_null(0)
         .cum_sum().alias("_running"),
-    )
-    by_row = dict(zip(running.get_column("row_number").to_list(), running.get_column("_running").to_list()))
+    ).filter(is_special)
     drop_rows = []
     since = Decimal("0")
-    for row_number, cls, amount, cells in special.select("row_number", "_class", "_amount", "_cells").iter_rows():
-        above = (by_row.get(row_number) or Decimal("0"))
+    for row_number, cls, amount, cells, running in special.iter_rows():
+        above = running or Decimal("0")
         segment = above - since
         if cls == "total":
             value = amount
@@ -1012,7 +1050,8 @@ def _assemble(outcomes: list[tuple[str, SheetOutcome]], hints: dict, council_gss
         for ref in ("transaction_id", "invoice_number"):
             if ref in present:
                 card = card | pl.col(ref).str.contains(r"(?i)^p-?\s*card\b").fill_null(False)
-        irrecoverable = values.amount_expr(pl.col("irrecoverable_vat")) if "irrecoverable_vat" in present else pl.lit(None, dtype=values.MONEY)
+        irrecoverable = (pl.lit(values.parse_amounts(k.get_column("irrecoverable_vat"))) if "irrecoverable_vat" in present
+                         else pl.lit(None, dtype=values.MONEY))
         frame = k.select(
             pl.col("sheet"),
             pl.col("row_number").cast(pl.Int32),
@@ -1039,7 +1078,8 @@ def _assemble(outcomes: list[tuple[str, SheetOutcome]], hints: dict, council_gss
         pl.lit(inferred_gss, dtype=pl.String).alias("council_gss"),
         pl.lit(publication_id).alias("publication_id"),
         pl.lit(period_key, dtype=pl.String).alias("period_key"),
-        values.redaction_kind_expr(pl.col("supplier_name"), hints.get("redaction_labels")).alias("redaction_kind"),
+        values.by_distinct(rows.get_column("supplier_name"), lambda v: values.redaction_kind_expr(
+            v, hints.get("redaction_labels"))).alias("redaction_kind"),
         (pl.col("amount").abs() < pl.lit(threshold, dtype=values.MONEY)).alias("below_threshold")
         if threshold is not None else pl.lit(False).alias("below_threshold"),
         pl.when(pl.col("row_flags") == "").then(None).otherwise(pl.col("row_flags")).alias("row_flags"),

@@ -97,14 +97,18 @@ def _candidate(name: str, fmt: str | None, cleaned: pl.Expr) -> pl.Expr:
 
 def vote_date_formats(values: pl.Series) -> DateVote:
     """Score every candidate format over the whole column (openspending's per-column vote): drop formats that
-    parse under 25% of the best; month-first survives only when it beats day-first (the data proves it)."""
-    frame = pl.DataFrame({"v": values}).select(_clean_date_text(pl.col("v")).alias("v"))
+    parse under 25% of the best; month-first survives only when it beats day-first (the data proves it).
+    Votes are counted over distinct values weighted by how often each occurs (a month of payments has a few
+    dozen distinct dates), so the cost does not grow with the number of lines."""
+    frame = (pl.DataFrame({"v": values}).group_by("v").len("w")
+             .select(_clean_date_text(pl.col("v")).alias("v"), pl.col("w")))
     candidates = [*DATE_FORMATS, ("excel_serial", None)]
     counts_row = frame.select(
-        [_candidate(name, fmt, pl.col("v")).is_not_null().sum().alias(name) for name, fmt in candidates]
+        [(_candidate(name, fmt, pl.col("v")).is_not_null() * pl.col("w")).sum().alias(name)
+         for name, fmt in candidates]
     ).row(0, named=True)
-    counts = {k: int(v) for k, v in counts_row.items()}
-    total = int(frame.get_column("v").is_not_null().sum())
+    counts = {k: int(v or 0) for k, v in counts_row.items()}
+    total = int(frame.filter(pl.col("v").is_not_null()).get_column("w").sum())
     best = max(counts.values(), default=0)
     if best == 0:
         return DateVote([], counts, total)
@@ -126,6 +130,7 @@ def vote_date_formats(values: pl.Series) -> DateVote:
             continue
         earlier = pl.coalesce([_candidate(n, fmt.get(n), pl.col("v")) for n in useful])
         adds = frame.select((earlier.is_null() & _candidate(name, fmt.get(name), pl.col("v")).is_not_null()).sum()).item()
+        # (distinct values suffice here: a format is useful if it reads any value the earlier ones do not)
         if adds:
             useful.append(name)
     return DateVote(useful, counts, total)
@@ -138,6 +143,26 @@ def date_expr(expr: pl.Expr, vote: DateVote) -> pl.Expr:
     fmt = dict(DATE_FORMATS)
     cleaned = _clean_date_text(expr)
     return pl.coalesce([_candidate(name, fmt.get(name), cleaned) for name in vote.formats])
+
+
+def by_distinct(series: pl.Series, expr_of: "callable") -> pl.Series:
+    """`expr_of(pl.col("v"))` evaluated once per distinct value and joined back (dates, months, redaction
+    kinds: columns with few distinct values among many lines)."""
+    frame = pl.DataFrame({"v": series})
+    distinct = frame.unique("v").with_columns(expr_of(pl.col("v")).alias("out"))
+    return frame.join(distinct, on="v", how="left", maintain_order="left", nulls_equal=True).get_column("out")
+
+
+def parse_amounts(series: pl.Series) -> pl.Series:
+    """amount_expr over a column, fast: a plain decimal cast for the (usual) bare numbers, the full clean-up
+    only for the cells that cast refuses (£, commas, brackets, CR, spaces); same results as amount_expr."""
+    fast = series.cast(MONEY, strict=False)
+    retry = fast.is_null() & series.is_not_null()
+    if not retry.any():
+        return fast
+    index = retry.arg_true()
+    slow = pl.DataFrame({"v": series.gather(index)}).select(amount_expr(pl.col("v"))).to_series()
+    return fast.scatter(index, slow)
 
 
 def time_only_expr(expr: pl.Expr) -> pl.Expr:
