@@ -40,7 +40,7 @@ from pipelines.spend import parse_content, readers, values
 from pipelines.spend.periods import parse_period_label, period_precision  # the same reading of labels the fetcher uses
 
 # Bumped whenever the same bytes give different output (`keepitlocal rebuild spend` re-parses older versions).
-PARSER_VERSION = "spend-parse/1.2"
+PARSER_VERSION = "spend-parse/2.0"
 ALIASES_PATH = Path(__file__).with_name("aliases.csv")
 HEADER_SEARCH_ROWS = 60  # report preambles (even whole SQL queries) come before the header
 DEFAULT_THRESHOLD = Decimal("500")
@@ -193,15 +193,27 @@ def _clean_cells(frame: pl.DataFrame) -> pl.DataFrame:
     if not cols:
         return frame
     non_ascii = frame.select([pl.col(c).str.contains(r"[^\x00-\x7f]").any().alias(c) for c in cols]).row(0)
+    wide_cols = [c for c, wide in zip(cols, non_ascii) if wide]
+    if wide_cols:
+        # Unicode clean-up only on the rows that carry non-ASCII text (a few in most files), scattered back.
+        fixed = []
+        for c in wide_cols:
+            column = frame.get_column(c)
+            index = column.str.contains(r"[^\x00-\x7f]").fill_null(False).arg_true()
+            cleaned = pl.DataFrame({"v": column.gather(index)}).select(
+                pl.col("v").str.replace_all(r"[\u00a0\u2000-\u200a\u2020\u202f\u205f\u3000\ufeff\x00]", " ")
+                .str.replace_all(r"[\u0080-\u009f]", "").str.normalize("NFKC")).to_series()
+            fixed.append(column.scatter(index, cleaned))
+        frame = frame.with_columns(fixed)
+    # Strip (and empty -> null) only the columns that need it: an untouched column is not copied.
+    needs = frame.select([(pl.col(c).str.contains(r"^\s|\s$") | (pl.col(c).str.len_bytes() == 0)).any().alias(c)
+                          for c in cols]).row(0)
     exprs = []
-    for c, wide in zip(cols, non_ascii):
-        s = pl.col(c)
-        if wide:
-            s = (s.str.replace_all(r"[\u00a0\u2000-\u200a\u2020\u202f\u205f\u3000\ufeff\x00]", " ")
-                 .str.replace_all(r"[\u0080-\u009f]", "").str.normalize("NFKC"))
-        s = s.str.strip_chars()
-        exprs.append(pl.when(s.str.len_bytes() > 0).then(s).alias(c))
-    return frame.with_columns(exprs)
+    for c, need in zip(cols, needs):
+        if need:
+            s = pl.col(c).str.strip_chars()
+            exprs.append(pl.when(s.str.len_bytes() > 0).then(s).alias(c))
+    return frame.with_columns(exprs) if exprs else frame
 
 
 def _period_precision(period_key: str | None) -> str:
@@ -628,10 +640,25 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     for f in ("supplier_name", "amount", "payment_date"):
         if f not in work.columns:
             work = work.with_columns(pl.lit(None, dtype=pl.String).alias(f))
+    # Decimal commas (1.234,56 in a semicolon export) are read as such, never as 1.23 and never guessed.
+    separator = values.decimal_separator(parse_content.sample(work, ["amount"]).get_column("amount"))
+    if separator == "ambiguous":
+        return SheetOutcome(None, None, header, [], [], [], error=(
+            "amount_decimal_ambiguous", f"sheet {sheet!r}: the amount column mixes decimal commas (1.234,56) and "
+            f"decimal points (1,234.56); neither reading is safe"))
+    raw_amount = work.get_column("amount")
+    if separator == ",":
+        warnings.append(f"sheet {sheet!r}: amounts use a decimal comma (1.234,56); read as such")
+        raw_amount = values.from_decimal_comma(raw_amount)
     work = work.with_columns(
-        values.parse_amounts(work.get_column("amount")).alias("_amount"),
+        values.parse_amounts(raw_amount).alias("_amount"),
         pl.col("supplier_name").str.replace_all(r"\s+", " ").alias("supplier_name"),
     )
+    unparsed = int((work.get_column("_amount").is_null() & raw_amount.is_not_null()).sum())
+    if unparsed:
+        warnings.append(f"amount_unparsed: sheet {sheet!r}: {unparsed} amounts could not be read (lines kept, "
+                        f"flagged amount_unparsed, not counted in the total)")
+    del raw_amount
     work = _repair_shifted_amounts(work, fields, warnings, sheet)
     # Dates: one vote per column, each distinct value parsed once.
     if grain == "transaction":
@@ -895,7 +922,8 @@ def _settle_totals(work: pl.DataFrame, declared: list[tuple[Decimal, bool]], war
 
 # --- the whole file -----------------------------------------------------------------------------------------
 
-def _sheets_of(data: bytes, filename: str | None, warnings: list[str]) -> tuple[str, list[readers.RawSheet]] | SpendParseResult:
+def _sheets_of(data: bytes, filename: str | None, warnings: list[str],
+               limits: readers.ParserLimits) -> tuple[str, list[readers.RawSheet]] | SpendParseResult:
     fmt = readers.sniff(data)
     if fmt == "empty":
         return _rejected("empty", "the file is empty", format=fmt)
@@ -908,17 +936,17 @@ def _sheets_of(data: bytes, filename: str | None, warnings: list[str]) -> tuple[
     base = Path(filename).name if filename else "data"
     try:
         if fmt == "text":
-            return fmt, [readers.read_text(data, base)]
+            return fmt, [readers.read_text(data, base, limits)]
         if fmt in ("xlsx", "xls", "ods"):
-            return fmt, readers.read_workbook(data)
+            return fmt, readers.read_workbook(data, limits)
         sheets: list[readers.RawSheet] = []
-        for name, member in readers.zip_members(data):
+        for name, member in readers.zip_members(data, limits):
             inner = readers.sniff(member)
             if inner == "text":
-                sheets.append(readers.read_text(member, name))
+                sheets.append(readers.read_text(member, name, limits))
             elif inner in ("xlsx", "xls", "ods"):
                 sheets += [readers.RawSheet(f"{name}!{s.name}", s.frame, s.encoding)
-                           for s in readers.read_workbook(member)]
+                           for s in readers.read_workbook(member, limits)]
             else:
                 warnings.append(f"ZIP member {name!r} skipped: {inner}")
         if not sheets:
@@ -926,22 +954,27 @@ def _sheets_of(data: bytes, filename: str | None, warnings: list[str]) -> tuple[
         return fmt, sheets
     except readers.UnreadableFile as exc:
         return _rejected("unreadable", str(exc), format=fmt)
+    except readers.RefusedFile as exc:  # a limit: the reason code says which (ParserLimits)
+        return _rejected(exc.code, str(exc), format=fmt)
 
 
 def parse_spend(data: bytes, *, filename: str | None = None, council_gss: str | None = None,
-                hints: dict | None = None, source_url: str | None = None) -> SpendParseResult:
+                hints: dict | None = None, source_url: str | None = None,
+                limits: readers.ParserLimits | None = None) -> SpendParseResult:
     """Parse one spending file's bytes; see the module docstring and `_parse_spend`. A parser failure on
     bytes nobody foresaw is returned as a rejection (`parse_error`, with the exception) rather than raised, so
-    one odd file is quarantined with its reason and the night goes on."""
+    one odd file is quarantined with its reason and the night goes on. `limits` bound what the file may make
+    the parser do (readers.ParserLimits; each refusal has its own reason code)."""
     try:
-        return _parse_spend(data, filename=filename, council_gss=council_gss, hints=hints, source_url=source_url)
+        return _parse_spend(data, filename=filename, council_gss=council_gss, hints=hints, source_url=source_url,
+                            limits=limits or readers.DEFAULT_LIMITS)
     except Exception as exc:  # deliberately broad: see the docstring
         return _rejected("parse_error", f"{type(exc).__name__}: {exc}",
                          publication_id=hashlib.sha256(data).hexdigest())
 
 
 def _parse_spend(data: bytes, *, filename: str | None, council_gss: str | None, hints: dict | None,
-                 source_url: str | None) -> SpendParseResult:
+                 source_url: str | None, limits: readers.ParserLimits) -> SpendParseResult:
     """`hints`: header_overrides {raw or normalised
     header: canonical field | "ignore"}, ignore_columns [...], threshold (default 500; None/"none" = no
     floor), period_label / link_text (the period the link names), dataset_kind ("pcard" marks card lines),
@@ -949,7 +982,7 @@ def _parse_spend(data: bytes, *, filename: str | None, council_gss: str | None, 
     hints = dict(hints or {})
     warnings: list[str] = []
     publication_id = hashlib.sha256(data).hexdigest()
-    read = _sheets_of(data, filename, warnings)
+    read = _sheets_of(data, filename, warnings, limits)
     if isinstance(read, SpendParseResult):
         read.publication_id = publication_id
         return read
@@ -966,19 +999,23 @@ def _parse_spend(data: bytes, *, filename: str | None, council_gss: str | None, 
     rows_in = sum(raw.frame.height for raw in raw_sheets)
     skipped: dict[str, int] = {}  # records of sheets read but not used, by reason
     for raw in raw_sheets:
-        if raw.frame.height == 0 or raw.frame.width <= 1:
+        # The sheet's grid is handed over, not kept: once cleaned and typed, the raw grid is freed.
+        grid, raw.frame = raw.frame, pl.DataFrame()
+        height = grid.height
+        if height == 0 or grid.width <= 1:
             warnings.append(f"sheet {raw.name!r} is empty")
-            skipped["sheet_without_table"] = skipped.get("sheet_without_table", 0) + raw.frame.height
+            skipped["sheet_without_table"] = skipped.get("sheet_without_table", 0) + height
             continue
-        outcome = _parse_sheet(raw.frame, raw.name, vocab, hints, warnings, precision, previous)
+        outcome = _parse_sheet(grid, raw.name, vocab, hints, warnings, precision, previous)
+        del grid
         if outcome.error:
             if outcome.error[0].startswith("not_spend"):
                 return _rejected(outcome.error[0], outcome.error[1], format=fmt, publication_id=publication_id,
                                  sheets=[s.name for s in raw_sheets], warnings=warnings)
             errors.append(outcome.error)
-            skipped["sheet_without_table"] = skipped.get("sheet_without_table", 0) + raw.frame.height
+            skipped["sheet_without_table"] = skipped.get("sheet_without_table", 0) + height
             continue
-        outcome.rows_in = raw.frame.height
+        outcome.rows_in = height
         outcomes.append((raw.name, outcome))
         previous = outcome
     encodings = sorted({s.encoding for s in raw_sheets if s.encoding})
@@ -1100,7 +1137,7 @@ def _fingerprints(rows: pl.DataFrame) -> pl.Series:
     con = duckdb.connect()
     try:
         con.register("fingerprint_keys", keys.to_arrow())
-        out = sqlfiles.execute(con, "spend/parse_row_fingerprint").fetchnumpy()["row_fingerprint"]
+        out = pl.from_arrow(con.sql(sqlfiles.load("spend/parse_row_fingerprint")).to_arrow_table())
     finally:
         con.close()
-    return pl.Series("row_fingerprint", out, dtype=pl.String)
+    return out.to_series().alias("row_fingerprint")

@@ -106,11 +106,32 @@ def headers_suffice(frame: pl.DataFrame, headers: list[str], fields: list[str | 
         return False
     for role in ROLES:
         if role in fields:
-            i = fields.index(role)
-            p = profile(frame.select(frame.columns[i]), [headers[i]])[0]
-            if p.filled and _fits(p, role) < FIT:
+            s = frame.get_column(frame.columns[fields.index(role)]).drop_nulls()
+            if s.len() and _quick_fit(s, role) < FIT:
                 return False
     return True
+
+
+def _day_share(s: pl.Series) -> float:
+    vote = values.vote_date_formats(s)
+    return float(values.by_distinct(s, lambda v: values.date_expr(v, vote)).is_not_null().mean()) if vote.formats else 0.0
+
+
+def _month_share(s: pl.Series) -> float:
+    return float(values.by_distinct(s, values.month_expr).is_not_null().mean())
+
+
+def _quick_fit(s: pl.Series, role: str) -> float:
+    """_fits for one column, computing only what that role needs (the cheap checks first)."""
+    if role == "amount":
+        return float(values.parse_amounts(s).is_not_null().mean())
+    if role == "payment_date":
+        day = _day_share(s)
+        return day if day >= FIT else max(day, _month_share(s))
+    letters = float(s.str.contains(r"[A-Za-z]").mean())
+    if letters < FIT:
+        return letters
+    return letters if float(values.parse_amounts(s).is_not_null().mean()) < FIT else 0.0
 
 
 def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:
@@ -121,12 +142,11 @@ def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:
         if n == 0:
             out.append(ColumnProfile(i, header, 0, 0, 0, 0, 0, 0, False, 0, 0, 0, 0, frame.height))
             continue
-        vote = values.vote_date_formats(s)
         v = pl.DataFrame({"v": s})
+        day = _day_share(s)
+        month = _month_share(s) if day < FIT else 0.0
+        money = float(values.parse_amounts(s).is_not_null().mean())
         stats = v.select(
-            values.date_expr(pl.col("v"), vote).is_not_null().mean().alias("day"),
-            values.month_expr(pl.col("v")).is_not_null().mean().alias("month"),
-            values.amount_expr(pl.col("v")).is_not_null().mean().alias("money"),
             pl.col("v").str.contains(r"[.,]\d{1,2}\s*$|^\s*£|[0-9],\d{3}").mean().alias("decimal"),
             pl.col("v").str.contains(r"[A-Za-z]").mean().alias("letters"),
             pl.col("v").str.contains(COMPANY_WORDS).mean().alias("company"),
@@ -135,8 +155,8 @@ def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:
             pl.col("v").str.contains(r"^(?:\S*\d\S*[A-Za-z]\S*|\S*[A-Za-z]\S*\d\S*|[A-Z]{1,5})$").mean().alias("code"),
             pl.col("v").n_unique().alias("distinct"),
         ).row(0, named=True)
-        out.append(ColumnProfile(i, header, n, int(stats["distinct"]), float(stats["day"]), float(stats["month"]),
-                                 float(stats["money"]), float(stats["decimal"]), _id_like(s),
+        out.append(ColumnProfile(i, header, n, int(stats["distinct"]), day, month,
+                                 money, float(stats["decimal"]), _id_like(s),
                                  float(stats["letters"]), float(stats["company"]), float(stats["words"] or 0),
                                  float(stats["code"]), frame.height))
     return out

@@ -20,8 +20,13 @@ import codecs
 import csv
 import io
 import itertools
+import os
 import re
+import struct
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 from dataclasses import dataclass
 
 import polars as pl
@@ -80,9 +85,11 @@ def sniff(data: bytes) -> str:
                 names = set(zf.namelist())
                 if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
                     return "xlsx"
-                if "mimetype" in names and b"opendocument.spreadsheet" in zf.read("mimetype"):
-                    return "ods"
-        except zipfile.BadZipFile:
+                if "mimetype" in names:
+                    with zf.open("mimetype") as fh:  # a few bytes; never read a member whole to sniff it
+                        if b"opendocument.spreadsheet" in fh.read(200):
+                            return "ods"
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, ValueError):
             return "unreadable"
         return "zip"
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
@@ -274,31 +281,168 @@ def _csv_module_grid(utf8: bytes, separator: str, limits: ParserLimits) -> pl.Da
     return _grid_frame(records)
 
 
-def read_workbook(data: bytes) -> list[RawSheet]:
-    """Every sheet of an XLSX / XLS / ODS workbook (calamine via fastexcel), all cells as text."""
-    import fastexcel
+def _safe_member_name(name: str) -> bool:
+    """A member name that is a plain relative path: no absolute path, drive letter or `..` step (never used
+    as a path here anyway: members are read into memory, their names kept only as provenance)."""
+    parts = name.replace("\\", "/").split("/")
+    return not (name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts)
 
+
+def _checked_infos(zf: zipfile.ZipFile, limits: ParserLimits, what: str) -> list[zipfile.ZipInfo]:
+    """The archive's file members after the declared-size checks: member count, unsafe names, total
+    uncompressed size and per-member compression ratio (a bomb is refused before anything is inflated)."""
+    infos = [i for i in zf.infolist() if not i.is_dir()]
+    if len(infos) > limits.max_zip_members:
+        raise RefusedFile("zip_too_many_members", f"{what} has {len(infos):,} members (limit {limits.max_zip_members})")
+    unsafe = [i.filename for i in infos if not _safe_member_name(i.filename)]
+    if unsafe:
+        raise RefusedFile("zip_unsafe_member_name", f"{what} has member names that climb out of it or are "
+                                                    f"absolute: {unsafe[:5]!r}")
+    declared = sum(i.file_size for i in infos)
+    if declared > limits.max_uncompressed_bytes:
+        raise RefusedFile("zip_too_large", f"{what} declares {declared:,} bytes uncompressed (limit "
+                                           f"{limits.max_uncompressed_bytes:,})")
+    for i in infos:
+        if i.file_size > (1 << 20) and i.file_size > limits.max_compression_ratio * max(i.compress_size, 1):
+            raise RefusedFile("zip_bomb", f"{what} member {i.filename!r} inflates {i.compress_size:,} bytes to "
+                                          f"{i.file_size:,} (ratio over {limits.max_compression_ratio:g})")
+    return infos
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ParserLimits, budget: list[int]) -> bytes:
+    """A member's bytes, inflated in chunks and stopped as soon as it passes its declared size or the
+    archive's remaining budget (declared sizes can lie)."""
+    cap = min(info.file_size, budget[0])
+    parts, total = [], 0
     try:
-        reader = fastexcel.read_excel(data)
-        sheets = []
-        for name in reader.sheet_names:
-            # skip_rows=0 keeps leading empty rows so row_number is the sheet's own row number.
-            frame = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_polars()
-            frame = frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns)})
-            frame = frame.with_columns(pl.all().cast(pl.String))
-            frame = frame.with_row_index("row_number", offset=1).with_columns(pl.col("row_number").cast(pl.Int64))
-            sheets.append(RawSheet(name, frame, None))
-        return sheets
-    except Exception as exc:  # calamine raises its own error types for corrupt files
-        raise UnreadableFile(f"workbook could not be read: {type(exc).__name__}: {exc}") from exc
+        with zf.open(info) as fh:
+            while chunk := fh.read(1 << 20):
+                total += len(chunk)
+                if total > cap:
+                    raise RefusedFile("zip_bomb", f"member {info.filename!r} inflates past its declared "
+                                                  f"{info.file_size:,} bytes or the archive's limit")
+                parts.append(chunk)
+    except zipfile.BadZipFile as exc:  # zipfile stops at the declared size, then the checksum fails
+        raise RefusedFile("zip_member_mismatch", f"member {info.filename!r} does not inflate to its declared "
+                                                 f"{info.file_size:,} bytes and checksum ({exc})") from exc
+    budget[0] -= total
+    return b"".join(parts)
 
 
-def zip_members(data: bytes) -> list[tuple[str, bytes]]:
-    """(name, bytes) of every file in a ZIP, in name order, skipping folders and macOS resource forks."""
+_CELL_REF = re.compile(rb'<(?:\w+:)?(?:c|row)\b[^>]*?\br="([A-Z]{0,3})(\d+)"')
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="(?:[A-Z]+\d+:)?([A-Z]+)(\d+)"')
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n
+
+
+def check_workbook(data: bytes, limits: ParserLimits = DEFAULT_LIMITS) -> None:
+    """Refuse an XLSX before any Excel reader sees it: the archive checks, then each worksheet's extent from
+    its <dimension> and from every cell and row reference (streamed, never inflated whole). One cell at
+    XFD1048576 makes a reader allocate rows x columns cells (hundreds of gigabytes)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = [i for i in zf.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")
+            infos = _checked_infos(zf, limits, "the workbook")
+            budget = limits.max_uncompressed_bytes
+            for info in infos:
+                if not re.match(r"^xl/worksheets/[^/]+\.xml$", info.filename):
+                    continue
+                max_row, max_col, seen = 0, 0, 0
+                tail = b""
+                with zf.open(info) as fh:
+                    while chunk := fh.read(1 << 20):
+                        seen += len(chunk)
+                        if seen > min(budget, max(info.file_size, 1) + (1 << 20)):
+                            raise RefusedFile("zip_bomb", f"worksheet {info.filename!r} inflates past its "
+                                                          f"declared size or the workbook's limit")
+                        text = tail + chunk
+                        for pattern in (_DIMENSION, _CELL_REF):
+                            for letters, digits in pattern.findall(text):
+                                max_row = max(max_row, int(digits))
+                                if letters:
+                                    max_col = max(max_col, _column_number(letters))
+                        tail = text[-64:]
+                        cells = max_row * max(max_col, 1)
+                        if max_row > limits.max_sheet_rows or max_col > limits.max_columns or cells > limits.max_sheet_cells:
+                            raise RefusedFile("workbook_too_large", f"worksheet {info.filename!r} reaches row "
+                                              f"{max_row:,}, column {max_col:,} ({cells:,} cells; limit "
+                                              f"{limits.max_sheet_cells:,})")
+                budget -= seen
+    except zipfile.BadZipFile as exc:
+        raise UnreadableFile(f"workbook could not be read: {exc}") from exc
+
+
+def read_workbook(data: bytes, limits: ParserLimits = DEFAULT_LIMITS) -> list[RawSheet]:
+    """Every sheet of an XLSX / XLS / ODS workbook, all cells as text, read by calamine in a child process
+    with an address-space limit and a deadline: a native abort or a runaway allocation in the Excel reader
+    costs one file (a specific reason code), not the process. XLSX workbooks are checked first
+    (check_workbook)."""
+    if data.startswith(b"PK"):
+        check_workbook(data, limits)
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH")}
+    env["POLARS_MAX_THREADS"] = "1"
+    try:
+        proc = subprocess.run([sys.executable, "-m", "pipelines.spend.workbook_child", str(limits.workbook_memory_bytes)],
+                              input=data, capture_output=True, timeout=limits.workbook_timeout_s, env=env,
+                              cwd=str(Path(__file__).resolve().parents[2]))
+    except subprocess.TimeoutExpired as exc:
+        raise RefusedFile("workbook_timeout", f"the Excel reader took over {limits.workbook_timeout_s:g} s") from exc
+    err = proc.stderr.decode("utf-8", errors="replace")[-400:]
+    if proc.returncode == 3:
+        raise UnreadableFile(f"workbook could not be read: {err.strip()}")
+    if proc.returncode != 0:
+        if "memory allocation" in err or "MemoryError" in err or "Cannot allocate" in err:
+            raise RefusedFile("workbook_memory_limit", f"the Excel reader ran out of its "
+                                                       f"{limits.workbook_memory_bytes:,}-byte limit")
+        raise RefusedFile("workbook_crashed", f"the Excel reader died (exit {proc.returncode}): {err.strip()[-200:]}")
+    return _unpack_sheets(proc.stdout)
+
+
+def _unpack_sheets(payload: bytes) -> list[RawSheet]:
+    """The child's answer: per sheet a 4-byte name length, the UTF-8 name, an 8-byte length and an Arrow IPC
+    stream (data only: never pickle from a process that parsed untrusted bytes)."""
+    sheets, view, at = [], memoryview(payload), 0
+    while at < len(view):
+        (name_len,) = struct.unpack_from("<I", view, at)
+        name = bytes(view[at + 4:at + 4 + name_len]).decode("utf-8")
+        at += 4 + name_len
+        (frame_len,) = struct.unpack_from("<Q", view, at)
+        frame = pl.read_ipc_stream(io.BytesIO(view[at + 8:at + 8 + frame_len]))
+        at += 8 + frame_len
+        sheets.append(RawSheet(name, frame, None))
+    return sheets
+
+
+def read_workbook_here(data: bytes) -> list[tuple[str, pl.DataFrame]]:
+    """The calamine read itself (run inside the child process): every sheet as String columns c0..cN plus
+    row_number."""
+    import fastexcel
+
+    reader = fastexcel.read_excel(data)
+    sheets = []
+    for name in reader.sheet_names:
+        # skip_rows=0 keeps leading empty rows so row_number is the sheet's own row number.
+        frame = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_polars()
+        frame = frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns)})
+        frame = frame.with_columns(pl.all().cast(pl.String))
+        frame = frame.with_row_index("row_number", offset=1).with_columns(pl.col("row_number").cast(pl.Int64))
+        sheets.append((name, frame))
+    return sheets
+
+
+def zip_members(data: bytes, limits: ParserLimits = DEFAULT_LIMITS) -> list[tuple[str, bytes]]:
+    """(name, bytes) of every file in a ZIP, in name order, skipping folders and macOS resource forks, within
+    the archive limits (member count, names, declared and actual sizes, ratio)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = _checked_infos(zf, limits, "the ZIP")
+            infos = [i for i in infos if not i.filename.startswith("__MACOSX/")
                      and not i.filename.rsplit("/", 1)[-1].startswith(".")]
-            return [(i.filename, zf.read(i)) for i in sorted(infos, key=lambda i: i.filename)]
-    except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+            budget = [limits.max_uncompressed_bytes]
+            return [(i.filename, _read_member(zf, i, limits, budget)) for i in sorted(infos, key=lambda i: i.filename)]
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
         raise UnreadableFile(f"ZIP could not be read: {exc}") from exc

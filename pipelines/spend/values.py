@@ -165,6 +165,28 @@ def parse_amounts(series: pl.Series) -> pl.Series:
     return fast.scatter(index, slow)
 
 
+DECIMAL_COMMA = r"^\s*[-(]?\s*[£€]?\s*\d{1,3}(\.\d{3})*,\d{1,2}\s*\)?-?\s*$|^\s*-?\d+,\d{1,2}\s*$"
+DECIMAL_POINT = r"^\s*[-(]?\s*[£€]?\s*\d{1,3}(,\d{3})*\.\d{1,2}\d*\s*\)?-?\s*$|^\s*-?\d+\.\d{1,2}\d*\s*$"
+
+
+def decimal_separator(sample: pl.Series) -> str:
+    """"," when the amounts are written with a decimal comma (1.234,56 in continental exports), "." when
+    with a decimal point, "ambiguous" when the column has many of both (neither reading would be safe)."""
+    filled = sample.drop_nulls()
+    if filled.len() == 0:
+        return "."
+    comma = int(filled.str.contains(DECIMAL_COMMA).sum())
+    point = int(filled.str.contains(DECIMAL_POINT).sum())
+    if comma and point:
+        return "ambiguous" if min(comma, point) >= max(2, 0.05 * filled.len()) else ("," if comma > point else ".")
+    return "," if comma else "."
+
+
+def from_decimal_comma(series: pl.Series) -> pl.Series:
+    """1.234,56 -> 1234.56 (thousands dots dropped, the decimal comma made a point), for parse_amounts."""
+    return series.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+
+
 def time_only_expr(expr: pl.Expr) -> pl.Expr:
     """True where the cell is only a time of day ("00:00:00"): the date was lost in export."""
     return expr.str.strip_chars().str.contains(r"^\d{1,2}:\d{2}(:\d{2})?$").fill_null(False)
