@@ -169,7 +169,8 @@ def scale(source: Path, sizes: list[int], tools: list[str]) -> int:
           f"{os.cpu_count()} cpus; source {source}")
     floor = _measure("noop", source, columns)
     print(f"interpreter with polars+duckdb loaded: {floor['rss_mb']:.0f} MB RSS")
-    header = f"{'file':28s} {'MB':>7s} {'tool':12s} {'rows':>9s} {'seconds':>8s} {'x polars':>8s} {'peak MB':>8s} {'x file':>7s}"
+    header = (f"{'file':28s} {'MB':>7s} {'tool':12s} {'rows':>9s} {'seconds':>8s} {'x polars':>8s} {'peak MB':>8s} "
+              f"{'x file':>7s} {'net x file':>10s}")
     print(header)
     print("-" * len(header))
     with tempfile.TemporaryDirectory(prefix="parse-bench-") as tmp:
@@ -184,8 +185,9 @@ def scale(source: Path, sizes: list[int], tools: list[str]) -> int:
                     print(f"{path.name[:28]:28s} {size_mb:7.1f} {tool:12s} ERROR {r['error']!r}")
                     continue
                 ratio = f"{r['seconds'] / polars_s:8.1f}" if polars_s else f"{'-':>8s}"
+                net = (r["rss_mb"] - floor["rss_mb"]) / size_mb  # above the interpreter with the libraries loaded
                 print(f"{path.name[:28]:28s} {size_mb:7.1f} {tool:12s} {r['rows']:9d} {r['seconds']:8.2f} {ratio} "
-                      f"{r['rss_mb']:8.0f} {r['rss_mb'] / size_mb:7.1f}")
+                      f"{r['rss_mb']:8.0f} {r['rss_mb'] / size_mb:7.1f} {net:10.1f}")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 

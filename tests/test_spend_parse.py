@@ -522,3 +522,16 @@ def test_two_equal_date_columns_with_no_clue_are_ambiguous():
     result = parse(csv_bytes([header] + lines))
     assert (result.kind, result.reason_code) == ("rejected", "ambiguous_column")
     assert "Alpha" in result.reason and "Beta" in result.reason and "payment date" in result.reason
+
+
+def test_a_record_wider_than_the_prefix_is_read_whole():
+    """The width is learnt from a prefix; a wider record far down the file makes the reader widen, never
+    truncate (a lost cell would be lost money or a lost name)."""
+    lines = [HEADER] + [f"{SUPPLIERS[i % 8]},01/05/2024,{i}.00" for i in range(5000)]
+    lines.append("Late Ltd,02/05/2024,7.00,extra note,another")
+    result = parse(csv_bytes(lines))
+    assert result.kind == "spend", result.reason
+    assert result.rows.height == 5001
+    last = result.rows.row(5000, named=True)
+    assert last["supplier_name"] == "Late Ltd" and last["amount"] == Decimal("7.00")
+    assert "extra note" in last["other_attributes"] and "another" in last["other_attributes"]

@@ -192,7 +192,15 @@ def _clean_cells(frame: pl.DataFrame) -> pl.DataFrame:
     cols = [c for c in frame.columns if c != "row_number"]
     if not cols:
         return frame
-    non_ascii = frame.select([pl.col(c).str.contains(r"[^\x00-\x7f]").any().alias(c) for c in cols]).row(0)
+    # One pass over the grid tells, per column, whether any cell is non-ASCII (more bytes than characters) and
+    # whether any needs stripping or is empty; both without regular expressions.
+    edges = ("\t", "\n", "\r", " ")
+    def ragged(c: str) -> pl.Expr:
+        col = pl.col(c)
+        return pl.any_horizontal([col.str.starts_with(e) | col.str.ends_with(e) for e in edges]) | (col.str.len_bytes() == 0)
+    facts = frame.select([(pl.col(c).str.len_bytes() != pl.col(c).str.len_chars()).any().alias(f"a{i}")
+                          for i, c in enumerate(cols)] + [ragged(c).any().alias(f"s{i}") for i, c in enumerate(cols)]).row(0)
+    non_ascii, needs = facts[:len(cols)], facts[len(cols):]
     wide_cols = [c for c, wide in zip(cols, non_ascii) if wide]
     if wide_cols:
         # Unicode clean-up only on the rows that carry non-ASCII text (a few in most files), scattered back.
@@ -205,9 +213,9 @@ def _clean_cells(frame: pl.DataFrame) -> pl.DataFrame:
                 .str.replace_all(r"[\u0080-\u009f]", "").str.normalize("NFKC")).to_series()
             fixed.append(column.scatter(index, cleaned))
         frame = frame.with_columns(fixed)
-    # Strip (and empty -> null) only the columns that need it: an untouched column is not copied.
-    needs = frame.select([(pl.col(c).str.contains(r"^\s|\s$") | (pl.col(c).str.len_bytes() == 0)).any().alias(c)
-                          for c in cols]).row(0)
+    # Strip (and empty -> null) only the columns that need it: an untouched column is not copied. A column
+    # changed by the Unicode clean-up is stripped too (NBSP became a space).
+    needs = [n or c in wide_cols for c, n in zip(cols, needs)]
     exprs = []
     for c, need in zip(cols, needs):
         if need:
