@@ -568,12 +568,12 @@ def _headerless_layout(frame: pl.DataFrame, cols: list[str], sheet: str,
         shown = [v for v in first if v is not None][:20] if first else []
         return None, (error[0], f"no header row found and {error[1]}; first row: {_clip(str(shown), 300)}")
     amount_col = non_empty_cols[[m.field for m in matches].index("amount")]
-    starts = frame.filter(values.amount_expr(pl.col(amount_col)).is_not_null()).get_column("row_number")
+    starts = values.parse_amounts(frame.get_column(amount_col)).is_not_null().arg_true()
     if starts.len() == 0:
         return None, ("unmapped_header", f"no header row found on sheet {sheet!r} and no row with an amount")
     warnings.append(f"sheet {sheet!r}: no header row; columns mapped by their content")
     return SheetLayout([], non_empty_cols, display, [m.field for m in matches], False, matches=matches,
-                       first_data_row=int(starts.min())), None
+                       first_data_row=int(frame.get_column("row_number")[int(starts[0])])), None
 
 
 def _wordy_header_row(frame: pl.DataFrame, cols: list[str]) -> int | None:
@@ -598,7 +598,7 @@ def _wordy_header_row(frame: pl.DataFrame, cols: list[str]) -> int | None:
 
 def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict, warnings: list[str],
                  period_precision: str, previous: SheetOutcome | None) -> SheetOutcome:
-    frame = _clean_cells(frame)
+    """One sheet's cleaned grid (_clean_cells) -> its lines, dropped rows and mapping."""
     layout, error = _layout(frame, vocab, hints, warnings, sheet, previous)
     if layout is None:
         return SheetOutcome(None, None, {}, [], [], [], error=error)
@@ -1014,6 +1014,7 @@ def _parse_spend(data: bytes, *, filename: str | None, council_gss: str | None, 
             warnings.append(f"sheet {raw.name!r} is empty")
             skipped["sheet_without_table"] = skipped.get("sheet_without_table", 0) + height
             continue
+        grid = _clean_cells(grid)  # rebinding frees the raw grid's replaced columns
         outcome = _parse_sheet(grid, raw.name, vocab, hints, warnings, precision, previous)
         del grid
         if outcome.error:

@@ -46,14 +46,15 @@ class RefusedFile(Exception):
 
 @dataclass(frozen=True)
 class ParserLimits:
-    """Bounds on what one file may make the parser do (defaults sized for council spending files, which are
-    kilobytes to a few hundred megabytes)."""
-    max_text_bytes: int = 1 << 30            # decoded delimited text of one file or member
+    """Bounds on what one file may make the parser do. Defaults are sized for council spending files (a month
+    is kilobytes to a few megabytes, a year rarely 100 MB) and for a parse that stays under ~2 GB: peak memory
+    is about five times the text (bytes, UTF-8 copy, string grid, typed lines)."""
+    max_text_bytes: int = 400 << 20          # decoded delimited text of one file or member
     max_line_bytes: int = 1 << 20            # one physical line (a real spend line is under 2 KB)
     max_field_bytes: int = 256 << 10         # one cell (Excel itself stops at 32,767 characters)
     max_columns: int = 16_384                # Excel's own maximum (XFD)
     max_zip_members: int = 200
-    max_uncompressed_bytes: int = 1 << 30    # all members of a ZIP / parts of a workbook, declared and actual
+    max_uncompressed_bytes: int = 400 << 20  # all members of a ZIP / parts of a workbook, declared and actual
     max_compression_ratio: float = 200.0     # per member; real XLSX parts stay well under 100
     max_sheet_cells: int = 50_000_000        # rows x columns of one worksheet, from its dimension and cell refs
     max_sheet_rows: int = 1_048_576
