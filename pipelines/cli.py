@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "match-suppliers": ("pipelines.suppliers.cli", "normalise, resolve and classify supplier names in a CSV"),
     "extract": ("pipelines.extracts.cli", "write researchers' parquet/CSV extracts and catalogue page"),
     "sample": ("pipelines.sample.cli", "generate or serve the offline sample world"),
+    "registry": ("pipelines.registry.report", "report on the council source registry (coverage, stale rows)"),
 }
 
 

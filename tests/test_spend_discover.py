@@ -186,3 +186,97 @@ def test_unknown_landing_page_falls_back_to_website_sub_pages(site):
     result = discover_council(c, session_for(c, config), config)
     assert any(l.url.endswith("spend-april-2023.csv") for l in result.links)
     assert "/bins" not in site.requests
+
+
+# --------------------------------------------------------------------------------------------------------------
+# deep discovery: a spending page three clicks from the home page, behind decoys
+
+DEEP_HOME = """<a href="/about">About us</a> <a href="/bins">Bins and recycling</a> <a href="/news">News</a>
+<a href="/your-council">Your council</a> <a href="/contact">Contact us</a>
+<a href="http://localhost:{port}/your-council/transparency">Transparency (other host)</a>"""
+DEEP_COUNCIL = """<a href="/your-council/transparency">Transparency and open data</a>
+<a href="/your-council/councillors">Councillors and allowances</a>
+<a href="/your-council/contracts">Contracts register</a> <a href="/parking">Parking</a>"""
+DEEP_TRANSPARENCY = """<a href="/your-council/transparency/spending-over-500">Spending over £500</a>
+<a href="/your-council/transparency/grants">Grants to voluntary organisations</a>
+<a href="/your-council/transparency/pay-policy">Pay policy statement</a>"""
+DEEP_SPENDING = """<h1>Spending over £500</h1>
+<a href="/files/payments-over-500-april-2024.csv">April 2024 (CSV)</a>
+<a href="/files/payments-over-500-may-2024.csv">May 2024 (CSV)</a>
+<a href="/files/contracts-register-2024.csv">Contracts register 2024</a>
+<a href="http://localhost:{port}/files/mirror-june-2024.csv">June 2024 (mirror)</a>
+<a href="/your-council/transparency/spending-over-500/archive-2019">Spending archive 2019</a>"""
+DEEP_ARCHIVE = """<a href="/files/payments-over-500-april-2019.csv">April 2019</a>"""
+DEEP_GRANTS = """<a href="/files/grants-2024.csv">Grants 2024</a>"""
+DEEP_CONTRACTS = """<a href="/files/contracts-2024.csv">Contracts over £5,000 (CSV)</a>"""
+
+
+@pytest.fixture()
+def deep_site():
+    routes: dict = {}
+    s = Site(routes)
+    port = s.server.server_address[1]
+    routes.update({
+        "/": html(DEEP_HOME.format(port=port), "Demo Council"),
+        "/about": html('<a href="/about/history">History</a>', "About us"),
+        "/news": html('<a href="/news/1">Budget news</a>', "News"),
+        "/your-council": html(DEEP_COUNCIL, "Your council"),
+        "/your-council/transparency": html(DEEP_TRANSPARENCY, "Transparency"),
+        "/your-council/transparency/spending-over-500": html(DEEP_SPENDING.format(port=port), "Spending over £500"),
+        "/your-council/transparency/spending-over-500/archive-2019": html(DEEP_ARCHIVE, "Archive 2019"),
+        "/your-council/transparency/grants": html(DEEP_GRANTS, "Grants"),
+        "/your-council/contracts": html(DEEP_CONTRACTS, "Contracts"),
+        "/bins": html('<a href="/files/bin-calendar.csv">Bin calendar</a>', "Bins"),
+    })
+    yield s
+    s.close()
+
+
+def test_deep_discovery_finds_a_page_three_clicks_deep_and_records_it_as_a_candidate(deep_site):
+    from pipelines.spend.discover import deep_discover, DiscoveryResult
+
+    config = SourcesConfig(ckan_url=f"{deep_site.base}/api/action")
+    c = council(deep_site.base, landing_urls=None, landing_status="fallback")
+    session = PoliteSession(allowed_hosts={deep_site.base.split("//")[1], f"localhost:{deep_site.server.server_address[1]}"},
+                            retries=0, backoff=0)
+    result = discover_council(c, session, config)
+    urls = sorted(l.url.rsplit("/", 1)[-1] for l in result.links)
+    assert urls == ["payments-over-500-april-2024.csv", "payments-over-500-may-2024.csv"]
+    candidate = result.candidates[0]
+    assert candidate["page_url"].endswith("/your-council/transparency/spending-over-500")
+    assert candidate["depth"] == 3 and candidate["files"] == 2
+    assert candidate["trail"].split("|")[1:] == [f"{deep_site.base}/your-council", f"{deep_site.base}/your-council/transparency",
+                                                 f"{deep_site.base}/your-council/transparency/spending-over-500"]
+    # decoys: no lead words (bins, news pages are never opened), other host, a fourth click, grants/contracts
+    assert "/bins" not in deep_site.requests and "/your-council/councillors" not in deep_site.requests
+    assert "/your-council/transparency/spending-over-500/archive-2019" not in deep_site.requests
+    assert not any("localhost" in u for u in result.pages_visited)
+    reasons = {r["url"].rsplit("/", 1)[-1]: r["reason"] for r in result.rejected}
+    assert reasons["contracts-register-2024.csv"].startswith("decoy")
+    assert reasons["mirror-june-2024.csv"] == "host_not_allowed"
+    assert "grants-2024.csv" not in urls
+
+    # bounded: with a page budget of 3 the spending page (the fifth fetched) is never reached
+    small = DiscoveryResult(council_gss=c["gss"])
+    found: dict = {}
+    deep_discover(c, session, small, found, max_pages=3)
+    assert not found and len(small.pages_visited) == 3
+
+
+def test_deep_discovery_stays_on_the_registrable_domain():
+    from pipelines.spend.discover import known_data_hosts, registrable_domain
+
+    assert registrable_domain("www.leeds.gov.uk") == "leeds.gov.uk"
+    assert registrable_domain("data.bristol.gov.uk") == "bristol.gov.uk"
+    assert registrable_domain("opendata.camden.gov.uk") == "camden.gov.uk"
+    assert registrable_domain("datamillnorth.org") == "datamillnorth.org"
+    c = {"website": "https://www.leeds.gov.uk", "landing_urls": "https://datamillnorth.org/dataset/x",
+         "evidence_url": None, "parser_hints": '{"data_hosts": ["opendata.example.org"]}'}
+    assert known_data_hosts(c) == {"leeds.gov.uk", "datamillnorth.org", "example.org"}
+
+
+def test_abolished_council_with_no_page_is_not_crawled(deep_site):
+    config = SourcesConfig(ckan_url=f"{deep_site.base}/api/action")
+    c = council(deep_site.base, landing_urls=None, discovery="none", landing_status="none")
+    result = discover_council(c, session_for(c, config), config)
+    assert result.links == [] and deep_site.requests == []

@@ -40,9 +40,14 @@ def councils(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     new_keys = [gss for gss in councils_df["gss"].to_list() if gss not in known]
     if new_keys:
         context.instance.add_dynamic_partitions(council_partitions.name, new_keys)
+    # registry coverage (keepitlocal registry report): verified pages per type, abolished bodies, stale rows
+    from pipelines.registry.report import metadata_summary, registry_report
+
+    coverage = metadata_summary(registry_report(councils_df))
     with warehouse.get().connect() as con:
         metadata = table_metadata(con, "reference.councils", rows_added=councils_df.height,
-                                  extra={"source": sources.get().registry_csv, "new_partitions": len(new_keys)})
+                                  extra={"source": sources.get().registry_csv, "new_partitions": len(new_keys),
+                                         **coverage})
     return dg.MaterializeResult(metadata=metadata)
 
 

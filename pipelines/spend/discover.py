@@ -4,8 +4,13 @@ Strategy (sources.md §9-§10): the registry's verified landing pages first; for
 (`rel=next`, a "Next" link, `?page=N`) and ONE level of sub-pages (per-year or archive pages linked from the
 landing page); keep links that are data files (csv/xlsx/xls/ods/zip) and look like spend, drop decoys (contracts
 registers, grants, minutes, PDFs, accessibility pages). CKAN (`discovery = ckan`): `package_show` for the
-registry's package, else `package_search`. A council without a verified page falls back to its website and a
-data.gov.uk `package_search`. The period comes from the link text first, then the file name, then the URL.
+registry's package, else `package_search`. A council without a verified page falls back to DEEP DISCOVERY from
+its website (`deep_discover`: breadth-first, up to DEEP_MAX_DEPTH clicks, DEEP_MAX_PAGES pages, following only
+links whose text or URL speaks of spending/payments/transparency/open data, on the council's registrable domain or
+its known data hosts), then a data.gov.uk `package_search`. What deep discovery finds is recorded as candidates
+(`DiscoveryResult.candidates`) for the registry (`reference.discovery_candidates`, `keepitlocal registry report`),
+never written back to the registry by itself. The period comes from the link text first, then the file name, then
+the URL.
 
 Every request goes through `PoliteSession`, which refuses hosts outside the registry/config allow-list.
 
@@ -24,6 +29,23 @@ from bs4 import BeautifulSoup
 
 from pipelines.config import SourcesConfig
 from pipelines.http import HostNotAllowed, PoliteSession
+
+try:  # the edge workstream's HTTP module owns the public-suffix logic (CONTRACTS.md Changes)
+    from pipelines.http import registrable_domain
+except ImportError:  # until it lands: the UK public suffixes councils use, else the last two labels
+    _TWO_LEVEL_SUFFIXES = {"gov.uk", "org.uk", "co.uk", "ac.uk", "nhs.uk", "police.uk", "sch.uk", "ltd.uk",
+                           "plc.uk", "me.uk", "net.uk", "mod.uk", "parliament.uk", "nic.uk", "gov.wales",
+                           "gov.scot"}
+
+    def registrable_domain(host: str) -> str:
+        """`www.leeds.gov.uk` -> `leeds.gov.uk`; `data.bristol.gov.uk` -> `bristol.gov.uk`; IPs unchanged."""
+        host = (host or "").lower().split("@")[-1].split(":")[0].strip(".")
+        labels = host.split(".")
+        if re.fullmatch(r"[\d.]+", host) or len(labels) <= 2:
+            return host
+        if ".".join(labels[-2:]) in _TWO_LEVEL_SUFFIXES:
+            return ".".join(labels[-3:])
+        return ".".join(labels[-2:])
 from pipelines.registry import council_hints
 from pipelines.spend.periods import (  # noqa: F401  (re-exported: callers import these from here)
     file_name_of,
@@ -39,6 +61,8 @@ NOT_DATA_FORMATS = ("pdf", "doc", "docx", "odt", "rtf", "txt", "xml", "json", "h
                     "jpg", "png", "gif", "svg")
 MAX_PAGES_PER_LANDING = 40
 MAX_SUB_PAGES = 10
+DEEP_MAX_DEPTH = 3   # clicks from the website's home page
+DEEP_MAX_PAGES = 60  # pages fetched per council by deep discovery
 
 SPEND_WORDS = re.compile(
     r"spend|spent|expenditure|payments?\b|payments?[-_ ]to|supplier|invoice|over[-_ ]?(?:£|%c2%a3|ps|f)?\s?(?:500|250)"
@@ -57,6 +81,13 @@ CARD_WORDS = re.compile(r"purchas(?:e|ing)[-_ ]card|procurement[-_ ]card|\bp[-_ 
 SUB_PAGE_WORDS = re.compile(r"archive|previous|older|\b20\d\d\b|spend|expenditure|payments|over[-_ ]?(?:£)?(?:500|250)",
                             re.IGNORECASE)
 NEXT_WORDS = re.compile(r"^\s*(?:next(?:\s+page)?|›|»|>|older(?: entries)?)\s*[›»>]?\s*$", re.IGNORECASE)
+# A link deep discovery follows: its text or URL speaks of spending, payments, transparency or open data.
+LEAD_WORDS = re.compile(
+    r"spend|spent|expenditure|payments?|suppliers?|invoices?|transparen|open[-_ ]?data|data[-_ ]?(?:set|store|hub|portal)"
+    r"|over[-_ ]?(?:£|%c2%a3|ps)?\s?(?:500|250)|(?:your|the)[-_ ]council|council[-_ ]?(?:and[-_ ]democracy|information)"
+    r"|budgets?|finance|accounts|freedom[-_ ]of[-_ ]information|publication[-_ ]scheme|about[-_ ]us",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -76,6 +107,9 @@ class DiscoveryResult:
     pages_visited: list[str] = field(default_factory=list)
     rejected: list[dict] = field(default_factory=list)  # {url, link_text, reason}
     errors: list[str] = field(default_factory=list)
+    # deep discovery: pages found to list spend files, for the registry to review
+    # {council_gss, page_url, depth, trail (|-joined pages from the home page), files, sample_link, score}
+    candidates: list[dict] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -252,6 +286,119 @@ def _kind(text: str, url: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------------------------
+# deep discovery
+
+def known_data_hosts(council: dict) -> set[str]:
+    """Registrable domains deep discovery may follow for a council: its website's, its landing pages' and evidence
+    page's (e.g. a data portal on another domain), and `parser_hints.data_hosts`."""
+    urls = [council.get("website") or "", council.get("evidence_url") or ""]
+    urls += (council.get("landing_urls") or "").split("|")
+    domains = {registrable_domain(urlsplit(u).netloc) for u in urls if u}
+    domains |= {registrable_domain(h) for h in council_hints(council).get("data_hosts", [])}
+    return {d for d in domains if d}
+
+
+def _lead_score(url: str, text: str) -> int:
+    """How strongly a link points towards spending data (0 = not a lead)."""
+    haystack = f"{text} {unquote(urlsplit(url).path)} {unquote(urlsplit(url).query)}"
+    if DECOY_WORDS.search(haystack) and not SPEND_WORDS.search(haystack):
+        return 0
+    score = 0
+    if re.search(r"spend|expenditure|payments?[-_ ]to|over[-_ ]?(?:£|%c2%a3|ps)?\s?(?:500|250)|suppliers?", haystack, re.I):
+        score += 3
+    if re.search(r"transparen|open[-_ ]?data|data[-_ ]?(?:set|store|hub|portal)|publication[-_ ]scheme", haystack, re.I):
+        score += 2
+    if LEAD_WORDS.search(haystack):
+        score += 1
+    return score
+
+
+def deep_discover(council: dict, session: PoliteSession, result: DiscoveryResult, found: dict[str, DiscoveredLink],
+                  *, max_depth: int = DEEP_MAX_DEPTH, max_pages: int = DEEP_MAX_PAGES,
+                  seen_pages: set[str] | None = None) -> list[dict]:
+    """Breadth-first from the council's website, best leads first, up to `max_depth` clicks and `max_pages` pages;
+    only the council's registrable domain and known data hosts. Spend files found are added to `found`; each page
+    that lists them becomes a candidate landing page (also appended to `result.candidates`)."""
+    start = council.get("website")
+    if not start:
+        return []
+    include, exclude = _council_patterns(council)
+    domains = known_data_hosts(council)
+    seen_pages = seen_pages if seen_pages is not None else set()
+    frontier: list[tuple[int, str, list[str]]] = [(0, start, [])]  # (depth, url, trail)
+    queued = {start}
+    candidates: list[dict] = []
+    pages = 0
+    while frontier and pages < max_pages:
+        depth, url, trail = frontier.pop(0)
+        if url in seen_pages:
+            continue
+        seen_pages.add(url)
+        response = _get(session, url, result)
+        if response is None:
+            continue
+        pages += 1
+        page_url = response.url or url
+        seen_pages.add(page_url)
+        result.pages_visited.append(page_url)
+        if "html" not in response.headers.get("Content-Type", "html"):
+            continue
+        anchors, title = _anchors(response.text, page_url)
+        spend_context = bool(SPEND_WORDS.search(f"{title} {unquote(page_url)}"))
+        files: list[DiscoveredLink] = []
+        leads: list[tuple[int, str]] = []
+        for link_url, text, rel in anchors:
+            if urlsplit(link_url).scheme not in ("http", "https"):
+                continue
+            domain = registrable_domain(urlsplit(link_url).netloc)
+            if spend_context and _is_next(link_url, text, rel, page_url):
+                if link_url not in queued and domain in domains:
+                    queued.add(link_url)  # the next page of a spend listing: same depth, first in line
+                    frontier.insert(0, (depth, link_url, trail))
+                continue
+            fmt, reason = classify_link(link_url, text, spend_context=spend_context, include=include, exclude=exclude)
+            if fmt is not None:
+                if domain not in domains or not _host_allowed(session, link_url):
+                    result.rejected.append({"url": link_url, "link_text": text, "reason": "host_not_allowed"})
+                    continue
+                link = found.get(link_url) or DiscoveredLink(link_url, text, page_url, period_label_for(text, link_url),
+                                                             fmt, _kind(text, link_url))
+                found.setdefault(link_url, link)
+                files.append(link)
+                continue
+            if reason not in ("no_data_extension", "not_spend"):
+                result.rejected.append({"url": link_url, "link_text": text, "reason": reason})
+                continue
+            if depth >= max_depth or link_url in queued:
+                continue
+            if domain not in domains or format_of(link_url) in DATA_FORMATS + NOT_DATA_FORMATS:
+                continue
+            score = _lead_score(link_url, text)
+            if not score and spend_context and _looks_like_sub_page(link_url, text, urlsplit(page_url).netloc.lower()):
+                score = 1  # a year or archive page of a spend listing
+            if score:
+                leads.append((score, link_url))
+        if files:
+            spend_files = [f for f in files if f.dataset_kind == "spend"]
+            candidate = {
+                "council_gss": council["gss"], "page_url": page_url, "depth": depth,
+                "trail": "|".join(trail + [page_url]), "files": len(files),
+                "sample_link": (spend_files or files)[0].url,
+                # more spend files, fewer clicks and a spend-looking page rank first
+                "score": round(len(spend_files) + 0.5 * len(files) + (2 if spend_context else 0) - 0.5 * depth, 2),
+            }
+            candidates.append(candidate)
+        for _score, link_url in sorted(leads, key=lambda p: -p[0]):
+            queued.add(link_url)
+            frontier.append((depth + 1, link_url, trail + [page_url]))
+        # best leads of the shallowest depth first (breadth-first, ordered by lead strength within a depth)
+        frontier.sort(key=lambda item: item[0])
+    candidates.sort(key=lambda c: (-c["score"], c["depth"], c["page_url"]))
+    result.candidates.extend(candidates)
+    return candidates
+
+
+# --------------------------------------------------------------------------------------------------------------
 # CKAN
 
 CKAN_SEARCH_TERMS = '(spend OR spending OR expenditure OR payments OR "over 500" OR "over 250")'
@@ -361,13 +508,17 @@ def discover_council(council: dict, session: PoliteSession, config: SourcesConfi
         for url in landing_urls:
             found[url] = DiscoveredLink(url, "", url, period_label_for("", url), format_of(url) or "unknown",
                                         _kind("", url))
+    elif method == "none":
+        pass  # abolished with no page, or nothing to start from (the registry says so)
     elif landing_urls:
         for url in landing_urls:
             _crawl(session, url, council, result, seen_pages, found, verified=True, depth=0)
+        if not found and council.get("landing_status") in ("transparency", "captured"):
+            # an index page that no longer leads to files: look for them from the website
+            deep_discover(council, session, result, found, seen_pages=seen_pages)
     else:
-        # No verified landing page: the council's own website (one level of spend-looking sub-pages), then CKAN.
-        if council.get("website"):
-            _crawl(session, council["website"], council, result, seen_pages, found, verified=False, depth=0)
+        # No verified landing page: deep discovery from the council's own website, then CKAN.
+        deep_discover(council, session, result, found, seen_pages=seen_pages)
         if not found:
             _ckan_search(session, council, config, result, found)
     result.links = list(found.values())

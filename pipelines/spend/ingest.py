@@ -19,6 +19,7 @@ from pipelines import sqlfiles
 from pipelines.config import SourcesConfig
 from pipelines.edge import TRANSIENT_REASONS, PoliteSession
 from pipelines.registry import council_hints
+from pipelines.registry.candidates import record_candidates
 from pipelines.spend.discover import discover_council, file_name_of
 from pipelines.spend.fetch import fetch_file
 from pipelines.spend.load import apply_supersession, load_publication, quarantine
@@ -86,6 +87,8 @@ def ingest_council(council: dict, *, session: PoliteSession, warehouse: Warehous
         report["error"] = "; ".join(discovery.errors[:3])[:MAX_REASON_CHARS]
     try:
         with warehouse.connect() as con:
+            if discovery.candidates or council.get("landing_status") == "fallback":
+                record_candidates(con, gss, discovery.candidates)  # deep discovery's finds, for the registry
             for link in links:
                 _ingest_link(con, warehouse, council, link, session, parse, report)
             apply_supersession(con, gss)
