@@ -30,22 +30,7 @@ from bs4 import BeautifulSoup
 from pipelines.config import SourcesConfig
 from pipelines.http import HostNotAllowed, PoliteSession
 
-try:  # the edge workstream's HTTP module owns the public-suffix logic (CONTRACTS.md Changes)
-    from pipelines.http import registrable_domain
-except ImportError:  # until it lands: the UK public suffixes councils use, else the last two labels
-    _TWO_LEVEL_SUFFIXES = {"gov.uk", "org.uk", "co.uk", "ac.uk", "nhs.uk", "police.uk", "sch.uk", "ltd.uk",
-                           "plc.uk", "me.uk", "net.uk", "mod.uk", "parliament.uk", "nic.uk", "gov.wales",
-                           "gov.scot"}
-
-    def registrable_domain(host: str) -> str:
-        """`www.leeds.gov.uk` -> `leeds.gov.uk`; `data.bristol.gov.uk` -> `bristol.gov.uk`; IPs unchanged."""
-        host = (host or "").lower().split("@")[-1].split(":")[0].strip(".")
-        labels = host.split(".")
-        if re.fullmatch(r"[\d.]+", host) or len(labels) <= 2:
-            return host
-        if ".".join(labels[-2:]) in _TWO_LEVEL_SUFFIXES:
-            return ".".join(labels[-3:])
-        return ".".join(labels[-2:])
+from pipelines.http import registrable_domain  # the edge workstream owns the public-suffix logic
 from pipelines.registry import council_hints
 from pipelines.spend.periods import (  # noqa: F401  (re-exported: callers import these from here)
     file_name_of,
@@ -289,10 +274,11 @@ def _kind(text: str, url: str) -> str:
 # deep discovery
 
 def known_data_hosts(council: dict) -> set[str]:
-    """Registrable domains deep discovery may follow for a council: its website's, its landing pages' and evidence
-    page's (e.g. a data portal on another domain), and `parser_hints.data_hosts`."""
-    urls = [council.get("website") or "", council.get("evidence_url") or ""]
-    urls += (council.get("landing_urls") or "").split("|")
+    """Registrable domains deep discovery may follow for a council: its website's, its landing pages' (e.g. a data
+    portal on another domain), the optional registry column `data_hosts` and `parser_hints.data_hosts` (the same
+    hosts the council session is allowed to reach)."""
+    urls = [council.get("website") or ""]
+    urls += (council.get("landing_urls") or "").split("|") + (council.get("data_hosts") or "").split("|")
     domains = {registrable_domain(urlsplit(u).netloc) for u in urls if u}
     domains |= {registrable_domain(h) for h in council_hints(council).get("data_hosts", [])}
     return {d for d in domains if d}
