@@ -155,4 +155,16 @@ def free_dead_pool_slots(instance, progress: Callable[[str], None] = print, pool
                 instance.report_run_failed(run, f"its process died; its {pool} slot was freed by a later run")
             freed.append(run_id)
             progress(f"freed the {pool} pool slot held by {reason}: run {run_id}")
+    _fail_dead_runs(instance, progress)
     return freed
+
+
+def _fail_dead_runs(instance, progress: Callable[[str], None]) -> None:
+    """Runs started here whose process died without a slot still show as started: mark them failed."""
+    import dagster as dg
+
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]), limit=200):
+        identity = run.tags.get(PROCESS_TAG)
+        if identity and process_alive(identity) is False:
+            instance.report_run_failed(run, "its process died (killed or crashed) before the run ended")
+            progress(f"marked run {run.run_id} failed: its process ({identity}) is no longer alive")

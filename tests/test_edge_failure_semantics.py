@@ -60,6 +60,10 @@ def test_a_body_fetched_but_never_loaded_is_loaded_next_night_despite_the_304(co
                             progress=lambda _: None)
     assert (report["not_modified"], report["fetched"], report["parsed"], report["rows"]) == (1, 0, 1, 2)
     assert _totals(warehouse) == (2, Decimal("637.57"))
+    with warehouse.connect() as con:
+        # the publication dates from its download, not from the later 304 (supersession orders by it)
+        assert con.execute("select p.fetched_at = m.fetched_at from staging.spend_publications p join "
+                           "raw.fetch_manifest m on m.sha256 = p.publication_id").fetchall() == [(True,)]
 
 
 def test_transient_load_error_is_retried_and_lasting_rejection_is_not(council_site, warehouse, monkeypatch):
@@ -261,3 +265,29 @@ def test_documented_apis_are_exempt_from_robots_rules(tmp_path):
         api = PoliteSession(allowed_hosts={server.base.removeprefix("http://")}, min_interval_s=0,
                             robots_exempt={server.base.removeprefix("http://")}).with_limits(robots=True)
         assert api.get(server.url("/api/action/package_show")).status_code == 200
+
+
+def test_council_ingest_fails_after_recording_every_report_when_most_councils_fail(tmp_path):
+    from assets.council_spend.assets import spend_lines
+    from pipelines.resources import SourcesResource, WarehouseResource
+    from pipelines.warehouse import Warehouse
+
+    header = ("gss,name,type,region_gss,county_gss,website,start_date,end_date,landing_urls,discovery,"
+              "ckan_package,link_include,link_exclude,threshold,amount_basis,cadence,parser_hints\n")
+    rows = "".join(f"E0600099{i},Gone Council {i},unitary,E12000001,,http://127.0.0.1:9/,2000-01-01,,"
+                   f"http://127.0.0.1:9/spending{i},html,,,,500,unknown,unknown,\n" for i in range(3))
+    (tmp_path / "registry.csv").write_text(header + rows)
+    dead = "http://127.0.0.1:9"
+    config = SourcesConfig(registry_csv=str(tmp_path / "registry.csv"), contracts_finder_url=dead,
+                           find_a_tender_url=dead, ckan_url=dead + "/api/action", ocdr_url=dead, registers={},
+                           http_retries=0, http_connect_timeout_s=1, http_min_interval_s=0)
+    config.dump(tmp_path / "sources.json")
+    result = dg.materialize([spend_lines], raise_on_error=False, resources={
+        "warehouse": WarehouseResource(root=str(tmp_path / "warehouse")),
+        "sources": SourcesResource(config_path=str(tmp_path / "sources.json"))})
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "3 of 3 councils failed" in failure.event_specific_data.error.message
+    with Warehouse(tmp_path / "warehouse").connect(read_only=True) as con:
+        recorded = con.execute("select count(*), count(error) from meta.stage_report").fetchone()
+    assert recorded == (3, 3)

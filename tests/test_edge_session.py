@@ -227,3 +227,31 @@ def test_a_host_outside_the_allow_list_is_refused(server):
 
 def test_incomplete_body_error_class_is_transient():
     assert IncompleteBody.transient and not TooLarge.transient and not RedirectLoop.transient
+
+
+def test_hosts_are_fetched_concurrently_but_one_host_one_request_at_a_time(server):
+    """The per-host lock and spacing are per host: threads on different hosts overlap, threads on one host
+    take turns (what a parallel scheduler on top of the session relies on)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def slow(req, n):
+        server.sleep(0.6)
+        Reply.file(req, b"ok", etag=False)
+
+    with HostileServer(max_stall_s=6) as second:
+        def slow_second(req, n):
+            second.sleep(0.6)
+            Reply.file(req, b"ok", etag=False)
+
+        server.route("/slow", slow)
+        second.route("/slow", slow_second)
+        session = PoliteSession(AllowList.from_urls([server.base, second.base]), limits=FAST)
+        started = time.monotonic()
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(session.get, [server.url("/slow"), second.url("/slow")]))
+        across_hosts = time.monotonic() - started
+        started = time.monotonic()
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(session.get, [server.url("/slow"), server.url("/slow")]))
+        one_host = time.monotonic() - started
+    assert across_hosts < 1.1 and one_host >= 1.2

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults import ALL_CASES
+from tests.faults import ALL_CASES, FILE_CASES
 
 PROJECT = Path(__file__).resolve().parent.parent
 APRIL = {"2024-04": [2, "637.57"]}
@@ -111,3 +111,14 @@ def test_a_failed_notice_window_stops_the_watermark_and_is_retried(results, case
 def test_a_second_run_on_a_held_warehouse_fails_at_once(results):
     out = results["two_runs"]
     assert out["exit_code"] == 3 and "in use by another keepitlocal nightly run" in out["stderr"]
+
+
+@pytest.mark.parametrize("case", sorted(FILE_CASES))
+def test_a_hostile_file_never_costs_the_other_files_or_escapes(results, case):
+    """End to end through discovery, fetch, the parser and the load. The parser's own guards (archive and
+    workbook limits, decimal commas) are judged in its tests; here: the night ends, April is kept, and a
+    remote name never becomes a path (the harness also caps the process's address space at 3 GB, so a bomb
+    the parser lets through fails as a parse error instead of taking the machine)."""
+    out = results[case]
+    assert out["after1"]["current"]["2024-04"] == APRIL["2024-04"] and not out["escaped"]
+    assert out["report1"]["error"] is None

@@ -41,6 +41,7 @@ class FetchOutcome:
     content_type: str | None = None
     final_url: str | None = None     # after redirects
     not_modified: bool = False
+    body_fetched_at: datetime | None = None  # when these bytes were downloaded (for a 304: the earlier 200)
     error: str | None = None
     reason_code: str | None = None   # the edge's reason for a failure: timeout, too_large, http_5xx, ...
 
@@ -78,9 +79,9 @@ def fetch_file(link: DiscoveredLink, session: PoliteSession, warehouse_con: duck
     for HTTP trouble."""
     raw_dir = Path(raw_dir)
     previous = sqlfiles.execute(warehouse_con, "spend/last_fetch", {"url": link.url}).fetchone()
-    headers, previous_sha = {}, None
+    headers, previous_sha, previous_at = {}, None, None
     if previous:
-        etag, last_modified, previous_sha, _ = previous
+        etag, last_modified, previous_sha, previous_at = previous
         if previous_sha and not rawstore.exists(raw_dir, previous_sha):
             previous_sha = None  # the stored copy is gone: ask for the whole body again
         elif etag:
@@ -93,9 +94,11 @@ def fetch_file(link: DiscoveredLink, session: PoliteSession, warehouse_con: duck
     outcome = FetchOutcome(url=link.url, fetch_id=fetch_id, fetched_at=fetched_at, http_status=download.status,
                            content_type=download.content_type, final_url=download.final_url)
     if download.status == 304 and previous_sha:
-        outcome.not_modified, outcome.sha256 = True, previous_sha
+        # the body is the one downloaded before: it dates from then (supersession orders publications by
+        # download time, so a body loaded a night late keeps its place)
+        outcome.not_modified, outcome.sha256, outcome.body_fetched_at = True, previous_sha, previous_at
     elif download.status == 200 and download.sha256:
-        outcome.sha256, outcome.bytes = download.sha256, download.bytes
+        outcome.sha256, outcome.bytes, outcome.body_fetched_at = download.sha256, download.bytes, fetched_at
     else:
         outcome.reason_code = download.reason_code or ("unexpected_304" if download.status == 304 else "network")
         outcome.error = download.error or f"HTTP {download.status}"

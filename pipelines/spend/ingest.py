@@ -128,7 +128,8 @@ def _ingest_link(con, warehouse: Warehouse, council: dict, link, session, parse,
     try:
         loaded = load_publication(con, gss, link.period_label, result, {
             "sha256": outcome.sha256, "source_url": link.url, "link_text": link.link_text,
-            "landing_page": link.landing_page, "fetched_at": outcome.fetched_at, "dataset_kind": link.dataset_kind,
+            "landing_page": link.landing_page, "fetched_at": outcome.body_fetched_at or outcome.fetched_at,
+            "dataset_kind": link.dataset_kind,
         })
     except Exception as exc:  # transient: a later night loads it again from the raw store
         _quarantine(con, gss, link, outcome.sha256, "load_error", f"{type(exc).__name__}: {exc}")
