@@ -13,12 +13,14 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-import dagster as dg
+from typing import TYPE_CHECKING
 
 from pipelines.config import DEFAULT_WAREHOUSE, PROJECT_ROOT
 from pipelines.edge import sweep_incoming
-from pipelines.jobs import NIGHTLY_JOB_NAME
 from pipelines.runlock import free_dead_pool_slots, run_tags, warehouse_run_lock
+
+if TYPE_CHECKING:  # Dagster is imported where it is used: a busy warehouse is refused before it loads
+    import dagster as dg
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,9 +42,11 @@ def run(args: argparse.Namespace) -> int:
     if not SourcesConfig.load(args.sources or None).http_contact:
         print("warning: no http_contact in the sources config: set an address site owners can reach us at "
               "(it is sent in the User-Agent)", file=sys.stderr)
-    instance = instance_for_cli()
     try:
-        result = run_nightly(Path(args.warehouse), args.sources, instance=instance, verbose=args.verbose)
+        # the warehouse is taken before Dagster loads, so a second run is refused in a moment
+        with warehouse_run_lock(Path(args.warehouse), "nightly run"):
+            instance = instance_for_cli()
+            result = run_nightly(Path(args.warehouse), args.sources, instance=instance, verbose=args.verbose)
     except WarehouseBusy as exc:
         print(f"keepitlocal run: {exc}", file=sys.stderr)
         return EXIT_BUSY
@@ -67,6 +71,8 @@ def report_failures(result) -> None:
 
 def instance_for_cli() -> dg.DagsterInstance:
     """The persistent instance under DAGSTER_HOME (so runs show in the UI), else a throw-away one."""
+    import dagster as dg
+
     home = os.environ.get("DAGSTER_HOME")
     if home and (Path(home) / "dagster.yaml").exists():
         return dg.DagsterInstance.get()
@@ -91,6 +97,7 @@ def run_nightly(warehouse_root: Path, sources_path: str | Path = "", *, instance
                 verbose: bool = False, tags: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
     """Execute the nightly asset job in this process against the given warehouse and sources."""
     from pipelines.definitions import defs
+    from pipelines.jobs import NIGHTLY_JOB_NAME
 
     os.environ.setdefault("KEEPITLOCAL_PROGRESS", "1")
     job = defs().resolve_job_def(NIGHTLY_JOB_NAME)
@@ -118,6 +125,8 @@ def materialize_partition(asset_key: list[str], partition_key: str, warehouse_ro
                           tags: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
     """Materialise one partition of a backfill asset (one council, one day of notices) in-process."""
     from pipelines.definitions import defs
+
+    import dagster as dg
 
     definitions = defs()
     job = definitions.resolve_implicit_job_def_def_for_assets([dg.AssetKey(asset_key)])
