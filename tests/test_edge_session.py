@@ -255,3 +255,10 @@ def test_hosts_are_fetched_concurrently_but_one_host_one_request_at_a_time(serve
             list(pool.map(session.get, [server.url("/slow"), server.url("/slow")]))
         one_host = time.monotonic() - started
     assert across_hosts < 1.1 and one_host >= 1.2
+
+
+def test_a_stall_is_tried_twice_not_retries_times(server):
+    url = server.route("/stall.csv", server.stall())
+    with pytest.raises(TransferTimeout):
+        session_for(server, retries=3).get(url)
+    assert server.hits["/stall.csv"] == 2

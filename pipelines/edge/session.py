@@ -531,7 +531,9 @@ class PoliteSession:
                     self._note_failure(exc.url or url, exc)
                     raise
                 wait = self._backoff(attempt)
-                if attempt >= self.limits.retries or time.monotonic() + wait >= deadline_at:
+                # a server that went silent once usually does again: one more try, not `retries` more
+                retries = min(self.limits.retries, 1) if isinstance(exc, TransferTimeout) else self.limits.retries
+                if attempt >= retries or time.monotonic() + wait >= deadline_at:
                     self._note_failure(exc.url or url, exc)
                     raise
                 attempt += 1
