@@ -2,13 +2,15 @@
 
 The deployment is laid out as it is on separate hosts, here on loopback: a throw-away PostgreSQL server (Debian's
 binaries, `scripts/setup_postgres.sh`, run by `make test`; initdb into a temporary folder, password login on
-127.0.0.1 only), a code server (`dagster code-server start`) and `dagster-daemon run`, both configured only by the
-committed `deploy/dagster.postgres.yaml` and `deploy/workspace.yaml` and the environment variables they name.
+127.0.0.1 only), a code server (`dagster code-server start`), `dagster-daemon run` and `dagster-webserver`, all
+configured only by the committed `deploy/dagster.postgres.yaml` and `deploy/workspace.yaml` and the environment
+variables they name, and started with the commands the README gives.
 
 The nightly schedule's 02:00 tick is evaluated by the daemon's own scheduler code with the clock set just past the
 next 02:00 (nobody waits for the night); the tick queues a nightly run in Postgres; the real daemon process dequeues
 it and launches it through the code server; the run fetches the sample world over loopback HTTP, writes every
-event to Postgres, keeps warehouse writers single through the `warehouse_writer` pool, and publishes.
+event to Postgres, keeps warehouse writers single through the `warehouse_writer` pool, and publishes; the
+webserver, another process, serves the same run from Postgres.
 """
 
 from __future__ import annotations
@@ -207,9 +209,15 @@ def deployment(tmp_path_factory):
         daemon_log = root / "daemon.log"
         processes.append(_start([_bin("dagster-daemon"), "run", "-w", str(DEPLOY / "workspace.yaml")],
                                 cwd=root, env=env, log=stack.enter_context(daemon_log.open("wb"))))
-        run = _wait_for_run(instance, tick["run_id"], processes[-1], daemon_log)
+        daemon = processes[-1]
+        web_port, web_log = _free_port(), root / "webserver.log"
+        processes.append(_start([_bin("dagster-webserver"), "-h", "127.0.0.1", "-p", str(web_port), "-w",
+                                 str(DEPLOY / "workspace.yaml")],
+                                cwd=root, env=env, log=stack.enter_context(web_log.open("wb"))))
+        run = _wait_for_run(instance, tick["run_id"], daemon, daemon_log)
+        _wait_for_port(web_port, processes[-1], web_log)
         yield {"server": server, "instance": instance, "tick": tick, "run": run, "truth": truth,
-               "warehouse": Warehouse(root / "warehouse"), "daemon_log": daemon_log, "code_log": code_log}
+               "warehouse": Warehouse(root / "warehouse"), "webserver": f"http://127.0.0.1:{web_port}"}
 
 
 def _evaluate_next_nightly_tick(instance: dg.DagsterInstance, workspace_yaml: Path) -> dict:
@@ -293,6 +301,18 @@ def test_daemon_launched_the_run_and_it_succeeded(deployment):
 def _run_failure(instance: dg.DagsterInstance, run_id: str) -> str:
     return "\n".join(str(e.message) for e in instance.all_logs(run_id)
                      if e.dagster_event and e.dagster_event.is_failure)[-3000:]
+
+
+def test_webserver_in_its_own_process_shows_the_run(deployment):
+    """The UI's server, started with the documented command, reads the same run from Postgres."""
+    import requests
+
+    run_id = deployment["run"].run_id
+    query = "query ($runId: ID!) { runOrError(runId: $runId) { __typename ... on Run { status jobName } } }"
+    response = requests.post(f"{deployment['webserver']}/graphql", json={"query": query,
+                             "variables": {"runId": run_id}}, timeout=120)
+    response.raise_for_status()
+    assert response.json()["data"]["runOrError"] == {"__typename": "Run", "status": "SUCCESS", "jobName": "nightly"}
 
 
 def test_every_nightly_asset_materialisation_is_in_postgres(deployment):
