@@ -122,8 +122,8 @@ DECIMAL_COMMA = ("Body Name;Date;Supplier Name;Amount;Expense Type\n"
 
 # file-side faults (the parser's guards): served as May's file, name -> (file name, body factory, description)
 FILE_CASES = {
-    "zip_bomb": ("May-2024.zip", lambda: _zip([("May-2024.csv", None, 300 * 1024 ** 2)]),
-                 "a 300 MB CSV compressed into a small zip"),
+    "zip_bomb": ("May-2024.zip", lambda: _zip([("May-2024.csv", None, 600 * 1024 ** 2)]),
+                 "a 600 MB CSV compressed into a small zip"),
     "zip_traversal": ("May-2024.zip", lambda: _zip([("../../../../tmp/keepitlocal-escape.csv", MAY, 0)]),
                       "a zip member named ../../../../tmp/keepitlocal-escape.csv"),
     "xlsx_far_cell": ("May-2024.xlsx", _xlsx_far_cell, "an XLSX whose one cell is XFD1048576"),

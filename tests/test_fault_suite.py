@@ -122,3 +122,14 @@ def test_a_hostile_file_never_costs_the_other_files_or_escapes(results, case):
     out = results[case]
     assert out["after1"]["current"]["2024-04"] == APRIL["2024-04"] and not out["escaped"]
     assert out["report1"]["error"] is None
+    assert out["after1"]["quarantine"] == FILE_OUTCOME[case][0]
+    assert out["after1"]["current"].get("2024-05") == FILE_OUTCOME[case][1]
+
+
+# the parser's verdict, end to end: (quarantine reasons, May's current lines and total)
+FILE_OUTCOME = {
+    "zip_bomb": (["zip_too_large"], None),
+    "zip_traversal": (["zip_unsafe_member_name"], None),
+    "xlsx_far_cell": (["workbook_too_large"], None),
+    "decimal_comma": ([], [2, "3234.56"]),                       # 1.234,56 + 2.000,00, never 3.23
+}
