@@ -31,6 +31,21 @@ LIVE_REGISTERS = {
     "companies_house_psc": "https://download.companieshouse.gov.uk/en_pscdata.html",
     # Register of English local authorities (DLUHC / planning.data.gov.uk)
     "public_bodies": "https://files.planning.data.gov.uk/organisation-collection/dataset/local-authority.csv",
+    # Lists that type payees (pipelines/reference; shipped with the package, refreshed here into
+    # reference.organisations). GOV.UK's organisations API is paged: follow `next_page_url`.
+    "govuk_organisations": "https://www.gov.uk/api/organisations",
+    "nhs_trusts": "https://www.odsdatasearchandexport.nhs.uk/api/getReport?report=etr",
+    "nhs_ccgs_icbs": "https://www.odsdatasearchandexport.nhs.uk/api/getReport?report=eccg",
+    "hesa_providers": "https://www.hesa.ac.uk/collection/sharedfiles/providerallhesa.csv",
+    # GIAS: the downloads page links the dated daily extract edubasealldataYYYYMMDD.csv
+    "gias_establishments": "https://get-information-schools.service.gov.uk/Downloads",
+    # Regulator of Social Housing: the publication page links the monthly XLSX
+    "registered_providers": "https://www.gov.uk/government/publications/current-registered-providers-of-social-housing",
+    "ukcat_top_charities": "https://raw.githubusercontent.com/charity-classification/ukcat/main/data/top2000.csv",
+    "national_park_authorities": "https://files.planning.data.gov.uk/organisation-collection/dataset/national-park-authority.csv",
+    "passenger_transport_executives": "https://files.planning.data.gov.uk/organisation-collection/dataset/passenger-transport-executive.csv",
+    "waste_authorities": "https://files.planning.data.gov.uk/organisation-collection/dataset/waste-authority.csv",
+    "development_corporations": "https://files.planning.data.gov.uk/organisation-collection/dataset/development-corporation.csv",
 }
 
 

@@ -57,6 +57,18 @@ LOADERS: dict[str, tuple[Callable, str]] = {
     "charity_commission": (lambda paths, con: loaders.load_charities(paths[0], con), ".zip"),
     "ons_postcodes": (lambda paths, con: loaders.load_postcodes(paths[0], con), ".zip"),
     "public_bodies": (lambda paths, con: loaders.load_public_bodies(paths[0], con), ".csv"),
+    # lists that type payees (pipelines/reference/sources.py readers) -> reference.organisations
+    "govuk_organisations": (lambda paths, con: loaders.load_reference_list("govuk_organisations", "govuk_organisations", paths, con), ".json"),
+    "nhs_trusts": (lambda paths, con: loaders.load_reference_list("nhs_trusts", "nhs_ods", paths, con), ".csv"),
+    "nhs_ccgs_icbs": (lambda paths, con: loaders.load_reference_list("nhs_ccgs_icbs", "nhs_ods", paths, con), ".csv"),
+    "hesa_providers": (lambda paths, con: loaders.load_reference_list("hesa_providers", "hesa_providers", paths, con), ".csv"),
+    "gias_establishments": (lambda paths, con: loaders.load_reference_list("gias_establishments", "gias_establishments", paths, con), ".csv"),
+    "registered_providers": (lambda paths, con: loaders.load_reference_list("registered_providers", "registered_providers", paths, con), ".xlsx"),
+    "ukcat_top_charities": (lambda paths, con: loaders.load_reference_list("ukcat_top_charities", "top_charities", paths, con), ".csv"),
+    "national_park_authorities": (lambda paths, con: loaders.load_reference_list("national_park_authorities", "digital_land_organisations", paths, con), ".csv"),
+    "passenger_transport_executives": (lambda paths, con: loaders.load_reference_list("passenger_transport_executives", "digital_land_organisations", paths, con), ".csv"),
+    "waste_authorities": (lambda paths, con: loaders.load_reference_list("waste_authorities", "digital_land_organisations", paths, con), ".csv"),
+    "development_corporations": (lambda paths, con: loaders.load_reference_list("development_corporations", "digital_land_organisations", paths, con), ".csv"),
 }
 
 

@@ -11,7 +11,7 @@ from pipelines.warehouse import apply_ddl
 
 ROOT = Path(__file__).resolve().parent.parent
 EXE = ROOT / ".venv" / "bin" / "keepitlocal"
-ADDED = ["supplier_key", "canonical_name", "org_id", "org_type", "match_method", "match_score"]
+ADDED = ["supplier_key", "canonical_name", "org_id", "org_type", "org_type_basis", "org_type_confidence", "match_method", "match_score"]
 
 
 def _run(*args):
@@ -27,16 +27,22 @@ def test_round_trip_without_and_with_registers(tmp_path, corpus):
         "Devon County Council,,5.00,c\n"
         "ZETA WIDGETS LIMITED,,1.00,d\n"
         "Mr J Smith,,2.00,e\n"
+        "\"=HYPERLINK(\"\"http://x\"\")\",,-5.00,@f\n"
     )
     out = tmp_path / "out.csv"
     result = _run(src, "--out", out, "--no-registers")
     assert result.returncode == 0, result.stderr
     df = pl.read_csv(out, infer_schema=False)
     assert df.columns == ["name", "company_number", "amount", "extra", *ADDED]
-    assert df["extra"].to_list() == ["a", "b", "c", "d", "e"]  # order kept
+    assert df["extra"].to_list() == ["a", "b", "c", "d", "e", "'@f"]  # order kept; formula-like text quoted
     assert df["company_number"][0] == "123456"  # input kept verbatim
     assert df["org_id"][0] == df["org_id"][3] == "GB-COH-00123456"
-    assert df["org_type"].to_list() == ["company", "redacted", "public_body", "company", "individual"]
+    assert df["org_type"].to_list()[:5] == ["company", "redacted", "public_body", "company", "individual"]
+    # typed from the shipped reference data with no warehouse, with the basis and its confidence
+    assert df["org_id"][2] == "GB-LAE-DEV" and df["org_type_basis"][2] == "reference:local_authorities"
+    assert df["org_type_basis"][4] == "person_title" and 0 < float(df["org_type_confidence"][4]) <= 1
+    # a cell a spreadsheet would run gets a leading quote; a negative amount stays a number
+    assert df["name"][5].startswith("'=HYPERLINK") and df["amount"][5] == "-5.00"
 
     wh = tmp_path / "wh.duckdb"
     con = duckdb.connect(str(wh))
@@ -46,7 +52,7 @@ def test_round_trip_without_and_with_registers(tmp_path, corpus):
     result = _run(src, "--out", out, "--warehouse", wh)
     assert result.returncode == 0, result.stderr
     df = pl.read_csv(out, infer_schema=False)
-    assert df["org_id"][2] == "GB-LAE-DEV" and df.height == 5
+    assert df["org_id"][2] == "GB-LAE-DEV" and df.height == 6
 
 
 def test_usage_errors(tmp_path):

@@ -89,3 +89,33 @@ def test_build_suppliers_writes_core_tables(warehouse):
         assert {k[0] for k in keys} == {"GB-COH-00000001"}
         assert con.execute("select count(*) from core.suppliers").fetchall()[0][0] == 3
         assert con.execute("select count(*) from core.supplier_coverage").fetchall()[0][0] >= 2
+
+
+def test_nightly_build_types_names_exactly_as_match_suppliers_without_a_warehouse(warehouse):
+    """The nightly suppliers build and `match-suppliers` with no warehouse run one cascade on the shipped data."""
+    from pipelines.suppliers.cli import match_frame
+
+    names = [
+        ("E08000035", "HM Revenue & Customs"), ("E08000035", "H M R C (070 PB 2926)"), ("E08000035", "Leeds City College"),
+        ("E08000035", "ST ANNES COMMUNITY SERVICES"), ("E08000035", "Natalie Jackson"), ("E08000035", "REDACTED PERSONAL DATA"),
+        ("E08000035", "KIER NORTHERN"), ("E08000035", "Shepley Scout Group"), ("E08000035", "PETTY CASH"), ("E08000035", "200354"),
+        ("E10000008", "EAST DEVON DIST COUN (TREAS)"), ("E10000008", "MILESTONE INFRASTRUCTURE LTD"),
+    ]
+    with warehouse.connect() as con:
+        con.execute("create table if not exists staging.spend_lines (council_gss varchar not null, publication_id varchar not null)")
+        for col in ("supplier_name", "supplier_id", "supplier_company_no", "supplier_charity_no", "supplier_vat_reg", "creditor_type"):
+            con.execute(f"alter table staging.spend_lines add column if not exists {col} varchar")
+        con.execute("alter table staging.spend_lines add column if not exists amount decimal(18,2)")
+        for gss, name in names:
+            con.execute("insert into staging.spend_lines (council_gss, publication_id, supplier_name, amount) values (?, 'p', ?, 1.00)", [gss, name])
+        build_suppliers(con)
+        nightly = con.execute(
+            "select n.council_gss, n.raw_name, s.org_type, s.org_type_basis, s.supplier_key from core.supplier_names n"
+            " join core.suppliers s using (supplier_key) order by all"
+        ).fetchall()
+    offline = match_frame(pl.DataFrame({"council_gss": [g for g, _ in names], "name": [n for _, n in names]}), None)
+    offline_rows = sorted(zip(offline["council_gss"], offline["name"], offline["org_type"], offline["org_type_basis"], offline["supplier_key"]))
+    assert nightly == offline_rows
+    types = {name: t for _, name, t, _, _ in nightly}
+    assert types["HM Revenue & Customs"] == types["Leeds City College"] == "public_body"
+    assert (types["Natalie Jackson"], types["PETTY CASH"], types["200354"]) == ("individual", "other", "unknown")

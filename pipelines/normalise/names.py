@@ -75,6 +75,7 @@ ABBREVIATIONS: list[tuple[str, str]] = [
     (r"\bCHARITABLE INCORPORATED ORGANI[SZ]ATION\b", "CIO"),
     (r"\bLIMITED LIABILITY PARTNERSHIP\b", "LLP"),
     (r"\bSAINT\b", "ST"),
+    (r"^P AND CC\b|\bP AND CC FOR\b", "POLICE AND CRIME COMMISSIONER"),
     (r"\bCENTER\b", "CENTRE"),
     (r"\bORGANIZATION\b", "ORGANISATION"),
     (r"\b(?:SERVS|SERV|SVCS|SRVS|SERVCS|SERVICE)\b", "SERVICES"),
@@ -111,6 +112,10 @@ ABBREVIATIONS: list[tuple[str, str]] = [
     (r"\bLANCS\b", "LANCASHIRE"),
 ]
 _ARTICLES = r"^THE\s+|\s+THE$"
+# A closing bracket that qualifies a name (a branch, a department, an account): dropped from base_key; one
+# with a number in it ("(PROJECT CO ONE)", "(2006)") names a different organisation and stays.
+_QUALIFIER_BRACKET = r"\s*[\(\[](?:[^\)\]0-9]*)[\)\]]?\s*$"
+_NUMBERED = r"\b(ONE|TWO|THREE|FOUR|FIVE|SIX|SEVEN|EIGHT|NINE|TEN|NO|NUMBER|PHASE|[IVX]+)\b"
 _TRAILING_CO = r"\s+(?:AND\s+)?(?:CO|COMPANY)$"
 _CODE_TOKEN = r"\s+[A-Z]*[0-9]{3,}[A-Z0-9]*$"
 _UK = r"\b(?:UK|GB|U K|GREAT BRITAIN|UNITED KINGDOM)\b"
@@ -222,12 +227,15 @@ def _key_steps(lf: pl.LazyFrame, src: str, full: bool) -> pl.LazyFrame:
     lf = lf.with_columns(
         _lw=words(c("_legal").str.replace_all(r"[\(\)\[\]]", " ")),
         # the legal name's trailing bracket is a qualifier for base_key ("ACTION FOR CHILDREN(LONDON)")
-        _bw=squish(words(c("_legal").str.replace(r"\s*[\(\[][^\)\]]*[\)\]]?\s*$", "")).str.replace_all(_UK, " ")),
+        _bw=squish(words(
+            pl.when(c("_legal").str.extract(_QUALIFIER_BRACKET, 0).fill_null("").str.to_uppercase().str.contains(_NUMBERED))
+            .then(c("_legal")).otherwise(c("_legal").str.replace(_QUALIFIER_BRACKET, ""))
+        ).str.replace_all(_UK, " ")),
     )
     lf = _strip_steps(lf, "_lw", "name_key")
     lf = _strip_steps(lf, "_bw", "base_key")
     lf = lf.with_columns(base_key=pl.when(c("base_key") == "").then(c("name_key")).otherwise(c("base_key")))
-    drop = ["_clean", "_legal", "_lw", "_bw"]
+    drop = ["_clean", "_lw", "_bw"]
     if full:
         brackets = c("name_clean").str.extract_all(_ALIAS_BRACKET).list.eval(pl.element().str.replace_all(r"[\(\)\[\]]", "").str.strip_chars())
         lf = lf.with_columns(_all_words=words(c("name_clean")), _brackets=brackets.list.join("; ").replace("", None))
@@ -239,8 +247,11 @@ def _key_steps(lf: pl.LazyFrame, src: str, full: bool) -> pl.LazyFrame:
         )
         lf = _strip_steps(lf, "_tw", "_tkey")
         lf = _strip_steps(lf, "_dw", "_dkey")
-        lf = lf.with_columns(alias_key=pl.coalesce("_tkey", "_dkey"))
+        lf = lf.with_columns(alias_key=pl.coalesce("_tkey", "_dkey"), trading_key=c("_tkey"))
         drop += ["_all_words", "_brackets", "_tw", "_dw", "_tkey", "_dkey"]
+        lf = lf.rename({"_legal": "legal_name"})
+    else:
+        drop.append("_legal")
     return lf.drop(*drop, "_trading", "_dash")
 
 
@@ -257,5 +268,6 @@ def name_key(expr: pl.Expr | pl.Series) -> pl.Expr | pl.Series:
 
 
 def normalise_names(df: pl.DataFrame, col: str) -> pl.DataFrame:
-    """Add name_clean, pseudonym, legal_form, alias, name_key, base_key and alias_key for column `col`."""
+    """Add name_clean, pseudonym, legal_name (the cleaned legal part: no trading-as, dash tail or alias
+    brackets), legal_form, alias, name_key, base_key and alias_key for column `col`."""
     return _key_steps(df.lazy(), col, full=True).collect()

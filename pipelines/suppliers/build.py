@@ -27,18 +27,20 @@ def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
 
 
 def read_names(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(names to resolve, notice evidence rows keyed by the same row order) from the staging tables present."""
+    """(names to resolve: one row per (source, council, raw name, supplier id), notice evidence per award)."""
     frames = []
     if _exists(con, "staging", "spend_lines"):
         frames.append(con.sql(sqlfiles.load("suppliers/select_spend_names")).pl())
-    evidence = pl.DataFrame()
+    evidence = pl.DataFrame(schema={"name": pl.String, "source": pl.String, "scale": pl.String, "vcse": pl.Boolean, "postcode": pl.String, "award_date": pl.Date})
     if _exists(con, "staging", "award_suppliers"):
-        awards = con.sql(sqlfiles.load("suppliers/select_award_names")).pl()
-        frames.append(awards.select(pl.exclude("scale", "vcse", "award_date")))
-        evidence = awards
+        frames.append(con.sql(sqlfiles.load("suppliers/select_award_names")).pl())
+        evidence = con.sql(sqlfiles.load("suppliers/select_award_evidence")).pl()
     if not frames:
         return pl.DataFrame(schema={"name": pl.String}), evidence
     return pl.concat(frames, how="diagonal_relaxed"), evidence
+
+
+CROSSWALK_KEY = ["source", "council_gss", "raw_name", "supplier_id"]
 
 
 def build_suppliers(con: duckdb.DuckDBPyConnection) -> dict:
@@ -47,9 +49,8 @@ def build_suppliers(con: duckdb.DuckDBPyConnection) -> dict:
     resolved = resolve_suppliers(names, con)
     notice_evidence = None
     if not evidence.is_empty():
-        # Awards were appended after spend names, in order: line their rows up with the resolved tail.
-        tail = resolved.tail(evidence.height).select("supplier_key")
-        notice_evidence = pl.concat([tail, evidence.select("scale", "vcse", "award_date", "postcode")], how="horizontal")
+        keys = resolved.select("name", source=pl.col("source").fill_null("spend"), supplier_key="supplier_key").unique(["name", "source"])
+        notice_evidence = evidence.join(keys, on=["name", "source"], how="inner").select("supplier_key", "scale", "vcse", "award_date", "postcode")
     suppliers = classify_suppliers(resolved, con, notice_evidence)
     crosswalk = resolved.select(
         raw_name=pl.col("name"),
@@ -61,7 +62,11 @@ def build_suppliers(con: duckdb.DuckDBPyConnection) -> dict:
         match_method="match_method",
         match_score="match_score",
         reviewed="reviewed",
-    ).unique(maintain_order=True)
+    ).sort(CROSSWALK_KEY, nulls_last=True)
+    # interface 4 (CONTRACTS.md): the fact build joins on these keys and must never fan out
+    duplicated = crosswalk.filter(pl.struct(CROSSWALK_KEY).is_duplicated())
+    if not duplicated.is_empty():
+        raise ValueError(f"core.supplier_names would hold {duplicated.height} rows sharing (source, council_gss, raw_name, supplier_id)")
     settled = (pl.col("org_id") != "") | pl.col("org_type").is_in(_SETTLED_TYPES)
     amount = pl.col("amount").cast(pl.Decimal(18, 2), strict=False).fill_null(0)
     scored = resolved.with_columns(_settled=settled, _amount=amount, council_gss=pl.col("council_gss").fill_null(""))

@@ -2,11 +2,16 @@
 
 Each classification carries its basis, because every metric has competing definitions (metrics.md §2-§3):
 
-* size: Contracts Finder / Find a Tender `details.scale` of the latest award (`notice_scale`); else the Companies
-  House accounts category (`ch_accounts_category_proxy`, a proxy, not the EC definition); CICs default to sme
-  (`cic_default`); else unknown. Public bodies, individuals and redactions are `not_applicable` (size unknown).
+* size: Contracts Finder / Find a Tender `details.scale` of the latest award (`notice_scale`); a strategic supplier
+  is large (`strategic_supplier`); a subsidiary (a corporate owner on the PSC chain, or accounts filed as
+  "audit exemption subsidiary") takes its group's top company's accounts category (`group_accounts_category_proxy`)
+  and is never SME because of its own small-company accounts (`subsidiary_group_unknown` when the group's are
+  unknown); else the Companies House accounts category (`ch_accounts_category_proxy`, a proxy, not the EC
+  definition); CICs default to sme (`cic_default`); else unknown. Public bodies, individuals and redactions are
+  `not_applicable` (size unknown).
 * vcse: on a charity register (`charity_register`), a CIC or CIO by legal form or Companies House category
-  (`legal_form` / `ch_category`), or `details.vcse = true` at award (`notice_vcse`).
+  (`legal_form` / `ch_category`), `details.vcse = true` at award (`notice_vcse`), or typed a charity or CIC by the
+  typing cascade (`org_type`).
 * location: the register postcode (registered office), else the postcode given with the name, else the notice's;
   mapped through `reference.postcodes`.
 * group: PSC corporate owners walked to the top (cycle-safe); strategic suppliers from `strategic_suppliers.csv`.
@@ -32,7 +37,7 @@ SME_ACCOUNT_CATEGORIES = [
 ]
 LARGE_ACCOUNT_CATEGORIES = ["FULL", "GROUP"]
 SUPPLIER_COLUMNS = [
-    "supplier_key", "canonical_name", "org_id", "org_type", "size", "size_basis", "vcse", "vcse_basis", "postcode",
+    "supplier_key", "canonical_name", "org_id", "org_type", "org_type_basis", "org_type_confidence", "size", "size_basis", "vcse", "vcse_basis", "postcode",
     "lad_gss", "county_gss", "region_gss", "group_key", "group_name", "is_strategic", "council_owned_by",
 ]
 
@@ -96,10 +101,13 @@ def classify_suppliers(
     postcode; the latest award per supplier decides size.
     """
     strategic = read_strategic() if strategic is None else strategic
-    base = resolved.group_by("supplier_key").agg(
+    # resolve_suppliers gives every row of a supplier the same name, id and type; the first is the supplier's
+    base = resolved.sort("supplier_key").group_by("supplier_key", maintain_order=True).agg(
         canonical_name=pl.col("canonical_name").first(),
         org_id=pl.col("org_id").first(),
-        org_type=_mode("org_type"),
+        org_type=pl.col("org_type").first(),
+        org_type_basis=pl.col("org_type_basis").first() if "org_type_basis" in resolved.columns else pl.lit(None, dtype=pl.String),
+        org_type_confidence=pl.col("org_type_confidence").first() if "org_type_confidence" in resolved.columns else pl.lit(None, dtype=pl.Float64),
         legal_form=_mode("legal_form"),
         name_key=_mode("name_key"),
         given_postcode=_mode("postcode_norm") if "postcode_norm" in resolved.columns else pl.lit(None, dtype=pl.String),
@@ -158,21 +166,6 @@ def classify_suppliers(
         base = base.with_columns(_n_scale=pl.lit(None, dtype=pl.String), _n_vcse=pl.lit(None, dtype=pl.Boolean), _n_postcode=pl.lit(None, dtype=pl.String))
 
     not_applicable = pl.col("org_type").is_in(["public_body", "individual", "redacted"])
-    accounts = pl.col("_accounts").fill_null("")
-    is_cic = (pl.col("org_type") == "cic") | pl.col("_category").fill_null("").str.to_lowercase().str.contains("community interest")
-    base = base.with_columns(
-        size=pl.when(not_applicable).then(pl.lit("unknown"))
-        .when(pl.col("_n_scale").is_not_null()).then(pl.when(pl.col("_n_scale") == "large").then(pl.lit("large")).otherwise(pl.lit("sme")))
-        .when(accounts.is_in(SME_ACCOUNT_CATEGORIES)).then(pl.lit("sme"))
-        .when(accounts.is_in(LARGE_ACCOUNT_CATEGORIES)).then(pl.lit("large"))
-        .when(is_cic).then(pl.lit("sme"))
-        .otherwise(pl.lit("unknown")),
-        size_basis=pl.when(not_applicable).then(pl.lit("not_applicable"))
-        .when(pl.col("_n_scale").is_not_null()).then(pl.lit("notice_scale"))
-        .when(accounts.is_in(SME_ACCOUNT_CATEGORIES + LARGE_ACCOUNT_CATEGORIES)).then(pl.lit("ch_accounts_category_proxy"))
-        .when(is_cic).then(pl.lit("cic_default"))
-        .otherwise(pl.lit("none")),
-    )
     category = pl.col("_category").fill_null("").str.to_lowercase()
     by_category = category.str.contains("community interest|charitable incorporated")
     by_form = pl.col("legal_form").is_in(["CIC", "CIO"]) | (pl.col("org_type") == "cic")
@@ -181,6 +174,8 @@ def classify_suppliers(
         .when(by_category).then(pl.lit("ch_category"))
         .when(by_form).then(pl.lit("legal_form"))
         .when(pl.col("_n_vcse").fill_null(False)).then(pl.lit("notice_vcse"))
+        # typed a charity or CIC by a reference list or its name (pipelines/suppliers/typing.py)
+        .when(pl.col("org_type").is_in(["charity", "cic"])).then(pl.lit("org_type"))
         .otherwise(pl.lit("none")),
     ).with_columns(vcse=(pl.col("vcse_basis") != "none") & ~pl.col("org_type").is_in(["public_body", "individual", "redacted"]))
     base = base.with_columns(
@@ -217,6 +212,35 @@ def classify_suppliers(
             "supplier_key",
         ),
         group_name=pl.coalesce(pl.when(~not_applicable).then(pl.coalesce("_s_name", "_s_name2", "_s_name3")), "_top_name", "canonical_name"),
+    )
+
+    # Size. A subsidiary of a group (a corporate owner on the PSC chain, or accounts filed as a subsidiary) is
+    # never SME because of its own small-company accounts: the group's top company's accounts decide, and a
+    # strategic supplier's group is large.
+    accounts = pl.col("_accounts").fill_null("")
+    top_accounts = pl.col("_top_accounts").fill_null("")
+    subsidiary = (pl.col("_top") != pl.col("_company")).fill_null(False) | (accounts == "AUDIT EXEMPTION SUBSIDIARY")
+    is_cic = (pl.col("org_type") == "cic") | pl.col("_category").fill_null("").str.to_lowercase().str.contains("community interest")
+    base = base.join(companies.select(_top="company_number", _top_accounts="accounts_category"), on="_top", how="left")
+    base = base.with_columns(
+        size=pl.when(not_applicable).then(pl.lit("unknown"))
+        .when(pl.col("_n_scale").is_not_null()).then(pl.when(pl.col("_n_scale") == "large").then(pl.lit("large")).otherwise(pl.lit("sme")))
+        .when(pl.col("is_strategic")).then(pl.lit("large"))
+        .when(subsidiary & top_accounts.is_in(LARGE_ACCOUNT_CATEGORIES)).then(pl.lit("large"))
+        .when(subsidiary & (pl.col("_top") != pl.col("_company")) & top_accounts.is_in(SME_ACCOUNT_CATEGORIES) & (top_accounts != "AUDIT EXEMPTION SUBSIDIARY")).then(pl.lit("sme"))
+        .when(subsidiary).then(pl.lit("unknown"))
+        .when(accounts.is_in(SME_ACCOUNT_CATEGORIES)).then(pl.lit("sme"))
+        .when(accounts.is_in(LARGE_ACCOUNT_CATEGORIES)).then(pl.lit("large"))
+        .when(is_cic).then(pl.lit("sme"))
+        .otherwise(pl.lit("unknown")),
+        size_basis=pl.when(not_applicable).then(pl.lit("not_applicable"))
+        .when(pl.col("_n_scale").is_not_null()).then(pl.lit("notice_scale"))
+        .when(pl.col("is_strategic")).then(pl.lit("strategic_supplier"))
+        .when(subsidiary & (top_accounts.is_in(LARGE_ACCOUNT_CATEGORIES) | top_accounts.is_in(SME_ACCOUNT_CATEGORIES))).then(pl.lit("group_accounts_category_proxy"))
+        .when(subsidiary).then(pl.lit("subsidiary_group_unknown"))
+        .when(accounts.is_in(SME_ACCOUNT_CATEGORIES + LARGE_ACCOUNT_CATEGORIES)).then(pl.lit("ch_accounts_category_proxy"))
+        .when(is_cic).then(pl.lit("cic_default"))
+        .otherwise(pl.lit("none")),
     )
 
     # Council-owned companies (LATCOs): an owner, direct or at the top, whose name is an English council.

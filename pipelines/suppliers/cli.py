@@ -2,8 +2,11 @@
 
 INPUT needs a `name` column; `council_gss`, `supplier_id`, `company_number`, `charity_number`, `vat_number`,
 `postcode`, `amount` (and `creditor_type`) are used when present. OUTPUT keeps every input row, in order, with all
-input columns, and adds supplier_key, canonical_name, org_id (empty if unresolved), org_type, match_method,
-match_score. Registers come from the published warehouse (opened read-only) when there is one.
+input columns, and adds supplier_key, canonical_name, org_id (empty if unresolved), org_type, org_type_basis,
+org_type_confidence, match_method, match_score. Registers come from the published warehouse (opened read-only)
+when there is one; without one, the reference lists the package ships type the names exactly as the nightly
+job does. Like the CSV extracts, a text cell a spreadsheet would run as a formula (= + - @, a tab or a carriage
+return first) is written with a leading `'` (numbers such as -5.00 are left alone).
 """
 
 from __future__ import annotations
@@ -18,6 +21,15 @@ from pipelines.config import DEFAULT_WAREHOUSE
 from pipelines.warehouse import PUBLISHED_NAME
 
 USAGE_ERROR = 2
+_FORMULA_START = r"^[=+\-@\t\r]"
+_NUMBER = r"^[+-]?[0-9][0-9,]*(\.[0-9]+)?$|^[+-]?\.[0-9]+$"
+
+
+def formula_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells that a spreadsheet would run as a formula get a leading quote; numbers are left alone."""
+    text = [c for c, t in frame.schema.items() if t == pl.String]
+    risky = {c: pl.col(c).str.contains(_FORMULA_START) & ~pl.col(c).str.contains(_NUMBER) for c in text}
+    return frame.with_columns([pl.when(risky[c]).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c) for c in text])
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             con.close()
     out = pl.concat([frame, resolved.select(OUTPUT_COLUMNS)], how="horizontal")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_csv(args.out)
+    formula_safe(out).write_csv(args.out)
     resolved_rows = int((resolved["org_id"] != "").sum())
     source = f"registers of {warehouse}" if con is not None else "no registers"
     print(f"match-suppliers: {out.height} rows, {resolved_rows} with an org_id, {resolved['supplier_key'].n_unique()} suppliers ({source}) -> {args.out}")

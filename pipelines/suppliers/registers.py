@@ -48,6 +48,14 @@ normalise_company_number = identifiers.company_number
 normalise_charity_number = identifiers.charity_number
 
 
+def _require(columns: list[str], wanted: list[str], what: str) -> None:
+    """A register file without a column the loader reads is refused with the columns named (never loaded as
+    zero rows)."""
+    missing = [c for c in wanted if c not in columns]
+    if missing:
+        raise ValueError(f"not a complete {what}: missing column(s) {missing}; found {columns[:15]}")
+
+
 @contextmanager
 def _as_file(source: Source, member_pattern: str) -> Iterator[Path]:
     """A filesystem path to the data: the file itself, or a zip member (matched by regex) streamed to a temp file."""
@@ -147,6 +155,8 @@ def _read_ccew(path: Path) -> pl.DataFrame:
     raw = raw.replace(b"\r\n\t", b"\t")
     df = pl.read_csv(io.BytesIO(raw), separator="\t", quote_char=None, infer_schema=False, encoding="utf8-lossy", truncate_ragged_lines=True)
     df = df.rename({c: c.strip() for c in df.columns})
+    _require(df.columns, ["registered_charity_number", "linked_charity_number", "charity_name", "charity_company_registration_number",
+                          "charity_contact_postcode", "latest_income", "charity_registration_status"], "Charity Commission E&W extract")
     main = df.filter(pl.col("linked_charity_number").str.strip_chars().is_in(["0", ""]) | pl.col("linked_charity_number").is_null())
     return main.select(
         charity_number=normalise_charity_number(pl.col("registered_charity_number")),
@@ -161,6 +171,8 @@ def _read_ccew(path: Path) -> pl.DataFrame:
 
 def _read_ccni(path: Path) -> pl.DataFrame:
     df = pl.read_csv(path, infer_schema=False, encoding="windows-1252", truncate_ragged_lines=True)
+    _require(df.columns, ["Reg charity number", "Charity name", "Company number", "Public address", "Total income", "Status"],
+             "Charity Commission for Northern Ireland download")
     return df.select(
         charity_number=pl.concat_str(pl.lit("NIC"), pl.col("Reg charity number").str.strip_chars()),
         name=clean_text(pl.col("Charity name")),
@@ -260,6 +272,7 @@ def read_local_authorities(source: Source) -> pl.DataFrame:
     """DLUHC local-authority.csv: every English council with org_id GB-LAE-<reference> and its GSS code."""
     data = source if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
     df = pl.read_csv(io.BytesIO(data), infer_schema=False, encoding="utf8-lossy")
+    _require(df.columns, ["reference", "name", "statistical-geography"], "local-authority register")
     return df.filter(pl.col("reference").is_not_null() & pl.col("name").is_not_null()).select(
         org_id=pl.concat_str(pl.lit("GB-LAE-"), pl.col("reference").str.strip_chars()),
         name=pl.col("name").str.strip_chars(),
@@ -271,6 +284,7 @@ def read_local_authorities(source: Source) -> pl.DataFrame:
 def read_academy_trusts(source: Source) -> pl.DataFrame:
     data = source if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
     df = pl.read_csv(io.BytesIO(data), infer_schema=False, encoding="utf8-lossy")
+    _require(df.columns, ["Entity", "Company Number"], "academy trusts list")
     return df.select(
         org_id=pl.concat_str(pl.lit("GB-COH-"), normalise_company_number(pl.col("Company Number"))),
         name=pl.col("Entity").str.strip_chars(),
@@ -355,3 +369,19 @@ def load_psc(sources: Source | list[Source], con: duckdb.DuckDBPyConnection) -> 
             frames.append(read_psc(path))
     frame = pl.concat(frames).unique()
     return _replace_table(con, "psc_corporate_owners", frame)
+
+
+# ------------------------------------------------------------------------------ public bodies and charities lists
+
+
+def load_reference_list(name: str, reader: str, sources: Source | list[Source], con: duckdb.DuckDBPyConnection) -> int:
+    """Replace list `name`'s rows of `reference.organisations` (read by pipelines.reference.sources.READERS[reader]) from
+    its refreshed download(s): the pages of a paged API, or one file (zips are opened). The typing cascade then
+    uses these rows instead of the shipped copy of the same list."""
+    from pipelines.reference.sources import read_parts
+
+    parts = [s if isinstance(s, (bytes, bytearray)) else Path(s).read_bytes() for s in (sources if isinstance(sources, list) else [sources])]
+    frame = read_parts(reader, parts).with_columns(source=pl.lit(name))
+    if frame.is_empty():
+        raise ValueError(f"the {reader} download held no organisations")
+    return _replace_table(con, "organisations", frame.unique(["ref_id", "name"], keep="first", maintain_order=True))

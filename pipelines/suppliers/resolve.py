@@ -1,43 +1,55 @@
-"""Resolve supplier names to real organisations: the matching cascade (metrics.md §8, §10; parsing.md §7-§8).
+"""Resolve supplier names to organisations and type them: the matching and typing cascade (metrics.md §8, §10;
+parsing.md §7-§8).
 
-`resolve_suppliers(names, con)` takes one row per name occurrence (columns below) and returns the same rows, in
-order, with `supplier_key`, `canonical_name`, `org_id`, `org_type`, `match_method`, `match_score` (plus the
-normalisation columns). Equal `supplier_key` = same organisation. Keys are stable across runs: the org-id when
-resolved (`GB-COH-01234567`, `GB-CHC-1053962`, `GB-LAE-DEV`), else built from the name key.
+`resolve_suppliers(names, con)` takes one row per name occurrence (a `name` column; optional columns below)
+and returns the same rows, in order, with `supplier_key`, `canonical_name`, `org_id`, `org_type`,
+`org_type_basis`, `org_type_confidence`, `match_method`, `match_score` (plus the normalisation columns).
+Equal `supplier_key` = same organisation: the org-id when one is known (`GB-COH-01234567`, `GB-CHC-1053962`,
+`GB-LAE-DEV`, `GB-NHS-RA7`, `GB-EDU-100000`), a reference list's own id (`ons-pfa:E23000007`), else a key
+built from the names (`name:...`, `individual:<council>:...`, `redacted:<kind>`).
 
 Cascade (the first step that decides a row wins; overrides are applied last and win over everything):
 
-1. identifiers: company number (zero-padded: "123456" -> "00123456", "SC..." kept) or org-id from notices ->
-   `company_number`; charity number -> `charity_number`.
-2. redactions by whole phrases ("REDACTED UNDER DP ACT", "THIRD PARTY SUPPLIER"; blank = unlabelled redaction;
-   "Redactive Publishing Ltd" is a company) -> `redacted`; people ("Mr J Smith", or creditor type INDV) ->
-   `individual`. These run before name matching so that a person is never matched to a company's name.
-3. public bodies: exact name against `reference.public_bodies`, then recognisers (councils, NHS, police, fire,
-   HMRC and central government, schools and academies) -> `public_body`.
-4. exact name keys against the registers' current names (`exact_name`), then previous names (`previous_name`);
-   the trading-as name is tried after the legal name.
-5. fuzzy: only the unresolved remainder, blocked on the first word of the key; rapidfuzz `ratio` on the keys (token-sorting reorders "DEVON HOME CARE" next to "CARS");
-   accepted when the best score >= FUZZY_THRESHOLD and beats the runner-up (a different organisation) by
-   >= FUZZY_MARGIN -> `fuzzy`.
-6. council supplier ids: names sharing a (council, supplier id) inherit a resolved sibling's org-id
-   (`council_supplier_id`) or at least share one key.
+1. redactions, by the shared whole-phrase rules (blank = unlabelled redaction) -> `redacted`; named people
+   with a title ("Mr J Smith", "Dr A K Smith") or "QC" -> `individual`, before any name matching, so that a
+   person is never matched to a company's name;
+2. identifiers: company number, charity number, org-id given with the name (notices) -> that organisation;
+   the reference lists and registers say what it is (a university's charity number is a public body);
+3. the shipped reference lists (public bodies, schools, universities, housing providers, large charities; or
+   the warehouse's refreshed copy) by exact name key, then base key (qualifiers dropped), then the trading-as
+   or after-dash name; a key shared by several organisations of one type still gives the type;
+4. registers loaded in the warehouse (Companies House, charities, councils): current names, then previous;
+5. fuzzy and truncated names against the reference lists and registers, blocked on the first word (rapidfuzz,
+   FUZZY_THRESHOLD with a FUZZY_MARGIN over the runner-up), and a truncated name that is the start of exactly
+   one reference name;
+6. other scheme ids from notices (GB-PPON-...);
 7. `overrides.csv` (accept | reject | force) -> `override`.
 
-Without registers (con None or empty tables) steps 1-3 and 6-7 still run, so variants are grouped and typed from
-names and identifiers.
+Then typing (pipelines/suppliers/typing.py): rows a match typed keep that type (heuristics never override a
+register); the others get name evidence, then the prior. Then grouping (pipelines/suppliers/grouping.py):
+names joined by VAT numbers, council supplier ids, qualifiers, trading names, abbreviations, truncations and
+typos form one supplier; a group that holds exactly one identified organisation takes its id. A supplier's
+type is its strongest evidence across its names.
+
+Everything is deterministic: rows are processed in a canonical order, every choice has a tie-break, and the
+output keeps the input order. Without registers (con None) the same cascade runs on the shipped reference.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from pipelines.normalise.names import normalise_names
+from pipelines import reference, sqlfiles
+from pipelines.normalise import identifiers
+from pipelines.normalise.names import normalise_names, words
+from pipelines.normalise.people import person_shape
 from pipelines.normalise.redaction import redaction_kind_expr
-from pipelines.suppliers.registers import normalise_charity_number, normalise_company_number, normalise_postcode
+from pipelines.suppliers import grouping, typing
 
 OVERRIDES_CSV = Path(__file__).resolve().parent / "overrides.csv"
 
@@ -46,92 +58,201 @@ OVERRIDES_CSV = Path(__file__).resolve().parent / "overrides.csv"
 # legitimately different companies differ by one word ("ABC CARE" / "ABC CARS").
 FUZZY_THRESHOLD = 92.0
 FUZZY_MARGIN = 4.0
+FUZZY_MIN_CHARS = 8
 # Caps the score matrix of one block (queries x candidates) to bound memory.
 FUZZY_MAX_CELLS = 20_000_000
+# A truncated payee name must be at least this long to be matched as the start of a reference name.
+PREFIX_MIN_CHARS = 20
 # A supplier id shared by more distinct names than this is a sundry/one-off payee id (Oxford "20000000").
 SUPPLIER_ID_MAX_NAMES = 5
 
 OPTIONAL_COLUMNS = (
-    "council_gss",
-    "supplier_id",
-    "company_number",
-    "charity_number",
-    "vat_number",
-    "postcode",
-    "source",
-    "creditor_type",
-    "scale",
-    "org_id",
+    "council_gss", "supplier_id", "company_number", "charity_number", "vat_number", "postcode", "source",
+    "creditor_type", "scale", "org_id",
 )
-OUTPUT_COLUMNS = ("supplier_key", "canonical_name", "org_id", "org_type", "match_method", "match_score")
+OUTPUT_COLUMNS = (
+    "supplier_key", "canonical_name", "org_id", "org_type", "org_type_basis", "org_type_confidence", "match_method", "match_score",
+)
+ORG_TYPES = typing.ORG_TYPES
+_TYPE_ORDER = {t: i for i, t in enumerate(ORG_TYPES)}
 
-_TITLE = r"^(MR|MRS|MS|MISS|MX|DR|REV|REVD|PROF|SIR|DAME|LADY|LORD)\b\.?\s+[A-Z]"
-# Words that make a titled name a business ("DR SMITH AND PARTNERS", "MR FIX IT SERVICES").
-_BUSINESS_WORDS = (
-    r"\b(AND|SERVICES?|SURGERY|PRACTICE|PARTNERS|PARTNERSHIP|ASSOCIATES|CONSULT\w*|SOLUTIONS|GROUP|TRADING|"
-    r"COMPANY|CO|LTD|LIMITED|PLC|LLP|CIC|TRUST|CENTRE|CLINIC|DENTAL|STORES?|SHOP|CARE|HOMES?|CLEANING|TAXIS?|CARS)\b"
-)
-_PUBLIC_RECOGNISERS: list[tuple[str, str]] = [
-    # (kind, pattern on the cleaned name). Council words as spend files abbreviate them (Devon: "DST CNL").
-    ("local_authority", r"\b(COUNTY|DISTRICT|DIST|DST|BOROUGH|BORO|CITY|TOWN|PARISH|METROPOLITAN|MET)\W+(COUNCIL|CNL|CNCL|CNCIL|COUN|COUNCL)\b"
-     r"|^(LONDON|ROYAL) BOROUGH OF\b|^(COUNCIL OF THE|CITY OF) .*\bCOUNCIL\b|\bCOMBINED AUTHORITY\b|\bGREATER LONDON AUTHORITY\b"
-     # councils named after their place alone ("CORNWALL COUNCIL", "NORTH SOMERSET COUNCIL"): one place word,
-     # so charities such as "FIELD STUDIES COUNCIL" and anything with a legal form are not caught
-     r"|^((NORTH|SOUTH|EAST|WEST|MID|CENTRAL) )?[A-Z][A-Z'-]* COUNCIL$"),
-    ("nhs", r"\bNHS\b|\bCLINICAL COMMISSIONING GROUP\b|\bCCG\b|\bINTEGRATED CARE BOARD\b|\bAMBULANCE SERVICE\b|\bHEALTH AUTHORITY\b"),
-    ("police", r"\bCONSTABULARY\b|\bPOLICE\W+(AND|&)\W+CRIME\W+COMMISSIONER\b|\bPOLICE (AUTHORITY|FORCE|SERVICE)\b|^PCC\b|\bPOLICE$|\bCHIEF CONSTABLE\b"),
-    ("fire", r"\bFIRE\W+(AND|&)\W+RESCUE\b|\bFIRE (AUTHORITY|SERVICE|BRIGADE)\b"),
-    ("central_government", r"^HMRC\b|\bH\W?M\W? REVENUE\b|\bREVENUE\W+(AND|&)\W+CUSTOMS\b|\bINLAND REVENUE\b|^HM COURTS?\b|^HMCTS\b"
-     r"|^DEPARTMENT (FOR|OF)\b|^MINISTRY OF\b|^CABINET OFFICE$|^HOME OFFICE$|\bDVLA\b|^ENVIRONMENT AGENCY$|^HM LAND REGISTRY$"),
-    ("school", r"\b(PRIMARY|INFANTS?|JUNIOR|FIRST|MIDDLE|SECONDARY|COMMUNITY|C OF E|CE|RC|CATHOLIC|NURSERY|SPECIAL) SCHOOLS?\b"
-     r"|\bACADEMY TRUST\b|\bMULTI\W?ACADEMY\b|\bACADEMIES\b|\bACAD(EMY|MY)?\b|\bSCHOOLS? FEDERATION\b|\bFEDERATION OF SCHOOLS\b"
-     r"|\bSCHL\b|\bPRIM(ARY)?$"),
-]
-# Public-body names are written with abbreviations; expand them on both sides before the exact join.
-_PUBLIC_ABBREVIATIONS = [
-    (r"\bDIST\b|\bDST\b", "DISTRICT"),
-    (r"\bCNL\b|\bCNCL\b|\bCNCIL\b|\bCOUN\b|\bCOUNCL\b", "COUNCIL"),
-    (r"\bBORO\b", "BOROUGH"),
-    (r"\bMET\b", "METROPOLITAN"),
-    (r"\bCC\b$", "COUNTY COUNCIL"),
-]
+_STATE = {
+    "org_id": pl.String, "_ref": pl.String, "_register_name": pl.String, "_type": pl.String, "_basis": pl.String,
+    "match_method": pl.String, "match_score": pl.Float64, "_special_key": pl.String,
+}
 
 
 @dataclass(frozen=True)
 class Registers:
-    """The register columns the cascade needs, as Polars frames (empty when no warehouse is given)."""
+    """Access to the warehouse's register tables (`reference.*`); every method returns an empty frame when there
+    is no warehouse or the table is absent. Large registers are queried for the keys at hand, never read whole."""
 
-    companies: pl.DataFrame
-    charities: pl.DataFrame
-    public_bodies: pl.DataFrame
-
-    @classmethod
-    def empty(cls) -> "Registers":
-        return cls(
-            companies=pl.DataFrame(schema={"company_number": pl.String, "name": pl.String, "name_key": pl.String, "previous_name_keys": pl.List(pl.String), "category": pl.String}),
-            charities=pl.DataFrame(schema={"charity_number": pl.String, "name": pl.String, "name_key": pl.String, "company_number": pl.String}),
-            public_bodies=pl.DataFrame(schema={"org_id": pl.String, "name": pl.String, "name_key": pl.String, "kind": pl.String, "gss": pl.String}),
-        )
+    con: duckdb.DuckDBPyConnection | None = None
 
     @classmethod
     def from_warehouse(cls, con: duckdb.DuckDBPyConnection | None) -> "Registers":
-        if con is None:
-            return cls.empty()
-        empty = cls.empty()
-        frames = {}
-        for table, frame in (("companies", empty.companies), ("charities", empty.charities), ("public_bodies", empty.public_bodies)):
-            try:
-                cols = ", ".join(frame.columns)
-                frames[table] = con.sql(f"select {cols} from reference.{table}").pl()  # noqa: S608 - fixed names
-            except duckdb.Error:
-                frames[table] = frame
-        return cls(**frames)
+        return cls(con)
+
+    # the columns each register query reads: a table that exists without them is an error, never "no rows"
+    REQUIRED = {
+        "companies": ["company_number", "name", "name_key", "previous_name_keys", "category"],
+        "charities": ["charity_number", "name", "name_key", "company_number"],
+        "public_bodies": ["org_id", "name", "name_key", "kind", "gss"],
+    }
+    TABLES = {
+        "register_companies_by_key": "companies", "register_companies_by_previous_key": "companies",
+        "register_companies_by_number": "companies", "register_charities_by_key": "charities",
+        "register_charities_by_number": "charities", "register_public_bodies": "public_bodies",
+    }
+
+    def _present(self, table: str) -> bool:
+        """Whether reference.<table> exists; raises when it exists without the columns the cascade reads."""
+        rows = self.con.execute(
+            "select column_name from information_schema.columns where table_schema = 'reference' and table_name = $t", {"t": table}
+        ).fetchall()
+        if not rows:
+            return False
+        missing = [c for c in self.REQUIRED[table] if c not in {r[0] for r in rows}]
+        if missing:
+            raise ValueError(f"register table reference.{table} has no column(s) {missing}: reload it with the current loader")
+        return True
+
+    def _query(self, sql_name: str, frames: dict[str, pl.DataFrame], schema: dict) -> pl.DataFrame:
+        if self.con is None:
+            return pl.DataFrame(schema=schema)
+        tables = [self.TABLES[sql_name]] if sql_name in self.TABLES else ["companies", "charities"]
+        if not any(self._present(t) for t in tables):
+            return pl.DataFrame(schema=schema)
+        try:
+            for view, frame in frames.items():
+                self.con.register(view, frame)
+            out = self.con.sql(sqlfiles.load(f"suppliers/{sql_name}")).pl()
+            return out.select([pl.col(c).cast(t) for c, t in schema.items()])
+        finally:
+            for view in frames:
+                try:
+                    self.con.unregister(view)
+                except duckdb.Error:
+                    pass
+
+    def companies_by_key(self, keys: pl.Series, previous: bool = False) -> pl.DataFrame:
+        schema = {"company_number": pl.String, "name": pl.String, "key": pl.String, "category": pl.String}
+        name = "register_companies_by_previous_key" if previous else "register_companies_by_key"
+        return self._query(name, {"query_keys": pl.DataFrame({"key": keys.unique()})}, schema)
+
+    def companies_by_number(self, numbers: pl.Series) -> pl.DataFrame:
+        schema = {"company_number": pl.String, "name": pl.String, "category": pl.String}
+        return self._query("register_companies_by_number", {"query_numbers": pl.DataFrame({"number": numbers.unique()})}, schema)
+
+    def charities_by_key(self, keys: pl.Series) -> pl.DataFrame:
+        schema = {"charity_number": pl.String, "name": pl.String, "key": pl.String, "company_number": pl.String}
+        return self._query("register_charities_by_key", {"query_keys": pl.DataFrame({"key": keys.unique()})}, schema)
+
+    def charities_by_number(self, numbers: pl.Series) -> pl.DataFrame:
+        schema = {"charity_number": pl.String, "name": pl.String, "company_number": pl.String}
+        return self._query("register_charities_by_number", {"query_numbers": pl.DataFrame({"number": numbers.unique()})}, schema)
+
+    def public_bodies(self) -> pl.DataFrame:
+        schema = {"org_id": pl.String, "name": pl.String, "name_key": pl.String, "kind": pl.String, "gss": pl.String}
+        return self._query("register_public_bodies", {}, schema)
+
+    def fuzzy_candidates(self, blocks: pl.Series) -> pl.DataFrame:
+        schema = {"key": pl.String, "org_id": pl.String, "reg_name": pl.String, "category": pl.String}
+        return self._query("register_fuzzy_candidates", {"query_blocks": pl.DataFrame({"block": blocks.unique()})}, schema)
 
 
-def _register_org_id_for_charity(charity_number: pl.Expr) -> pl.Expr:
-    return pl.when(charity_number.str.starts_with("NIC")).then(
-        pl.concat_str(pl.lit("GB-NIC-"), charity_number.str.slice(3))
-    ).otherwise(pl.concat_str(pl.lit("GB-CHC-"), charity_number))
+# ------------------------------------------------------------------------------------------- reference keys
+
+
+_KEYED_COLUMNS = ["ref_id", "org_id", "canonical", "org_type", "kind", "source", "name_key", "base_key"]
+
+
+def reference_keys(con: duckdb.DuckDBPyConnection | None, public_bodies: pl.DataFrame) -> pl.DataFrame:
+    """key -> ref_id, org_id, canonical, org_type, kind, source, priority for every reference name: the shipped
+    lists, each replaced by the warehouse's refreshed copy when there is one, and the warehouse's councils."""
+    rows = reference.organisations(con)
+    fresh = rows.filter(~pl.col("source").is_in(reference.shipped()["source"].unique().implode()) | pl.col("source").is_in(_warehouse_sources(con)))
+    if fresh.is_empty() and public_bodies.is_empty():
+        return _shipped_reference_keys()
+    keep = reference.shipped_keyed().filter(pl.col("source").is_in(rows["source"].unique().implode()) & ~pl.col("source").is_in(fresh["source"].unique().implode()))
+    parts = [keep.select(_KEYED_COLUMNS)]
+    if not fresh.is_empty():
+        parts.append(reference.with_keys(fresh).select(_KEYED_COLUMNS))
+    if not public_bodies.is_empty():
+        councils = public_bodies.select(
+            ref_id="org_id", org_id="org_id", canonical="name", name="name",
+            org_type=pl.lit("public_body"), kind="kind", source=pl.lit("register:public_bodies"),
+        )
+        parts.append(reference.with_keys(councils).select(_KEYED_COLUMNS))
+    return _key_table(pl.concat(parts, how="vertical_relaxed"))
+
+
+def _warehouse_sources(con: duckdb.DuckDBPyConnection | None) -> list[str]:
+    if con is None:
+        return []
+    try:
+        return [r[0] for r in con.sql("select distinct source from reference.organisations").fetchall()]
+    except duckdb.Error:
+        return []
+
+
+def _key_table(keyed: pl.DataFrame) -> pl.DataFrame:
+    priority = {source: i for i, source in enumerate(reference.SOURCE_PRIORITY)}
+    cols = ["ref_id", "org_id", "canonical", "org_type", "kind", "source"]
+    return (
+        pl.concat([keyed.select(*cols, key="name_key"), keyed.select(*cols, key="base_key")])
+        .filter(pl.col("key") != "")
+        .with_columns(priority=pl.col("source").replace_strict(priority, default=len(priority), return_dtype=pl.Int32))
+        .sort("key", "priority", "ref_id")
+        .unique(["key", "ref_id"], keep="first", maintain_order=True)
+    )
+
+
+@lru_cache(maxsize=1)
+def _shipped_reference_keys() -> pl.DataFrame:
+    return _key_table(reference.shipped_keyed().select(_KEYED_COLUMNS))
+
+
+def _build_lookups(keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(key lookup, org-id lookup) of a key table."""
+    by_org = keys.filter(pl.col("org_id").is_not_null()).sort("priority", "ref_id").group_by("org_id", maintain_order=True).agg(
+        pl.col("ref_id", "canonical", "org_type").first()
+    )
+    return _reference_lookup(keys), by_org
+
+
+@lru_cache(maxsize=1)
+def _shipped_lookups() -> tuple[pl.DataFrame, pl.DataFrame]:
+    return _build_lookups(_shipped_reference_keys())
+
+
+def _reference_lookup(keys: pl.DataFrame) -> pl.DataFrame:
+    """key -> one organisation (ref_id, ...) or, when several of one type share the key, just the type.
+
+    When lists disagree on the type, the list with the highest priority (reference.SOURCE_PRIORITY) decides.
+    """
+    top = keys.filter(pl.col("priority") == pl.col("priority").min().over("key"))
+    grouped = top.sort("ref_id").group_by("key").agg(
+        _n=pl.col("ref_id").n_unique(),
+        _types=pl.col("org_type").unique(),
+        ref_id=pl.col("ref_id").first(),
+        org_id=pl.col("org_id").first(),
+        canonical=pl.col("canonical").first(),
+        kind=pl.col("kind").first(),
+        source=pl.col("source").first(),
+    )
+    return grouped.filter(pl.col("_types").list.len() == 1).select(
+        "key",
+        ref_id=pl.when(pl.col("_n") == 1).then("ref_id"),
+        org_id=pl.when(pl.col("_n") == 1).then("org_id"),
+        canonical=pl.when(pl.col("_n") == 1).then("canonical"),
+        org_type=pl.col("_types").list.first(),
+        kind="kind",
+        source="source",
+    )
+
+
+# ------------------------------------------------------------------------------------------------ the steps
 
 
 def _prepare(names: pl.DataFrame) -> pl.DataFrame:
@@ -141,212 +262,227 @@ def _prepare(names: pl.DataFrame) -> pl.DataFrame:
     for col in OPTIONAL_COLUMNS:
         if col not in df.columns:
             df = df.with_columns(pl.lit(None, dtype=pl.String).alias(col))
+    df = df.with_columns(pl.col("name").cast(pl.String))
     df = normalise_names(df, "name")
-    given_org = pl.col("org_id").cast(pl.String).str.strip_chars().str.to_uppercase()
-    company = pl.coalesce(
-        normalise_company_number(pl.col("company_number")),
-        pl.when(given_org.str.starts_with("GB-COH-")).then(normalise_company_number(given_org.str.slice(7))),
-    )
-    charity = pl.coalesce(
-        normalise_charity_number(pl.col("charity_number")),
-        pl.when(given_org.str.starts_with("GB-CHC-")).then(normalise_charity_number(given_org.str.slice(7))),
-    )
-    return df.with_columns(
+    given_org = identifiers.org_id_from_text(pl.col("org_id"))
+    company = pl.coalesce(identifiers.company_number(pl.col("company_number")),
+                          pl.when(given_org.str.starts_with("GB-COH-")).then(given_org.str.slice(7)))
+    charity = pl.coalesce(identifiers.charity_number(pl.col("charity_number")),
+                          pl.when(given_org.str.contains(r"^GB-(CHC|SC|NIC)-")).then(given_org.str.replace(r"^GB-(CHC|SC|NIC)-", "")))
+    df = df.with_columns(
         _company_number=company,
         _charity_number=charity,
+        _vat=identifiers.vat_number(pl.col("vat_number")),
         _creditor_type=pl.col("creditor_type").cast(pl.String).str.strip_chars().str.to_uppercase(),
-        _postcode=normalise_postcode(pl.col("postcode")),
+        _postcode=identifiers.postcode(pl.col("postcode")),
         _supplier_id=pl.col("supplier_id").cast(pl.String).str.strip_chars().replace("", None),
         _council=pl.col("council_gss").cast(pl.String).str.strip_chars().replace("", None),
-        org_id=pl.lit(None, dtype=pl.String),
-        _register_name=pl.lit(None, dtype=pl.String),
-        org_type=pl.lit(None, dtype=pl.String),
-        match_method=pl.lit(None, dtype=pl.String),
-        match_score=pl.lit(None, dtype=pl.Float64),
-        _special_key=pl.lit(None, dtype=pl.String),
-        _public_kind=pl.lit(None, dtype=pl.String),
         _given_org_id=given_org,
+        **{name: pl.lit(None, dtype=dtype) for name, dtype in _STATE.items()},
     )
+    return df
 
 
 def _decide(df: pl.DataFrame, when: pl.Expr, **values: pl.Expr) -> pl.DataFrame:
     """Fill the given columns on undecided rows (match_method null) where `when` holds."""
     open_rows = pl.col("match_method").is_null() & when.fill_null(False)
-    return df.with_columns(
-        [pl.when(open_rows).then(expr).otherwise(pl.col(name)).alias(name) for name, expr in values.items()]
+    return df.with_columns([pl.when(open_rows).then(expr).otherwise(pl.col(name)).alias(name) for name, expr in values.items()])
+
+
+def _charity_org_id(number: pl.Expr) -> pl.Expr:
+    return (
+        pl.when(number.str.starts_with("NIC")).then(pl.concat_str(pl.lit("GB-NIC-"), number.str.slice(3)))
+        .when(number.str.starts_with("SC")).then(pl.concat_str(pl.lit("GB-SC-"), number))
+        .otherwise(pl.concat_str(pl.lit("GB-CHC-"), number))
     )
 
 
-def _unique_lookup(frame: pl.DataFrame, key: str, value: str, name: str) -> pl.DataFrame:
-    """key -> value only where the key names exactly one organisation (ambiguous keys never auto-match)."""
-    frame = frame.filter(pl.col(key).is_not_null() & (pl.col(key) != "")).unique([key, value])
-    counts = frame.group_by(key).agg(pl.len().alias("_n"), pl.col(value).first(), pl.col(name).first())
-    return counts.filter(pl.col("_n") == 1).drop("_n")
-
-
-def _public_key(expr: pl.Expr) -> pl.Expr:
-    for pattern, replacement in _PUBLIC_ABBREVIATIONS:
-        expr = expr.str.replace_all(pattern, replacement)
-    return expr
-
-
-def _step_identifiers(df: pl.DataFrame, reg: Registers) -> pl.DataFrame:
-    companies = reg.companies.select("company_number", pl.col("name").alias("_ch_name"))
-    df = df.join(companies, left_on="_company_number", right_on="company_number", how="left")
-    df = _decide(
-        df,
-        pl.col("_company_number").is_not_null(),
-        org_id=pl.concat_str(pl.lit("GB-COH-"), pl.col("_company_number")),
-        _register_name=pl.col("_ch_name"),
-        match_method=pl.lit("company_number"),
-        match_score=pl.lit(1.0),
-    ).drop("_ch_name")
-    charities = reg.charities.select("charity_number", pl.col("name").alias("_cc_name"))
-    df = df.join(charities, left_on="_charity_number", right_on="charity_number", how="left")
-    df = _decide(
-        df,
-        pl.col("_charity_number").is_not_null(),
-        org_id=_register_org_id_for_charity(pl.col("_charity_number")),
-        _register_name=pl.col("_cc_name"),
-        match_method=pl.lit("charity_number"),
-        match_score=pl.lit(1.0),
-    ).drop("_cc_name")
-    return df
-
-
-def _step_other_scheme_ids(df: pl.DataFrame) -> pl.DataFrame:
-    """Other scheme ids from notices (GB-PPON-..., GB-NHS-...) identify what the registers could not: they
-    come after the name steps, so a charity winning on Find a Tender with a PPON stays its GB-CHC self."""
-    other_id = pl.col("_given_org_id").str.contains(r"^[A-Z]{2}-[A-Z]{2,5}-\S+$")
-    return _decide(df, other_id, org_id=pl.col("_given_org_id"), match_method=pl.lit("identifier"), match_score=pl.lit(1.0))
-
-
-def _step_redacted_and_individuals(df: pl.DataFrame) -> pl.DataFrame:
-    clean = pl.col("name_clean")
-    # the shared whole-phrase rules (pipelines.normalise.redaction), exactly as staging labels the lines
+def _step_redactions_and_titled_people(df: pl.DataFrame) -> pl.DataFrame:
     kind = redaction_kind_expr(pl.col("name"))
-    redacted_kind = (
-        pl.when(kind == "unlabelled_blank").then(pl.lit("blank"))
-        .when(kind == "commercial").then(pl.lit("commercial"))
-        .when(kind == "personal").then(pl.lit("personal"))
+    df = df.with_columns(
+        redacted_kind=pl.when(kind == "unlabelled_blank").then(pl.lit("blank")).when(kind.is_in(["personal", "commercial"])).then(kind),
+        _pshape=person_shape(pl.col("_pwords")),
     )
-    df = df.with_columns(_redacted_kind=redacted_kind)
     df = _decide(
-        df,
-        pl.col("_redacted_kind").is_not_null(),
-        org_type=pl.lit("redacted"),
-        match_method=pl.lit("redacted"),
-        match_score=pl.lit(1.0),
-        _special_key=pl.concat_str(pl.lit("redacted:"), pl.col("_redacted_kind")),
+        df, pl.col("redacted_kind").is_not_null(),
+        _type=pl.lit("redacted"), _basis=pl.lit("redaction"), match_method=pl.lit("redacted"), match_score=pl.lit(1.0),
+        _special_key=pl.concat_str(pl.lit("redacted:"), pl.col("redacted_kind")),
     )
-    titled = clean.str.contains(_TITLE) & ~clean.str.contains(_BUSINESS_WORDS) & (clean.str.count_matches(" ") <= 4)
-    by_creditor_type = pl.col("_creditor_type").is_in(["INDV", "INDIVIDUAL"])
-    person = (titled | by_creditor_type) & pl.col("legal_form").is_null()
+    titled = pl.col("_pshape").is_in(["title", "counsel"]) | pl.col("_creditor_type").is_in(["INDV", "INDIVIDUAL"])
     return _decide(
-        df,
-        person,
-        org_type=pl.lit("individual"),
-        match_method=pl.lit("individual"),
-        match_score=pl.lit(1.0),
-        # A person is only "the same" within one council: names like "MRS A JONES" recur across the country.
+        df, titled,
+        _type=pl.lit("individual"),
+        _basis=pl.when(pl.col("_pshape") == "counsel").then(pl.lit("person_counsel")).when(pl.col("_pshape") == "title").then(pl.lit("person_title")).otherwise(pl.lit("creditor_type")),
+        match_method=pl.lit("individual"), match_score=pl.lit(1.0),
+        # a person is only "the same" within one council: names like "MRS A JONES" recur across the country
         _special_key=pl.concat_str(pl.lit("individual:"), pl.col("_council").fill_null(""), pl.lit(":"), pl.col("name_key")),
     )
 
 
-def _step_public_bodies(df: pl.DataFrame, reg: Registers) -> pl.DataFrame:
-    bodies = reg.public_bodies.with_columns(_pkey=_public_key(pl.col("name_key")))
-    lookup = _unique_lookup(bodies, "_pkey", "org_id", "name").rename({"org_id": "_pb_org", "name": "_pb_name"})
-    df = df.with_columns(_pkey=_public_key(pl.col("name_key"))).join(lookup, on="_pkey", how="left")
+def _step_identifiers(df: pl.DataFrame, reg: Registers, ref_by_org: pl.DataFrame) -> pl.DataFrame:
+    companies = reg.companies_by_number(df["_company_number"].drop_nulls())
+    charities = reg.charities_by_number(pl.concat([df["_company_number"], df["_charity_number"]]).drop_nulls())
+    df = df.join(companies.select(_company_number="company_number", _ch_name="name", _ch_category="category"), on="_company_number", how="left")
+    df = df.join(charities.select(_charity_number="charity_number", _cc_name="name"), on="_charity_number", how="left")
+    # a charitable company is one organisation with its charity
+    linked = charities.filter(pl.col("company_number").is_not_null()).sort("charity_number").unique("company_number", keep="first")
+    df = df.join(linked.select(_company_number="company_number", _linked_charity="charity_number"), on="_company_number", how="left")
+    org = pl.coalesce(
+        pl.when(pl.col("_linked_charity").is_not_null()).then(_charity_org_id(pl.col("_linked_charity"))),
+        pl.when(pl.col("_company_number").is_not_null()).then(pl.concat_str(pl.lit("GB-COH-"), "_company_number")),
+        pl.when(pl.col("_charity_number").is_not_null()).then(_charity_org_id(pl.col("_charity_number"))),
+        pl.when(pl.col("_given_org_id").is_not_null() & ~pl.col("_given_org_id").str.starts_with("GB-PPON-")).then("_given_org_id"),
+    )
+    df = df.with_columns(_id_org=org)
+    df = df.join(ref_by_org.rename({"org_id": "_id_org", "ref_id": "_id_ref", "canonical": "_id_canonical", "org_type": "_id_type"}), on="_id_org", how="left")
+    category = pl.col("_ch_category").fill_null("").str.to_lowercase()
+    register_type = (
+        pl.when(category.str.contains("community interest")).then(pl.lit("cic"))
+        .when(category.str.contains("charitable incorporated")).then(pl.lit("charity"))
+    )
+    method = (
+        pl.when(pl.col("_company_number").is_not_null()).then(pl.lit("company_number"))
+        .when(pl.col("_charity_number").is_not_null()).then(pl.lit("charity_number"))
+        .otherwise(pl.lit("identifier"))
+    )
+    id_type = pl.coalesce("_id_type", register_type, pl.when(pl.col("_linked_charity").is_not_null()).then(pl.lit("charity")), typing.scheme_type(pl.col("_id_org")))
     df = _decide(
-        df,
-        pl.col("_pb_org").is_not_null(),
-        org_id=pl.col("_pb_org"),
-        _register_name=pl.col("_pb_name"),
-        org_type=pl.lit("public_body"),
-        match_method=pl.lit("public_body"),
-        match_score=pl.lit(1.0),
-    ).drop("_pb_org", "_pb_name")
-    kind = pl.lit(None, dtype=pl.String)
-    for name, pattern in reversed(_PUBLIC_RECOGNISERS):
-        # The key catches spaced initials ("H M R C"), the cleaned name catches bracketed words.
-        hit = pl.col("name_clean").str.contains(pattern) | pl.col("name_key").str.contains(pattern)
-        kind = pl.when(hit).then(pl.lit(name)).otherwise(kind)
-    # A limited company named after a public service ("NHS PROFESSIONALS LTD") is a company; academy trusts
-    # are public bodies even though they are registered companies.
-    academy_trust = pl.col("name_clean").str.contains(r"\bACADEMY TRUST\b|\bACADEMIES\b")
-    kind = pl.when(pl.col("legal_form").is_null() | ((kind == "school") & academy_trust)).then(kind)
-    df = df.with_columns(_public_kind=kind)
+        df, pl.col("_id_org").is_not_null(),
+        org_id=pl.col("_id_org"), _ref=pl.coalesce("_id_ref", "_id_org"),
+        _register_name=pl.coalesce("_id_canonical", "_ch_name", "_cc_name"),
+        _type=id_type,
+        _basis=pl.when(pl.col("_id_type").is_not_null()).then(pl.lit("identifier+reference")).otherwise(pl.lit("identifier")),
+        match_method=method, match_score=pl.lit(1.0),
+    )
+    return df.drop("_ch_name", "_ch_category", "_cc_name", "_linked_charity", "_id_org", "_id_ref", "_id_canonical", "_id_type")
+
+
+def _step_reference_names(df: pl.DataFrame, lookup: pl.DataFrame) -> pl.DataFrame:
+    """Exact keys against the reference lists: name key, then base key, then the trading/after-dash name.
+
+    An abbreviation on a list ("SIS", "HMRC") matches only a payee written without a legal form: "SIS (UK) LTD"
+    is a company, not the Secret Intelligence Service.
+    """
+    for key_col, method in (("name_key", "reference_name"), ("base_key", "reference_name"), ("alias_key", "reference_alias")):
+        renamed = lookup.rename({"key": key_col, "ref_id": "_x_ref", "org_id": "_x_org", "canonical": "_x_name", "org_type": "_x_type",
+                                 "kind": "_x_kind", "source": "_x_source"})
+        df = df.join(renamed, on=key_col, how="left")
+        usable = pl.col("_x_type").is_not_null() & ~((pl.col("_x_kind") == "abbreviation") & pl.col("legal_form").is_not_null())
+        df = _decide(
+            df, usable,
+            org_id=pl.col("_x_org"), _ref=pl.col("_x_ref"), _register_name=pl.col("_x_name"),
+            _type=pl.col("_x_type"), _basis=pl.concat_str(pl.lit("reference:"), pl.col("_x_source")),
+            match_method=pl.when(pl.col("_x_ref").is_not_null()).then(pl.lit(method)).otherwise(pl.lit("reference_type")),
+            match_score=pl.lit(1.0),
+        ).drop("_x_ref", "_x_org", "_x_name", "_x_type", "_x_kind", "_x_source")
+    return df
+
+
+def _step_reference_prefix(df: pl.DataFrame, lookup: pl.DataFrame) -> pl.DataFrame:
+    """A payee named as a part of a listed body: its name starts with the body's full name, then more words
+    ("LEEDS CITY COLLEGE THOMAS DANBY CAMPUS", "NORTH YORKSHIRE COUNTY COUNCIL WASTE MANAGEMENT SERVICES").
+    The longest listed name wins; a payee with a legal form the body's name lacks is a company of its own."""
+    open_rows = df.filter(pl.col("match_method").is_null() & pl.col("legal_form").is_null() & (pl.col("name_key").str.count_matches(" ") >= 2))
+    if open_rows.is_empty():
+        return df
+    tokens = open_rows.select("name_key").unique().with_columns(_t=pl.col("name_key").str.split(" "))
+    prefixes = tokens.with_columns(_len=pl.int_ranges(2, pl.col("_t").list.len())).explode("_len").filter(pl.col("_len").is_not_null())
+    prefixes = prefixes.with_columns(key=pl.col("_t").list.slice(0, pl.col("_len")).list.join(" ")).filter(pl.col("key").str.len_chars() >= 12)
+    hits = prefixes.join(lookup.filter(pl.col("kind").fill_null("") != "abbreviation"), on="key", how="inner")
+    best = hits.sort("name_key", "_len", descending=[False, True]).unique("name_key", keep="first", maintain_order=True)
+    best = best.select("name_key", _p_ref="ref_id", _p_org="org_id", _p_name="canonical", _p_type="org_type", _p_source="source")
+    df = df.join(best, on="name_key", how="left")
     return _decide(
-        df,
-        pl.col("_public_kind").is_not_null(),
-        org_type=pl.lit("public_body"),
-        match_method=pl.lit("public_body"),
-        match_score=pl.lit(1.0),
-        _special_key=pl.concat_str(pl.lit("public:"), pl.col("_pkey")),
-    ).drop("_pkey")
+        df, pl.col("_p_type").is_not_null() & pl.col("legal_form").is_null(),
+        org_id=pl.col("_p_org"), _ref=pl.col("_p_ref"), _register_name=pl.col("_p_name"), _type=pl.col("_p_type"),
+        _basis=pl.concat_str(pl.lit("reference:"), pl.col("_p_source")), match_method=pl.lit("reference_prefix"), match_score=pl.lit(0.85),
+    ).drop("_p_ref", "_p_org", "_p_name", "_p_type", "_p_source")
 
 
-def _name_lookups(reg: Registers) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(current-name lookup, previous-name lookup): key -> org_id, register name; unique keys only."""
-    current = pl.concat(
-        [
-            reg.companies.select(key="name_key", org_id=pl.concat_str(pl.lit("GB-COH-"), "company_number"), reg_name="name"),
-            reg.charities.select(key="name_key", org_id=_register_org_id_for_charity(pl.col("charity_number")), reg_name="name"),
-        ]
+def _register_lookup(reg: Registers, keys: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(current-name lookup, previous-name lookup) from the warehouse registers: key -> org_id, reg_name, type."""
+    companies = reg.companies_by_key(keys)
+    charities = reg.charities_by_key(keys)
+    previous = reg.companies_by_key(keys, previous=True)
+
+    def company_rows(frame: pl.DataFrame) -> pl.DataFrame:
+        category = pl.col("category").fill_null("").str.to_lowercase()
+        return frame.select(
+            "key", org_id=pl.concat_str(pl.lit("GB-COH-"), "company_number"), reg_name="name",
+            org_type=pl.when(category.str.contains("community interest")).then(pl.lit("cic"))
+            .when(category.str.contains("charitable incorporated")).then(pl.lit("charity")).otherwise(pl.lit("company")),
+        )
+
+    current = pl.concat([
+        company_rows(companies),
+        charities.select("key", org_id=_charity_org_id(pl.col("charity_number")), reg_name="name", org_type=pl.lit("charity")),
+    ])
+    previous = company_rows(previous).filter(~pl.col("key").is_in(current["key"].implode()))
+
+    def unique(frame: pl.DataFrame) -> pl.DataFrame:
+        grouped = frame.sort("org_id").group_by("key").agg(pl.col("org_id").n_unique().alias("_n"), pl.col("org_id", "reg_name", "org_type").first())
+        return grouped.filter(pl.col("_n") == 1).drop("_n")
+
+    return unique(current), unique(previous)
+
+
+def _step_register_names(df: pl.DataFrame, reg: Registers) -> pl.DataFrame:
+    open_keys = pl.concat([df["name_key"], df["base_key"], df["alias_key"].drop_nulls()]).unique()
+    current, previous = _register_lookup(reg, open_keys.filter(open_keys != ""))
+    # names the input itself identified (a company number on another line) count as register names too
+    identified = (
+        df.filter(pl.col("match_method").is_in(["company_number", "charity_number"]) & pl.col("_type").is_not_null())
+        .sort("org_id").group_by("name_key").agg(pl.col("org_id").n_unique().alias("_n"), pl.col("org_id").first(),
+                                                 pl.coalesce("_register_name", "name_clean").first().alias("reg_name"), pl.col("_type").first().alias("org_type"))
+        .filter(pl.col("_n") == 1).drop("_n").rename({"name_key": "key"})
     )
-    previous = reg.companies.select(
-        key=pl.col("previous_name_keys"), org_id=pl.concat_str(pl.lit("GB-COH-"), "company_number"), reg_name="name"
-    ).explode("key")
-    previous = previous.filter(~pl.col("key").is_in(current["key"].implode()))
-    return _unique_lookup(current, "key", "org_id", "reg_name"), _unique_lookup(previous, "key", "org_id", "reg_name")
-
-
-def _step_exact_names(df: pl.DataFrame, reg: Registers) -> pl.DataFrame:
-    current, previous = _name_lookups(reg)
-    # Names the input itself identified (a company number on another line) count as register names too.
-    identified = df.filter(pl.col("match_method").is_in(["company_number", "charity_number"])).select(
-        key="name_key", org_id="org_id", reg_name=pl.coalesce("_register_name", "name_clean")
-    )
-    identified = _unique_lookup(identified, "key", "org_id", "reg_name")
     current = pl.concat([current, identified.filter(~pl.col("key").is_in(current["key"].implode()))])
+    # A name a reference list typed (a school, a housing association, Network Rail) that the register also
+    # holds under one number takes the register's id, the universal one; the list keeps deciding the type.
+    listed = pl.col("match_method").is_in(["reference_name", "reference_alias"])
+    for key_col in ("name_key", "base_key"):
+        joined = df.join(current.rename({"key": key_col, "org_id": "_x_org", "reg_name": "_x_name", "org_type": "_x_type"}), on=key_col, how="left")
+        swap = listed & pl.col("_x_org").is_not_null()
+        df = joined.with_columns(
+            org_id=pl.when(swap).then("_x_org").otherwise("org_id"),
+            _ref=pl.when(swap).then("_x_org").otherwise("_ref"),
+            _register_name=pl.when(swap).then("_x_name").otherwise("_register_name"),
+        ).drop("_x_org", "_x_name", "_x_type")
     for lookup, method in ((current, "exact_name"), (previous, "previous_name")):
-        for key_col in ("name_key", "alias_key"):
-            joined = df.join(lookup.rename({"key": key_col, "org_id": "_x_org", "reg_name": "_x_name"}), on=key_col, how="left")
+        for key_col in ("name_key", "base_key", "alias_key"):
+            joined = df.join(lookup.rename({"key": key_col, "org_id": "_x_org", "reg_name": "_x_name", "org_type": "_x_type"}), on=key_col, how="left")
             df = _decide(
-                joined,
-                pl.col("_x_org").is_not_null(),
-                org_id=pl.col("_x_org"),
-                _register_name=pl.col("_x_name"),
-                match_method=pl.lit(method),
-                match_score=pl.lit(1.0),
-            ).drop("_x_org", "_x_name")
+                joined, pl.col("_x_org").is_not_null(),
+                org_id=pl.col("_x_org"), _ref=pl.col("_x_org"), _register_name=pl.col("_x_name"), _type=pl.col("_x_type"),
+                _basis=pl.lit("register"), match_method=pl.lit(method), match_score=pl.lit(1.0),
+            ).drop("_x_org", "_x_name", "_x_type")
     return df
 
 
 def fuzzy_candidates(queries: list[str], choices: pl.DataFrame) -> pl.DataFrame:
-    """Best register match per query key, blocked on the first word; returns key, org_id, reg_name, score.
+    """Best match per query key, blocked on the first word; returns key, org_id, reg_name, org_type, score.
 
-    `choices` has columns key, org_id, reg_name. A query is accepted only if its best score >= FUZZY_THRESHOLD
-    and the best score of any *other* organisation is at least FUZZY_MARGIN lower.
+    `choices` has columns key, org_id, reg_name, org_type (org_id may be a reference id). A query is accepted
+    only if its best score >= FUZZY_THRESHOLD and the best score of any *other* organisation is at least
+    FUZZY_MARGIN lower.
     """
     import numpy as np
     from rapidfuzz import fuzz, process
 
-    empty = pl.DataFrame(schema={"key": pl.String, "org_id": pl.String, "reg_name": pl.String, "score": pl.Float64})
+    empty = pl.DataFrame(schema={"key": pl.String, "org_id": pl.String, "reg_name": pl.String, "org_type": pl.String, "score": pl.Float64})
     if not queries or choices.is_empty():
         return empty
-    q = pl.DataFrame({"key": queries}).with_columns(block=pl.col("key").str.extract(r"^(\S+)", 1))
-    c = choices.unique(["key", "org_id"]).with_columns(block=pl.col("key").str.extract(r"^(\S+)", 1))
+    q = pl.DataFrame({"key": sorted(set(queries))}).with_columns(block=pl.col("key").str.extract(r"^(\S+)", 1))
+    c = choices.unique(["key", "org_id"]).sort("key", "org_id").with_columns(block=pl.col("key").str.extract(r"^(\S+)", 1))
     c = c.filter(pl.col("block").is_in(q["block"].unique().implode()))
-    c_blocks = c.partition_by("block", as_dict=True)
+    c_blocks = c.partition_by("block", as_dict=True, maintain_order=True)
     accepted: list[dict] = []
-    for (block,), q_block in q.partition_by("block", as_dict=True).items():
+    for (block,), q_block in q.partition_by("block", as_dict=True, maintain_order=True).items():
         cands = c_blocks.get((block,))
         if cands is None:
             continue
-        c_keys = cands["key"].to_list()
-        c_orgs = cands["org_id"].to_list()
-        c_names = cands["reg_name"].to_list()
+        c_keys, c_orgs = cands["key"].to_list(), cands["org_id"].to_list()
+        c_names, c_types = cands["reg_name"].to_list(), cands["org_type"].to_list()
         q_keys = q_block["key"].to_list()
         step = max(1, FUZZY_MAX_CELLS // max(1, len(c_keys)))
         for start in range(0, len(q_keys), step):
@@ -358,73 +494,88 @@ def fuzzy_candidates(queries: list[str], choices: pl.DataFrame) -> pl.DataFrame:
                 if top < FUZZY_THRESHOLD:
                     continue
                 row = scores[i]
-                others = row[[k for k in np.flatnonzero(row >= top - FUZZY_MARGIN) if c_orgs[k] != c_orgs[j]]]
-                if others.size:
+                close = np.flatnonzero(row >= top - FUZZY_MARGIN)
+                if any(c_orgs[k] != c_orgs[j] for k in close):
                     continue
-                accepted.append({"key": chunk[i], "org_id": c_orgs[j], "reg_name": c_names[j], "score": top / 100.0})
+                accepted.append({"key": chunk[i], "org_id": c_orgs[j], "reg_name": c_names[j], "org_type": c_types[j], "score": top / 100.0})
     return pl.DataFrame(accepted, schema=empty.schema) if accepted else empty
 
 
-def _step_fuzzy(df: pl.DataFrame, reg: Registers) -> pl.DataFrame:
-    open_keys = (
-        df.filter(pl.col("match_method").is_null() & (pl.col("name_key").str.len_chars() >= 4))
-        .get_column("name_key")
-        .unique()
-        .to_list()
-    )
-    choices = pl.concat(
-        [
-            reg.companies.select(key="name_key", org_id=pl.concat_str(pl.lit("GB-COH-"), "company_number"), reg_name="name"),
-            reg.charities.select(key="name_key", org_id=_register_org_id_for_charity(pl.col("charity_number")), reg_name="name"),
-        ]
-    ).filter(pl.col("key").is_not_null())
-    found = fuzzy_candidates(open_keys, choices).rename({"key": "name_key", "org_id": "_f_org", "reg_name": "_f_name", "score": "_f_score"})
-    df = df.join(found, on="name_key", how="left")
-    return _decide(
-        df,
-        pl.col("_f_org").is_not_null(),
-        org_id=pl.col("_f_org"),
-        _register_name=pl.col("_f_name"),
-        match_method=pl.lit("fuzzy"),
-        match_score=pl.col("_f_score"),
-    ).drop("_f_org", "_f_name", "_f_score")
+def _prefix_matches(queries: pl.Series, keys: pl.DataFrame) -> pl.DataFrame:
+    """Truncated names: a query key that is the start of one organisation's reference key (or of several of
+    one type, which still gives the type)."""
+    choices = keys.select("key", "ref_id", "org_id", "canonical", "org_type", "source").sort("key", "ref_id")
+    sorted_keys = choices["key"]
+    empty = pl.DataFrame(schema={"key": pl.String, "ref_id": pl.String, "org_id": pl.String, "canonical": pl.String, "org_type": pl.String, "source": pl.String})
+    q = pl.DataFrame({"key": queries.unique().sort()})
+    if q.is_empty():
+        return empty
+    lo = sorted_keys.search_sorted(q["key"], side="left")
+    hi = sorted_keys.search_sorted(q["key"] + "\U0010ffff", side="left")
+    q = q.with_columns(_lo=lo, _hi=hi).filter(pl.col("_hi") > pl.col("_lo"))
+    if q.is_empty():
+        return empty
+    spans = q.with_columns(_i=pl.int_ranges("_lo", "_hi")).explode("_i")
+    spans = spans.with_columns(choices.select(pl.exclude("key")).select(pl.all().gather(spans["_i"].cast(pl.UInt32))))
+    one = spans.group_by("key").agg(
+        pl.col("ref_id").n_unique().alias("_n"), pl.col("org_type").n_unique().alias("_nt"),
+        pl.col("ref_id", "org_id", "canonical", "org_type", "source").first(),
+    ).filter(pl.col("_nt") == 1)
+    ambiguous = pl.col("_n") > 1
+    return one.with_columns(
+        ref_id=pl.when(~ambiguous).then("ref_id"), org_id=pl.when(~ambiguous).then("org_id"), canonical=pl.when(~ambiguous).then("canonical"),
+    ).drop("_n", "_nt")
 
 
-def _step_supplier_ids(df: pl.DataFrame) -> pl.DataFrame:
-    """Within one council, names under the same supplier id are one supplier (unless the id is a sundry id)."""
-    has_id = pl.col("_supplier_id").is_not_null() & pl.col("_council").is_not_null() & (pl.col("org_type").fill_null("") != "redacted")
-    groups = (
-        df.filter(has_id)
-        .group_by("_council", "_supplier_id")
-        .agg(
-            _id_names=pl.col("name_key").n_unique(),
-            _id_orgs=pl.col("org_id").drop_nulls().unique(),
-            _id_min_key=pl.col("name_key").min(),
-            _id_reg_name=pl.col("_register_name").drop_nulls().first(),
-        )
-        .filter(pl.col("_id_names") <= SUPPLIER_ID_MAX_NAMES)
-        .with_columns(
-            _id_org=pl.when(pl.col("_id_orgs").list.len() == 1).then(pl.col("_id_orgs").list.first()),
-        )
-        .drop("_id_orgs")
-    )
-    df = df.join(groups, on=["_council", "_supplier_id"], how="left")
+def _step_fuzzy(df: pl.DataFrame, reg: Registers, ref_keys: pl.DataFrame) -> pl.DataFrame:
+    unresolved = df.filter(pl.col("match_method").is_null() & (pl.col("name_key").str.len_chars() >= FUZZY_MIN_CHARS))
+    open_keys = unresolved["name_key"].unique()
+    if open_keys.is_empty():
+        return df
+    # truncated names: the start of exactly one reference organisation's name
+    long_keys = open_keys.filter(open_keys.str.len_chars() >= PREFIX_MIN_CHARS)
+    prefixes = _prefix_matches(long_keys, ref_keys.filter(pl.col("kind").fill_null("") != "abbreviation")).rename(
+        {"key": "name_key", "ref_id": "_p_ref", "org_id": "_p_org", "canonical": "_p_name", "org_type": "_p_type", "source": "_p_source"})
+    df = df.join(prefixes, on="name_key", how="left")
     df = _decide(
-        df,
-        pl.col("_id_org").is_not_null(),
-        org_id=pl.col("_id_org"),
-        _register_name=pl.col("_id_reg_name"),
-        match_method=pl.lit("council_supplier_id"),
-        match_score=pl.lit(0.9),
-    )
-    # Unresolved siblings still share one key: the smallest name key of the id's names.
+        df, pl.col("_p_type").is_not_null(),
+        org_id=pl.col("_p_org"), _ref=pl.col("_p_ref"), _register_name=pl.col("_p_name"), _type=pl.col("_p_type"),
+        _basis=pl.concat_str(pl.lit("reference:"), pl.col("_p_source")),
+        match_method=pl.when(pl.col("_p_ref").is_not_null()).then(pl.lit("truncated_name")).otherwise(pl.lit("reference_type")), match_score=pl.lit(0.9),
+    ).drop("_p_ref", "_p_org", "_p_name", "_p_type", "_p_source")
+    still = df.filter(pl.col("match_method").is_null() & (pl.col("name_key").str.len_chars() >= FUZZY_MIN_CHARS))["name_key"].unique()
+    if still.is_empty():
+        return df
+    blocks = still.str.extract(r"^(\S+)", 1).unique()
+    register = reg.fuzzy_candidates(blocks)
+    category = register["category"].fill_null("").str.to_lowercase()
+    register = register.with_columns(
+        org_type=pl.when(category == "charity").then(pl.lit("charity")).when(category.str.contains("community interest")).then(pl.lit("cic"))
+        .when(category.str.contains("charitable incorporated")).then(pl.lit("charity")).otherwise(pl.lit("company")),
+        source=pl.lit("register"),
+    ).drop("category")
+    references = ref_keys.filter(pl.col("ref_id").is_not_null()).select(
+        "key", org_id="ref_id", reg_name="canonical", org_type="org_type", source=pl.concat_str(pl.lit("reference:"), pl.col("source")))
+    choices = pl.concat([references, register.select("key", "org_id", "reg_name", "org_type", "source")])
+    found = fuzzy_candidates(still.to_list(), choices.drop("source"))
+    found = found.join(choices.select("key", "org_id", "source").unique(["key", "org_id"]), left_on=["key", "org_id"], right_on=["key", "org_id"], how="left")
+    found = found.rename({"key": "name_key", "org_id": "_f_ref", "reg_name": "_f_name", "org_type": "_f_type", "score": "_f_score", "source": "_f_source"})
+    df = df.join(found, on="name_key", how="left")
+    real_org = pl.when(pl.col("_f_ref").str.contains(r"^GB-[A-Z]+-")).then(pl.col("_f_ref"))
     return _decide(
-        df,
-        pl.col("_id_min_key").is_not_null() & (pl.col("_id_names") > 1),
-        _special_key=pl.concat_str(pl.lit("name:"), pl.col("_id_min_key")),
-        match_method=pl.lit("council_supplier_id"),
-        match_score=pl.lit(0.0),
-    ).drop("_id_names", "_id_min_key", "_id_reg_name", "_id_org")
+        df, pl.col("_f_ref").is_not_null(),
+        org_id=real_org, _ref=pl.col("_f_ref"), _register_name=pl.col("_f_name"), _type=pl.col("_f_type"),
+        _basis=pl.concat_str(pl.lit("fuzzy:"), pl.col("_f_source").fill_null("register")), match_method=pl.lit("fuzzy"), match_score=pl.col("_f_score"),
+    ).drop("_f_ref", "_f_name", "_f_type", "_f_score", "_f_source")
+
+
+def _step_other_scheme_ids(df: pl.DataFrame) -> pl.DataFrame:
+    """Other scheme ids from notices (GB-PPON-...) identify what the names could not: they come after the
+    name steps, so a charity winning on Find a Tender with a PPON stays its GB-CHC self."""
+    return _decide(
+        df, pl.col("_given_org_id").is_not_null(),
+        org_id=pl.col("_given_org_id"), _ref=pl.col("_given_org_id"), match_method=pl.lit("identifier"), match_score=pl.lit(1.0),
+    )
 
 
 def read_overrides(path: Path | str | None = None) -> pl.DataFrame:
@@ -456,76 +607,123 @@ def _step_overrides(df: pl.DataFrame, overrides: pl.DataFrame) -> pl.DataFrame:
     df = df.with_columns(reviewed=pl.lit(False))
     if overrides.is_empty():
         return df
-    # A council-specific decision beats a national one for the same name.
-    specific = overrides.filter(pl.col("council_gss").is_not_null()).unique(["name_key", "council_gss"], keep="last")
-    general = overrides.filter(pl.col("council_gss").is_null()).unique("name_key", keep="last").drop("council_gss")
+    # A council-specific decision beats a national one for the same name; the last line for a name wins.
+    specific = overrides.filter(pl.col("council_gss").is_not_null()).unique(["name_key", "council_gss"], keep="last", maintain_order=True)
+    general = overrides.filter(pl.col("council_gss").is_null()).unique("name_key", keep="last", maintain_order=True).drop("council_gss")
     cols = {"action": "_o_action", "org_id": "_o_org"}
     df = df.join(specific.select("name_key", "council_gss", *cols).rename(cols | {"council_gss": "_council"}), on=["name_key", "_council"], how="left")
     df = df.join(general.select("name_key", *cols).rename({k: v + "_g" for k, v in cols.items()}), on="name_key", how="left")
-    action = pl.coalesce("_o_action", "_o_action_g")
-    forced_org = pl.coalesce("_o_org", "_o_org_g")
-    df = df.with_columns(_o=action, _o_forced=forced_org)
-    force = pl.col("_o") == "force"
-    reject = pl.col("_o") == "reject"
-    accept = pl.col("_o") == "accept"
+    df = df.with_columns(_o=pl.coalesce("_o_action", "_o_action_g"), _o_forced=pl.coalesce("_o_org", "_o_org_g"))
+    force, reject, accept = pl.col("_o") == "force", pl.col("_o") == "reject", pl.col("_o") == "accept"
+    changed = force | reject
     return df.with_columns(
         org_id=pl.when(force).then(pl.col("_o_forced")).when(reject).then(None).otherwise(pl.col("org_id")),
-        _register_name=pl.when(force | reject).then(None).otherwise(pl.col("_register_name")),
-        match_method=pl.when(force | reject).then(pl.lit("override")).otherwise(pl.col("match_method")),
+        _ref=pl.when(force).then(pl.col("_o_forced")).when(reject).then(None).otherwise(pl.col("_ref")),
+        _register_name=pl.when(changed).then(None).otherwise(pl.col("_register_name")),
+        _type=pl.when(force).then(typing.scheme_type(pl.col("_o_forced"))).when(reject).then(None).otherwise(pl.col("_type")),
+        _basis=pl.when(force & typing.scheme_type(pl.col("_o_forced")).is_not_null()).then(pl.lit("override")).when(changed).then(None).otherwise(pl.col("_basis")),
+        match_method=pl.when(changed).then(pl.lit("override")).otherwise(pl.col("match_method")),
         match_score=pl.when(force | (accept & pl.col("org_id").is_not_null())).then(pl.lit(1.0)).when(reject).then(pl.lit(0.0)).otherwise(pl.col("match_score")),
-        org_type=pl.when(force | reject).then(None).otherwise(pl.col("org_type")),
-        _special_key=pl.when(force | reject).then(None).otherwise(pl.col("_special_key")),
+        # a rejected match stays apart from the same spelling elsewhere (a different organisation here)
+        _special_key=pl.when(reject).then(pl.concat_str(pl.lit("name:"), pl.col("_council").fill_null(""), pl.lit(":"), pl.col("name_key")))
+        .when(force).then(None).otherwise(pl.col("_special_key")),
         reviewed=pl.col("_o").is_not_null(),
     ).drop("_o_action", "_o_org", "_o_action_g", "_o_org_g", "_o", "_o_forced")
 
 
-def _canonical_org_ids(df: pl.DataFrame, reg: Registers) -> pl.DataFrame:
-    """A charitable company is one organisation: its GB-COH id is replaced by its charity's GB-CHC id."""
-    link = _unique_lookup(
-        reg.charities.filter(pl.col("company_number").is_not_null()).select(
-            "company_number", org=_register_org_id_for_charity(pl.col("charity_number")), name="name"
-        ),
-        "company_number",
-        "org",
-        "name",
-    ).select(_coh=pl.concat_str(pl.lit("GB-COH-"), "company_number"), _chc="org")
-    if link.is_empty():
+def _step_charitable_companies(df: pl.DataFrame, reg: Registers) -> pl.DataFrame:
+    """A charitable company is one organisation with its charity: whichever step found its GB-COH id, the
+    supplier is the charity (GB-CHC), typed as a charity."""
+    numbers = df.filter(pl.col("org_id").str.starts_with("GB-COH-"))["org_id"].str.slice(7).unique()
+    if numbers.is_empty():
         return df
-    return df.join(link, left_on="org_id", right_on="_coh", how="left").with_columns(
-        org_id=pl.coalesce("_chc", "org_id")
-    ).drop("_chc")
-
-
-def _org_types(df: pl.DataFrame, reg: Registers) -> pl.DataFrame:
-    categories = reg.companies.select(_cat_org=pl.concat_str(pl.lit("GB-COH-"), "company_number"), _category="category")
-    academies = reg.public_bodies.filter(pl.col("kind") == "academy_trust").select(_ac_org="org_id", _is_public=pl.lit(True))
-    df = df.join(categories, left_on="org_id", right_on="_cat_org", how="left").join(academies, left_on="org_id", right_on="_ac_org", how="left")
-    org = pl.col("org_id").fill_null("")
-    category = pl.col("_category").fill_null("").str.to_lowercase()
-    ct = pl.col("_creditor_type").fill_null("")
-    derived = (
-        pl.when(pl.col("_is_public").fill_null(False) | org.str.contains(r"^GB-(LAE|LAS|LANI|PLA|GOR|NHS)-"))
-        .then(pl.lit("public_body"))
-        .when(org.str.contains(r"^GB-(CHC|NIC|SC)-") | category.str.contains("charitable incorporated"))
-        .then(pl.lit("charity"))
-        .when(category.str.contains("community interest") | (pl.col("legal_form") == "CIC"))
-        .then(pl.lit("cic"))
-        .when(org.str.starts_with("GB-COH-") | pl.col("legal_form").is_in(["LTD", "PLC", "LLP"]))
-        .then(pl.lit("company"))
-        .when(pl.col("legal_form") == "CIO")
-        .then(pl.lit("charity"))
-        # Council creditor-type codes (Devon) when the name says nothing.
-        .when(ct.is_in(["LTD", "PLC"]))
-        .then(pl.lit("company"))
-        .when(ct.is_in(["CHTY", "CHARITY"]))
-        .then(pl.lit("charity"))
-        .when(ct == "CIC")
-        .then(pl.lit("cic"))
-        .when(ct.is_in(["WGA"]))
-        .then(pl.lit("public_body"))
-        .otherwise(pl.lit("other"))
+    linked = reg.charities_by_number(numbers).filter(pl.col("company_number").is_in(numbers.implode()))
+    linked = linked.sort("charity_number").unique("company_number", keep="first").select(
+        _coh=pl.concat_str(pl.lit("GB-COH-"), "company_number"), _chc=_charity_org_id(pl.col("charity_number")), _chc_name="name"
     )
-    return df.with_columns(org_type=pl.coalesce("org_type", derived)).drop("_category", "_is_public")
+    if linked.is_empty():
+        return df
+    df = df.join(linked, left_on="org_id", right_on="_coh", how="left")
+    hit = pl.col("_chc").is_not_null()
+    return df.with_columns(
+        org_id=pl.when(hit).then("_chc").otherwise("org_id"),
+        _ref=pl.when(hit).then("_chc").otherwise("_ref"),
+        _register_name=pl.when(hit).then("_chc_name").otherwise("_register_name"),
+        _type=pl.when(hit).then(pl.lit("charity")).otherwise("_type"),
+    ).drop("_chc", "_chc_name")
+
+
+# --------------------------------------------------------------------------------------- typing and grouping
+
+
+def _type_rows(df: pl.DataFrame) -> pl.DataFrame:
+    """Each row's type: the match's when it gave one, else its name evidence (then the prior)."""
+    df = typing.name_evidence(df)
+    # a weak list (the schools snapshot, with no establishment type) yields to stronger name evidence
+    weak = pl.col("_basis").is_in(list(typing.WEAK_REFERENCES)) & (typing.confidence(pl.col("_ne_basis")) > typing.confidence(pl.col("_basis")))
+    df = df.with_columns(_type=pl.when(weak).then(None).otherwise("_type"), _basis=pl.when(weak).then(None).otherwise("_basis"))
+    return df.with_columns(
+        org_type=pl.coalesce("_type", "_ne_type"),
+        org_type_basis=pl.when(pl.col("_type").is_not_null()).then(pl.coalesce("_basis", pl.lit("match"))).otherwise(pl.col("_ne_basis")),
+    ).with_columns(
+        org_type_confidence=pl.when(pl.col("match_method") == "fuzzy").then(pl.col("match_score") * typing.CONFIDENCE["register"])
+        .otherwise(typing.confidence(pl.col("org_type_basis")))
+    ).drop("_ne_type", "_ne_basis")
+
+
+def _group(df: pl.DataFrame) -> pl.DataFrame:
+    """supplier_key for every row: its organisation's id, a special key, or its name group."""
+    grouped_rows = df.filter(pl.col("_special_key").is_null())
+    edges = grouping.name_edges(grouped_rows, SUPPLIER_ID_MAX_NAMES)
+    comp = grouping.components(edges)
+    df = df.join(comp.rename({"node": "name_key", "component": "_component"}), on="name_key", how="left").with_columns(
+        _component=pl.coalesce("_component", "name_key")
+    )
+    # a group that holds exactly one identified organisation is that organisation
+    refs = (
+        df.filter(pl.col("_special_key").is_null() & pl.col("_ref").is_not_null())
+        .group_by("_component").agg(_refs=pl.col("_ref").unique().sort())
+        .filter(pl.col("_refs").list.len() == 1).select("_component", _group_ref=pl.col("_refs").list.first())
+    )
+    df = df.join(refs, on="_component", how="left")
+    inherits = pl.col("_special_key").is_null() & pl.col("_ref").is_null() & pl.col("_group_ref").is_not_null()
+    return df.with_columns(
+        match_method=pl.when(inherits & pl.col("match_method").is_null()).then(pl.lit("grouped")).otherwise(pl.col("match_method")),
+        match_score=pl.when(inherits & pl.col("match_method").is_null()).then(pl.lit(0.9)).otherwise(pl.col("match_score")),
+        supplier_key=pl.coalesce(
+            "_special_key", "_ref", "_group_ref",
+            pl.when(pl.col("_component") != "").then(pl.concat_str(pl.lit("name:"), pl.col("_component"))),
+            pl.concat_str(pl.lit("name:"), pl.col("name_clean")),
+        ),
+    ).drop("_component", "_group_ref")
+
+
+def _supplier_level(df: pl.DataFrame) -> pl.DataFrame:
+    """One type, basis, confidence, org-id and canonical name per supplier_key, by stable rules."""
+    ranked = df.with_columns(_order=pl.col("org_type").replace_strict(_TYPE_ORDER, default=len(ORG_TYPES)))
+    typed = (
+        ranked.sort(["supplier_key", "org_type_confidence", "_order", "org_type_basis"], descending=[False, True, False, False])
+        .group_by("supplier_key", maintain_order=True)
+        .agg(
+            _s_type=pl.col("org_type").first(), _s_basis=pl.col("org_type_basis").first(), _s_conf=pl.col("org_type_confidence").first(),
+            _s_org=pl.col("org_id").drop_nulls().sort().first(),
+            _s_reg=pl.col("_register_name").drop_nulls().sort().first(),
+        )
+    )
+    spelling = (
+        df.filter(pl.col("name_clean") != "")
+        .group_by("supplier_key", "name_clean").agg(pl.len().alias("_n"))
+        .sort(["supplier_key", "_n", "name_clean"], descending=[False, True, False])
+        .unique("supplier_key", keep="first", maintain_order=True)
+        .select("supplier_key", _common="name_clean")
+    )
+    df = df.join(typed, on="supplier_key", how="left").join(spelling, on="supplier_key", how="left")
+    redacted_label = pl.when(pl.col("supplier_key") == "redacted:blank").then(pl.lit("(blank)")).otherwise(pl.lit("(redacted)"))
+    return df.with_columns(
+        org_type=pl.col("_s_type"), org_type_basis=pl.col("_s_basis"), org_type_confidence=pl.col("_s_conf").round(3),
+        org_id=pl.coalesce(pl.when(pl.col("supplier_key").str.contains(r"^GB-[A-Z]+-")).then("supplier_key"), "_s_org").fill_null(""),
+        canonical_name=pl.when(pl.col("org_type") == "redacted").then(redacted_label).otherwise(pl.coalesce("_s_reg", "_common", "name_key")),
+    ).drop("_s_type", "_s_basis", "_s_conf", "_s_org", "_s_reg", "_common")
 
 
 def resolve_suppliers(
@@ -540,44 +738,26 @@ def resolve_suppliers(
     registers = Registers.from_warehouse(con)
     if overrides is None or isinstance(overrides, (str, Path)):
         overrides = read_overrides(overrides)
+    ref_keys = reference_keys(con, registers.public_bodies())
+    lookup, ref_by_org = _shipped_lookups() if ref_keys is _shipped_reference_keys() else _build_lookups(ref_keys)
     df = _prepare(names)
-    df = _step_identifiers(df, registers)
-    df = _step_redacted_and_individuals(df)
-    df = _step_public_bodies(df, registers)
-    df = _step_exact_names(df, registers)
-    df = _step_fuzzy(df, registers)
+    df = df.with_columns(_pwords=words(pl.col("legal_name").fill_null(""), join_initials=False))
+    df = _step_redactions_and_titled_people(df)
+    df = _step_identifiers(df, registers, ref_by_org)
+    df = _step_reference_names(df, lookup)
+    df = _step_register_names(df, registers)
+    df = _step_reference_prefix(df, lookup)
+    df = _step_fuzzy(df, registers, ref_keys)
     df = _step_other_scheme_ids(df)
-    df = _step_supplier_ids(df)
+    df = _step_charitable_companies(df, registers)
     df = _step_overrides(df, overrides)
-    df = _canonical_org_ids(df, registers)
-    df = _org_types(df, registers)
+    df = _type_rows(df)
+    df = _group(df)
     df = df.with_columns(
         match_method=pl.col("match_method").fill_null("unresolved"),
         match_score=pl.col("match_score").fill_null(0.0),
-        supplier_key=pl.coalesce(
-            pl.col("org_id"),
-            pl.col("_special_key"),
-            pl.concat_str(pl.lit("name:"), pl.col("name_key")),
-        ),
     )
-    # Canonical name: the register's name when resolved, else the most common spelling within the key.
-    spelling = (
-        df.filter(pl.col("name_clean") != "")
-        .group_by("supplier_key", "name_clean")
-        .agg(pl.len().alias("_n"))
-        .sort(["supplier_key", "_n", "name_clean"], descending=[False, True, False])
-        .unique("supplier_key", keep="first")
-        .select("supplier_key", _common="name_clean")
-    )
-    register_name = df.filter(pl.col("_register_name").is_not_null()).group_by("supplier_key").agg(_reg=pl.col("_register_name").first())
-    df = df.join(spelling, on="supplier_key", how="left").join(register_name, on="supplier_key", how="left")
-    redacted_label = pl.when(pl.col("supplier_key") == "redacted:blank").then(pl.lit("(blank)")).otherwise(pl.lit("(redacted)"))
-    df = df.with_columns(
-        canonical_name=pl.when(pl.col("org_type") == "redacted").then(redacted_label).otherwise(pl.coalesce("_reg", "_common", pl.col("name_key"))),
-        org_id=pl.col("org_id").fill_null(""),
-    )
-    df = df.sort("_row").drop("_common", "_reg")
-    internal = [c for c in df.columns if c.startswith("_") and c not in ("_company_number", "_charity_number", "_postcode", "_public_kind", "_redacted_kind")]
-    return df.drop(internal).rename(
-        {"_company_number": "company_number_norm", "_charity_number": "charity_number_norm", "_postcode": "postcode_norm", "_public_kind": "public_kind", "_redacted_kind": "redacted_kind"}
-    )
+    df = _supplier_level(df).sort("_row")
+    keep = {"_company_number": "company_number_norm", "_charity_number": "charity_number_norm", "_postcode": "postcode_norm", "_vat": "vat_number_norm"}
+    internal = [c for c in df.columns if c.startswith("_") and c not in keep and c != "_row"]
+    return df.drop(*internal, "_row").rename(keep)

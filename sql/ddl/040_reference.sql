@@ -42,3 +42,13 @@ create table if not exists reference.psc_corporate_owners (
     owner_kind varchar,                    -- corporate | legal_person
     controls varchar                       -- natures_of_control joined by ','
 );
+create table if not exists reference.organisations (
+    ref_id varchar not null,               -- org-id where the list gives one (GB-GOR-D25, GB-NHS-RA7, GB-EDU-100000), else source:code
+    org_id varchar,                        -- the org-id, null for list-scoped codes
+    canonical varchar,                     -- the organisation's name as the list writes it
+    name varchar not null,                 -- one name to match: canonical, abbreviation or a name built from an area
+    org_type varchar not null,             -- public_body | charity | company
+    kind varchar,                          -- central_government | nhs | university | school | police | fire | parish | housing_provider | charity ...
+    source varchar not null,               -- the list (pipelines.reference.sources); a refresh replaces its rows
+    active boolean
+);

@@ -3,7 +3,9 @@ create table if not exists core.suppliers (
     supplier_key varchar primary key,
     canonical_name varchar,
     org_id varchar,
-    org_type varchar,                      -- company | charity | cic | public_body | individual | redacted | other
+    org_type varchar,                      -- company | charity | cic | public_body | individual | redacted | other | unknown
+    org_type_basis varchar,                -- what decided the type: identifier, reference:<list>, register, legal_form, ..., prior
+    org_type_confidence double,            -- 0..1
     size varchar,                          -- sme | large | unknown
     size_basis varchar,
     vcse boolean,
@@ -17,6 +19,7 @@ create table if not exists core.suppliers (
     is_strategic boolean,
     council_owned_by varchar
 );
+-- one row per (source, council_gss, raw_name, supplier_id): the fact build joins on exactly these keys
 create table if not exists core.supplier_names (
     raw_name varchar,
     name_key varchar,
@@ -37,3 +40,6 @@ create table if not exists core.supplier_coverage (
     amount decimal(18,2),
     amount_resolved_share double           -- percent of amount
 );
+-- warehouses created before the typing cascade gain its columns
+alter table core.suppliers add column if not exists org_type_basis varchar;
+alter table core.suppliers add column if not exists org_type_confidence double;

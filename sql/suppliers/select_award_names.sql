@@ -1,12 +1,10 @@
--- supplier names of the staged notice awards, with the scale, vcse and postcode evidence of each award
+-- one row per (notice source, supplier name) of the staged award suppliers, with the identifiers given for it (the smallest when awards disagree)
 select
     s.supplier_name as name,
     s.source,
-    s.company_number,
-    s.org_id,
-    s.postcode,
-    s.scale,
-    s.vcse,
-    coalesce(a.award_date, a.release_date) as award_date
+    min(s.company_number) as company_number,
+    min(s.org_id) as org_id,
+    min(s.postcode) as postcode
 from staging.award_suppliers as s
-left join staging.awards as a on a.source = s.source and a.ocid = s.ocid and a.award_id = s.award_id
+group by s.supplier_name, s.source
+order by s.source, s.supplier_name

@@ -1,0 +1,122 @@
+"""Group payee names into suppliers when no identifier or register decides: connected components over name
+keys, joined only by evidence that two spellings are one organisation (metrics.md §10).
+
+Edges (each added only when it is unambiguous):
+* a name's `name_key` and its `base_key` (qualifiers dropped: "EAST DEVON DIST COUN (TREAS)" and "(S O ACC)");
+* a trading name that is another payee's own name ("OCS GROUP UK LTD T/A CANNON" and "CANNON");
+* one VAT number, or one supplier id within one council (a council's own id; sundry ids with many names are not);
+* an abbreviation that spells the initials of exactly one other name in the batch ("BT" and "BRITISH
+  TELECOMMUNICATIONS");
+* a name cut short by a fixed-width column (the council's longest names, all the same length) that is the start
+  of exactly one other name ("ROYAL DEVON UNIVERSITY HEALTHCAR");
+* a typo: within a block of names that share their first word, a near-identical spelling (rapidfuzz ratio >=
+  SELF_FUZZY_THRESHOLD, long names only, same numbers).
+
+Components are labelled by their smallest key, so the same names give the same groups on every run.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+SELF_FUZZY_THRESHOLD = 95.0
+SELF_FUZZY_MIN_CHARS = 12
+SELF_FUZZY_MAX_BLOCK = 4000
+TRUNCATED_MIN_CHARS = 20
+ACRONYM_STOPWORDS = ["OF", "AND", "THE", "FOR", "IN", "ON", "AT", "TO"]
+MAX_PROPAGATION_ROUNDS = 50
+
+
+def components(edges: pl.DataFrame) -> pl.DataFrame:
+    """`edges` (a, b) -> (node, component): connected components, each labelled by its smallest node."""
+    if edges.is_empty():
+        return pl.DataFrame(schema={"node": pl.String, "component": pl.String})
+    both = pl.concat([edges.select("a", "b"), edges.select(a="b", b="a")]).filter(pl.col("a") != pl.col("b")).unique()
+    labels = pl.concat([both.select(node="a"), both.select(node="b")]).unique().with_columns(component=pl.col("node"))
+    for _ in range(MAX_PROPAGATION_ROUNDS):
+        proposed = both.join(labels, left_on="a", right_on="node").group_by("b").agg(pl.col("component").min().alias("_p"))
+        updated = labels.join(proposed, left_on="node", right_on="b", how="left").with_columns(
+            component=pl.min_horizontal("component", "_p")
+        ).drop("_p")
+        if updated.join(labels, on="node").filter(pl.col("component") != pl.col("component_right")).is_empty():
+            return updated
+        labels = updated
+    return labels
+
+
+def _acronym_edges(keys: pl.Series) -> pl.DataFrame:
+    frame = pl.DataFrame({"key": keys.unique()}).filter(pl.col("key") != "")
+    tokens = pl.col("key").str.split(" ")
+    multi = frame.filter(tokens.list.len() >= 2).with_columns(
+        i1=tokens.list.eval(pl.element().str.slice(0, 1)).list.join(""),
+        i2=tokens.list.eval(pl.element().filter(~pl.element().is_in(ACRONYM_STOPWORDS)).str.slice(0, 1)).list.join(""),
+    )
+    expansions = pl.concat([multi.select("key", initials="i1"), multi.select("key", initials="i2")]).unique()
+    unique = expansions.group_by("initials").agg(pl.col("key").unique()).filter(pl.col("key").list.len() == 1).with_columns(pl.col("key").list.first())
+    single = frame.filter(pl.col("key").str.contains(r"^[A-Z]{2,6}$"))
+    return single.join(unique, left_on="key", right_on="initials", how="inner").select(a="key", b="key_right")
+
+
+def _prefix_edges(rows: pl.DataFrame, keys: pl.Series) -> pl.DataFrame:
+    """Names at their council's fixed column width, each the start of exactly one other key."""
+    lengths = rows.filter(pl.col("_council").is_not_null()).with_columns(_len=pl.col("name_clean").str.len_chars())
+    widths = (
+        lengths.group_by("_council").agg(_max=pl.col("_len").max(), _at_max=(pl.col("_len") == pl.col("_len").max()).sum())
+        .filter((pl.col("_max") >= TRUNCATED_MIN_CHARS) & (pl.col("_at_max") >= 3))
+    )
+    cut = lengths.join(widths, on="_council").filter(pl.col("_len") == pl.col("_max")).select("name_key").unique()
+    if cut.is_empty():
+        return pl.DataFrame(schema={"a": pl.String, "b": pl.String})
+    sorted_keys = keys.unique().sort()
+    frame = pl.DataFrame({"key": sorted_keys})
+    starts = sorted_keys.search_sorted(cut["name_key"], side="left")
+    ends = sorted_keys.search_sorted(cut["name_key"] + "\U0010ffff", side="left")
+    cut = cut.with_columns(_start=starts, _n=ends - starts)
+    # the key itself sorts first when present; exactly one *other* key may follow it
+    cut = cut.with_columns(_self=pl.Series([sorted_keys[int(i)] if i < len(sorted_keys) else None for i in starts]) == pl.col("name_key"))
+    one = cut.filter((pl.col("_n") - pl.col("_self").cast(pl.Int64)) == 1)
+    other_index = one["_start"] + one["_self"].cast(pl.UInt32)
+    return pl.DataFrame({"a": one["name_key"], "b": frame["key"].gather(other_index)}) if one.height else pl.DataFrame(schema={"a": pl.String, "b": pl.String})
+
+
+def _typo_edges(keys: pl.Series) -> pl.DataFrame:
+    import numpy as np
+    from rapidfuzz import fuzz, process
+
+    frame = pl.DataFrame({"key": keys.unique()}).filter(pl.col("key").str.len_chars() >= SELF_FUZZY_MIN_CHARS).with_columns(
+        block=pl.col("key").str.extract(r"^(\S+)", 1), digits=pl.col("key").str.replace_all(r"[^0-9]", "")
+    )
+    out: list[tuple[str, str]] = []
+    for (block,), group in frame.partition_by("block", as_dict=True, maintain_order=True).items():
+        if group.height < 2 or group.height > SELF_FUZZY_MAX_BLOCK:
+            continue
+        k = group["key"].to_list()
+        d = group["digits"].to_list()
+        scores = process.cdist(k, k, scorer=fuzz.ratio, dtype=np.uint8, score_cutoff=int(SELF_FUZZY_THRESHOLD), workers=-1)
+        ii, jj = np.nonzero(np.triu(scores, 1))
+        out.extend((k[i], k[j]) for i, j in zip(ii, jj) if d[i] == d[j])
+    return pl.DataFrame(out, schema={"a": pl.String, "b": pl.String}, orient="row")
+
+
+def name_edges(rows: pl.DataFrame, supplier_id_max_names: int) -> pl.DataFrame:
+    """Every edge between name keys the rows give evidence for. `rows` has name_key, base_key, trading_key,
+    name_clean, _vat, _council, _supplier_id."""
+    rows = rows.filter(pl.col("name_key") != "")
+    keys = rows["name_key"]
+    own = keys.unique().implode()
+    parts = [
+        rows.filter(pl.col("base_key") != pl.col("name_key")).select(a="name_key", b="base_key"),
+        rows.filter(pl.col("trading_key").is_not_null() & pl.col("trading_key").is_in(own) & (pl.col("trading_key").str.len_chars() >= 6))
+        .select(a="name_key", b="trading_key"),
+    ]
+    # base keys shared by exactly one legal name count; a base key reached from many names is too generic
+    for col, scope in (("_vat", []), ("_supplier_id", ["_council"])):
+        grouped = rows.filter(pl.col(col).is_not_null()).group_by([*scope, col]).agg(pl.col("name_key").unique().sort())
+        if col == "_supplier_id":
+            grouped = grouped.filter(pl.col("name_key").list.len() <= supplier_id_max_names)
+        grouped = grouped.filter(pl.col("name_key").list.len() >= 2).select(a=pl.col("name_key").list.first(), b=pl.col("name_key")).explode("b")
+        parts.append(grouped)
+    parts.append(_acronym_edges(keys))
+    parts.append(_prefix_edges(rows, keys))
+    parts.append(_typo_edges(keys))
+    return pl.concat([p.select(pl.col("a").cast(pl.String), pl.col("b").cast(pl.String)) for p in parts]).unique()
