@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import polars as pl
 import pytest
@@ -18,6 +16,7 @@ from pipelines.config import SourcesConfig
 from pipelines.http import PoliteSession
 from pipelines.spend.ingest import ingest_council
 from pipelines.spend.load import apply_supersession, load_publication, quarantine
+from tests.hostile import HostileServer, Reply
 
 GSS = "E06999999"
 
@@ -119,60 +118,26 @@ def test_quarantine_replaces_same_file_same_reason(warehouse):
 
 
 class CouncilSite:
-    """A council landing page listing files whose bodies the test can change between runs."""
+    """A council landing page listing files whose bodies the test can change between runs, on the shared loopback
+    server (tests/hostile.py): files answer with a strong ETag and 304 to a matching If-None-Match."""
 
-    def __init__(self):
+    def __init__(self, server: HostileServer):
         self.files: dict[str, bytes] = {}
-        site = self
+        self.server = server
+        self.base = server.base
+        server.route("/spending", self._landing)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                if self.path == "/spending":
-                    links = "".join(f'<a href="/files/{n}">Spending over £500 {n.rsplit(".", 1)[0]}</a>'
-                                    for n in site.files)
-                    body, ctype = f"<html><body>{links}</body></html>".encode(), "text/html"
-                elif self.path.startswith("/files/") and self.path[7:] in site.files:
-                    body, ctype = site.files[self.path[7:]], "text/csv"
-                    etag = f'"{hash(body) & 0xFFFFFFFF:x}"'
-                    if self.headers.get("If-None-Match") == etag:
-                        self.send_response(304)
-                        self.end_headers()
-                        return
-                    self.send_response(200)
-                    self.send_header("ETag", etag)
-                    self.send_header("Content-Type", ctype)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                    return
-                else:
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def _landing(self, req, n) -> None:
+        for name in self.files:  # every listed file is served from the dict as it is at request time
+            self.server.route(f"/files/{name}", lambda r, k, name=name: Reply.file(r, self.files[name]))
+        links = "".join(f'<a href="/files/{n}">Spending over £500 {n.rsplit(".", 1)[0]}</a>' for n in self.files)
+        Reply.send(req, 200, f"<html><body>{links}</body></html>".encode(), {"Content-Type": "text/html"})
 
 
 @pytest.fixture()
 def council_site():
-    s = CouncilSite()
-    yield s
-    s.close()
+    with HostileServer() as server:
+        yield CouncilSite(server)
 
 
 def test_ingest_council_end_to_end_with_stand_in_parser(council_site, warehouse):

@@ -124,7 +124,8 @@ def build_core(con: duckdb.DuckDBPyConnection, councils: pl.DataFrame, *, full: 
                                            {"build_signature": signature}).fetchall())
             stale = [g for g in built if g != "fact_award" and g not in wanted]  # councils with no publication left
             rebuild = sorted(wanted if full else [g for g, sig in wanted.items() if built.get(g) != sig])
-            held = _build_payments(con, sorted(set(rebuild) | set(stale)), values, now)
+            _build_payments(con, sorted(set(rebuild) | set(stale)), values, now)
+            held = sqlfiles.execute(con, "core/count_held_back").fetchall()[0][0]
             award_sig = None
             if has_awards:
                 award_sig = sqlfiles.execute(con, "core/award_input_signature",
@@ -148,7 +149,7 @@ def build_core(con: duckdb.DuckDBPyConnection, councils: pl.DataFrame, *, full: 
     result["councils_rebuilt"] = len(rebuild)
     result["councils_unchanged"] = len(wanted) - len(rebuild)
     result["awards_rebuilt"] = bool(award_sig)
-    result["publications_held_back"] = held
+    result["publications_held_back"] = held  # in the whole warehouse, not only the councils rebuilt
     return result
 
 
@@ -166,11 +167,10 @@ def _build_dimensions(con: duckdb.DuckDBPyConnection, has_awards: bool) -> None:
 
 
 def _build_payments(con: duckdb.DuckDBPyConnection, councils: list[str], thresholds: dict,
-                    now: dt.datetime) -> int:
-    """Rebuild the payment facts of `councils` (steps 1-3 of the module docstring); return how many of their
-    publications are held back from the release."""
+                    now: dt.datetime) -> None:
+    """Rebuild the payment facts of `councils` (steps 1-3 of the module docstring)."""
     if not councils:
-        return 0
+        return
     _register(con, "build_councils", councils)
     try:
         failures, errors = publication_failures(con, councils, phase="staging", include_held=True,
@@ -192,7 +192,6 @@ def _build_payments(con: duckdb.DuckDBPyConnection, councils: list[str], thresho
             sqlfiles.execute(con, "core/delete_fact_payment")
             sqlfiles.execute(con, "core/insert_fact_payment")
             _register(con, "build_councils", councils)
-        return sqlfiles.execute(con, "core/count_held_back").fetchall()[0][0]
     finally:
         con.unregister("build_councils")
 

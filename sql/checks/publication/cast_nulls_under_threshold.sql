@@ -1,13 +1,16 @@
--- per publication, casts that produced nulls stay rare. A date is a cast null only where the file had a value that
--- did not parse (row flag date_unparsed / date_lost) or a day-precision line has no date: month- or
--- quarter-precision dates, and files without a date column, are not nulls. Amount: lines without an amount.
+-- per publication, casts that produced nulls stay rare. A date is a cast null where the file had a value that did
+-- not parse (row flag date_unparsed / date_lost) or a day-precision line has no date, unless the line is still
+-- dated to its month or quarter (date_precision month / quarter: a month-only date column, or a monthly file whose
+-- period places the money): its money lands in the right month either way. Files without a date column are not
+-- nulls. Amount: lines without an amount.
 -- A publication fails when the share is over the limit and at least $min_null_lines lines are affected.
 with stats as (
     select
         publication_id,
         count(*) as lines,
-        count(*) filter (where regexp_matches(coalesce(row_flags, ''), '(^|,)(date_unparsed|date_lost)(,|$)')
-                               or (payment_date is null and date_precision = 'day')) as null_dates,
+        count(*) filter (where (regexp_matches(coalesce(row_flags, ''), '(^|,)(date_unparsed|date_lost)(,|$)')
+                                or (payment_date is null and date_precision = 'day'))
+                               and coalesce(date_precision, 'none') not in ('month', 'quarter')) as null_dates,
         count(*) filter (where amount is null) as null_amounts
     from staging.spend_lines
     where council_gss in (select council_gss from check_councils)
