@@ -75,6 +75,7 @@ ABBREVIATIONS: list[tuple[str, str]] = [
     (r"\bCHARITABLE INCORPORATED ORGANI[SZ]ATION\b", "CIO"),
     (r"\bLIMITED LIABILITY PARTNERSHIP\b", "LLP"),
     (r"\bSAINT\b", "ST"),
+    (r"\bNHS FT$", "NHS FOUNDATION TRUST"),
     (r"^P AND CC\b|\bP AND CC FOR\b", "POLICE AND CRIME COMMISSIONER"),
     (r"\bCENTER\b", "CENTRE"),
     (r"\bORGANIZATION\b", "ORGANISATION"),
@@ -112,10 +113,17 @@ ABBREVIATIONS: list[tuple[str, str]] = [
     (r"\bLANCS\b", "LANCASHIRE"),
 ]
 _ARTICLES = r"^THE\s+|\s+THE$"
+_PSEUDONYM_LIKE = r"\*\s*\d+\s*\*?\s*$"
 # A closing bracket that qualifies a name (a branch, a department, an account): dropped from base_key; one
 # with a number in it ("(PROJECT CO ONE)", "(2006)") names a different organisation and stays.
-_QUALIFIER_BRACKET = r"\s*[\(\[](?:[^\)\]0-9]*)[\)\]]?\s*$"
-_NUMBERED = r"\b(ONE|TWO|THREE|FOUR|FIVE|SIX|SEVEN|EIGHT|NINE|TEN|NO|NUMBER|PHASE|[IVX]+)\b"
+_QUALIFIER_BRACKET = r"\s*[\(\[](?:[^\)\]]*)[\)\]]?\s*$"
+_NUMBERED = r"\b(ONE|TWO|THREE|FOUR|FIVE|SIX|SEVEN|EIGHT|NINE|TEN|NO|NUMBER|PHASE|[IVX]+)\b|^\W*(19|20)\d\d\W*$"
+# base_key also drops words that qualify rather than name, in names written without a legal form: a trailing
+# generic business word ("HEATHCOTES GROUP", "BEVAN BRITTAN LAWYERS", "BRITISH GAS BUSINESS"), a trailing region
+# ("ROYAL MAIL NORTH EAST"), while at least BASE_MIN_CHARS remain; and "OF" ("CHARTERED INSTITUTE HOUSING").
+_GENERIC_TAIL = r"\s+(?:GROUP|SERVICES|SOLICITORS|LAWYERS|HOLDINGS|BUSINESS|TRADING|COMPANY|CHARITY|CHARITIES)$"
+_REGION_TAIL = r"\s+(?:(?:NORTH|SOUTH)(?: EAST| WEST)?|EAST|WEST|NORTHERN|SOUTHERN|EASTERN|WESTERN|MIDLANDS|(?:EAST|WEST) MIDLANDS|NORTH WEST|NORTH EAST|SOUTH WEST|SOUTH EAST|SCOTLAND|WALES|NORTHERN IRELAND)$"
+BASE_MIN_CHARS = 6
 _TRAILING_CO = r"\s+(?:AND\s+)?(?:CO|COMPANY)$"
 _CODE_TOKEN = r"\s+[A-Z]*[0-9]{3,}[A-Z0-9]*$"
 _UK = r"\b(?:UK|GB|U K|GREAT BRITAIN|UNITED KINGDOM)\b"
@@ -191,6 +199,16 @@ def _legal_steps(lf: pl.LazyFrame, src: str) -> pl.LazyFrame:
     """Steps 2-4: `_legal` (the legal name, brackets still in), `_trading` and `_dash` (tails) from `src`."""
     c = pl.col
     lf = lf.with_columns(_unprefixed=c(src).str.replace(_CHANNEL_PREFIX, "").str.replace(_TA_AFTER_FORM, "$1 T/A "))
+    # card-merchant strings: "AMAZON* NW9K80K24" (a reference after the star) is Amazon, "PAYPAL *SHORTFILMCO" and
+    # "AMZ*AMAZON.CO.UK" (a name after it) are that name; web addresses lose their www. and domain suffix
+    merchant = c("_unprefixed").str.extract_groups(r"^([^*]{2,}?)\s*\*+\s*([^*]+)$")
+    head_part, tail_part = merchant.struct.field("1"), merchant.struct.field("2")
+    lf = lf.with_columns(
+        _unprefixed=pl.when(head_part.is_not_null() & tail_part.str.contains(r"[0-9]")).then(head_part)
+        .when(head_part.is_not_null() & ~c("_unprefixed").str.contains(_PSEUDONYM_LIKE)).then(tail_part)
+        .otherwise(c("_unprefixed"))
+        .str.replace(r"^WWW\.", "").str.replace_all(r"\.(?:CO\.UK|ORG\.UK|GOV\.UK|AC\.UK|COM|ORG|NET|UK)\b", " ")
+    )
     lf = lf.with_columns(
         _trading=c("_unprefixed").str.extract(_TRADING_AS, 1).str.strip_chars().replace("", None),
         _no_trading=c("_unprefixed").str.replace(_TRADING_AS, ""),
@@ -228,12 +246,18 @@ def _key_steps(lf: pl.LazyFrame, src: str, full: bool) -> pl.LazyFrame:
         _lw=words(c("_legal").str.replace_all(r"[\(\)\[\]]", " ")),
         # the legal name's trailing bracket is a qualifier for base_key ("ACTION FOR CHILDREN(LONDON)")
         _bw=squish(words(
-            pl.when(c("_legal").str.extract(_QUALIFIER_BRACKET, 0).fill_null("").str.to_uppercase().str.contains(_NUMBERED))
+            pl.when(c("_legal").str.extract(r"[\(\[]([^\)\]]*)[\)\]]?\s*$", 1).fill_null("").str.to_uppercase().str.contains(_NUMBERED))
             .then(c("_legal")).otherwise(c("_legal").str.replace(_QUALIFIER_BRACKET, ""))
         ).str.replace_all(_UK, " ")),
     )
     lf = _strip_steps(lf, "_lw", "name_key")
     lf = _strip_steps(lf, "_bw", "base_key")
+    # a name registered with a legal form is exact: "CAPSTONE FOSTER CARE (NORTH) LTD" is its own company
+    registered = c("_lw").str.contains(_ANY_LEGAL_FORM) | (c("_lw").str.contains(_TRUNCATED_FORM) & (c("_lw").str.len_chars() >= _TRUNCATED_MIN_CHARS))
+    for tail in (_GENERIC_TAIL, _REGION_TAIL):
+        trimmed = c("base_key").str.replace(tail, "")
+        lf = lf.with_columns(base_key=pl.when(~registered & (trimmed.str.len_chars() >= BASE_MIN_CHARS)).then(trimmed).otherwise(c("base_key")))
+    lf = lf.with_columns(base_key=squish(c("base_key").str.replace_all(r"\bOF\b", " ")))
     lf = lf.with_columns(base_key=pl.when(c("base_key") == "").then(c("name_key")).otherwise(c("base_key")))
     drop = ["_clean", "_lw", "_bw"]
     if full:

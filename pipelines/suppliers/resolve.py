@@ -379,16 +379,22 @@ def _step_reference_names(df: pl.DataFrame, lookup: pl.DataFrame) -> pl.DataFram
 
 
 def _step_reference_prefix(df: pl.DataFrame, lookup: pl.DataFrame) -> pl.DataFrame:
-    """A payee named as a part of a listed body: its name starts with the body's full name, then more words
-    ("LEEDS CITY COLLEGE THOMAS DANBY CAMPUS", "NORTH YORKSHIRE COUNTY COUNCIL WASTE MANAGEMENT SERVICES").
+    """A payee named as a part of a listed body: its name starts with the body's full name (or its initialism),
+    then more words ("LEEDS CITY COLLEGE THOMAS DANBY CAMPUS", "NORTH YORKSHIRE COUNTY COUNCIL WASTE MANAGEMENT
+    SERVICES", "HMRC SHIPLEY").
     The longest listed name wins; a payee with a legal form the body's name lacks is a company of its own."""
-    open_rows = df.filter(pl.col("match_method").is_null() & pl.col("legal_form").is_null() & (pl.col("name_key").str.count_matches(" ") >= 2))
+    open_rows = df.filter(pl.col("match_method").is_null() & pl.col("legal_form").is_null() & (pl.col("name_key").str.count_matches(" ") >= 1))
     if open_rows.is_empty():
         return df
     tokens = open_rows.select("name_key").unique().with_columns(_t=pl.col("name_key").str.split(" "))
-    prefixes = tokens.with_columns(_len=pl.int_ranges(2, pl.col("_t").list.len())).explode("_len").filter(pl.col("_len").is_not_null())
-    prefixes = prefixes.with_columns(key=pl.col("_t").list.slice(0, pl.col("_len")).list.join(" ")).filter(pl.col("key").str.len_chars() >= 12)
-    hits = prefixes.join(lookup.filter(pl.col("kind").fill_null("") != "abbreviation"), on="key", how="inner")
+    prefixes = tokens.with_columns(_len=pl.int_ranges(1, pl.col("_t").list.len())).explode("_len").filter(pl.col("_len").is_not_null())
+    prefixes = prefixes.with_columns(key=pl.col("_t").list.slice(0, pl.col("_len")).list.join(" "))
+    hits = prefixes.join(lookup, on="key", how="inner").filter(
+        # a full name of two words or more; or a listed abbreviation of four letters or more ("HMRC SHIPLEY")
+        ((pl.col("_len") >= 2) & (pl.col("key").str.len_chars() >= 12) & (pl.col("kind").fill_null("") != "abbreviation"))
+        # (an initialism, not a word: at most one vowel, so "BEIS MALKA" is not the business department)
+        | ((pl.col("_len") == 1) & (pl.col("key").str.len_chars() >= 4) & (pl.col("kind") == "abbreviation") & (pl.col("key").str.count_matches("[AEIOU]") <= 1))
+    )
     best = hits.sort("name_key", "_len", descending=[False, True]).unique("name_key", keep="first", maintain_order=True)
     best = best.select("name_key", _p_ref="ref_id", _p_org="org_id", _p_name="canonical", _p_type="org_type", _p_source="source")
     df = df.join(best, on="name_key", how="left")
