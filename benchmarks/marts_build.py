@@ -92,7 +92,7 @@ def child_seed(args: dict) -> dict:
                md5('r' || i) as row_fingerprint, p.is_current
         from l join staging.spend_publications as p
           on p.council_gss = 'E06000000' and p.period_start = cast(date '2022-04-01' + to_months(l.m) as date)""",
-                {**params, "r": args["redacted_lines"], "ids": args["redacted_ids"]})
+                {"months": MONTHS, "r": args["redacted_lines"], "ids": args["redacted_ids"]})
     # publications record their parsed rows and total, as the loader does (older trees ignore these columns)
     publication_columns = {r[0] for r in con.execute(
         "select column_name from information_schema.columns where table_schema = 'staging' and table_name = 'spend_publications'").fetchall()}
@@ -200,7 +200,7 @@ def main() -> None:
             t0 = time.perf_counter()
             seeded = _child(tree, "seed", args)
             seed_s = time.perf_counter() - t0
-            built = _child(tree, "build", args)
+            built = _child(tree, "build", args) if "error" not in seeded else {"error": f"seed: {seeded['error']}"}
             results[label] = {"seed": seeded, "seed_s": round(seed_s, 1), **built}
             (work / "bench.duckdb").unlink(missing_ok=True)
     print(f"core build at scale: {opts.lines:,} lines + {opts.redacted_lines:,} redacted lines under one label with "
