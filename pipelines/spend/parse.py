@@ -1,22 +1,29 @@
 """Parse one council spending file (any format, any era) into `staging.spend_lines` rows.
 
-`parse_spend(data, filename=, council_gss=, hints=, source_url=)` never touches the network and never raises
-for a bad file: it returns a `SpendParseResult` whose `kind` is "spend" (rows to load) or "rejected" (a
+`parse_spend(data, filename=, council_gss=, hints=, source_url=, limits=)` never touches the network and never
+raises for a bad file: it returns a `SpendParseResult` whose `kind` is "spend" (rows to load) or "rejected" (a
 `reason_code` for staging.quarantine). Steps (docs: /work/shared/docs/parsing.md):
 
-1. sniff the bytes (readers.sniff; the extension is ignored) and read every sheet / ZIP member as text;
-2. normalise cells (NBSP, U+2000-U+200A, U+2020 -> space; NFKC; strip);
-3. locate the header on each sheet by scoring rows against the alias vocabulary (aliases.csv), allowing a
-   preamble, a header split over two rows and a header on the last line; drop empty spacer columns;
+1. sniff the bytes (readers.sniff; the extension is ignored) and read every sheet / ZIP member as a grid of
+   strings within `readers.ParserLimits` (delimited text: one Polars all-strings read; workbooks: calamine in
+   a child process after the archive and sheet-extent checks);
+2. normalise cells (NBSP, U+2000-U+200A, U+2020 -> space; NFKC; strip), only where a column needs it;
+3. locate the header on each sheet by scoring its first rows against the alias vocabulary (aliases.csv),
+   allowing a preamble, a header split over two rows and a header on the last line; drop empty spacer columns;
 4. reject look-alikes (contracts registers, 360Giving grants, derived/matched files) by marker headers;
-5. map headers (exact alias, then a reported fuzzy match; per-source `hints` overrides); fail with
-   `unmapped_header` when supplier, amount or (for transaction files) the payment date is missing;
-6. type cells (values.py): amounts to Decimal(18,2), dates by a per-column format vote, redaction kinds;
-7. drop blank / total / note rows into `dropped_rows` (whole-cell total labels only) and reconcile declared
-   totals; repair amounts shifted into a text column; flag, never silently drop, anything else.
+5. map headers (the source's registry aliases and overrides, exact aliases, then a reported fuzzy match), then
+   check by content that the payment date, amount and payee columns hold such values and infer the ones that
+   are missing or mislabelled (parse_content.py); every mapping records its basis and score;
+6. type cells (values.py): amounts to Decimal(18,2) (decimal commas recognised), dates by a per-column format
+   vote or per-line months, redaction kinds;
+7. drop blank / total / note / repeated-header rows into `dropped_rows` (whole-cell total labels only) and
+   reconcile declared totals; repair amounts shifted into a text column; flag, never silently drop, anything
+   else; count every record read (`rows_in`) and every drop by reason (`dropped_by_reason`).
 
 `row_number` is the 1-based record number in its sheet (for CSV the record, so a quoted newline does not
 shift it; for workbooks the spreadsheet row). Output is deterministic: the same bytes give the same rows.
+No stage loops over lines in Python: work that depends on the values is done per column, per distinct value
+or on the few rows that lack an amount, a date or a payee.
 """
 
 from __future__ import annotations
