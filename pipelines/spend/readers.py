@@ -176,30 +176,53 @@ def _grid_frame(records: list[list[str]]) -> pl.DataFrame:
     return frame.with_row_index("row_number", offset=1).with_columns(pl.col("row_number").cast(pl.Int64))
 
 
-def _longest_line(data: bytes, eol: int) -> int:
-    """The longest physical line in bytes, found in chunks with numpy (no whole-file copy)."""
+@dataclass(frozen=True)
+class LineFacts:
+    lf: int        # LF bytes
+    cr: int        # CR bytes
+    crlf: int      # CR immediately followed by LF
+    longest: dict  # the longest line in bytes when lines end at "lf", at "cr", or at "either"
+
+
+def _line_facts(data: bytes) -> LineFacts:
+    """Line-end counts and the longest line in one numpy pass, in chunks (no whole-file copy)."""
     import numpy as np
 
     view = np.frombuffer(data, dtype=np.uint8)
-    longest, line_start = 0, 0
+    lf = cr = crlf = 0
+    longest = {"lf": 0, "cr": 0, "either": 0}
+    line_start = {"lf": 0, "cr": 0, "either": 0}
     for start in range(0, len(view), _CHUNK):
-        ends = np.flatnonzero(view[start:start + _CHUNK] == eol) + start
-        if ends.size:
-            longest = max(longest, int(ends[0]) - line_start, int(np.diff(ends).max()) if ends.size > 1 else 0)
-            line_start = int(ends[-1]) + 1
-    return max(longest, len(view) - line_start)
+        chunk = view[start:start + _CHUNK + 1]  # one byte of overlap to see a CR's next byte
+        body = chunk[:_CHUNK]
+        lf_at = np.flatnonzero(body == 10)
+        cr_at = np.flatnonzero(body == 13)
+        lf += lf_at.size
+        cr += cr_at.size
+        if cr_at.size:
+            nxt = cr_at + 1
+            crlf += int(np.count_nonzero(chunk[nxt[nxt < chunk.size]] == 10))
+        ends = {"lf": lf_at + start, "cr": cr_at + start}
+        ends["either"] = np.sort(np.concatenate([ends["lf"], ends["cr"]])) if cr_at.size and lf_at.size else (
+            ends["lf"] if lf_at.size else ends["cr"])
+        for kind, pos in ends.items():
+            if pos.size:
+                gap = int(np.diff(pos).max()) if pos.size > 1 else 0
+                longest[kind] = max(longest[kind], int(pos[0]) - line_start[kind], gap)
+                line_start[kind] = int(pos[-1]) + 1
+    for kind in longest:
+        longest[kind] = max(longest[kind], len(view) - line_start[kind])
+    return LineFacts(lf, cr, crlf, longest)
 
 
-def _line_ends(data: bytes) -> str | None:
+def _line_ends(facts: LineFacts) -> str | None:
     """The record terminator: "\n" (LF or CRLF), "\r" (CR-only files), or None when bare CRs and LFs both end
     lines (mixed exports), which only the csv module reads right."""
-    lf = data.count(b"\n")
-    cr = data.count(b"\r")
-    if lf == 0:
-        return "\r" if cr else "\n"
-    bare_cr = cr - data.count(b"\r\n")
+    if facts.lf == 0:
+        return "\r" if facts.cr else "\n"
+    bare_cr = facts.cr - facts.crlf
     # A few bare CRs in an LF file sit inside cells; many end lines.
-    return "\n" if bare_cr * 20 < lf else None
+    return "\n" if bare_cr * 20 < facts.lf else None
 
 
 def read_text(data: bytes, name: str, limits: ParserLimits = DEFAULT_LIMITS) -> RawSheet:
@@ -209,10 +232,9 @@ def read_text(data: bytes, name: str, limits: ParserLimits = DEFAULT_LIMITS) -> 
     utf8, encoding = utf8_bytes(data)
     if len(utf8) > limits.max_text_bytes:
         raise RefusedFile("too_large", f"{name}: {len(utf8):,} bytes of text once decoded, over the limit")
-    eol = _line_ends(utf8)
-    longest = _longest_line(utf8, ord(eol or "\n"))
-    if eol is None:
-        longest = max(longest, _longest_line(utf8, ord("\r")) if longest > limits.max_line_bytes else 0)
+    facts = _line_facts(utf8)
+    eol = _line_ends(facts)
+    longest = facts.longest["lf" if eol == "\n" else "cr" if eol == "\r" else "either"]
     if longest > limits.max_line_bytes:
         raise RefusedFile("line_too_long", f"{name}: a line of {longest:,} bytes (limit {limits.max_line_bytes:,})")
     prefix = utf8[:1 << 18].decode("utf-8", errors="ignore")
