@@ -71,6 +71,17 @@ def write_workspace(home: Path) -> Path:
     return path
 
 
+# `dagster dev -w` is the one command that takes a workspace file (needed for the location name, and in a wheel
+# install where `dg dev` has no pyproject.toml to read); its "superseded, use dg dev" notice is noise here
+QUIET_FILTER = "ignore:Function `dev_command` is superseded"
+
+
+def _quiet_env() -> dict[str, str]:
+    """The environment with that one notice filtered (any PYTHONWARNINGS the user set is kept)."""
+    filters = [f for f in (os.environ.get("PYTHONWARNINGS"), QUIET_FILTER) if f]
+    return {**os.environ, "PYTHONWARNINGS": ",".join(filters)}
+
+
 def dagster_dev_command(workspace: Path, host: str, port: int) -> list[str]:
     dagster = Path(sys.executable).with_name("dagster")
     return [str(dagster), "dev", "-w", str(workspace), "--host", host, "--port", str(port)]
@@ -82,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     command = dagster_dev_command(workspace, args.host, args.port)
     if not args.demo:
         warehouse = Path(args.warehouse or DEFAULT_WAREHOUSE).resolve()
-        env = {**os.environ, "KEEPITLOCAL_WAREHOUSE": str(warehouse), "KEEPITLOCAL_MODE": "live"}
+        env = {**_quiet_env(), "KEEPITLOCAL_WAREHOUSE": str(warehouse), "KEEPITLOCAL_MODE": "live"}
         print(f"DAGSTER_HOME={home}\nlive sources, warehouse {warehouse}\n$ {' '.join(command)}", flush=True)
         return subprocess.call(command, cwd=workspace.parent, env=env)
     return _run_demo_ui(Path(args.warehouse or DEFAULT_WAREHOUSE / "demo").resolve(), args.seed, command, home)
@@ -100,7 +111,7 @@ def _run_demo_ui(root: Path, seed: int, command: list[str], home: Path) -> int:
     limits = demo_limits()
     with SampleServer(world, limits) as server:
         sources_config(world, server.base_url, limits=limits).dump(sources_path)
-        env = {**os.environ, "KEEPITLOCAL_WAREHOUSE": str(root), "KEEPITLOCAL_SOURCES": str(sources_path),
+        env = {**_quiet_env(), "KEEPITLOCAL_WAREHOUSE": str(root), "KEEPITLOCAL_SOURCES": str(sources_path),
                "KEEPITLOCAL_MODE": "demo"}
         print(f"DAGSTER_HOME={home}\nsample world served at {server.base_url}; warehouse {root}\n"
               f"Launch the 'nightly' job (or any asset) from the UI; Ctrl-C stops the UI and the server.\n"
