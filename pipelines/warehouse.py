@@ -31,7 +31,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import sqlfiles
-from pipelines.published import write_reader_copy
+from pipelines.published import PUBLISHED_STORAGE_VERSION, write_reader_copy
 
 PUBLISHED_NAME = "keepitlocal.duckdb"
 DEFAULT_MEMORY_LIMIT = "2GB"
@@ -61,6 +61,9 @@ class Warehouse:
             "memory_limit": str(self.memory_limit or env.get("KEEPITLOCAL_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT),
             "threads": int(self.threads or env.get("KEEPITLOCAL_DUCKDB_THREADS") or DEFAULT_THREADS),
             "temp_directory": temp,
+            # a new working file is written in the format the published copy needs, so publishing is a byte
+            # copy (pipelines/published.py); an existing file keeps its format
+            "storage_compatibility_version": PUBLISHED_STORAGE_VERSION,
         }
 
     def open(self, path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:

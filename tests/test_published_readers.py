@@ -53,6 +53,8 @@ def test_published_file_opens_in_the_pip_duckdb_cli(published):
         python_tables = con.execute("select count(*) from duckdb_tables() where database_name = 'kil'").fetchone()[0]
     assert int(tables.stdout.strip()) == python_tables > 10
     assert storage_version(path).startswith(PUBLISHED_STORAGE_VERSION)
+    # a new working file is already in the readers' format, so publishing was a byte copy
+    assert storage_version(published.work_path).startswith(PUBLISHED_STORAGE_VERSION)
 
 
 def test_a_reader_in_the_publishing_process_sees_the_new_publish(published):
@@ -78,3 +80,16 @@ def test_a_reader_in_the_publishing_process_sees_the_new_publish(published):
     finally:
         held.close()
     assert storage_version(path).startswith(PUBLISHED_STORAGE_VERSION), "the checks on the copy kept its format"
+
+
+def test_a_working_file_in_a_newer_format_is_published_in_the_readers_format(warehouse):
+    """A working file made by DuckDB 2's default (format v2.0.0) is copied logically into v1.4.0."""
+    warehouse.work_path.parent.mkdir(parents=True)
+    duckdb.connect(str(warehouse.work_path)).close()  # created with DuckDB's own default format
+    assert not storage_version(warehouse.work_path).startswith(PUBLISHED_STORAGE_VERSION)
+    with warehouse.connect() as con:
+        build_seeded(con)
+    warehouse.publish("run-1", blocking_checks)
+    assert storage_version(warehouse.published_path).startswith(PUBLISHED_STORAGE_VERSION)
+    result = _cli("-readonly", "-csv", "-noheader", str(warehouse.published_path), "-c", TOTAL_SQL)
+    assert result.returncode == 0 and Decimal(result.stdout.strip()) > 0, result.stderr
