@@ -66,6 +66,11 @@ class SourcesResource(dg.ConfigurableResource):
             if column in councils.columns:
                 for value in councils[column].drop_nulls().to_list():
                     council_urls.extend(u for u in str(value).split("|") if u)
+        if "parser_hints" in councils.columns:  # the registry may also name data hosts among a council's hints
+            from pipelines.registry import council_hints
+
+            for row in councils.select("parser_hints").iter_rows(named=True):
+                council_urls.extend(str(h) for h in council_hints(row).get("data_hosts") or [] if h)
         changes = {"robots": robots and config.http_robots}
         if min_interval_s is not None:
             changes["min_interval_s"] = min_interval_s
