@@ -10,6 +10,7 @@ finish (a hang fails the test by timeout).
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 from dataclasses import replace
 from datetime import date, timedelta
@@ -95,6 +96,9 @@ def test_kill_during_fetch_parse_load_and_publish_then_rerun_equals_an_uninterru
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     # the killed runs' pool slots were given back, and said so
     assert "freed the warehouse_writer pool slot" in rerun.stderr
+
+    # every run (killed or not) stayed far below the 2 GB the issue allows a process
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 2 * 1024 ** 2  # KiB
 
     expected, got = snapshot(root / "uninterrupted" / PUBLISHED_NAME), snapshot(killed / PUBLISHED_NAME)
     assert expected and set(got) == set(expected)
