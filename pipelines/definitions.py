@@ -1,7 +1,7 @@
 """The one place the Dagster `Definitions` are assembled (style.md §1).
 
 Assets come from the autoloaded `assets/` folder; resources, the nightly job and its schedule, and the
-run-failure alert sensor from here. The published assets (the marts and the `publish` group) carry a freshness
+run-failure and missed-night alert sensors from here. The published assets (the marts and the `publish` group) carry a freshness
 policy: the nightly run is daily, so anything not refreshed within 36 hours means a night was missed, and the UI
 (and the freshness daemon) mark it failed.
 
@@ -19,7 +19,7 @@ import dagster as dg
 
 from pipelines.jobs import build_nightly_job, build_nightly_schedule
 from pipelines.resources import build_resources
-from pipelines.sensors import AlertsResource, run_failure_alert
+from pipelines.sensors import AlertsResource, missed_night_alert, run_failure_alert
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOCATION_NAME = "keepitlocal"
@@ -80,5 +80,6 @@ def defs() -> dg.Definitions:
     return dg.Definitions.merge(
         _published_fresh(_assets()),
         dg.Definitions(resources={**build_resources(), "alerts": AlertsResource()}, jobs=[job],
-                       schedules=[build_nightly_schedule(job)], sensors=[run_failure_alert]),
+                       schedules=[build_nightly_schedule(job)],
+                       sensors=[run_failure_alert, missed_night_alert]),
     )

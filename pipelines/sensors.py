@@ -11,8 +11,12 @@ hands it to the configured notifier:
 The webhook URL comes from the `alerts` resource config or, when that is empty, from the
 `KEEPITLOCAL_ALERT_WEBHOOK` environment variable read when the alert is sent (never at import). A webhook that
 fails is reported in the sensor tick's error (the UI shows it) after the alert was logged, so the alert is never
-lost. A *missed* night (no run at all) shows as the freshness policy on the published assets failing
-(pipelines/definitions.py).
+lost.
+
+`missed_night_alert` covers the night that never ran (the daemon was down, the schedule was switched off, a run
+was stuck in the queue): once an hour it looks for the newest successful `nightly` run and, when none finished
+within `MISSED_NIGHT_AFTER` (the freshness policy's fail window), sends one alert, then one a day while it lasts.
+A deployment where `nightly` has never succeeded is not alerted on (nothing was expected of it yet).
 """
 
 from __future__ import annotations
@@ -21,16 +25,22 @@ import json
 import logging
 import os
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 import dagster as dg
 import requests
+
+from pipelines.jobs import NIGHTLY_JOB_NAME
 
 log = logging.getLogger("keepitlocal.alerts")
 
 WEBHOOK_ENV = "KEEPITLOCAL_ALERT_WEBHOOK"
 WEBHOOK_TIMEOUT_S = (5.0, 15.0)  # connect, read
 MAX_ERROR_CHARS = 500  # per failed step: enough to see the cause, short enough for a chat message
+# Same window as the published assets' freshness policy: a nightly job missing for this long is a missed night.
+MISSED_NIGHT_AFTER = timedelta(hours=36)
+REALERT_EVERY = timedelta(hours=24)  # while no night succeeds, remind once a day, not every hour
 
 
 @dataclass(frozen=True)
@@ -137,3 +147,41 @@ def run_failure_alert(context: dg.RunFailureSensorContext, alerts: AlertsResourc
     if not failures and context.failure_event.message:
         failures = [("run", context.failure_event.message)]
     alerts.notifier().notify(failure_alert(run.job_name, run.run_id, failures))
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def missed_night_due(last_success: datetime | None, last_alerted: datetime | None, now: datetime) -> bool:
+    """True when the newest successful nightly run finished more than MISSED_NIGHT_AFTER ago and this episode was
+    not alerted within REALERT_EVERY. `None` for `last_success`: never succeeded, nothing expected yet."""
+    if last_success is None or now - last_success <= MISSED_NIGHT_AFTER:
+        return False
+    return last_alerted is None or last_alerted < last_success or now - last_alerted >= REALERT_EVERY
+
+
+def missed_night_alert_for(job: str, last_success: datetime, now: datetime) -> Alert:
+    hours = int((now - last_success).total_seconds() // 3600)
+    return Alert(title=f"keepitlocal: no successful run of {job} for {hours} hours (last finished "
+                       f"{last_success:%Y-%m-%d %H:%M} UTC): a night was missed",
+                 job=job, run_id="", status="MISSED")
+
+
+@dg.sensor(name="missed_night_alert", default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=3600,
+           description="Alerts (log, and the webhook if configured) when no nightly run has succeeded for 36 hours.")
+def missed_night_alert(context: dg.SensorEvaluationContext, alerts: AlertsResource) -> dg.SkipReason:
+    records = context.instance.get_run_records(
+        filters=dg.RunsFilter(job_name=NIGHTLY_JOB_NAME, statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1)
+    ended = records[0].end_time if records else None
+    last_success = datetime.fromtimestamp(ended, timezone.utc) if ended else None
+    last_alerted = datetime.fromisoformat(context.cursor) if context.cursor else None
+    now = _now()
+    if not missed_night_due(last_success, last_alerted, now):
+        return dg.SkipReason("a nightly run succeeded within the last 36 hours" if last_success
+                             else "no successful nightly run yet: nothing expected")
+    # the cursor moves before the notifier runs: a webhook that fails still had the alert logged, and the
+    # tick's error shows the failure; the next reminder comes a day later, not every hour
+    context.update_cursor(now.isoformat())
+    alerts.notifier().notify(missed_night_alert_for(NIGHTLY_JOB_NAME, last_success, now))
+    return dg.SkipReason("missed night alerted")

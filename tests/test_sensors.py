@@ -1,18 +1,21 @@
-"""Operators' Dagster: freshness policies on the published assets, and a run-failure sensor whose alert reaches
-the log always and a webhook when one is configured (a real HTTP server on 127.0.0.1 here)."""
+"""Operators' Dagster: freshness policies on the published assets, a run-failure sensor and a missed-night sensor
+whose alerts reach the log always and a webhook when one is configured (a real HTTP server on 127.0.0.1 here)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import threading
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dagster as dg
 import pytest
 
 from pipelines.definitions import FRESHNESS, PUBLISHED_GROUPS, defs
-from pipelines.sensors import WEBHOOK_ENV, AlertsResource, run_failure_alert
+from pipelines import sensors
+from pipelines.sensors import (MISSED_NIGHT_AFTER, REALERT_EVERY, WEBHOOK_ENV, AlertsResource, missed_night_alert,
+                               missed_night_due, run_failure_alert)
 
 
 def test_published_assets_carry_the_freshness_policy_and_the_sensor_is_on():
@@ -23,9 +26,10 @@ def test_published_assets_carry_the_freshness_policy_and_the_sensor_is_on():
     for spec in specs:
         expected = FRESHNESS if spec.group_name in PUBLISHED_GROUPS else None
         assert spec.freshness_policy == expected, spec.key
-    sensor = definitions.resolve_sensor_def("run_failure_alert")
-    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
-    assert "alerts" in sensor.required_resource_keys
+    for name in ("run_failure_alert", "missed_night_alert"):
+        sensor = definitions.resolve_sensor_def(name)
+        assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+        assert "alerts" in sensor.required_resource_keys
     # the blocking mart check survived the mapping
     assert any(c.name == "reconciles_with_staging" for c in definitions.resolve_asset_graph().asset_check_keys)
 
@@ -113,3 +117,49 @@ def test_a_webhook_that_refuses_fails_the_tick_after_logging(webhook, caplog, mo
         with pytest.raises(RuntimeError, match="HTTP 500"):
             run_failure_alert(_failed_run_context(instance, AlertsResource(webhook_url=url)))
     assert "ALERT" in caplog.text
+
+
+def test_missed_night_is_due_after_the_freshness_window_once_then_daily():
+    night = datetime(2026, 3, 1, 3, 0, tzinfo=timezone.utc)
+    assert not missed_night_due(None, None, night + timedelta(days=30)), "never succeeded: nothing expected yet"
+    assert not missed_night_due(night, None, night + MISSED_NIGHT_AFTER)
+    late = night + MISSED_NIGHT_AFTER + timedelta(minutes=1)
+    assert missed_night_due(night, None, late)
+    assert not missed_night_due(night, late, late + timedelta(hours=1)), "one alert, not one an hour"
+    assert missed_night_due(night, late, late + REALERT_EVERY)
+    # a night succeeded after the last alert, then nights were missed again: a new episode alerts at once
+    again = late + timedelta(days=1)
+    assert missed_night_due(again, late, again + MISSED_NIGHT_AFTER + timedelta(minutes=1))
+
+
+@dg.op
+def publish_ok():
+    return 1
+
+
+@dg.job(name="nightly")
+def nightly_ok():
+    publish_ok()
+
+
+def test_missed_night_sensor_alerts_once_through_the_webhook_and_keeps_its_cursor(webhook, monkeypatch):
+    url, hook = webhook
+    monkeypatch.delenv(WEBHOOK_ENV, raising=False)
+    with dg.instance_for_test() as instance:
+        def tick(now, cursor=None):
+            monkeypatch.setattr(sensors, "_now", lambda: now)
+            context = dg.build_sensor_context(instance=instance, cursor=cursor,
+                                              resources={"alerts": AlertsResource(webhook_url=url)})
+            missed_night_alert(context)
+            return context.cursor
+
+        assert tick(datetime.now(timezone.utc)) is None and hook.received == [], "no nightly run ever: no alert"
+        assert nightly_ok.execute_in_process(instance=instance).success
+        now = datetime.now(timezone.utc)
+        assert tick(now + timedelta(hours=2)) is None and hook.received == [], "fresh: no alert"
+        late = now + MISSED_NIGHT_AFTER + timedelta(hours=1)
+        cursor = tick(late)
+        [posted] = hook.received
+        assert posted["body"]["status"] == "MISSED" and posted["body"]["job"] == "nightly"
+        assert "a night was missed" in posted["body"]["text"]
+        assert tick(late + timedelta(hours=1), cursor) == cursor and len(hook.received) == 1
