@@ -24,14 +24,20 @@ from pipelines.spend import ingest as ingest_module
 from pipelines.spend.discover import DiscoveredLink
 from pipelines.spend.fetch import fetch_file
 from pipelines.spend.ingest import hint_problems, ingest_council
+from tests.hostile import HostileServer, Reply
 from tests.test_spend_load import GSS, CouncilSite, csv_body, stand_in_parse
 
 
 @pytest.fixture()
 def council_site():
-    site = CouncilSite()
-    yield site
-    site.close()
+    with HostileServer() as server:
+        yield CouncilSite(server)
+
+
+def _serve(site: CouncilSite) -> None:
+    """Route the site's files now (the landing page routes them when it is read)."""
+    for name in site.files:
+        site.server.route(f"/files/{name}", lambda r, k, name=name: Reply.file(r, site.files[name]))
 
 
 def _setup(council_site):
@@ -51,6 +57,7 @@ def _totals(warehouse):
 def test_a_body_fetched_but_never_loaded_is_loaded_next_night_despite_the_304(council_site, warehouse):
     council_site.files["April-2024.csv"] = csv_body("01/04/2024,Acme Ltd,600.00", "02/04/2024,Bolt plc,37.57")
     council, config, session = _setup(council_site)
+    _serve(council_site)
     # the killed night: the file was fetched (its ETag recorded) and the process died before the load
     with warehouse.connect() as con:
         link = DiscoveredLink(f"{council_site.base}/files/April-2024.csv", "Spending over £500 April-2024",
@@ -104,6 +111,7 @@ def test_fetch_failures_carry_a_specific_reason_and_clear_when_the_url_answers(c
         assert missing.reason_code == "http_4xx" and not missing.transient
         assert con.execute("select reason_code from staging.quarantine").fetchall() == [("fetch_error:http_4xx",)]
         council_site.files["June-2024.csv"] = csv_body("01/06/2024,Acme Ltd,1.00")
+        _serve(council_site)
         assert fetch_file(link, session, con, warehouse.raw_dir, GSS).ok
         assert con.execute("select count(*) from staging.quarantine").fetchone()[0] == 0
         assert con.execute("select count(*) from raw.fetch_manifest").fetchone()[0] == 2
