@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import struct
 import subprocess
 import sys
@@ -53,14 +52,23 @@ def _lie_about_size(archive: bytes, declared: int) -> bytes:
     return bytes(data)
 
 
+# Appended to the measured code: the child reports its own peak RSS (VmHWM). The wait4 rusage of a child is not
+# usable here: Linux folds the pre-exec (forked) image's high-water mark into it, so a child started from a large
+# pytest process would report the parent's size, and the result would depend on which tests ran before.
+_REPORT_PEAK = """
+import sys
+with open("/proc/self/status") as _status:
+    _peak_kb = next(int(line.split()[1]) for line in _status if line.startswith("VmHWM:"))
+print(_peak_kb, file=sys.stderr)
+"""
+
+
 def _measured(code: str) -> tuple[dict, float]:
-    """Run `code` (which prints one JSON line) in a child interpreter; (its output, its peak RSS in MB)."""
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    out, err = proc.stdout.read(), proc.stderr.read()
-    assert os.waitstatus_to_exitcode(status) == 0, err.decode()[-2000:]
-    return json.loads(out.decode().strip().splitlines()[-1]), usage.ru_maxrss / 1024
+    """Run `code` (which prints one JSON line) in a child interpreter; (its output, its own peak RSS in MB)."""
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code) + _REPORT_PEAK], capture_output=True)
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    peak_kb = int(proc.stderr.decode().strip().splitlines()[-1])
+    return json.loads(proc.stdout.decode().strip().splitlines()[-1]), peak_kb / 1024
 
 
 def test_zip_bomb_refused_by_ratio_before_inflating():
