@@ -6,7 +6,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.normalise.names import name_key
+from pipelines.normalise.names import list_name_keys, name_key
 from pipelines.suppliers.resolve import resolve_suppliers
 from pipelines.warehouse import apply_ddl
 
@@ -28,7 +28,8 @@ def con():
             "previous_names": [[], [], [], [], ["OLDCO SERVICES LIMITED"], []],
             "category": ["Private Limited Company"] * 4 + ["Community Interest Company", "PRI/LTD BY GUAR/NSC (Private, limited by guarantee, no share capital)"],
         }
-    ).with_columns(name_key=name_key(pl.col("name")), previous_name_keys=pl.col("previous_names").list.eval(name_key(pl.element())))
+    ).with_columns(name_key=name_key(pl.col("name")))
+    companies = companies.with_columns(previous_name_keys=list_name_keys(companies["previous_names"]))
     charities = pl.DataFrame({"charity_number": ["1053962"], "name": ["KIDS CHARITY"], "company_number": ["04444444"]}).with_columns(name_key=name_key(pl.col("name")))
     bodies = pl.DataFrame({"org_id": ["GB-LAE-DEV", "GB-LAE-TOR"], "name": ["Devon County Council", "Torridge District Council"], "kind": ["local_authority"] * 2, "gss": ["E10000008", "E07000046"]}).with_columns(name_key=name_key(pl.col("name")))
     for table, frame in (("companies", companies), ("charities", charities), ("public_bodies", bodies)):

@@ -68,49 +68,31 @@ _TRUNCATED_MIN_CHARS = 20
 _FOREIGN_FORMS = r"\s(?:GMBH|INC|INCORPORATED|BV|NV|LLC|SARL|SAS|SPA|AG|AB|OY|PTY)$"
 _ANY_LEGAL_FORM = "|".join(f"(?:{pattern})" for _, pattern in _LEGAL_FORMS)
 # Abbreviations folded to one spelling on both sides of every join (whole words, after punctuation removal).
-ABBREVIATIONS: list[tuple[str, str]] = [
-    # multi-word legal forms first, so "PUBLIC LIMITED COMPANY" is one form and not LIMITED + two words
-    (r"\bPUBLIC LIMITED COMPANY\b", "PLC"),
-    (r"\bCOMMUNITY INTEREST COMPANY\b", "CIC"),
-    (r"\bCHARITABLE INCORPORATED ORGANI[SZ]ATION\b", "CIO"),
-    (r"\bLIMITED LIABILITY PARTNERSHIP\b", "LLP"),
-    (r"\bSAINT\b", "ST"),
-    (r"\bNHS FT$", "NHS FOUNDATION TRUST"),
-    (r"^P AND CC\b|\bP AND CC FOR\b", "POLICE AND CRIME COMMISSIONER"),
-    (r"\bCENTER\b", "CENTRE"),
-    (r"\bORGANIZATION\b", "ORGANISATION"),
-    (r"\b(?:SERVS|SERV|SVCS|SRVS|SERVCS|SERVICE)\b", "SERVICES"),
-    (r"\b(?:ASSOC|ASSN|ASSOCN)\b", "ASSOCIATION"),
-    (r"\bASSOCS\b", "ASSOCIATES"),
-    (r"\bDEPT\b", "DEPARTMENT"),
-    (r"\bUNIV\b", "UNIVERSITY"),
-    (r"\bINTL\b", "INTERNATIONAL"),
-    (r"\b(?:MGMT|MGT)\b", "MANAGEMENT"),
-    (r"\b(?:TELECOM|TELECOMS)\b", "TELECOMMUNICATIONS"),
-    (r"\bBROS\b", "BROTHERS"),
-    (r"\bNATL\b", "NATIONAL"),
-    (r"\bHLTH\b", "HEALTH"),
-    (r"\bMNTL\b", "MENTAL"),
-    (r"\bSTH\b", "SOUTH"),
-    (r"\bNTH\b", "NORTH"),
-    (r"\bSCHL\b", "SCHOOL"),
-    (r"\bHSG\b", "HOUSING"),
-    (r"\bFDN\b", "FOUNDATION"),
-    (r"\bGOVT\b", "GOVERNMENT"),
-    (r"\b(?:CNL|CNCL|CNCIL|COUN|COUNCL|CNCLL)\b", "COUNCIL"),
-    (r"\b(?:DIST|DST)\b", "DISTRICT"),
-    (r"\bBORO\b", "BOROUGH"),
-    (r"\bMET (BOROUGH|DISTRICT|COUNCIL)\b", "METROPOLITAN $1"),
-    (r"\bMBC$", "METROPOLITAN BOROUGH COUNCIL"),
-    (r"\bBC$", "BOROUGH COUNCIL"),
-    (r"\bDC$", "DISTRICT COUNCIL"),
-    (r"\b(?:RESID|RESDNTL|RESIDNTL)\b", "RESIDENTIAL"),
-    (r"\bRES (HOME|CARE)\b", "RESIDENTIAL $1"),
-    (r"\bHME\b", "HOME"),
-    (r"\bNRSNG\b", "NURSING"),
-    (r"\bSOC$", "SOCIETY"),
-    (r"\bYORKS\b", "YORKSHIRE"),
-    (r"\bLANCS\b", "LANCASHIRE"),
+# Abbreviations folded to one spelling on both sides of every join, whole words (after punctuation removal).
+# WORD_FOLDS are literal word sequences, replaced in one Aho-Corasick pass (str.replace_many on the name padded
+# with spaces); END_FOLDS only apply at the end of a name ("CALDERDALE MBC", "RIBBLE VALLEY BC").
+WORD_FOLDS: dict[str, str] = {
+    # multi-word legal forms, so "PUBLIC LIMITED COMPANY" is one form and not LIMITED + two words
+    "PUBLIC LIMITED COMPANY": "PLC", "COMMUNITY INTEREST COMPANY": "CIC", "LIMITED LIABILITY PARTNERSHIP": "LLP",
+    "CHARITABLE INCORPORATED ORGANISATION": "CIO", "CHARITABLE INCORPORATED ORGANIZATION": "CIO",
+    "SAINT": "ST", "P AND CC FOR": "POLICE AND CRIME COMMISSIONER FOR", "CENTER": "CENTRE", "ORGANIZATION": "ORGANISATION",
+    "SERVS": "SERVICES", "SERV": "SERVICES", "SVCS": "SERVICES", "SRVS": "SERVICES", "SERVCS": "SERVICES", "SERVICE": "SERVICES",
+    "ASSOC": "ASSOCIATION", "ASSN": "ASSOCIATION", "ASSOCN": "ASSOCIATION", "ASSOCS": "ASSOCIATES", "DEPT": "DEPARTMENT",
+    "UNIV": "UNIVERSITY", "INTL": "INTERNATIONAL", "MGMT": "MANAGEMENT", "MGT": "MANAGEMENT", "TELECOM": "TELECOMMUNICATIONS",
+    "TELECOMS": "TELECOMMUNICATIONS", "BROS": "BROTHERS", "NATL": "NATIONAL", "HLTH": "HEALTH", "MNTL": "MENTAL", "STH": "SOUTH",
+    "NTH": "NORTH", "SCHL": "SCHOOL", "HSG": "HOUSING", "FDN": "FOUNDATION", "GOVT": "GOVERNMENT", "CNL": "COUNCIL", "CNCL": "COUNCIL",
+    "CNCIL": "COUNCIL", "COUN": "COUNCIL", "COUNCL": "COUNCIL", "CNCLL": "COUNCIL", "DIST": "DISTRICT", "DST": "DISTRICT",
+    "BORO": "BOROUGH", "MET BOROUGH": "METROPOLITAN BOROUGH", "MET DISTRICT": "METROPOLITAN DISTRICT", "MET COUNCIL": "METROPOLITAN COUNCIL",
+    "RESID": "RESIDENTIAL", "RESDNTL": "RESIDENTIAL", "RESIDNTL": "RESIDENTIAL", "RES HOME": "RESIDENTIAL HOME", "RES CARE": "RESIDENTIAL CARE",
+    "HME": "HOME", "NRSNG": "NURSING", "YORKS": "YORKSHIRE", "LANCS": "LANCASHIRE",
+}
+END_FOLDS: list[tuple[str, str]] = [
+    (r"^P AND CC\b", "POLICE AND CRIME COMMISSIONER"),
+    (r" NHS FT$", " NHS FOUNDATION TRUST"),
+    (r" MBC$", " METROPOLITAN BOROUGH COUNCIL"),
+    (r" BC$", " BOROUGH COUNCIL"),
+    (r" DC$", " DISTRICT COUNCIL"),
+    (r" SOC$", " SOCIETY"),
 ]
 _ARTICLES = r"^THE\s+|\s+THE$"
 _PSEUDONYM_LIKE = r"\*\s*\d+\s*\*?\s*$"
@@ -147,9 +129,18 @@ def _join_initials(expr: pl.Expr) -> pl.Expr:
 
 
 def _fold(expr: pl.Expr) -> pl.Expr:
-    for pattern, replacement in ABBREVIATIONS:
-        expr = expr.str.replace_all(pattern, replacement)
-    return expr
+    # padding with spaces makes a literal " SERVS " match whole words only; a word shared by two adjacent
+    # matches would lose its second match, so every word gets two spaces on each side first
+    padded = pl.lit("  ") + expr.str.replace_all(" ", "    ") + pl.lit("  ")
+    folded = padded.str.replace_many([" " + k.replace(" ", "    ") + " " for k in _FOLD_KEYS], [f" {WORD_FOLDS[k]} " for k in _FOLD_KEYS])
+    out = squish(folded)
+    for pattern, replacement in END_FOLDS:
+        out = out.str.replace(pattern, replacement)
+    return out
+
+
+# longest first, so "MET BOROUGH" is folded before "MET"-less rules could split it
+_FOLD_KEYS = sorted(WORD_FOLDS, key=lambda k: (-len(k), k))
 
 
 def words(expr: pl.Expr, join_initials: bool = True) -> pl.Expr:
@@ -183,16 +174,14 @@ def _strip_steps(lf: pl.LazyFrame, src: str, dst: str) -> pl.LazyFrame:
     lf = lf.with_columns(_k=k.str.replace(_FOREIGN_FORMS, "").str.replace(_TRAILING_CO, ""))
     for _ in range(2):
         lf = lf.with_columns(_k=k.str.replace(rf"\s+{_CHANNEL_WORDS}$", "").str.replace(_CODE_TOKEN, ""))
-    # a last word spelling the initials of the words before it ("BRITISH TELECOMMUNICATIONS BT")
-    lf = lf.with_columns(_tok=k.str.split(" "))
-    tok = pl.col("_tok")
-    head = tok.list.slice(0, tok.list.len() - 1)
+    # a last word spelling the initials of the words before it ("BRITISH TELECOMMUNICATIONS BT"): string ops only
+    head = k.str.replace(r"\s+\S+$", "")
     lf = lf.with_columns(
-        _k=pl.when((tok.list.len() >= 3) & (tok.list.last() == head.list.eval(pl.element().str.slice(0, 1)).list.join("")))
-        .then(head.list.join(" ")).otherwise(k)
+        _k=pl.when((k.str.count_matches(" ") >= 2) & (k.str.extract(r"(\S+)$", 1) == head.str.replace_all(r"(\S)\S*\s*", "$1")))
+        .then(head).otherwise(k)
     )
     lf = lf.with_columns(_k=squish(k.str.replace_all(_ARTICLES, " ")))
-    return lf.with_columns(pl.when(k == "").then(pl.col(src)).otherwise(k).alias(dst)).drop("_k", "_tok")
+    return lf.with_columns(pl.when(k == "").then(pl.col(src)).otherwise(k).alias(dst)).drop("_k")
 
 
 def _legal_steps(lf: pl.LazyFrame, src: str) -> pl.LazyFrame:
@@ -227,14 +216,14 @@ def _legal_steps(lf: pl.LazyFrame, src: str) -> pl.LazyFrame:
         _acr=c("_legal").str.extract(r"\(([A-Z]{2,8})\)\s*$", 1),
         _before=c("_legal").str.replace(r"\s*\([A-Z]{2,8}\)\s*$", ""),
     )
-    lf = lf.with_columns(_btok=_punctuation_to_words(c("_before")).str.split(" "))
+    before = _punctuation_to_words(c("_before"))
     lf = lf.with_columns(
-        _init=c("_btok").list.eval(pl.element().str.slice(0, 1)).list.join(""),
-        _init2=c("_btok").list.eval(pl.element().filter(~pl.element().is_in(["OF", "AND", "THE", "FOR"])).str.slice(0, 1)).list.join(""),
+        _init=before.str.replace_all(r"(\S)\S*\s*", "$1"),
+        _init2=squish(before.str.replace_all(r"\b(?:OF|AND|THE|FOR)\b", " ")).str.replace_all(r"(\S)\S*\s*", "$1"),
     )
     acronym = c("_acr").is_not_null() & ((c("_acr") == c("_init")) | (c("_acr") == c("_init2")))
     lf = lf.with_columns(_legal=pl.when(acronym).then(c("_before")).otherwise(c("_legal")))
-    return lf.drop("_unprefixed", "_no_trading", "_text", "_split", "_head", "_acr", "_before", "_btok", "_init", "_init2")
+    return lf.drop("_unprefixed", "_no_trading", "_text", "_split", "_head", "_acr", "_before", "_init", "_init2")
 
 
 def _key_steps(lf: pl.LazyFrame, src: str, full: bool) -> pl.LazyFrame:
@@ -289,6 +278,16 @@ def name_key(expr: pl.Expr | pl.Series) -> pl.Expr | pl.Series:
         frame = pl.LazyFrame({"_n": expr.cast(pl.String)})
         return _key_steps(frame, "_n", full=False).select("name_key").collect().to_series().alias(expr.name or "name_key")
     return expr.map_batches(lambda s: name_key(s), return_dtype=pl.String)
+
+
+def list_name_keys(lists: pl.Series) -> pl.Series:
+    """The name keys of every name in a list column (previous company names), keeping each row's list."""
+    rows = pl.DataFrame({"_l": lists}).with_row_index("_r")
+    items = rows.explode("_l").filter(pl.col("_l").is_not_null())
+    items = items.with_columns(_k=name_key(items["_l"]))
+    keyed = items.group_by("_r", maintain_order=True).agg(pl.col("_k"))
+    out = rows.select("_r").join(keyed, on="_r", how="left").sort("_r")
+    return out["_k"].fill_null(pl.lit([], dtype=pl.List(pl.String))).alias(lists.name)
 
 
 def normalise_names(df: pl.DataFrame, col: str) -> pl.DataFrame:

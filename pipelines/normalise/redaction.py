@@ -39,10 +39,11 @@ def redaction_kind_expr(supplier: pl.Expr, extra_personal: list[str] | None = No
     """The redaction kind of a payee cell. `extra_personal`: a source's own whole-cell labels (any case)."""
     text = clean_text(supplier, upper=False)
     key = text.str.to_lowercase()
-    personal = pl.any_horizontal([key.str.contains(p) for p in PERSONAL_PATTERNS])
+    # one pass per kind: the alternation of the whole-phrase patterns (each anchored at the start)
+    personal = key.str.contains("|".join(f"(?:{p})" for p in PERSONAL_PATTERNS))
     if extra_personal:
         personal = personal | key.is_in([" ".join(p.split()).lower() for p in extra_personal])
-    commercial = pl.any_horizontal([key.str.contains(p) for p in COMMERCIAL_PATTERNS])
+    commercial = key.str.contains("|".join(f"(?:{p})" for p in COMMERCIAL_PATTERNS))
     return (
         pl.when(key == "").then(pl.lit("unlabelled_blank"))
         .when(text.str.contains(PSEUDONYM_PATTERN)).then(pl.lit("pseudonymised"))

@@ -83,18 +83,25 @@ def _typo_edges(keys: pl.Series) -> pl.DataFrame:
     import numpy as np
     from rapidfuzz import fuzz, process
 
-    frame = pl.DataFrame({"key": keys.unique()}).filter(pl.col("key").str.len_chars() >= SELF_FUZZY_MIN_CHARS).with_columns(
-        block=pl.col("key").str.extract(r"^(\S+)", 1), digits=pl.col("key").str.replace_all(r"[^0-9]", "")
+    frame = (
+        pl.DataFrame({"key": keys.unique()}).filter(pl.col("key").str.len_chars() >= SELF_FUZZY_MIN_CHARS)
+        .with_columns(block=pl.col("key").str.extract(r"^(\S+)", 1), digits=pl.col("key").str.replace_all(r"[^0-9]", ""))
+        .with_columns(_n=pl.len().over("block"))
+        .filter((pl.col("_n") >= 2) & (pl.col("_n") <= SELF_FUZZY_MAX_BLOCK))
+        .sort("block", "key")
     )
+    if frame.is_empty():
+        return pl.DataFrame(schema={"a": pl.String, "b": pl.String})
+    # each block is a slice of the sorted keys: only list and numpy slicing in the loop
+    k, d = frame["key"].to_list(), frame["digits"].to_list()
+    block = frame["block"].to_list()
+    starts = [0] + [i for i in range(1, len(block)) if block[i] != block[i - 1]]
+    ends = starts[1:] + [len(block)]
     out: list[tuple[str, str]] = []
-    for (block,), group in frame.partition_by("block", as_dict=True, maintain_order=True).items():
-        if group.height < 2 or group.height > SELF_FUZZY_MAX_BLOCK:
-            continue
-        k = group["key"].to_list()
-        d = group["digits"].to_list()
-        scores = process.cdist(k, k, scorer=fuzz.ratio, dtype=np.uint8, score_cutoff=int(SELF_FUZZY_THRESHOLD), workers=-1)
+    for s, e in zip(starts, ends):
+        scores = process.cdist(k[s:e], k[s:e], scorer=fuzz.ratio, dtype=np.uint8, score_cutoff=int(SELF_FUZZY_THRESHOLD), workers=-1)
         ii, jj = np.nonzero(np.triu(scores, 1))
-        out.extend((k[i], k[j]) for i, j in zip(ii, jj) if d[i] == d[j])
+        out.extend((k[s + i], k[s + j]) for i, j in zip(ii.tolist(), jj.tolist()) if d[s + i] == d[s + j])
     return pl.DataFrame(out, schema={"a": pl.String, "b": pl.String}, orient="row")
 
 

@@ -32,7 +32,7 @@ import polars as pl
 from pipelines import sqlfiles
 from pipelines.warehouse import atomic
 from pipelines.normalise import identifiers
-from pipelines.normalise.names import name_key
+from pipelines.normalise.names import list_name_keys, name_key
 from pipelines.normalise.text import clean_text
 
 Source = bytes | str | Path
@@ -139,10 +139,8 @@ def load_companies_house(source: Source, con: duckdb.DuckDBPyConnection) -> int:
     """Replace `reference.companies` from a BasicCompanyData CSV or zip (bytes or path). Returns rows loaded."""
     with _as_file(source, r"\.csv$") as path:
         frame = read_companies_house(path).collect(engine="streaming")
-    frame = frame.unique("company_number", keep="first").with_columns(
-        name_key=name_key(pl.col("name")),
-        previous_name_keys=pl.col("previous_names").list.eval(name_key(pl.element())),
-    )
+    frame = frame.unique("company_number", keep="first", maintain_order=True)
+    frame = frame.with_columns(name_key=name_key(frame["name"]), previous_name_keys=list_name_keys(frame["previous_names"]))
     return _replace_table(con, "companies", frame)
 
 

@@ -465,12 +465,19 @@ def _step_register_names(df: pl.DataFrame, reg: Registers) -> pl.DataFrame:
     return df
 
 
+def _fuzzy_block(key: pl.Expr) -> pl.Expr:
+    """The block a key is compared within: its first word and the first letter of its second."""
+    return pl.concat_str(key.str.extract(r"^(\S+)", 1), key.str.extract(r"^\S+ (\S)", 1).fill_null(""), separator=" ")
+
+
 def fuzzy_candidates(queries: list[str], choices: pl.DataFrame) -> pl.DataFrame:
-    """Best match per query key, blocked on the first word; returns key, org_id, reg_name, org_type, score.
+    """Best match per query key, blocked on the first word and the next word's first letter; returns key,
+    org_id, reg_name, org_type, score.
 
     `choices` has columns key, org_id, reg_name, org_type (org_id may be a reference id). A query is accepted
     only if its best score >= FUZZY_THRESHOLD and the best score of any *other* organisation is at least
-    FUZZY_MARGIN lower.
+    FUZZY_MARGIN lower. The score matrix of a block is evaluated in chunks of at most FUZZY_MAX_CELLS cells,
+    and the acceptance test is vectorised (numpy), so the cost is the rapidfuzz comparisons themselves.
     """
     import numpy as np
     from rapidfuzz import fuzz, process
@@ -478,33 +485,48 @@ def fuzzy_candidates(queries: list[str], choices: pl.DataFrame) -> pl.DataFrame:
     empty = pl.DataFrame(schema={"key": pl.String, "org_id": pl.String, "reg_name": pl.String, "org_type": pl.String, "score": pl.Float64})
     if not queries or choices.is_empty():
         return empty
-    q = pl.DataFrame({"key": sorted(set(queries))}).with_columns(block=pl.col("key").str.extract(r"^(\S+)", 1))
-    c = choices.unique(["key", "org_id"]).sort("key", "org_id").with_columns(block=pl.col("key").str.extract(r"^(\S+)", 1))
+    q = pl.DataFrame({"key": sorted(set(queries))}).with_columns(block=_fuzzy_block(pl.col("key")))
+    c = choices.unique(["key", "org_id"]).sort("key", "org_id").with_columns(block=_fuzzy_block(pl.col("key")))
     c = c.filter(pl.col("block").is_in(q["block"].unique().implode()))
-    c_blocks = c.partition_by("block", as_dict=True, maintain_order=True)
-    accepted: list[dict] = []
-    for (block,), q_block in q.partition_by("block", as_dict=True, maintain_order=True).items():
-        cands = c_blocks.get((block,))
-        if cands is None:
+    if c.is_empty():
+        return empty
+    # blocks as integer codes shared by both sides, rows sorted by block: each block is a slice, so the loop
+    # below only slices Python lists and numpy arrays (no per-block DataFrame work)
+    codes = pl.concat([q["block"], c["block"]]).unique().sort()
+    code_of = pl.DataFrame({"block": codes}).with_row_index("_code").with_columns(pl.col("_code").cast(pl.Int64))
+    q = q.join(code_of, on="block").sort("_code", "key")
+    c = c.join(code_of, on="block").sort("_code", "key", "org_id").with_columns(_org=pl.col("org_id").rank("dense").cast(pl.Int64))
+    q_keys, c_keys = q["key"].to_list(), c["key"].to_list()
+    q_code, c_code = q["_code"].to_numpy(), c["_code"].to_numpy()
+    c_orgs = c["_org"].to_numpy()
+    threshold, margin = int(FUZZY_THRESHOLD), int(FUZZY_MARGIN)
+    hit_q: list[int] = []
+    hit_c: list[int] = []
+    hit_score: list[int] = []
+    q_starts = np.flatnonzero(np.r_[True, q_code[1:] != q_code[:-1]])
+    q_ends = np.r_[q_starts[1:], len(q_code)]
+    c_lo = np.searchsorted(c_code, q_code[q_starts], side="left")
+    c_hi = np.searchsorted(c_code, q_code[q_starts], side="right")
+    for qs, qe, cs, ce in zip(q_starts.tolist(), q_ends.tolist(), c_lo.tolist(), c_hi.tolist()):
+        if ce <= cs:
             continue
-        c_keys, c_orgs = cands["key"].to_list(), cands["org_id"].to_list()
-        c_names, c_types = cands["reg_name"].to_list(), cands["org_type"].to_list()
-        q_keys = q_block["key"].to_list()
-        step = max(1, FUZZY_MAX_CELLS // max(1, len(c_keys)))
-        for start in range(0, len(q_keys), step):
-            chunk = q_keys[start : start + step]
-            scores = process.cdist(chunk, c_keys, scorer=fuzz.ratio, dtype=np.uint8, workers=-1)
+        block_keys, block_orgs = c_keys[cs:ce], c_orgs[cs:ce]
+        step = max(1, FUZZY_MAX_CELLS // (ce - cs))
+        for start in range(qs, qe, step):
+            stop = min(qe, start + step)
+            scores = process.cdist(q_keys[start:stop], block_keys, scorer=fuzz.ratio, dtype=np.uint8, score_cutoff=threshold - margin, workers=-1)
             best = scores.argmax(axis=1)
-            for i, j in enumerate(best):
-                top = float(scores[i, j])
-                if top < FUZZY_THRESHOLD:
-                    continue
-                row = scores[i]
-                close = np.flatnonzero(row >= top - FUZZY_MARGIN)
-                if any(c_orgs[k] != c_orgs[j] for k in close):
-                    continue
-                accepted.append({"key": chunk[i], "org_id": c_orgs[j], "reg_name": c_names[j], "org_type": c_types[j], "score": top / 100.0})
-    return pl.DataFrame(accepted, schema=empty.schema) if accepted else empty
+            top = scores[np.arange(stop - start), best].astype(np.int16)
+            # the best score of any *other* organisation in the block
+            other = np.where(block_orgs[None, :] == block_orgs[best][:, None], 0, scores).max(axis=1).astype(np.int16)
+            ok = np.flatnonzero((top >= threshold) & (other < top - margin))
+            hit_q.extend((start + ok).tolist())
+            hit_c.extend((cs + best[ok]).tolist())
+            hit_score.extend(top[ok].tolist())
+    if not hit_q:
+        return empty
+    picked = c.select("org_id", "reg_name", "org_type")[pl.Series(hit_c, dtype=pl.Int64)]
+    return pl.DataFrame({"key": [q_keys[i] for i in hit_q], "score": [v / 100.0 for v in hit_score]}).with_columns(picked).select(list(empty.columns))
 
 
 def _prefix_matches(queries: pl.Series, keys: pl.DataFrame) -> pl.DataFrame:
@@ -552,7 +574,7 @@ def _step_fuzzy(df: pl.DataFrame, reg: Registers, ref_keys: pl.DataFrame) -> pl.
     still = df.filter(pl.col("match_method").is_null() & (pl.col("name_key").str.len_chars() >= FUZZY_MIN_CHARS))["name_key"].unique()
     if still.is_empty():
         return df
-    blocks = still.str.extract(r"^(\S+)", 1).unique()
+    blocks = pl.DataFrame({"k": still}).select(_fuzzy_block(pl.col("k")))["k"].unique()
     register = reg.fuzzy_candidates(blocks)
     category = register["category"].fill_null("").str.to_lowercase()
     register = register.with_columns(

@@ -98,11 +98,12 @@ def name_evidence(df: pl.DataFrame) -> pl.DataFrame:
     c = pl.col
     lf = df.lazy().with_columns(
         _kw=words(c("name_clean")),                                   # vocabulary: initials joined, abbreviations folded
-        _pw=words(c("legal_name").fill_null(""), join_initials=False),  # person shapes: initials kept apart
         _uw=words(c("name_clean"), join_initials=False),               # vocabulary again, initials apart ("C OF E P SCHL")
     )
+    if "_pwords" not in df.columns:
+        lf = lf.with_columns(_pwords=words(c("legal_name").fill_null(""), join_initials=False))  # person shapes
     lf = lf.with_columns(
-        _people_label=_any(PEOPLE_LABELS, c("_kw")) | _any(PEOPLE_LABELS, c("_pw")),
+        _people_label=_any(PEOPLE_LABELS, c("_kw")) | _any(PEOPLE_LABELS, c("_pwords")),
         _public=_any(PUBLIC_STRONG, c("_kw")) | _any(PUBLIC_STRONG, c("_uw")),
         _public_weak=_any(PUBLIC_WEAK, c("_kw")),
         _charity_first=_any(CHARITY_FIRST, c("_kw")),
@@ -110,7 +111,7 @@ def name_evidence(df: pl.DataFrame) -> pl.DataFrame:
         _charity_weak=_any(CHARITY_WEAK, c("_kw")),
         _other=_any(OTHER, c("_kw")) & ~c("_kw").str.contains(NOT_OTHER),
         _academy=c("_kw").str.contains(r"\bACADEMY TRUST\b|\bMULTI ACADEMY\b|\bSCHOOLS TRUST\b|\bLEARNING TRUST\b|\bEDUCATION TRUST\b"),
-        _person=person_shape(c("_pw")),
+        _person=c("_pshape") if "_pshape" in df.columns else person_shape(c("_pwords")),
         # card-merchant strings: "AMAZON* NW9K80K24", "PAYPAL *SHORTFILMCO", "WWW.BALLICOM.CO.UK"
         _merchant=c("name_clean").str.contains(r"^\S+ ?\*\s?[A-Z0-9]|^WWW\.|\.(CO\.UK|COM|ORG|NET|UK)\b"),
         _letters=c("name_clean").str.count_matches(r"[A-Z]"),
@@ -147,7 +148,7 @@ def name_evidence(df: pl.DataFrame) -> pl.DataFrame:
         kind = pl.when(cond.fill_null(False)).then(kind_expr).otherwise(kind)
         basis = pl.when(cond.fill_null(False)).then(basis_expr).otherwise(basis)
     out = lf.with_columns(_ne_type=kind, _ne_basis=basis).collect()
-    return out.drop("_kw", "_pw", "_uw", "_people_label", "_public", "_public_weak", "_charity_first", "_charity", "_charity_weak", "_other", "_academy", "_person",
+    return out.drop("_kw", "_uw", "_people_label", "_public", "_public_weak", "_charity_first", "_charity", "_charity_weak", "_other", "_academy", "_person",
                     "_merchant", "_letters", "_creditor")
 
 
