@@ -200,3 +200,21 @@ def test_place_name_councils_are_public_bodies_but_companies_named_council_are_n
     names = pl.DataFrame({"name": ["SOUTHWARK COUNCIL", "Cornwall Council", "Acme Council Ltd"]})
     types = resolve_suppliers(names, None)["org_type"].to_list()
     assert types == ["public_body", "public_body", "company"]
+
+
+def test_same_names_in_any_order_give_the_same_suppliers(con):
+    """Every choice is made by a stable rule (issue 10 §5): shuffling the rows changes nothing per name."""
+    import random
+
+    names = ["Acme Widgets Ltd", "ACME WIDGETS LIMITED", "Acme Widgets", "ACME WIDGET LTD", "Kids Charity", "Kids Charity Trading Ltd",
+             "EAST DEVON DIST COUN (TREAS)", "EAST DEVON DIST COUN (S O ACC)", "East Devon District Council", "British Telecom Bt/Bacs",
+             "BRITISH TELECOMMUNICATIONS PLC", "BT", "Mr J Smith", "REDACTED", "", "Foster Care - Bacs", "HALFORDS 0788", "Halfords"]
+    councils = ["E1", "E2"] * (len(names) // 2)
+    frame = pl.DataFrame({"name": names, "council_gss": councils, "supplier_id": [str(i % 4) for i in range(len(names))]})
+    cols = ["name", "council_gss", "supplier_id", "supplier_key", "canonical_name", "org_id", "org_type", "org_type_basis", "match_method"]
+    first = resolve_suppliers(frame, con, overrides=NO_OVERRIDES).select(cols).sort("name", "council_gss")
+    for seed in (1, 2):
+        order = list(range(frame.height))
+        random.Random(seed).shuffle(order)
+        again = resolve_suppliers(frame[order], con, overrides=NO_OVERRIDES).select(cols).sort("name", "council_gss")
+        assert again.equals(first)
