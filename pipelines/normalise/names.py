@@ -261,6 +261,7 @@ def _key_steps(lf: pl.LazyFrame, src: str, full: bool) -> pl.LazyFrame:
         lf = _strip_steps(lf, "_tw", "_tkey")
         lf = _strip_steps(lf, "_dw", "_dkey")
         lf = lf.with_columns(alias_key=pl.coalesce("_tkey", "_dkey"), trading_key=c("_tkey"))
+        lf = lf.with_columns(name_words=c("_all_words"))
         drop += ["_all_words", "_brackets", "_tw", "_dw", "_tkey", "_dkey"]
         lf = lf.rename({"_legal": "legal_name"})
     else:
@@ -292,5 +293,6 @@ def list_name_keys(lists: pl.Series) -> pl.Series:
 
 def normalise_names(df: pl.DataFrame, col: str) -> pl.DataFrame:
     """Add name_clean, pseudonym, legal_name (the cleaned legal part: no trading-as, dash tail or alias
-    brackets), legal_form, alias, name_key, base_key and alias_key for column `col`."""
+    brackets), name_words (name_clean's punctuation-free, folded words), legal_form, alias, name_key, base_key,
+    alias_key and trading_key for column `col`."""
     return _key_steps(df.lazy(), col, full=True).collect()

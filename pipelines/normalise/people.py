@@ -31,6 +31,11 @@ def forenames() -> list[str]:
 
 
 @lru_cache(maxsize=1)
+def _ing_surname_pattern() -> str:
+    return r"\b(?:" + "|".join(ING_SURNAMES) + r")\b"
+
+
+@lru_cache(maxsize=1)
 def _organisation_word_pattern() -> str:
     return r"\b(?:" + "|".join(sorted(ORGANISATION_WORDS, key=len, reverse=True)) + r")\b"
 
@@ -45,7 +50,7 @@ def person_shape(words: pl.Expr) -> pl.Expr:
     first = words.str.extract(r"^(\S+)", 1)
     second = words.str.extract(r"^\S+ (\S+)", 1)
     last = words.str.extract(r"(\S+)$", 1)
-    trade_ing = words.str.extract_all(r"\b[A-Z]{3,}ING\b").list.set_difference(pl.lit(ING_SURNAMES)).list.len() > 0
+    trade_ing = words.str.contains(r"\b[A-Z]{3,}ING\b") & ~words.str.contains(_ing_surname_pattern())
     not_person = (
         words.str.contains(_LEGAL) | words.str.contains(r"[0-9]") | words.str.contains(_organisation_word_pattern())
         | trade_ing | words.str.contains(_BUSINESS_JOIN)

@@ -37,7 +37,11 @@ REDACTION_KINDS = ("personal", "commercial", "pseudonymised", "unlabelled_blank"
 
 def redaction_kind_expr(supplier: pl.Expr, extra_personal: list[str] | None = None) -> pl.Expr:
     """The redaction kind of a payee cell. `extra_personal`: a source's own whole-cell labels (any case)."""
-    text = clean_text(supplier, upper=False)
+    return redaction_kind_of_clean(clean_text(supplier, upper=False), extra_personal)
+
+
+def redaction_kind_of_clean(text: pl.Expr, extra_personal: list[str] | None = None) -> pl.Expr:
+    """redaction_kind_expr on text already through text.clean_text (either case): the same rules, one clean-up."""
     key = text.str.to_lowercase()
     # one pass per kind: the alternation of the whole-phrase patterns (each anchored at the start)
     personal = key.str.contains("|".join(f"(?:{p})" for p in PERSONAL_PATTERNS))

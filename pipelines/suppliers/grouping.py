@@ -105,9 +105,10 @@ def _typo_edges(keys: pl.Series) -> pl.DataFrame:
     return pl.DataFrame(out, schema={"a": pl.String, "b": pl.String}, orient="row")
 
 
-def name_edges(rows: pl.DataFrame, supplier_id_max_names: int) -> pl.DataFrame:
+def name_edges(rows: pl.DataFrame, supplier_id_max_names: int, typo_keys: pl.Series | None = None) -> pl.DataFrame:
     """Every edge between name keys the rows give evidence for. `rows` has name_key, base_key, trading_key,
-    name_clean, _vat, _council, _supplier_id."""
+    name_clean, _vat, _council, _supplier_id. Typos are looked for among `typo_keys` (default: all keys; the
+    resolver passes the names no identifier or register resolved, the others are grouped by their id)."""
     rows = rows.filter(pl.col("name_key") != "")
     keys = rows["name_key"]
     own = keys.unique().implode()
@@ -125,5 +126,5 @@ def name_edges(rows: pl.DataFrame, supplier_id_max_names: int) -> pl.DataFrame:
         parts.append(grouped)
     parts.append(_acronym_edges(keys))
     parts.append(_prefix_edges(rows, keys))
-    parts.append(_typo_edges(keys))
+    parts.append(_typo_edges(keys if typo_keys is None else typo_keys))
     return pl.concat([p.select(pl.col("a").cast(pl.String), pl.col("b").cast(pl.String)) for p in parts]).unique()

@@ -48,7 +48,7 @@ from pipelines import reference, sqlfiles
 from pipelines.normalise import identifiers
 from pipelines.normalise.names import normalise_names, words
 from pipelines.normalise.people import person_shape
-from pipelines.normalise.redaction import redaction_kind_expr
+from pipelines.normalise.redaction import redaction_kind_of_clean
 from pipelines.suppliers import grouping, typing
 
 OVERRIDES_CSV = Path(__file__).resolve().parent / "overrides.csv"
@@ -156,9 +156,10 @@ class Registers:
         schema = {"org_id": pl.String, "name": pl.String, "name_key": pl.String, "kind": pl.String, "gss": pl.String}
         return self._query("register_public_bodies", {}, schema)
 
-    def fuzzy_candidates(self, blocks: pl.Series) -> pl.DataFrame:
+    def fuzzy_candidates(self, blocks: pl.DataFrame) -> pl.DataFrame:
+        """Register names in the given blocks (`block`, and the key lengths `lo`..`hi` that can match)."""
         schema = {"key": pl.String, "org_id": pl.String, "reg_name": pl.String, "category": pl.String}
-        return self._query("register_fuzzy_candidates", {"query_blocks": pl.DataFrame({"block": blocks.unique()})}, schema)
+        return self._query("register_fuzzy_candidates", {"query_blocks": blocks}, schema)
 
 
 # ------------------------------------------------------------------------------------------- reference keys
@@ -298,7 +299,8 @@ def _charity_org_id(number: pl.Expr) -> pl.Expr:
 
 
 def _step_redactions_and_titled_people(df: pl.DataFrame) -> pl.DataFrame:
-    kind = redaction_kind_expr(pl.col("name"))
+    # the same rules as staging, on the text normalise_names already cleaned (the pseudonym suffix put back)
+    kind = redaction_kind_of_clean(pl.concat_str([pl.col("name_clean"), pl.lit("****"), pl.col("pseudonym")], ignore_nulls=False).fill_null(pl.col("name_clean")))
     df = df.with_columns(
         redacted_kind=pl.when(kind == "unlabelled_blank").then(pl.lit("blank")).when(kind.is_in(["personal", "commercial"])).then(kind),
         _pshape=person_shape(pl.col("_pwords")),
@@ -465,9 +467,18 @@ def _step_register_names(df: pl.DataFrame, reg: Registers) -> pl.DataFrame:
     return df
 
 
+def _length_band() -> float:
+    """fuzz.ratio >= t needs the shorter string to be at least t / (2 - t) of the longer one; t is the lowest
+    score that still counts against the margin."""
+    floor = (FUZZY_THRESHOLD - FUZZY_MARGIN) / 100.0
+    return floor / (2.0 - floor)
+
+
 def _fuzzy_block(key: pl.Expr) -> pl.Expr:
-    """The block a key is compared within: its first word and the first letter of its second."""
-    return pl.concat_str(key.str.extract(r"^(\S+)", 1), key.str.extract(r"^\S+ (\S)", 1).fill_null(""), separator=" ")
+    """The block a key is compared within: its first word and the initial of its second (the same expression as
+    sql/suppliers/register_fuzzy_candidates.sql). Not the third word's too: "DEVON HOME CARS" must meet
+    "DEVON HOMECARE" to make "DEVON HOME CARE" ambiguous."""
+    return pl.concat_str(key.str.extract(r"^(\S+)", 1), pl.lit(" "), key.str.extract(r"^\S+ (\S)", 1).fill_null(""))
 
 
 def fuzzy_candidates(queries: list[str], choices: pl.DataFrame) -> pl.DataFrame:
@@ -494,20 +505,33 @@ def fuzzy_candidates(queries: list[str], choices: pl.DataFrame) -> pl.DataFrame:
     # below only slices Python lists and numpy arrays (no per-block DataFrame work)
     codes = pl.concat([q["block"], c["block"]]).unique().sort()
     code_of = pl.DataFrame({"block": codes}).with_row_index("_code").with_columns(pl.col("_code").cast(pl.Int64))
-    q = q.join(code_of, on="block").sort("_code", "key")
-    c = c.join(code_of, on="block").sort("_code", "key", "org_id").with_columns(_org=pl.col("org_id").rank("dense").cast(pl.Int64))
+    q = q.join(code_of, on="block").with_columns(_len=pl.col("key").str.len_chars()).sort("_code", "_len", "key")
+    c = (
+        c.join(code_of, on="block").with_columns(_len=pl.col("key").str.len_chars())
+        .sort("_code", "_len", "key", "org_id").with_columns(_org=pl.col("org_id").rank("dense").cast(pl.Int64))
+    )
     q_keys, c_keys = q["key"].to_list(), c["key"].to_list()
     q_code, c_code = q["_code"].to_numpy(), c["_code"].to_numpy()
+    q_len, c_len = q["_len"].to_numpy(), c["_len"].to_numpy()
     c_orgs = c["_org"].to_numpy()
     threshold, margin = int(FUZZY_THRESHOLD), int(FUZZY_MARGIN)
+    # fuzz.ratio >= t needs the shorter string to be at least t / (2 - t) of the longer one: only candidates
+    # of a compatible length can reach the margin score, so each (block, query length) compares to a slice
+    band = _length_band()
     hit_q: list[int] = []
     hit_c: list[int] = []
     hit_score: list[int] = []
-    q_starts = np.flatnonzero(np.r_[True, q_code[1:] != q_code[:-1]])
-    q_ends = np.r_[q_starts[1:], len(q_code)]
-    c_lo = np.searchsorted(c_code, q_code[q_starts], side="left")
-    c_hi = np.searchsorted(c_code, q_code[q_starts], side="right")
-    for qs, qe, cs, ce in zip(q_starts.tolist(), q_ends.tolist(), c_lo.tolist(), c_hi.tolist()):
+    group = q_code.astype(np.int64) * 10_000 + q_len
+    q_starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    q_ends = np.r_[q_starts[1:], len(group)]
+    c_group_lo = np.searchsorted(c_code, q_code[q_starts], side="left")
+    c_group_hi = np.searchsorted(c_code, q_code[q_starts], side="right")
+    for qs, qe, bs, be in zip(q_starts.tolist(), q_ends.tolist(), c_group_lo.tolist(), c_group_hi.tolist()):
+        if be <= bs:
+            continue
+        length = int(q_len[qs])
+        cs = bs + int(np.searchsorted(c_len[bs:be], np.ceil(length * band), side="left"))
+        ce = bs + int(np.searchsorted(c_len[bs:be], np.floor(length / band), side="right"))
         if ce <= cs:
             continue
         block_keys, block_orgs = c_keys[cs:ce], c_orgs[cs:ce]
@@ -574,7 +598,11 @@ def _step_fuzzy(df: pl.DataFrame, reg: Registers, ref_keys: pl.DataFrame) -> pl.
     still = df.filter(pl.col("match_method").is_null() & (pl.col("name_key").str.len_chars() >= FUZZY_MIN_CHARS))["name_key"].unique()
     if still.is_empty():
         return df
-    blocks = pl.DataFrame({"k": still}).select(_fuzzy_block(pl.col("k")))["k"].unique()
+    band = _length_band()
+    blocks = (
+        pl.DataFrame({"k": still}).with_columns(block=_fuzzy_block(pl.col("k")), _len=pl.col("k").str.len_chars())
+        .group_by("block").agg(lo=(pl.col("_len").min() * band).ceil().cast(pl.Int64), hi=(pl.col("_len").max() / band).floor().cast(pl.Int64))
+    )
     register = reg.fuzzy_candidates(blocks)
     category = register["category"].fill_null("").str.to_lowercase()
     register = register.with_columns(

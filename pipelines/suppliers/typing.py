@@ -85,7 +85,8 @@ def creditor_type(code: pl.Expr) -> pl.Expr:
 
 
 def _any(patterns: list[str], words: pl.Expr) -> pl.Expr:
-    return pl.any_horizontal([words.str.contains(p) for p in patterns])
+    """One regex pass: the alternation of the patterns."""
+    return words.str.contains("|".join(f"(?:{p})" for p in patterns))
 
 
 def name_evidence(df: pl.DataFrame) -> pl.DataFrame:
@@ -97,7 +98,8 @@ def name_evidence(df: pl.DataFrame) -> pl.DataFrame:
 
     c = pl.col
     lf = df.lazy().with_columns(
-        _kw=words(c("name_clean")),                                   # vocabulary: initials joined, abbreviations folded
+        # vocabulary: initials joined, abbreviations folded (normalise_names already made them)
+        _kw=c("name_words") if "name_words" in df.columns else words(c("name_clean")),
         _uw=words(c("name_clean"), join_initials=False),               # vocabulary again, initials apart ("C OF E P SCHL")
     )
     if "_pwords" not in df.columns:
