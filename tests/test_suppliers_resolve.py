@@ -218,3 +218,27 @@ def test_same_names_in_any_order_give_the_same_suppliers(con):
         random.Random(seed).shuffle(order)
         again = resolve_suppliers(frame[order], con, overrides=NO_OVERRIDES).select(cols).sort("name", "council_gss")
         assert again.equals(first)
+
+
+def test_grouping_joins_real_spellings_without_registers():
+    """Abbreviations, qualifiers after a dash or in brackets, trading names, shared VAT numbers and cut-short names
+    group spellings of one organisation; different organisations stay apart."""
+    names = [
+        "BRITISH TELECOMMUNICATIONS PLC", "British Telecom Bt/Bacs", "BT",                        # 0-2 abbreviation, channel words
+        "SEFE Energy - 10174064 Consolidated", "SEFE ENERGY LTD",                                 # 3-4 qualifier after a dash
+        "OCS GROUP UK LTD T/A CANNON", "CANNON HYGIENE SERVICES", "CANNON",                     # 5-7 trading name
+        "Riverside Widgets", "RIVERSIDE WIDGET CO", "Ocean Widgets Ltd",                          # 8-10 one VAT number; another
+        "ROYAL DEVON UNIVERSITY HEALTHCAR", "ALLIANCE DISPOSABLES SUPPLI", "ABC PLUMBING SERVICES LT",  # 11-13 cut short
+        "ALLIANCE DISPOSABLES SUPPLIES", "ABC PLUMBING SERVICES",
+        "ABC CARE LTD", "ABC CARS LTD",                                                           # 16-17 stay apart
+    ]
+    vat = [None] * 8 + ["GB123456789", "123 4567 89", "987654321"] + [None] * 7
+    out = _resolve(names, council_gss=["E1"] * len(names), vat_number=vat)
+    key = out["supplier_key"].to_list()
+    assert key[0] == key[1] == key[2]
+    assert key[3] == key[4]
+    assert key[5] == key[7] != key[6]
+    assert key[8] == key[9] != key[10]
+    assert key[11].startswith("GB-NHS-")  # the start of exactly one NHS trust's name
+    assert key[12] == key[14] and key[13] == key[15]
+    assert key[16] != key[17]
