@@ -59,12 +59,15 @@ SCHEME_TYPES = {
 # A council's own creditor codes (Devon) and the long text some ERPs write ("DCC Business Entities (Sole Trade,
 # Partnership, Ltd)"), as type evidence. SOLE and business codes only say "a business": the name decides
 # whether it is a person.
+# Only a council's own payee-type codes count, never a spend category that happens to sit in the same column
+# (Lancashire Fire's "Supplier Classification" says "Government" for a company selling to government;
+# parsing.md §7.2): whole-cell codes and the few long texts that name a legal form.
 CREDITOR_TYPES = [
-    (r"^(LTD|PLC|LLP|BUSN|B|COMPANY|BUSINESS)$|BUSINESS ENTIT|LIMITED COMPAN", "company"),
-    (r"^(CHTY|CHARITY|CHU|CHURCH|VOL|VCS|VCSE)$|CHARIT|VOLUNTARY", "charity"),
-    (r"^CIC$|COMMUNITY INTEREST", "cic"),
-    (r"^(INDV|INDIVIDUAL|EMP|EMPLOYEE|FOSTER|FC)$|INDIVIDUAL", "individual"),
-    (r"^(WGA|EDUC|PRSH|PARISH|LA|GOV|NHS|PUBLIC|SCHOOL|ACADEMY)$|PUBLIC SECTOR|LOCAL GOVERNMENT|LOCAL AUTHORIT|WHOLE OF GOVERNMENT", "public_body"),
+    (r"^(LTD|PLC|LLP|BUSN|B|COMPANY|BUSINESS)$|^DCC BUSINESS ENTIT|^LIMITED COMPANY$", "company"),
+    (r"^(CHTY|CHARITY|CHU|CHURCH|VOL|VCS|VCSE|CHARITIES)$", "charity"),
+    (r"^(CIC|COMMUNITY INTEREST COMPANY)$", "cic"),
+    (r"^(INDV|INDIVIDUAL|INDIVIDUALS|EMP|EMPLOYEE|FOSTER|FC)$", "individual"),
+    (r"^(WGA|EDUC|PRSH|PARISH|GOV|NHS|SCHOOL|ACADEMY|LOCAL AUTHORITY|PUBLIC BODY)$", "public_body"),
 ]
 
 
