@@ -86,6 +86,11 @@ class SourcesConfig:
     # per council: requests made while discovering, and file links followed
     max_requests_per_council: int = 300
     max_links_per_council: int = 1000
+    # parallel ingestion (pipelines/spend/concurrent.py): councils fetched at once, each host still polite
+    # (its own lock, spacing, robots.txt and budgets in the one PoliteSession); 1 = one council after another
+    fetch_concurrency: int = 8
+    # parse worker processes; None = one per CPU core (at most 4), 0 = parse in the writer thread
+    parse_workers: int | None = None
     # the council-ingest asset fails (after recording every report) when more than this share of councils fail
     max_failed_council_share: float = 0.5
     # notices: first day of the backfill, and the trailing window the nightly run re-fetches

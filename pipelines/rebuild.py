@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
                 from pipelines.notices.ingest import rebuild_notice_staging
 
                 with warehouse.connect() as con:
-                    stats = rebuild_notice_staging(con, warehouse.raw_dir)
+                    stats = rebuild_notice_staging(con, warehouse.raw_store)
                 progress(f"rebuild notices: {stats}")
     except WarehouseBusy as exc:
         print(f"keepitlocal rebuild: {exc}", file=sys.stderr)

@@ -74,7 +74,7 @@ LOADERS: dict[str, tuple[Callable, str]] = {
 
 def _fetch(url: str, name: str, session: PoliteSession, con, warehouse: Warehouse, landing: str) -> FetchOutcome:
     link = DiscoveredLink(url=url, link_text=name, landing_page=landing, period_label=None, format_hint="")
-    return fetch_file(link, session, con, warehouse.raw_dir, None, source_kind="register")
+    return fetch_file(link, session, con, warehouse.raw_store, None, source_kind="register")
 
 
 # numbered parts of one release: Companies House "BasicCompanyData-2024-06-01-part3_7.zip", PSC "..._3of31.zip"
@@ -134,7 +134,7 @@ def refresh_register(name: str, url: str, *, session: PoliteSession, warehouse: 
         page = _fetch(url, name, session, con, warehouse, url)
         if not page.ok:
             raise RuntimeError(f"register {name}: {page.error} from {url}")
-        body = page.body(warehouse.raw_dir)
+        body = page.body(warehouse.raw_store)
         parts = [page]
         if "html" in (page.content_type or "") or body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html")):
             part_urls = _part_links(body, url, extension)
@@ -153,7 +153,7 @@ def refresh_register(name: str, url: str, *, session: PoliteSession, warehouse: 
             sqlfiles.execute(con, "registers/record_load", {"register": name, "url": url, "sha256": digest,
                                                             "loaded_at": now, "rows": last[3]})
             return {"register": name, "status": "unchanged", "rows": last[3]}
-        paths = [rawstore.blob_path(warehouse.raw_dir, p.sha256) for p in parts]
+        paths = [rawstore.local_path(warehouse.raw_store, p.sha256) for p in parts]
         # the loader replaces its table in its own transaction; recorded after, so a crash in between only
         # means the same bytes are loaded again next time
         rows = load(paths, con)

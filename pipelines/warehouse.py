@@ -52,6 +52,10 @@ class Warehouse:
     memory_limit: str | None = None     # DuckDB memory_limit, e.g. "2GB"
     threads: int | None = None          # DuckDB worker threads
     temp_directory: str | None = None   # where DuckDB spills; default <root>/work/tmp
+    # object storage (pipelines/storage.py): raw blobs and extract releases in a bucket instead of under root;
+    # None = KEEPITLOCAL_RAW_URL / KEEPITLOCAL_EXTRACTS_URL, else local disk (root/raw, root/extracts)
+    raw_url: str | None = None
+    extracts_url: str | None = None
 
     def duckdb_config(self) -> dict:
         """The bounded settings applied on every connection to the working file and the build copy."""
@@ -83,6 +87,23 @@ class Warehouse:
     @property
     def raw_dir(self) -> Path:
         return self.root / "raw"
+
+    @property
+    def raw_store(self):
+        """Where raw blobs live, for `pipelines.rawstore`: the local `raw_dir` (a Path), or a `RawStore` in the
+        configured object store (with `raw_dir` as its local spool and cache)."""
+        url = self.raw_url or os.environ.get("KEEPITLOCAL_RAW_URL") or None
+        if not url:
+            return self.raw_dir
+        from pipelines.rawstore import RawStore
+        from pipelines.storage import Storage
+
+        return RawStore(self.raw_dir, Storage(url))
+
+    @property
+    def extracts_target(self) -> str | Path:
+        """Where extract releases go: the local `extracts_dir`, or the configured object-store URL."""
+        return self.extracts_url or os.environ.get("KEEPITLOCAL_EXTRACTS_URL") or self.extracts_dir
 
     @property
     def build_dir(self) -> Path:

@@ -33,19 +33,20 @@ def _killer(n: int):
 def install(point: str, n: int) -> None:
     tick = _killer(n)
     if point == "fetch":
-        from pipelines.spend import ingest
+        # both ingestion paths record a fetch through fetch.record_fetch (fetch_file, and the parallel writer)
+        from pipelines.spend import fetch
 
-        real_fetch = ingest.fetch_file
+        real_record = fetch.record_fetch
 
-        def fetch_file(*args, **kwargs):
-            outcome = real_fetch(*args, **kwargs)
-            if outcome.ok and outcome.bytes is not None:
+        def record_fetch(con, link, outcome, *args, **kwargs):
+            real_record(con, link, outcome, *args, **kwargs)
+            source_kind = args[2] if len(args) > 2 else kwargs.get("source_kind", "council_file")
+            if source_kind == "council_file" and outcome.ok and outcome.bytes is not None:
                 tick()
-            return outcome
 
-        ingest.fetch_file = fetch_file
+        fetch.record_fetch = record_fetch
     elif point == "parse":
-        from pipelines.spend import parse
+        from pipelines.spend import concurrent, parse
 
         real_parse = parse.parse_spend
 
@@ -54,6 +55,14 @@ def install(point: str, n: int) -> None:
             return real_parse(*args, **kwargs)
 
         parse.parse_spend = parse_spend
+        # the parallel path parses in worker processes: the run dies as it hands a file to a worker
+        real_submit = concurrent.ParsePool.submit
+
+        def submit(self, *args, **kwargs):
+            tick()
+            return real_submit(self, *args, **kwargs)
+
+        concurrent.ParsePool.submit = submit
     elif point == "load":
         from pipelines import sqlfiles
 

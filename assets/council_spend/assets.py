@@ -14,7 +14,7 @@ from pipelines.asset_metadata import scalar_stats, table_metadata
 from pipelines.progress import reporter
 from pipelines.registry import validate_registry
 from pipelines.resources import SourcesResource, WarehouseResource
-from pipelines.spend.ingest import ingest_council
+from pipelines.spend.concurrent import ingest_councils
 from pipelines.spend.rebuild import reparse_needed, reparse_spend
 
 council_partitions = dg.DynamicPartitionsDefinition(name="councils")
@@ -56,20 +56,13 @@ def _ingest(context, warehouse: WarehouseResource, sources: SourcesResource, sel
     wh = warehouse.get()
     config = sources.get()
     session = sources.session(kind="council_file", robots=True)
-    reports, raw_reports = [], []
     try:
-        for council in selected.iter_rows(named=True):
-            try:
-                report = ingest_council(council, session=session, warehouse=wh, config=config,
-                                        progress=progress)
-            except Exception as exc:  # one council never fails the night: record it and go on
-                progress(f"{council['name']}: failed: {exc}")
-                report = {"council_gss": council["gss"], "error": f"{type(exc).__name__}: {exc}"}
-            report.setdefault("council_name", council["name"])
-            raw_reports.append(report)
-            reports.append({k: report.get(k) for k in STAGE_COLUMNS})
+        # councils fetched concurrently across hosts, parsed in worker processes, loaded by this one writer
+        raw_reports = ingest_councils(list(selected.iter_rows(named=True)), session=session, warehouse=wh,
+                                      config=config, progress=progress)
     finally:
         session.close()
+    reports = [{k: report.get(k) for k in STAGE_COLUMNS} for report in raw_reports]
     report_df = pl.DataFrame(reports, schema={c: (pl.Int64 if c not in ("council_gss", "council_name", "error") else pl.String)
                                                for c in STAGE_COLUMNS})
     with wh.transaction() as con:

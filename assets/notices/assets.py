@@ -134,7 +134,7 @@ def awards(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> d
     """Notices flattened from the raw pages: releases (latest per id), awards (ocid x award id, latest release
     wins), award suppliers with org-ids, SME/VCSE flags and postcodes; cross-source duplicates linked."""
     with warehouse.get().connect() as con:
-        stats = flatten_new_pages(con, warehouse.get().raw_dir)
+        stats = flatten_new_pages(con, warehouse.get().raw_store)
         metadata = table_metadata(con, "staging.awards", rows_added=stats.get("awards"), extra=scalar_stats(stats),
                                   also=["staging.notice_releases", "staging.award_suppliers"])
     return dg.MaterializeResult(metadata=metadata)

@@ -147,13 +147,13 @@ def research_extracts(context: dg.AssetExecutionContext, config: ExtractsConfig,
     and older releases pruned to the retention policy (the last 7 and every month's last, by default)."""
     wh = warehouse.get()
     version, sources = release_inputs(wh.published_path, default_version=__version__)
-    release = build_release(wh.published_path, wh.extracts_dir, pipeline_version=version, sources=sources,
+    release = build_release(wh.published_path, wh.extracts_target, pipeline_version=version, sources=sources,
                             retention=RetentionPolicy(config.keep_last, config.keep_month_ends))
     context.log.info(release.summary)
     return dg.MaterializeResult(metadata={
-        "release": str(release.path), "summary": release.summary,
+        "release": release.location, "summary": release.summary,
         "tables": len(release.extracts), "files": sum(len(e.files) for e in release.extracts),
         "rows": sum(e.rows for e in release.extracts if e.format == "parquet"),
         "bytes": sum(e.bytes for e in release.extracts), "releases_deleted": release.pruned,
-        "catalogue": dg.MetadataValue.path(str(release.path / "index.html")),
+        "catalogue": dg.MetadataValue.path(release.location + "/index.html"),
     })

@@ -334,7 +334,7 @@ class _DiscardSink(_Sink):
 class _BlobSink(_Sink):
     """A temp file in the raw store's `.incoming/`, hashed while written; renamed to its blob path at the end."""
 
-    def __init__(self, raw_dir: Path):
+    def __init__(self, raw_dir):  # a Path, or a rawstore.RawStore (object storage)
         from pipelines import rawstore
 
         self.raw_dir = raw_dir
@@ -482,7 +482,7 @@ class PoliteSession:
         sinks: list[_Sink] = []
 
         def make_sink(status: int) -> _Sink:
-            sink = _BlobSink(Path(raw_dir)) if status == 200 else _DiscardSink()
+            sink = _BlobSink(raw_dir if not isinstance(raw_dir, str) else Path(raw_dir)) if status == 200 else _DiscardSink()
             sinks.append(sink)
             return sink
 
@@ -751,7 +751,7 @@ def sweep_incoming(raw_dir: Path, older_than_s: float = 3600.0) -> int:
     from pipelines import rawstore
 
     removed = 0
-    incoming = rawstore.incoming_dir(Path(raw_dir), create=False)
+    incoming = rawstore.incoming_dir(raw_dir, create=False)
     if incoming is None:
         return 0
     now = time.time()

@@ -130,6 +130,11 @@ class Release:
     extracts: list[Extract] = field(default_factory=list)
     sources: list[dict] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)  # older releases the retention policy deleted
+    url: str | None = None  # the release's URL when it was written to object storage (pipelines/storage.py)
+
+    @property
+    def location(self) -> str:
+        return self.url or str(self.path)
 
     @property
     def summary(self) -> str:
@@ -177,7 +182,11 @@ def build_release(
     """
     # imported here: the page and the package are rendered from the Release this module builds
     from pipelines.extracts import catalogue, datapackage
+    from pipelines.storage import is_remote
 
+    if is_remote(extracts_dir):
+        return build_remote_release(published_path, str(extracts_dir), release, pipeline_version=pipeline_version,
+                                    sources=sources, created=created, retention=retention)
     published_path = Path(published_path)
     extracts_dir = Path(extracts_dir)
     if not published_path.is_file():
@@ -211,6 +220,59 @@ def build_release(
     result.pruned = prune_releases(extracts_dir, retention or RetentionPolicy())
     log.info("extracts %s", result.summary)
     return result
+
+
+def build_remote_release(published_path: str | Path, extracts_url: str, release: str | None = None, *,
+                         pipeline_version: str, sources: list[dict], created: dt.datetime | None = None,
+                         retention: RetentionPolicy | None = None) -> Release:
+    """`build_release` into object storage (`s3://bucket/prefix`, pipelines/storage.py): the release is built
+    on local disk exactly as a local one, then uploaded under `<release>/`, datapackage.json last (a release
+    is complete only once its package is there, as `list_releases` reads it); then the `LATEST` object names
+    it and older releases beyond `retention` are deleted. Release ids are never reused."""
+    from pipelines.storage import Storage
+
+    store = Storage(extracts_url)
+    created = (created or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
+    taken = set(store.children())
+    if release:
+        if not RELEASE_ID_PATTERN.match(release) or release in RESERVED_NAMES:
+            raise ValueError(f"release id {release!r} must be letters, digits, '.', '_' or '-' (not 'latest')")
+        if release in taken:
+            raise ReleaseExists(f"release {release} already exists in {extracts_url}; releases are never overwritten")
+        release_id = release
+    else:
+        release_id, n = created.date().isoformat(), 1
+        while release_id in taken:
+            n += 1
+            release_id = f"{created.date().isoformat()}-{n}"
+    with tempfile.TemporaryDirectory(prefix="keepitlocal-extracts-") as local:
+        built = build_release(published_path, Path(local), release_id, pipeline_version=pipeline_version,
+                              sources=sources, created=created, retention=RetentionPolicy(keep_last=None))
+        store.upload_tree(built.path, release_id, last=("datapackage.json",))
+    store.write_bytes(LATEST_FILE, (release_id + "\n").encode())
+    built.path, built.url = Path(release_id), store.uri(release_id)
+    built.pruned = prune_remote_releases(store, retention or RetentionPolicy(), latest=release_id)
+    log.info("extracts %s -> %s", built.summary, built.url)
+    return built
+
+
+def prune_remote_releases(store, policy: RetentionPolicy, latest: str | None) -> list[str]:
+    """`prune_releases` for a release store in object storage."""
+    releases = []
+    for name in store.children():
+        if name.startswith(".") or name in RESERVED_NAMES or not store.exists(f"{name}/datapackage.json"):
+            continue
+        try:
+            stamp = json.loads(store.read_bytes(f"{name}/datapackage.json"))["created"]
+            releases.append((dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"), name))
+        except (ValueError, KeyError, TypeError):
+            continue
+    keep = releases_to_keep(sorted(releases), policy, latest)
+    deleted = [name for _created, name in sorted(releases) if name not in keep]
+    for name in deleted:
+        store.delete(f"{name}/datapackage.json")  # first: the release stops counting as complete
+        store.delete(name)
+    return deleted
 
 
 def open_published(published_path: Path) -> duckdb.DuckDBPyConnection:

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         retention = RetentionPolicy(keep_last=None if getattr(args, "keep_all", False) else getattr(args, "keep_last", 7),
                                     keep_month_ends=not getattr(args, "no_month_ends", False))
         version, sources = release_inputs(warehouse.published_path, default_version=__version__)
-        release = build_release(warehouse.published_path, warehouse.extracts_dir, args.release,
+        release = build_release(warehouse.published_path, warehouse.extracts_target, args.release,
                                 pipeline_version=version, sources=sources, retention=retention)
     except ReleaseExists as exc:
         print(f"keepitlocal extract: {exc}", file=sys.stderr)

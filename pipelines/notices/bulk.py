@@ -30,10 +30,10 @@ def load_bulk_year(source: str, year: int, *, session: PoliteSession, warehouse:
     link = DiscoveredLink(url=url, link_text=f"Open Contracting Data Registry {source} {year}",
                           landing_page=config.ocdr_url, period_label=str(year), format_hint="jsonl.gz")
     with warehouse.connect() as con:
-        outcome = fetch_file(link, session, con, warehouse.raw_dir, None, source_kind=source)
+        outcome = fetch_file(link, session, con, warehouse.raw_store, None, source_kind=source)
         if not outcome.ok:
             raise RuntimeError(f"bulk file {url}: {outcome.error}")
-        stats = flatten_new_pages(con, warehouse.raw_dir)
+        stats = flatten_new_pages(con, warehouse.raw_store)
     progress(f"{source} {year} bulk file: {'unchanged (304)' if outcome.not_modified else 'fetched'}, "
              f"{stats['new_pages_flattened']} new bodies flattened, {stats['distinct_releases']} releases in staging")
     return {"not_modified": outcome.not_modified, **stats}

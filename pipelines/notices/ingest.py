@@ -98,7 +98,7 @@ def ingest_notices(source: str, client: NoticeClient, warehouse: Warehouse, star
             elif contiguous and advance_watermark:
                 sqlfiles.execute(con, "notices/advance_watermark", {"source": source, "window_end": window_end,
                                                                     "updated_at": _now()})
-        flattened = flatten_new_pages(con, warehouse.raw_dir)
+        flattened = flatten_new_pages(con, warehouse.raw_store)
     progress(f"{source}: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}: {client.requests} requests, "
              f"{pages} pages, {releases} releases, {client.waits} rate-limit waits, {errors} failed pages, "
              f"{len(failures)} of {windows} windows incomplete")
@@ -111,7 +111,7 @@ def ingest_notices(source: str, client: NoticeClient, warehouse: Warehouse, star
 
 
 def _land_page(con, warehouse: Warehouse, source: str, page, sequence: int) -> None:
-    sha = rawstore.store(warehouse.raw_dir, page.body) if page.status == 200 else None
+    sha = rawstore.store(warehouse.raw_store, page.body) if page.status == 200 else None
     sqlfiles.execute(con, "notices/insert_page", {
         "fetch_id": rawstore.sha256_hex(f"{page.url}\n{page.fetched_at.isoformat()}\n{sequence}".encode()),
         "source_kind": source, "url": page.url,
@@ -135,16 +135,16 @@ def load_bulk_jsonl(path_or_url: str | Path, source: str, warehouse: Warehouse, 
     if text.startswith(("http://", "https://")):
         if session is None:
             raise ValueError("a URL needs a session (pipelines.edge.PoliteSession)")
-        download = session.download(text, warehouse.raw_dir)
+        download = session.download(text, warehouse.raw_store)
         if download.sha256 is None:
             raise UnreadableInput(f"bulk file {text}: {download.error} ({download.reason_code})")
         sha, size, url, content_type = download.sha256, download.bytes, text, download.content_type
     else:
         path = Path(path_or_url)
-        sha, size = rawstore.store_file(warehouse.raw_dir, path)
+        sha, size = rawstore.store_file(warehouse.raw_store, path)
         url, content_type = path.resolve().as_uri(), "application/gzip"
     stats: dict = {}
-    first = next(iter_release_batches(rawstore.blob_path(warehouse.raw_dir, sha), 100, stats), None)
+    first = next(iter_release_batches(rawstore.local_path(warehouse.raw_store, sha), 100, stats), None)
     if first is None:  # unreadable files fail here, before anything is recorded
         raise UnreadableInput(f"{url}: no readable release ({stats})")
     with warehouse.connect() as con:
@@ -153,7 +153,7 @@ def load_bulk_jsonl(path_or_url: str | Path, source: str, warehouse: Warehouse, 
             "fetch_id": rawstore.sha256_hex(f"{url}\n{fetched_at.isoformat()}".encode()), "source_kind": source,
             "url": url, "request_params": None, "window_start": None, "window_end": None, "fetched_at": fetched_at,
             "http_status": 200, "content_type": content_type, "bytes": size, "sha256": sha})
-        stats = flatten_new_pages(con, warehouse.raw_dir)
+        stats = flatten_new_pages(con, warehouse.raw_store)
     progress(f"{source} bulk file {url}: {stats['new_pages_flattened']} new bodies flattened, "
              f"{stats['distinct_releases']} releases in staging")
     return stats
@@ -177,7 +177,7 @@ def _flatten_pages(con: duckdb.DuckDBPyConnection, raw_dir: Path, rebuild: bool,
                 sqlfiles.execute(con, f"notices/clear_{name}_rows")
         for sha, source in pending:
             walked = 0
-            for batch in iter_release_batches(rawstore.blob_path(raw_dir, sha), batch_size, read_stats):
+            for batch in iter_release_batches(rawstore.local_path(raw_dir, sha), batch_size, read_stats):
                 _insert_rows(con, walk((source, release, sha) for release in batch))
                 walked += len(batch)
             if not walked:

@@ -58,7 +58,7 @@ class FetchOutcome:
         """The fetched (or unchanged) body from the raw store, verified against its hash."""
         if not self.sha256:
             raise ValueError(f"no body was fetched from {self.url}")
-        return rawstore.read(Path(raw_dir), self.sha256)
+        return rawstore.read(raw_dir, self.sha256)
 
 
 def is_transient_reason(reason_code: str | None) -> bool:
@@ -77,8 +77,24 @@ def fetch_file(link: DiscoveredLink, session: PoliteSession, warehouse_con: duck
                max_bytes: int | None = None, deadline_s: float | None = None) -> FetchOutcome:
     """Conditionally GET one file, stream a new body once into the raw store, record the fetch; never raises
     for HTTP trouble."""
-    raw_dir = Path(raw_dir)
     previous = sqlfiles.execute(warehouse_con, "spend/last_fetch", {"url": link.url}).fetchone()
+    outcome, record = download_link(link, session, raw_dir, previous, max_bytes=max_bytes, deadline_s=deadline_s)
+    record_fetch(warehouse_con, link, outcome, record, council_gss, source_kind)
+    return outcome
+
+
+@dataclass
+class FetchRecord:
+    """What `record_fetch` writes besides the outcome: the validators a 200 came with."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def download_link(link: DiscoveredLink, session: PoliteSession, raw_dir: Path, previous: tuple | None, *,
+                  max_bytes: int | None = None, deadline_s: float | None = None) -> tuple[FetchOutcome, FetchRecord]:
+    """The network half of `fetch_file`, touching no database (so fetcher threads can run it while one writer
+    records): `previous` is the URL's last successful fetch (etag, last_modified, sha256, fetched_at) or None."""
     headers, previous_sha, previous_at = {}, None, None
     if previous:
         etag, last_modified, previous_sha, previous_at = previous
@@ -103,19 +119,29 @@ def fetch_file(link: DiscoveredLink, session: PoliteSession, warehouse_con: duck
         outcome.reason_code = download.reason_code or ("unexpected_304" if download.status == 304 else "network")
         outcome.error = download.error or f"HTTP {download.status}"
     downloaded = outcome.bytes is not None
+    record = FetchRecord(etag=download.headers.get("etag") if downloaded else None,
+                         last_modified=download.headers.get("last-modified") if downloaded else None)
+    return outcome, record
+
+
+def record_fetch(warehouse_con: duckdb.DuckDBPyConnection, link: DiscoveredLink, outcome: FetchOutcome,
+                 record: FetchRecord, council_gss: str | None, source_kind: str = "council_file") -> None:
+    """The database half of `fetch_file`: one manifest row for the attempt, and a quarantine row for a failure
+    (or the URL's earlier fetch failures cleared when it answers again)."""
+    downloaded = outcome.bytes is not None
     sqlfiles.execute(warehouse_con, "spend/insert_fetch", {
-        "fetch_id": fetch_id,
+        "fetch_id": outcome.fetch_id,
         "source_kind": source_kind,
         "url": link.url,
         "council_gss": council_gss,
         "link_text": link.link_text,
         "landing_page": link.landing_page,
         "period_label": link.period_label,
-        "fetched_at": fetched_at,
+        "fetched_at": outcome.fetched_at,
         "http_status": outcome.http_status,
         "content_type": outcome.content_type,
-        "etag": download.headers.get("etag") if downloaded else None,
-        "last_modified": download.headers.get("last-modified") if downloaded else None,
+        "etag": record.etag,
+        "last_modified": record.last_modified,
         "bytes": outcome.bytes,
         # a 304 stores no body: its row keeps sha256 null (010_raw.sql) and the outcome carries the old hash
         "sha256": outcome.sha256 if downloaded else None,
@@ -127,4 +153,3 @@ def fetch_file(link: DiscoveredLink, session: PoliteSession, warehouse_con: duck
     else:
         # the URL answers again: earlier fetch failures of it are history (the manifest keeps every attempt)
         sqlfiles.execute(warehouse_con, "spend/clear_fetch_errors", {"council_gss": council_gss, "url": link.url})
-    return outcome

@@ -64,20 +64,52 @@ def ingest_council(council: dict, *, session: PoliteSession, warehouse: Warehous
     SpendParseResult."""
     parse = parse or _default_parse()
     gss, name = council["gss"], council.get("name") or council["gss"]
-    report = {"council_gss": gss, "council_name": name, "discovered": 0, "fetched": 0, "not_modified": 0,
-              "parsed": 0, "quarantined": 0, "rows": 0, "fetch_failed": 0, "retryable": 0, "error": None}
+    report = new_report(council)
     problems = hint_problems(council)
     if problems:
         report["error"] = "; ".join(problems)
         progress(f"{name}: not ingested: {report['error']}")
         return report
+    links = discover_links(council, session, config, report, progress)
+    if links is None:
+        return report
+    try:
+        with warehouse.connect() as con:
+            record_discovery(con, council, report)
+            for link in links:
+                _ingest_link(con, warehouse, council, link, session, parse, report)
+            apply_supersession(con, gss)
+    except Exception as exc:  # the warehouse itself failed: report it, the caller goes on to the next council
+        report["error"] = f"{type(exc).__name__}: {exc}"[:MAX_REASON_CHARS]
+    progress(council_summary(name, report))
+    return report
+
+
+def new_report(council: dict) -> dict:
+    return {"council_gss": council["gss"], "council_name": council.get("name") or council["gss"], "discovered": 0,
+            "fetched": 0, "not_modified": 0, "parsed": 0, "quarantined": 0, "rows": 0, "fetch_failed": 0,
+            "retryable": 0, "error": None}
+
+
+def council_summary(name: str, report: dict) -> str:
+    return (f"{name}: {report['discovered']} links, {report['fetched']} fetched, {report['not_modified']} unchanged, "
+            f"{report['parsed']} parsed, {report['quarantined']} quarantined, {report['rows']} rows"
+            + (f" ({report['error']})" if report["error"] else ""))
+
+
+def discover_links(council: dict, session, config: SourcesConfig, report: dict,
+                   progress: Callable[[str], None]) -> list | None:
+    """Discovery for one council within its request budget: the links to follow (capped), or None when the
+    council cannot be ingested tonight (`report["error"]` says why). Network only: no warehouse access.
+    Deep discovery's candidates are kept in `report["_candidates"]` for `record_discovery`."""
+    name = report["council_name"]
     budgeted = session.budgeted(config.max_requests_per_council) if hasattr(session, "budgeted") else session
     try:
         discovery = discover_council(council, budgeted, config)
     except Exception as exc:  # a discovery bug must not stop the night
         report["error"] = f"discovery: {type(exc).__name__}: {exc}"[:MAX_REASON_CHARS]
         progress(f"{name}: discovery failed: {exc}")
-        return report
+        return None
     links = discovery.links
     if len(links) > config.max_links_per_council:
         progress(f"{name}: {len(links)} links found, following the first {config.max_links_per_council}")
@@ -85,40 +117,59 @@ def ingest_council(council: dict, *, session: PoliteSession, warehouse: Warehous
     report["discovered"] = len(discovery.links)
     if discovery.errors and not discovery.links:
         report["error"] = "; ".join(discovery.errors[:3])[:MAX_REASON_CHARS]
-    try:
-        with warehouse.connect() as con:
-            if discovery.candidates or council.get("landing_status") == "fallback":
-                record_candidates(con, gss, discovery.candidates)  # deep discovery's finds, for the registry
-            for link in links:
-                _ingest_link(con, warehouse, council, link, session, parse, report)
-            apply_supersession(con, gss)
-    except Exception as exc:  # the warehouse itself failed: report it, the caller goes on to the next council
-        report["error"] = f"{type(exc).__name__}: {exc}"[:MAX_REASON_CHARS]
-    progress(f"{name}: {report['discovered']} links, {report['fetched']} fetched, {report['not_modified']} unchanged, "
-             f"{report['parsed']} parsed, {report['quarantined']} quarantined, {report['rows']} rows"
-             + (f" ({report['error']})" if report["error"] else ""))
-    return report
+    report["_candidates"] = discovery.candidates
+    return links
+
+
+def record_discovery(con, council: dict, report: dict) -> None:
+    """Deep discovery's finds, for the registry (reference.discovery_candidates)."""
+    candidates = report.pop("_candidates", None) or []
+    if candidates or council.get("landing_status") == "fallback":
+        record_candidates(con, council["gss"], candidates)
 
 
 def _ingest_link(con, warehouse: Warehouse, council: dict, link, session, parse, report: dict) -> None:
     gss = council["gss"]
-    outcome = fetch_file(link, session, con, warehouse.raw_dir, gss)
+    outcome = fetch_file(link, session, con, warehouse.raw_store, gss)
+    if not count_fetch(outcome, report) or body_handled(con, gss, outcome.sha256):
+        return  # a failed fetch (quarantined by fetch_file), or bytes loaded (or set aside for good) before
+    data = outcome.body(warehouse.raw_store)  # a corrupt blob fails the council loudly, never quarantined for good
+    try:
+        result = parse(data, **parse_arguments(council, link))
+    except Exception as exc:  # a parser crash quarantines this file only
+        result = exc
+    load_parsed(con, council, link, outcome, result, report)
+
+
+def count_fetch(outcome, report: dict) -> bool:
+    """Count one fetch in the stage report; False for a failure (nothing to parse)."""
     if not outcome.ok:
         report["quarantined"] += 1
         report["fetch_failed"] += 1
         report["retryable"] += outcome.transient
-        return
+        return False
     report["not_modified" if outcome.not_modified else "fetched"] += 1
-    handled = sqlfiles.execute(con, "spend/body_already_handled", {
-        "council_gss": gss, "sha256": outcome.sha256, "transient_reasons": sorted(TRANSIENT_REASONS)}).fetchone()[0]
-    if handled:
-        return  # loaded (or set aside for good) before: the same bytes under another URL, or unchanged
-    data = outcome.body(warehouse.raw_dir)
-    try:
-        result = parse(data, filename=file_name_of(link.url), council_gss=gss, hints=_parser_hints(council, link),
-                       source_url=link.url)
-    except Exception as exc:  # a parser crash quarantines this file only
-        _quarantine(con, gss, link, outcome.sha256, "parse_error", f"{type(exc).__name__}: {exc}")
+    return True
+
+
+def body_handled(con, gss: str, sha256: str) -> bool:
+    """Loaded (or set aside for good) before: the same bytes under another URL, or unchanged."""
+    return bool(sqlfiles.execute(con, "spend/body_already_handled", {
+        "council_gss": gss, "sha256": sha256, "transient_reasons": sorted(TRANSIENT_REASONS)}).fetchone()[0])
+
+
+def parse_arguments(council: dict, link) -> dict:
+    """The keyword arguments of `parse(data, ...)` for one link (picklable: parse workers receive them)."""
+    return {"filename": file_name_of(link.url), "council_gss": council["gss"], "hints": _parser_hints(council, link),
+            "source_url": link.url}
+
+
+def load_parsed(con, council: dict, link, outcome, result, report: dict) -> None:
+    """Load one parsed body, or quarantine it with its reason: `result` is the parser's result, or the
+    exception the parser raised. The body is handled (publication or quarantine row) when this returns."""
+    gss = council["gss"]
+    if isinstance(result, BaseException):  # a parser crash quarantines this file only
+        _quarantine(con, gss, link, outcome.sha256, "parse_error", f"{type(result).__name__}: {result}")
         report["quarantined"] += 1
         return
     if getattr(result, "kind", "spend") != "spend":

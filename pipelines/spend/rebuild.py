@@ -67,7 +67,7 @@ def reparse_spend(warehouse: Warehouse, config: SourcesConfig, *, parse: Callabl
             if council is None:
                 stats["unknown_council"] += 1
                 continue
-            if not rawstore.exists(warehouse.raw_dir, item["sha256"]):
+            if not rawstore.exists(warehouse.raw_store, item["sha256"]):
                 stats["missing_raw"] += 1
                 progress(f"{item['council_gss']}: body {item['sha256'][:12]} is not in the raw store; skipped")
                 continue
@@ -75,7 +75,7 @@ def reparse_spend(warehouse: Warehouse, config: SourcesConfig, *, parse: Callabl
                                   landing_page=item["landing_page"] or "", period_label=item["period_label"],
                                   format_hint="", dataset_kind=item["dataset_kind"]
                                   or _kind_of(item["link_text"], item["source_url"]))
-            outcome = _reparse_one(con, warehouse.raw_dir, council, item, link, parse)
+            outcome = _reparse_one(con, warehouse.raw_store, council, item, link, parse)
             stats[outcome[0]] += 1
             stats["rows"] += outcome[1]
             touched.add(item["council_gss"])

@@ -1,0 +1,335 @@
+"""Many councils at once, still polite: fetcher threads across hosts, parse worker processes, one writer.
+
+`ingest_councils` does what `ingest.ingest_council` does for each council, with the work spread three ways:
+
+* **fetching** runs in up to `fetch_concurrency` threads, one council per thread at a time. Every request goes
+  through the one shared `PoliteSession`, whose per-host lock, spacing, robots.txt rules, retry and failure
+  budgets hold across threads: two councils on different hosts download at the same time, two councils on one
+  host take turns exactly as they would one after the other. Fetcher threads never touch the warehouse: the
+  validators for conditional GETs come from a snapshot of the manifest read before they start, and bodies
+  stream into the raw store (hashed, renamed into place) as before.
+* **parsing** runs in `parse_workers` worker processes (the parser is pure: bytes in, result out). A worker
+  reads the body from the raw store itself, so bodies never cross the process boundary; at most
+  `2 * parse_workers` parses are in flight or waiting to be loaded, which bounds the memory results hold.
+* **loading** stays with one writer: the calling thread holds the only warehouse connection. It records each
+  fetch in the manifest, decides whether the body is already handled, and loads (or quarantines) results in
+  each council's link order, with the same transaction per publication as the one-at-a-time path; a council's
+  supersession runs once all its links are done. A body counts as handled only when its publication or
+  quarantine row is written, so a run killed anywhere leaves work the next night picks up.
+
+Parsing starts as soon as a body arrives (speculatively: the writer checks "already handled?" when the fetch is
+recorded and again, authoritatively, when the result's turn to load comes, exactly where the one-at-a-time path
+checks), so the outcome per council is the same as `ingest_council`'s whatever the timing: the same staging rows,
+publications, quarantine rows and reports. Councils are independent (every staging row is keyed by council), so
+the order in which councils finish does not matter. `fetch_concurrency=1, parse_workers=0` runs `ingest_council`
+council by council (the sequential path).
+"""
+
+from __future__ import annotations
+
+import collections
+import multiprocessing
+import os
+import pickle
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipelines import sqlfiles
+from pipelines.config import SourcesConfig
+from pipelines.spend import fetch as fetch_mod
+from pipelines.spend import ingest
+from pipelines.spend.load import apply_supersession
+from pipelines.warehouse import Warehouse
+
+INFLIGHT_PER_WORKER = 2     # parses submitted or parsed-but-not-loaded per worker process
+TASKS_PER_WORKER = 500      # a worker process is replaced after this many files (bounds slow memory growth)
+
+
+def parse_worker_count(config: SourcesConfig, councils: int) -> int:
+    """Worker processes for parsing: the configured number, else one per CPU core (at most 4); none for a
+    single council (its files are parsed by the writer, no process start-up)."""
+    if councils <= 1:
+        return 0
+    if config.parse_workers is not None:
+        return max(0, int(config.parse_workers))
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def ingest_councils(councils: Iterable[dict], *, session, warehouse: Warehouse, config: SourcesConfig,
+                    parse: Callable[..., Any] | None = None, progress: Callable[[str], None] = print,
+                    fetch_concurrency: int | None = None, parse_workers: int | None = None) -> list[dict]:
+    """Ingest every council; one stage report per council, in the order given. One council's failure is
+    recorded in its report and never stops the others."""
+    councils = list(councils)
+    concurrency = max(1, int(fetch_concurrency if fetch_concurrency is not None else config.fetch_concurrency))
+    workers = parse_worker_count(config, len(councils)) if parse_workers is None else max(0, int(parse_workers))
+    if concurrency <= 1 and workers == 0:
+        return [_sequential(council, session, warehouse, config, parse, progress) for council in councils]
+    return _Run(councils, session, warehouse, config, parse, progress, concurrency, workers).run()
+
+
+def _sequential(council, session, warehouse, config, parse, progress) -> dict:
+    try:
+        return ingest.ingest_council(council, session=session, warehouse=warehouse, config=config, parse=parse,
+                                     progress=progress)
+    except Exception as exc:  # one council never fails the night: record it and go on
+        progress(f"{council.get('name') or council['gss']}: failed: {exc}")
+        return {**ingest.new_report(council), "error": f"{type(exc).__name__}: {exc}"[:ingest.MAX_REASON_CHARS]}
+
+
+# ------------------------------------------------------------------------------------------ parse workers
+
+def _parse_in_worker(raw, sha256: str, kwargs: dict, parse) -> tuple[str, Any]:
+    """Runs in a worker process: read the body (hash-checked) and parse it. ("corrupt", message) when the
+    stored blob no longer matches its hash (the council fails loudly, as in the writer), ("raised", exc) when
+    the parser raised, else ("ok", result)."""
+    from pipelines import rawstore
+
+    try:
+        data = rawstore.read(raw, sha256)
+    except Exception as exc:
+        return "corrupt", f"{type(exc).__name__}: {exc}"
+    parse = parse or ingest._default_parse()
+    try:
+        return "ok", parse(data, **kwargs)
+    except Exception as exc:  # a parser crash quarantines this file only (ingest.load_parsed)
+        return "raised", exc
+
+
+def _warm_worker() -> None:
+    ingest._default_parse()  # import the parser (Polars, readers) once per worker, before the first file
+
+
+class ParsePool:
+    """Worker processes for parsing (spawned: the parent has threads and an open DuckDB connection)."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_warm_worker, max_tasks_per_child=TASKS_PER_WORKER)
+
+    def submit(self, raw, sha256: str, kwargs: dict, parse) -> Future:
+        """`raw`: the raw store (a local Path or a rawstore.RawStore); the worker reads the body from it."""
+        return self._executor.submit(_parse_in_worker, raw, sha256, kwargs, parse)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+# ------------------------------------------------------------------------------------------------ the run
+
+@dataclass(eq=False)
+class _Slot:
+    link: Any
+    outcome: Any
+    future: Future | None = None
+    queued: bool = False            # waiting for a parse worker
+    done: bool = False
+
+
+@dataclass(eq=False)
+class _Council:
+    council: dict
+    report: dict
+    links: list = field(default_factory=list)
+    slots: list[_Slot] = field(default_factory=list)
+    total: int | None = None        # links to follow, once discovery is done
+    next: int = 0                   # the next slot to load, in link order
+    speculating: set = field(default_factory=set)  # bodies (sha256) already sent to a parse worker
+    recorded: bool = False          # discovery candidates written
+    failed: bool = False            # the warehouse failed for this council: the rest of it is skipped
+    finished: bool = False
+
+
+class _Run:
+    def __init__(self, councils, session, warehouse, config, parse, progress, concurrency, workers):
+        self.councils = councils
+        self.session = session
+        self.warehouse = warehouse
+        self.raw = warehouse.raw_store
+        self.config = config
+        self.parse = parse
+        self.progress = progress
+        self.concurrency = concurrency
+        self.workers = workers
+        self.events: queue.Queue = queue.Queue()
+        self.state = {c["gss"]: _Council(c, ingest.new_report(c)) for c in councils}
+        self.waiting: collections.deque = collections.deque()  # (council, slot) ready to parse, FIFO
+        self.inflight = 0
+        self.stop = threading.Event()
+        self.previous: dict[str, tuple] = {}
+        # a parse callable the workers cannot import (a closure, a lambda) runs in the writer instead
+        self.pool_parse = parse
+        if parse is not None and workers:
+            try:
+                pickle.dumps(parse)
+            except Exception:
+                self.workers = 0
+
+    # -- fetcher threads: network only
+    def _fetch_council(self, gss: str) -> None:
+        st = self.state[gss]
+        try:
+            if self.stop.is_set():
+                self.events.put(("discovered", gss, None))
+                return
+            problems = ingest.hint_problems(st.council)
+            if problems:
+                st.report["error"] = "; ".join(problems)
+                self.progress(f"{st.report['council_name']}: not ingested: {st.report['error']}")
+                self.events.put(("discovered", gss, None))
+                return
+            links = ingest.discover_links(st.council, self.session, self.config, st.report, self.progress)
+            self.events.put(("discovered", gss, links))
+            for index, link in enumerate(links or []):
+                if self.stop.is_set():
+                    return
+                outcome, record = fetch_mod.download_link(link, self.session, self.raw,
+                                                          self.previous.get(link.url))
+                self.events.put(("fetched", gss, index, outcome, record))
+        except BaseException as exc:  # a bug in a fetcher thread fails its council, never the night
+            self.events.put(("fetcher_failed", gss, exc))
+
+    # -- the writer
+    def run(self) -> list[dict]:
+        pool = ParsePool(self.workers) if self.workers else None
+        fetchers = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="fetch")
+        try:
+            with self.warehouse.connect() as con:
+                self.con, self.pool = con, pool
+                self.previous = {row[0]: tuple(row[1:]) for row in
+                                 sqlfiles.execute(con, "spend/last_fetches").fetchall()}
+                for gss in self.state:
+                    fetchers.submit(self._fetch_council, gss)
+                remaining = len(self.state)
+                while remaining:
+                    event = self.events.get()
+                    st = self.state[event[1]]
+                    if st.finished:
+                        continue
+                    try:
+                        self._handle(st, event)
+                    except Exception as exc:  # the warehouse failed for this council: report it, go on
+                        self._fail(st, exc)
+                    if not st.finished and st.total is not None and st.next >= st.total:
+                        self._finish(st)
+                    if st.finished:
+                        remaining -= 1
+                    self._pump()
+        finally:
+            self.stop.set()
+            fetchers.shutdown(wait=True, cancel_futures=True)
+            if pool is not None:
+                pool.close()
+        return [self.state[c["gss"]].report for c in self.councils]
+
+    def _handle(self, st: _Council, event: tuple) -> None:
+        kind, gss = event[0], event[1]
+        if kind == "discovered":
+            links = event[2]
+            if links is None:  # not ingestable tonight: the report says why (already said), nothing is written
+                st.total, st.recorded, st.finished = 0, True, True
+                return
+            st.links, st.total = links, len(links)
+            ingest.record_discovery(self.con, st.council, st.report)
+            st.recorded = True
+        elif kind == "fetched":
+            _, _, index, outcome, record = event
+            if st.failed:
+                return
+            slot = _Slot(link=st.links[index], outcome=outcome)
+            fetch_mod.record_fetch(self.con, slot.link, outcome, record, gss)
+            if not ingest.count_fetch(outcome, st.report) or ingest.body_handled(self.con, gss, outcome.sha256):
+                slot.done = True
+            elif self.workers and outcome.sha256 not in st.speculating:
+                st.speculating.add(outcome.sha256)
+                slot.queued = True
+                self.waiting.append((st, slot))
+            st.slots.append(slot)
+            self._flush(st)
+        elif kind == "parsed":
+            self._flush(st)
+        elif kind == "fetcher_failed":
+            exc = event[2]
+            self.progress(f"{st.report['council_name']}: failed: {exc}")
+            st.report["error"] = f"{type(exc).__name__}: {exc}"[:ingest.MAX_REASON_CHARS]
+            self._flush(st)
+            st.failed = True
+            self._finish(st)
+
+    def _flush(self, st: _Council) -> None:
+        """Load the council's parsed bodies in link order, as far as results are in."""
+        while not st.failed and st.next < len(st.slots):
+            slot = st.slots[st.next]
+            if not slot.done:
+                if slot.future is not None:
+                    if not slot.future.done():
+                        return
+                    result = self._result(slot)
+                elif slot.queued:
+                    return  # its parse has not started yet
+                else:
+                    # the same bytes as an earlier link of this council, or no parse workers: decide here,
+                    # where the one-at-a-time path decides
+                    if ingest.body_handled(self.con, st.council["gss"], slot.outcome.sha256):
+                        slot.done = True
+                        st.next += 1
+                        continue
+                    data = slot.outcome.body(self.raw)
+                    try:
+                        result = (self.parse or ingest._default_parse())(
+                            data, **ingest.parse_arguments(st.council, slot.link))
+                    except Exception as exc:
+                        result = exc
+                ingest.load_parsed(self.con, st.council, slot.link, slot.outcome, result, st.report)
+                slot.done = True
+            st.next += 1
+
+    def _result(self, slot: _Slot):
+        self.inflight -= 1
+        future, slot.future = slot.future, None
+        try:
+            status, value = future.result()
+        except Exception as exc:  # the worker process died (killed, out of memory): this file only
+            return RuntimeError(f"parse worker failed: {type(exc).__name__}: {exc}")
+        if status == "corrupt":
+            raise ValueError(value)
+        return value
+
+    def _pump(self) -> None:
+        """Start waiting parses while fewer than INFLIGHT_PER_WORKER per worker are in flight."""
+        while self.waiting and self.inflight < self.workers * INFLIGHT_PER_WORKER:
+            st, slot = self.waiting.popleft()
+            slot.queued = False
+            if st.failed or st.finished:
+                continue
+            slot.future = self.pool.submit(self.raw, slot.outcome.sha256,
+                                           ingest.parse_arguments(st.council, slot.link), self.pool_parse)
+            self.inflight += 1
+            gss = st.council["gss"]
+            slot.future.add_done_callback(lambda _f, gss=gss: self.events.put(("parsed", gss)))
+
+    def _fail(self, st: _Council, exc: Exception) -> None:
+        st.report["error"] = f"{type(exc).__name__}: {exc}"[:ingest.MAX_REASON_CHARS]
+        st.failed = True
+        self._finish(st)
+
+    def _finish(self, st: _Council) -> None:
+        if st.finished:
+            return
+        st.finished = True
+        for slot in st.slots:  # results nobody will load give their place back
+            if slot.future is not None:
+                slot.future.cancel()
+                self.inflight -= 1
+                slot.future = None
+        if not st.failed:
+            try:
+                apply_supersession(self.con, st.council["gss"])
+            except Exception as exc:
+                st.report["error"] = f"{type(exc).__name__}: {exc}"[:ingest.MAX_REASON_CHARS]
+        self.progress(ingest.council_summary(st.report["council_name"], st.report))

@@ -1,0 +1,125 @@
+"""Parallel ingestion (pipelines/spend/concurrent.py) gives the same staging contents as one council after another.
+
+The sample world is served by three loopback servers, councils spread over them, so fetcher threads really
+overlap across hosts while councils on one host take turns. Both runs use the real parser; the parallel one
+parses in worker processes and loads through its single writer.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.edge import PoliteSession
+from pipelines.registry import load_registry
+from pipelines.sample import sources_config
+from pipelines.sample.server import SampleServer
+from pipelines.spend.concurrent import ingest_councils
+from pipelines.warehouse import Warehouse
+
+SERVERS = 3
+# staging columns that record when something happened (differ between any two runs)
+TIME_COLUMNS = {"fetched_at", "loaded_at", "quarantined_at"}
+
+
+@pytest.fixture(scope="module")
+def hosts(world):
+    servers = [SampleServer(world).start() for _ in range(SERVERS)]
+    try:
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def _registry_on(world: Path, servers) -> Path:
+    """The sample registry with council i served by server i % SERVERS."""
+    rows = list(csv.DictReader(io.StringIO((world / "registry.csv").read_text(encoding="utf-8"))))
+    for i, row in enumerate(rows):
+        base = servers[i % len(servers)].base_url.rstrip("/")
+        for key, value in row.items():
+            row[key] = value.replace("{base}", base) if value else value
+    out = io.StringIO()
+    writer = csv.DictWriter(out, list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path = world / "registry.hosts.csv"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return path
+
+
+def _ingest(world, servers, root: Path, **kwargs) -> tuple[list[dict], float]:
+    config = replace(sources_config(world, servers[0].base_url), registry_csv=str(_registry_on(world, servers)))
+    councils = load_registry(config.registry_csv)
+    urls = [u for c in councils.iter_rows(named=True) for u in (c["website"], *(c["landing_urls"] or "").split("|")) if u]
+    urls.append(config.ckan_url)
+    session = PoliteSession(config.allowed_hosts(urls), limits=config.edge_limits("council_file"),
+                            host_intervals=config.host_intervals())
+    started = time.monotonic()
+    try:
+        reports = ingest_councils(list(councils.iter_rows(named=True)), session=session, warehouse=Warehouse(root),
+                                  config=config, progress=lambda _m: None, **kwargs)
+    finally:
+        session.close()
+    return reports, time.monotonic() - started
+
+
+def _staging(root: Path) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(Warehouse(root).work_path), read_only=True)
+    try:
+        out = {}
+        for table in ("spend_lines", "spend_publications", "quarantine"):
+            columns = [c for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'staging' "
+                "and table_name = ? order by ordinal_position", [table]).fetchall() if c not in TIME_COLUMNS]
+            select = ", ".join(f'"{c}"' for c in columns)
+            out[table] = con.execute(f"select {select} from staging.{table} order by all").fetchall()
+        out["manifest"] = con.execute("select url, http_status, sha256, bytes from raw.fetch_manifest "
+                                      "order by all").fetchall()
+        return out
+    finally:
+        con.close()
+
+
+def test_parallel_ingestion_equals_sequential(world, hosts, tmp_path):
+    sequential, _ = _ingest(world, hosts, tmp_path / "sequential", fetch_concurrency=1, parse_workers=0)
+    overlap = {"max": 0, "now": 0}
+    lock = threading.Lock()
+    real_download = PoliteSession.download
+
+    def counting_download(self, *args, **kwargs):  # how many downloads run at the same moment
+        with lock:
+            overlap["now"] += 1
+            overlap["max"] = max(overlap["max"], overlap["now"])
+        try:
+            return real_download(self, *args, **kwargs)
+        finally:
+            with lock:
+                overlap["now"] -= 1
+
+    PoliteSession.download = counting_download
+    try:
+        parallel, _ = _ingest(world, hosts, tmp_path / "parallel", fetch_concurrency=4, parse_workers=2)
+    finally:
+        PoliteSession.download = real_download
+    assert overlap["max"] > 1, "fetcher threads never overlapped"
+    assert [r["council_gss"] for r in parallel] == [r["council_gss"] for r in sequential]
+    assert parallel == sequential
+    assert sum(r["rows"] for r in parallel) > 10_000 and not any(r["error"] for r in parallel)
+    seq, par = _staging(tmp_path / "sequential"), _staging(tmp_path / "parallel")
+    for table in seq:
+        assert len(par[table]) == len(seq[table]), table
+        assert par[table] == seq[table], table
+
+    # a second parallel night: every file answers 304 and nothing is parsed again
+    again, _ = _ingest(world, hosts, tmp_path / "parallel", fetch_concurrency=4, parse_workers=2)
+    assert sum(r["parsed"] for r in again) == 0
+    assert sum(r["not_modified"] for r in again) == sum(r["fetched"] + r["not_modified"] for r in parallel)
+    assert _staging(tmp_path / "parallel")["spend_lines"] == par["spend_lines"]
