@@ -4,8 +4,8 @@ Two modes:
 
 * `scale` (default): a real corpus file (default: Leeds, June 2020, cp1252, 16k lines) and the same file with
   its data rows repeated to about 50 MB and 200 MB, generated in a temporary folder. For each file, each of
-  these runs in its own child process, which reports its own time; the parent reads the child's peak RSS
-  (`os.wait4`):
+  these runs in its own child process, which reports its own time and its own peak RSS (VmHWM, so the size of
+  the forking parent is never counted):
     - `parse_spend`: the product's parser (`pipelines.spend.parse.parse_spend`) on the bytes;
     - `polars`: `pl.read_csv(..., infer_schema=False)` (all columns as strings), utf-8 else windows-1252;
     - `duckdb`: `read_csv(..., all_varchar=true)` into a Polars frame (latin-1 for non-UTF-8 bytes: DuckDB has
@@ -37,14 +37,20 @@ DEFAULT_SOURCE = CORPUS / "leeds" / "2020-06.csv"
 TOOLS = ("parse_spend", "polars", "duckdb", "pandas")
 
 
-# --- children: each does one job on one file and prints {"seconds": s, "rows": n} --------------------------
+# --- children: each does one job on one file and prints {"seconds": s, "rows": n, "peak_kib": k} -------------
+
+def _own_peak_kib() -> int:
+    """This process's high-water RSS since exec; wait4's ru_maxrss would also count the forking parent's image."""
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+
 
 def _child(tool: str, path: str, columns: str) -> None:
     if tool == "noop":
         import duckdb  # noqa: F401  (the interpreter with the libraries loaded: the RSS floor)
         import polars  # noqa: F401
 
-        print(json.dumps({"seconds": 0.0, "rows": 0}))
+        print(json.dumps({"seconds": 0.0, "rows": 0, "peak_kib": _own_peak_kib()}))
         return
     data = Path(path).read_bytes()
     start = time.perf_counter()
@@ -78,7 +84,7 @@ def _child(tool: str, path: str, columns: str) -> None:
         rows = _pandas_script(data, json.loads(columns))
     else:
         raise SystemExit(f"unknown tool {tool}")
-    print(json.dumps({"seconds": time.perf_counter() - start, "rows": rows}))
+    print(json.dumps({"seconds": time.perf_counter() - start, "rows": rows, "peak_kib": _own_peak_kib()}))
 
 
 def _pandas_script(data: bytes, columns: dict) -> int:
@@ -103,22 +109,15 @@ def _pandas_script(data: bytes, columns: dict) -> int:
 
 
 def _measure(tool: str, path: Path, columns: dict) -> dict:
-    """Run one child and read its own peak RSS with wait4 (exact per child, unlike RUSAGE_CHILDREN)."""
+    """Run one child; it reports its own time and peak RSS."""
     started = time.perf_counter()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, __file__, "child", tool, str(path), json.dumps(columns)],
-                                stdout=out, stderr=err, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
-        _, status, usage = os.wait4(proc.pid, 0)  # reaped here, so Popen never sees it: no communicate()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read(), err.read()
+    proc = subprocess.run([sys.executable, __file__, "child", tool, str(path), json.dumps(columns)],
+                          capture_output=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     wall = time.perf_counter() - started
-    rss_mb = usage.ru_maxrss / 1024
     if proc.returncode != 0:
-        return {"error": stderr.decode(errors="replace")[-400:], "wall": wall, "rss_mb": rss_mb}
-    info = json.loads(stdout.decode().strip().splitlines()[-1])
-    info.update(wall=wall, rss_mb=rss_mb)
+        return {"error": proc.stderr.decode(errors="replace")[-400:], "wall": wall, "rss_mb": float("nan")}
+    info = json.loads(proc.stdout.decode().strip().splitlines()[-1])
+    info.update(wall=wall, rss_mb=info.pop("peak_kib") / 1024)
     return info
 
 
