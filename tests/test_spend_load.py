@@ -287,3 +287,22 @@ def test_the_parsers_account_of_each_file_is_kept(warehouse):
     assert row[:3] == (5, 2, 3) and json.loads(row[3]) == {"blank": 1, "header": 1, "total": 1}
     assert row[4] == Decimal("549.75") and json.loads(row[5])["amount"]["basis"] == "alias" and row[6] == "net"
     assert basis == [("net",)]
+
+
+def test_the_same_file_linked_by_two_councils_is_a_publication_of_each(warehouse):
+    from pipelines.marts.build import build_core
+    from pipelines.marts.checks import publication_failures
+
+    other = "E06999998"
+    councils = pl.concat([COUNCILS, COUNCILS.with_columns(pl.lit(other).alias("gss"), pl.lit("Other").alias("name"))])
+    shared = stand_in_parse(csv_body("01/04/2024,Acme Ltd,600.00", "02/04/2024,Bolt plc,700.00"))
+    with warehouse.connect() as con:
+        for gss in (GSS, other):
+            load_publication(con, gss, "2024-04", shared, meta("s" * 64, datetime(2024, 5, 1)))
+            apply_supersession(con, gss)
+        stats = build_core(con, councils)
+        per_council = dict(con.execute("select council_gss, count(distinct payment_key) from core.fact_payment "
+                                       "group by 1").fetchall())
+        failures, errors = publication_failures(con)
+    assert stats["publications_held_back"] == 0 and failures == [] and errors == []
+    assert per_council == {GSS: 2, other: 2}

@@ -84,7 +84,7 @@ DEFINITIONS = """\
 * **Metric definitions** (local authority / county / region, SME, VCSE, public, large private, individual or
   redacted, unresolved, unknown size / location) are those of `docs/architecture.md` "Metric definitions".
 * **Lineage**: every payment carries `source_url`, `source_sha256` (the raw file under `raw/`), `sheet` and
-  `row_number`; `payment_key` is the md5 of the last three.
+  `row_number`; `payment_key` is the md5 of `council_gss` and those three.
 """
 
 

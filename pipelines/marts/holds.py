@@ -23,16 +23,15 @@ HOLD_SCHEMA = {"publication_id": pl.String, "council_gss": pl.String, "check_nam
 
 def hold_publications(con: duckdb.DuckDBPyConnection, failures: list[PublicationFailure], now: dt.datetime, *,
                       replace_for: Iterable[str] | None = None) -> None:
-    """Record `failures` as holds (one row per publication and check, the messages joined). With `replace_for`,
+    """Record `failures` as holds (one row per council, publication and check, the messages joined). With `replace_for`,
     the holds of those councils that are not among `failures` are dropped first (re-evaluation); without it the
     failures are added to the existing holds. Runs inside the caller's transaction."""
-    rows: dict[tuple[str, str], list] = {}
+    rows: dict[tuple[str, str, str], list[str]] = {}
     for f in failures:
-        entry = rows.setdefault((f.publication_id, f.check), [f.council_gss, []])
-        entry[1].append(f.message)
+        rows.setdefault((f.council_gss, f.publication_id, f.check), []).append(f.message)
     frame = pl.DataFrame(
         [{"publication_id": pub, "council_gss": gss, "check_name": check, "reason": "; ".join(messages)}
-         for (pub, check), (gss, messages) in sorted(rows.items())],
+         for (gss, pub, check), messages in sorted(rows.items())],
         schema=HOLD_SCHEMA)
     con.register("new_holds", frame)
     try:

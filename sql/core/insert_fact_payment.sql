@@ -7,7 +7,9 @@ with current_lines as (
         l.*,
         p.fetched_at,
         p.period_start,
-        md5(concat_ws('|', l.source_sha256, coalesce(l.sheet, ''), cast(l.row_number as varchar))) as payment_key
+        -- the lineage: one line of one file of one council (the same bytes may be linked by two councils)
+        md5(concat_ws('|', l.council_gss, l.source_sha256, coalesce(l.sheet, ''), cast(l.row_number as varchar)))
+            as payment_key
     from staging.spend_lines as l
     join staging.spend_publications as p on p.publication_id = l.publication_id and p.council_gss = l.council_gss
     where l.is_current and p.is_current and l.council_gss in (select council_gss from build_councils)

@@ -56,7 +56,7 @@ create table if not exists core.dim_supplier (
     is_external boolean                    -- not a public body, individual or redacted payee
 );
 create table if not exists core.fact_payment (
-    payment_key varchar not null,          -- md5 of source_sha256, sheet, row_number (the lineage); uniqueness is a blocking check, not an index that slows the rebuild
+    payment_key varchar not null,          -- md5 of council_gss, source_sha256, sheet, row_number (the lineage); uniqueness is a blocking check, not an index that slows the rebuild
     council_gss varchar not null,
     publication_id varchar not null,
     period_key varchar,

@@ -31,7 +31,7 @@ create table if not exists meta.publication_holds (
     reason varchar not null,               -- the check's message: what failed, by how much
     held_since timestamp not null,         -- first run that held it back for this check (UTC)
     checked_at timestamp not null          -- latest build that confirmed the hold (UTC)
-);                                         -- one row per publication and check (no index: rewritten per council)
+);                                         -- one row per council, publication and check (no index: rewritten per council)
 create table if not exists meta.core_builds (
     part varchar not null,                 -- a council GSS (its payment facts) or 'fact_award'
     input_signature varchar not null,      -- hash of what the part is built from (pipelines/marts/build.py)

@@ -5,7 +5,7 @@ with current_lines as (
         l.*,
         cast(date_trunc('month', coalesce(l.payment_date, p.period_start)) as date) as month_start
     from staging.spend_lines as l
-    join staging.spend_publications as p on p.publication_id = l.publication_id
+    join staging.spend_publications as p on p.council_gss = l.council_gss and p.publication_id = l.publication_id
     where l.is_current  -- line-level: a later file may replace some of a current file's lines (spend/load.py)
 ),
 span as (

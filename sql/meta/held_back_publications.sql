@@ -9,7 +9,7 @@ select
     string_agg(h.reason, '; ' order by h.check_name) as reason,
     min(h.held_since) as held_since
 from staging.spend_publications as p
-join meta.publication_holds as h on h.publication_id = p.publication_id
+join meta.publication_holds as h on h.council_gss = p.council_gss and h.publication_id = p.publication_id
 left join core.dim_council as c on c.council_gss = p.council_gss
 where p.held_back and p.superseded_by is null
 group by all

@@ -12,7 +12,7 @@ from (
     ),
     covers as (
         -- the later publications overlapping part of a current publication's period
-        select p.publication_id, q.period_start as cover_start, q.period_end as cover_end
+        select p.council_gss, p.publication_id, q.period_start as cover_start, q.period_end as cover_end
         from publications as p
         join publications as q
             on q.council_gss = p.council_gss
@@ -27,6 +27,7 @@ from (
     spans as (
         select
             l.rowid as line_rowid,
+            l.council_gss,
             l.publication_id,
             p.is_current as publication_current,
             case l.date_precision
@@ -41,14 +42,15 @@ from (
             end as span_end,
             coalesce(l.date_precision, 'day') in ('day', 'month', 'quarter') and l.payment_date is not null as has_span
         from staging.spend_lines as l
-        join publications as p on p.publication_id = l.publication_id
+        join publications as p on p.council_gss = l.council_gss and p.publication_id = l.publication_id
         where l.council_gss in (select council_gss from supersede_councils)
     )
     select
         line_rowid,
         publication_current and not (has_span and exists (
             select 1 from covers as c
-            where c.publication_id = spans.publication_id and c.cover_start <= spans.span_start
+            where c.council_gss = spans.council_gss and c.publication_id = spans.publication_id
+                and c.cover_start <= spans.span_start
                 and c.cover_end >= spans.span_end
         )) as is_current
     from spans
