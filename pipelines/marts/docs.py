@@ -76,8 +76,10 @@ DEFINITIONS = """\
 ## Definitions used everywhere
 
 * **Current lines only**: for each council and period, the latest publication wins; lines of superseded
-  publications stay in `staging` (history) but never reach `core.fact_payment`. A payment repeated by a later
-  current file (an annual file over monthly ones) is counted once, from the later file.
+  publications stay in `staging` (history) but never reach `core.fact_payment`. A month republished after the
+  annual file that covered it replaces that month's lines of the annual file. Identical lines are distinct
+  payments: nothing is merged by content. Publications held back by a failed check are not in the release
+  (`meta.publication_holds` says which and why).
 * **Money** is `decimal(18,2)`, net of VAT, credits negative and included. **Shares** are percentages (0-100).
 * **Financial year** is the UK one, 1 April to 31 March, written `2023-24`; quarters `Q1` = April to June.
   Undated lines take their publication's period start.
