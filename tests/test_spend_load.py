@@ -117,21 +117,43 @@ def test_quarantine_replaces_same_file_same_reason(warehouse):
     assert rows == [("fetch_error",), ("pdf",)]
 
 
+class _ServedFiles(dict):
+    """File name -> body; setting a name (item or update) serves /files/<name> from this dict from then on."""
+
+    def __init__(self, serve):
+        super().__init__()
+        self._serve = serve
+
+    def __setitem__(self, name: str, body: bytes) -> None:
+        super().__setitem__(name, body)
+        self._serve(name)
+
+    def update(self, *args, **kwargs) -> None:
+        for name, body in dict(*args, **kwargs).items():
+            self[name] = body
+
+
 class CouncilSite:
     """A council landing page listing files whose bodies the test can change between runs, on the shared loopback
     server (tests/hostile.py): files answer with a strong ETag and 304 to a matching If-None-Match."""
 
-    def __init__(self, server: HostileServer):
-        self.files: dict[str, bytes] = {}
-        self.server = server
-        self.base = server.base
-        server.route("/spending", self._landing)
+    def __init__(self, server: HostileServer | None = None):
+        self._owned = server is None  # a site started on its own server stops it in close()
+        self.server = server or HostileServer().__enter__()
+        self.base = self.server.base
+        self.files: dict[str, bytes] = _ServedFiles(self._serve)
+        self.server.route("/spending", self._landing)
+
+    def _serve(self, name: str) -> None:
+        self.server.route(f"/files/{name}", lambda req, n: Reply.file(req, self.files[name]))
 
     def _landing(self, req, n) -> None:
-        for name in self.files:  # every listed file is served from the dict as it is at request time
-            self.server.route(f"/files/{name}", lambda r, k, name=name: Reply.file(r, self.files[name]))
         links = "".join(f'<a href="/files/{n}">Spending over £500 {n.rsplit(".", 1)[0]}</a>' for n in self.files)
         Reply.send(req, 200, f"<html><body>{links}</body></html>".encode(), {"Content-Type": "text/html"})
+
+    def close(self) -> None:
+        if self._owned:
+            self.server.__exit__(None, None, None)
 
 
 @pytest.fixture()
