@@ -123,3 +123,50 @@ def test_parallel_ingestion_equals_sequential(world, hosts, tmp_path):
     assert sum(r["parsed"] for r in again) == 0
     assert sum(r["not_modified"] for r in again) == sum(r["fetched"] + r["not_modified"] for r in parallel)
     assert _staging(tmp_path / "parallel")["spend_lines"] == par["spend_lines"]
+
+
+def test_a_council_partition_fetches_and_parses_outside_the_writer_pool_and_loads_inside_it(world, hosts, tmp_path):
+    """The partitioned asset in two steps (stage: fetch + parse, no pool; load: the single writer) writes what
+    `ingest_council` writes, and is wired so Dagster's pool limits only the load."""
+    import dagster as dg
+
+    from assets.council_spend.assets import council_files_loaded, council_files_staged
+    from pipelines.nightly import materialize_partition
+    from pipelines.spend.concurrent import load_staged, stage_council
+    from pipelines.spend.ingest import ingest_council
+
+    assert council_files_staged.pool is None and council_files_loaded.pool == "warehouse_writer"
+    config = replace(sources_config(world, hosts[0].base_url), registry_csv=str(_registry_on(world, hosts)))
+    councils = [c for c in load_registry(config.registry_csv).iter_rows(named=True)][:3]
+    urls = [u for c in councils for u in (c["website"], *(c["landing_urls"] or "").split("|")) if u]
+    session = PoliteSession(config.allowed_hosts(urls), limits=config.edge_limits("council_file"))
+    direct, staged = Warehouse(tmp_path / "direct"), Warehouse(tmp_path / "staged")
+    try:
+        for council in councils:
+            one = ingest_council(council, session=session, warehouse=direct, config=config, progress=lambda _m: None)
+            bundle = stage_council(council, session=session, warehouse=staged, config=config,
+                                   bundle_dir=tmp_path / "bundle" / council["gss"], progress=lambda _m: None)
+            two = load_staged(bundle, warehouse=staged, progress=lambda _m: None)
+            assert one == two and one["parsed"] > 0
+            assert not bundle.exists()
+    finally:
+        session.close()
+    assert _staging(tmp_path / "direct") == _staging(tmp_path / "staged")
+
+    # the partition through Dagster (in-process executor), with the registry served on the three hosts
+    sources_path = tmp_path / "sources.json"
+    config.dump(sources_path)
+    root = tmp_path / "dagster"
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("councils", [councils[1]["gss"]])  # what the councils asset does
+    result = materialize_partition(["staging", "spend_lines_by_council"], councils[1]["gss"], root, sources_path,
+                                   instance=instance)
+    assert result.success
+    steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"]
+    assert any("council_files_staged" in s for s in steps) and any("council_files_loaded" in s for s in steps)
+    [materialization] = [e.event_specific_data.materialization for e in result.get_asset_materialization_events()
+                         if e.asset_key == dg.AssetKey(["staging", "spend_lines_by_council"])]
+    assert materialization.partition == councils[1]["gss"] and materialization.metadata["parsed"].value > 0
+    with duckdb.connect(str(Warehouse(root).work_path), read_only=True) as con:
+        councils_loaded = con.execute("select distinct council_gss from staging.spend_lines").fetchall()
+    assert councils_loaded == [(councils[1]["gss"],)]

@@ -14,20 +14,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from moto.server import ThreadedMotoServer  # the dev extra installs moto[server] and s3fs: a missing one fails here
 
-pytest.importorskip("moto.server")
-pytest.importorskip("s3fs")
-
-from moto.server import ThreadedMotoServer  # noqa: E402
-
-from pipelines import rawstore  # noqa: E402
-from pipelines.edge import PoliteSession  # noqa: E402
-from pipelines.extracts.build import ReleaseExists, build_release  # noqa: E402
-from pipelines.rawstore import RawStore  # noqa: E402
-from pipelines.storage import Storage  # noqa: E402
-from pipelines.warehouse import Warehouse  # noqa: E402
-from tests.test_extracts_seed import seed_published_warehouse  # noqa: E402
-from tests.test_spend_fetch import BODY, FileServer  # noqa: E402
+from pipelines import rawstore
+from pipelines.edge import PoliteSession
+from pipelines.extracts.build import ReleaseExists, build_release
+from pipelines.rawstore import RawStore
+from pipelines.storage import Storage
+from pipelines.warehouse import Warehouse
+from tests.test_extracts_seed import seed_published_warehouse
+from tests.test_spend_fetch import BODY, FileServer
 
 BUCKET = "keepitlocal-test"
 

@@ -62,6 +62,11 @@ def _ingest(context, warehouse: WarehouseResource, sources: SourcesResource, sel
                                       config=config, progress=progress)
     finally:
         session.close()
+    return _record_reports(context, wh, config, raw_reports)
+
+
+def _record_reports(context, wh, config, raw_reports: list[dict]) -> dict:
+    """Write the stage report, fail loudly when too many councils failed, else the materialisation metadata."""
     reports = [{k: report.get(k) for k in STAGE_COLUMNS} for report in raw_reports]
     report_df = pl.DataFrame(reports, schema={c: (pl.Int64 if c not in ("council_gss", "council_name", "error") else pl.String)
                                                for c in STAGE_COLUMNS})
@@ -84,7 +89,7 @@ def _ingest(context, warehouse: WarehouseResource, sources: SourcesResource, sel
     with wh.connect() as con:
         metadata = table_metadata(con, "staging.spend_lines", rows_added=totals["rows"], extra=metadata,
                                   also=["staging.spend_publications", "staging.quarantine"])
-    return dg.MaterializeResult(metadata=metadata)
+    return metadata
 
 
 @dg.asset(key_prefix="staging", group_name="council_spend", deps=[councils], kinds={"duckdb", "polars"},
@@ -115,17 +120,55 @@ def spend_lines(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                 sources: SourcesResource) -> dg.MaterializeResult:
     """Every council's spending files discovered, fetched (conditional GET), parsed and loaded into
     staging.spend_lines, with superseded publications kept as history and bad files quarantined."""
-    return _ingest(context, warehouse, sources, sources.councils())
+    return dg.MaterializeResult(metadata=_ingest(context, warehouse, sources, sources.councils()))
 
 
-@dg.asset(key_prefix="staging", group_name="council_spend", deps=[councils], kinds={"duckdb", "polars"},
-          partitions_def=council_partitions, pool="warehouse_writer", retry_policy=RETRY,
-          tags={"keepitlocal/backfill": "true"}, owners=["team:data"])
-def spend_lines_by_council(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-                           sources: SourcesResource) -> dg.MaterializeResult:
-    """One council's spending files (partition = GSS code), for backfills and re-runs; writes the same
-    staging tables as the nightly asset, so a partition stands alone."""
+def _partition_council(context, sources: SourcesResource) -> dict:
     selected = sources.councils().filter(pl.col("gss") == context.partition_key)
     if selected.is_empty():
         raise dg.Failure(description=f"council {context.partition_key} is not in the registry")
-    return _ingest(context, warehouse, sources, selected)
+    return selected.row(0, named=True)
+
+
+@dg.op(ins={"councils": dg.In(dg.Nothing)}, tags={"keepitlocal/backfill": "true"})
+def council_files_staged(context: dg.OpExecutionContext, warehouse: WarehouseResource,
+                         sources: SourcesResource) -> str:
+    """One council's files discovered, downloaded into the raw store and parsed, outside the warehouse_writer
+    pool (it reads only the published file): council partitions fetch and parse side by side."""
+    from pipelines.spend.concurrent import STAGED, stage_council, sweep_staged
+
+    council = _partition_council(context, sources)
+    wh = warehouse.get()
+    sweep_staged(wh)
+    bundle = wh.root / "work" / STAGED / f"{context.run.run_id}-{council['gss']}"
+    session = sources.session(kind="council_file", robots=True)
+    try:
+        stage_council(council, session=session, warehouse=wh, config=sources.get(), bundle_dir=bundle,
+                      progress=reporter(context.log.info))
+    finally:
+        session.close()
+    return str(bundle)
+
+
+@dg.op(pool="warehouse_writer", retry_policy=RETRY, tags={"keepitlocal/backfill": "true"})
+def council_files_loaded(context: dg.OpExecutionContext, warehouse: WarehouseResource, sources: SourcesResource,
+                         bundle: str) -> dg.Output:
+    """The staged council loaded by the single writer (warehouse_writer pool): fetches recorded, bodies loaded or
+    quarantined in link order, supersession applied."""
+    from pipelines.spend.concurrent import load_staged
+
+    wh = warehouse.get()
+    report = load_staged(bundle, warehouse=wh, progress=reporter(context.log.info))
+    return dg.Output(None, metadata=_record_reports(context, wh, sources.get(), [report]))
+
+
+@dg.graph_asset(key_prefix="staging", group_name="council_spend", kinds={"duckdb", "polars"},
+                ins={"councils": dg.AssetIn(key=councils.key, dagster_type=dg.Nothing)},
+                partitions_def=council_partitions,
+                tags={"keepitlocal/backfill": "true"}, owners=["team:data"])
+def spend_lines_by_council(councils):
+    """One council's spending files (partition = GSS code), for backfills and re-runs; writes the same
+    staging tables as the nightly asset, so a partition stands alone. Two steps: fetch and parse outside the
+    warehouse_writer pool, then load inside it, so a backfill's council runs overlap on the network and the
+    parser while their loads take turns."""
+    return council_files_loaded(council_files_staged(councils))

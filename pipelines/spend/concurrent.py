@@ -36,6 +36,7 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pipelines import sqlfiles
@@ -333,3 +334,133 @@ class _Run:
             except Exception as exc:
                 st.report["error"] = f"{type(exc).__name__}: {exc}"[:ingest.MAX_REASON_CHARS]
         self.progress(ingest.council_summary(st.report["council_name"], st.report))
+
+
+# ------------------------------------------------------- one council in two steps: fetch+parse, then load
+
+STAGED = "staged"
+MANIFEST = "bundle.pkl"
+
+
+def published_snapshot(warehouse: Warehouse, council_gss: str) -> tuple[dict[str, tuple], set[str]]:
+    """(validators by URL, bodies handled for the council) from the PUBLISHED file, which any process may read
+    while a writer holds the working file. Empty without a published file. A stale snapshot costs only work
+    (an unconditional GET, a parse the loader then skips), never correctness: the loader decides on the
+    working file."""
+    if not warehouse.published_path.exists():
+        return {}, set()
+    from pipelines.published import connect_published
+
+    con = connect_published(warehouse.published_path)
+    try:
+        previous = {row[0]: tuple(row[1:]) for row in sqlfiles.execute(con, "spend/last_fetches").fetchall()}
+        handled = {row[0] for row in sqlfiles.execute(con, "spend/handled_bodies", {
+            "council_gss": council_gss, "transient_reasons": sorted(ingest.TRANSIENT_REASONS)}).fetchall()}
+        return previous, handled
+    except Exception:  # an old or partial published file: fetch unconditionally, the loader still decides
+        return {}, set()
+    finally:
+        con.close()
+
+
+def stage_council(council: dict, *, session, warehouse: Warehouse, config: SourcesConfig, bundle_dir: Path,
+                  parse: Callable[..., Any] | None = None, progress: Callable[[str], None] = print) -> Path:
+    """The network and CPU half of `ingest_council`, touching no working warehouse file: discover, download
+    (conditional GETs from the published snapshot), parse every body the snapshot does not know as handled, and
+    write it all to `bundle_dir` for `load_staged`. Run outside the warehouse_writer pool, so council partitions
+    fetch and parse side by side while their loads take turns."""
+    bundle_dir = Path(bundle_dir)
+    bundle_dir.mkdir(parents=True, exist_ok=True)
+    parse = parse or ingest._default_parse()
+    previous, handled = published_snapshot(warehouse, council["gss"])
+    raw = warehouse.raw_store
+    report = ingest.new_report(council)
+    items: list[dict] = []
+    links = None
+    problems = ingest.hint_problems(council)
+    if problems:
+        report["error"] = "; ".join(problems)
+        progress(f"{report['council_name']}: not ingested: {report['error']}")
+    else:
+        links = ingest.discover_links(council, session, config, report, progress)
+    parsed: set[str] = set()
+    for index, link in enumerate(links or []):
+        outcome, record = fetch_mod.download_link(link, session, raw, previous.get(link.url))
+        item = {"link": link, "outcome": outcome, "record": record, "result": None}
+        if outcome.ok and outcome.sha256 not in handled and outcome.sha256 not in parsed:
+            parsed.add(outcome.sha256)
+            try:
+                data = outcome.body(raw)
+            except Exception:  # a corrupt blob: the loader reads it again and fails the council loudly
+                data = None
+            if data is not None:
+                try:
+                    result = parse(data, **ingest.parse_arguments(council, link))
+                except Exception as exc:  # the loader quarantines it (parse_error)
+                    result = exc
+                item["result"] = f"{index}.pkl"
+                (bundle_dir / item["result"]).write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+        items.append(item)
+    bundle = {"council": council, "report": report, "links": None if links is None else items}
+    tmp = bundle_dir / (MANIFEST + ".tmp")
+    tmp.write_bytes(pickle.dumps(bundle, protocol=pickle.HIGHEST_PROTOCOL))
+    tmp.replace(bundle_dir / MANIFEST)
+    return bundle_dir
+
+
+def load_staged(bundle_dir: Path, *, warehouse: Warehouse, parse: Callable[..., Any] | None = None,
+                progress: Callable[[str], None] = print) -> dict:
+    """The writer half: record every fetch, then load (or quarantine) each body in link order, deciding
+    "already handled?" on the working file exactly where `ingest_council` does; a body the staging step did
+    not parse is parsed here. Returns the council's stage report; the bundle is removed once loaded."""
+    import shutil
+
+    bundle_dir = Path(bundle_dir)
+    bundle = pickle.loads((bundle_dir / MANIFEST).read_bytes())
+    council, report, items = bundle["council"], bundle["report"], bundle["links"]
+    if items is None:  # not ingestable tonight: the report says why, nothing is written
+        shutil.rmtree(bundle_dir, ignore_errors=True)
+        return report
+    gss = council["gss"]
+    raw = warehouse.raw_store
+    try:
+        with warehouse.connect() as con:
+            ingest.record_discovery(con, council, report)
+            for item in items:
+                link, outcome = item["link"], item["outcome"]
+                fetch_mod.record_fetch(con, link, outcome, item["record"], gss)
+                if not ingest.count_fetch(outcome, report) or ingest.body_handled(con, gss, outcome.sha256):
+                    continue
+                if item["result"] and (bundle_dir / item["result"]).is_file():
+                    result = pickle.loads((bundle_dir / item["result"]).read_bytes())
+                else:
+                    data = outcome.body(raw)
+                    try:
+                        result = (parse or ingest._default_parse())(data, **ingest.parse_arguments(council, link))
+                    except Exception as exc:
+                        result = exc
+                ingest.load_parsed(con, council, link, outcome, result, report)
+            apply_supersession(con, gss)
+    except Exception as exc:  # the warehouse itself failed: report it
+        report["error"] = f"{type(exc).__name__}: {exc}"[:ingest.MAX_REASON_CHARS]
+    progress(ingest.council_summary(report["council_name"], report))
+    shutil.rmtree(bundle_dir, ignore_errors=True)
+    return report
+
+
+def sweep_staged(warehouse: Warehouse, older_than_s: float = 86400.0) -> int:
+    """Remove bundles a killed run left behind (their bodies are in the raw store; the next night redoes them)."""
+    import shutil
+    import time
+
+    root = warehouse.root / "work" / STAGED
+    removed = 0
+    if root.is_dir():
+        for entry in root.iterdir():
+            try:
+                if time.time() - entry.stat().st_mtime > older_than_s:
+                    shutil.rmtree(entry, ignore_errors=True)
+                    removed += 1
+            except OSError:
+                pass
+    return removed
