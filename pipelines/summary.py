@@ -25,6 +25,9 @@ from pipelines.warehouse import Warehouse
 EXIT_OK, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 4  # 3: another run holds the warehouse (nightly.EXIT_BUSY)
 
 
+MAX_EVENTS_PRINTED = 60  # the summary lists every event up to this many, and says how many it left out
+
+
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> list[tuple]:
     try:
         return con.execute(sql, params or {}).fetchall()
@@ -151,12 +154,18 @@ def _print_sections(con, run_id, truth) -> dict:
         names_pct, money_pct = coverage[0]
         print(f"Suppliers resolved: {float(names_pct):.1f}% of names (per council), {float(money_pct or 0):.1f}% of money")
         facts["coverage"] = coverage[0]
-    events = _rows(con, """select council_name, service, event_type, strftime(start_month, '%Y-%m'), from_supplier, to_supplier
-                           from marts.sourcing_events order by start_month, council_name""")
+    events = _rows(con, """select council_name, service, event_type, strftime(start_month, '%Y-%m'), from_supplier,
+                                  to_supplier, confidence
+                           from marts.sourcing_events order by start_month, council_name, service""")
     if events:
-        print("Sourcing events detected:")
-        for council, service, kind, month, a, b in events[:12]:
-            print(f"  {month} {council}: {kind} of {service} ({a or '-'} -> {b or '-'})")
+        shown = events[:MAX_EVENTS_PRINTED]
+        print(f"Sourcing events detected ({len(events)}):")
+        for council, service, kind, month, a, b, confidence in shown:
+            print(f"  {month} {council}: {kind} of {service} ({a or '-'} -> {b or '-'}), "
+                  f"confidence {float(confidence or 0):.2f}")
+        if len(events) > len(shown):
+            print(f"  ... and {len(events) - len(shown)} more, not printed (all in marts.sourcing_events)")
+        facts["events"] = len(events)
     exposure = _rows(con, """select group_name, count(distinct council_gss), sum(spend) from marts.group_exposure
                              group by 1 order by 3 desc limit 3""")
     if exposure:

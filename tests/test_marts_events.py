@@ -61,11 +61,12 @@ def test_spend_windows_have_equal_length_and_evidence_points_at_fact_rows(con):
 def test_parameters_change_what_counts_as_recurring(tmp_path):
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     try:
-        build_seeded(con, {"min_run_months": 24})  # longer than any run that starts or stops (21 months at most)
+        # no stop is followed by 20 unpaid months, and no start by 20 months of data
+        build_seeded(con, {"confirm_months": 20, "start_confirm_months": 20})
         assert _events(con) == []
         from pipelines.marts.build import build_marts
 
         with pytest.raises(ValueError, match="unknown mart parameters"):
-            build_marts(con, {"min_run_month": 3})
+            build_marts(con, {"confirm_month": 3})
     finally:
         con.close()

@@ -47,36 +47,67 @@ CORE_TABLES = ("dim_council", "dim_date", "dim_service", "dim_supplier", "fact_p
 MART_TABLES = ("keep_it_local_scorecard", "supplier_concentration", "group_exposure", "sourcing_events",
                "contract_pipeline", "payment_contract_links", "transparency_compliance")
 
-# sourcing-event detection defaults (documented in the warehouse README through MART_PARAMETER_DOCS)
+# sourcing-event detection defaults (documented in the warehouse README through MART_PARAMETER_DOCS; the rules
+# and the confidence scale are described in pipelines/marts/events.py)
 DEFAULT_MART_PARAMS: dict[str, Any] = {
-    "min_run_months": 6,        # a supplier is recurring in a service after this many months in a run
-    "allowed_missing_months": 0,  # months a recurring run may skip (an invoice paid late) without ending
-    "confirm_months": 3,        # months the council must have published before a start and after a stop
-    "max_gap_months": 2,        # a successor must start within this many months of the predecessor's last month
-    "min_monthly_share": 0.2,   # a month counts for a run only if the supplier had this share of the service's spend
-    "max_amount_cv": 0.35,      # runs whose monthly amounts vary more than this (std / mean) are not contract-like
-    "lookback_months": 12,      # an outsourcing needs no recurring external supplier in this many prior months
-    "window_months": 6,         # spend_before / spend_after windows (shortened equally where data runs out)
-    "as_of": None,              # contract pipeline reference date; None = today
+    "min_month_lines_share": 0.3,    # a month counts as published with this share of the council's median monthly lines
+    "lookback_months": 12,           # a start needs the group unpaid in the service for this many months before it
+    "min_observed_months": 9,        # ... of which at least this many were published (and 9 of the 12 before a stop)
+    "min_active_months": 9,          # recurring: unpaid in at most 12 - this of the published months around it
+    "start_confirm_months": 6,       # a start is confirmed once this many published months follow it
+    "min_service_share": 0.05,       # material: at least this share of the service's spend over those 12 months
+    "confirm_months": 4,             # a stop is an exit once this many published months show no payment ...
+    "chance_level": 0.0001,          # ... and so long an unpaid run is this unlikely at the group's own payment rate
+    "max_gap_months": 3,             # a successor starts within this many months of the predecessor's stop
+    "failure_confirm_months": 2,     # published months of absence enough when a failure corroborates the stop
+    "failure_window_months": 2,      # stops this close together count as simultaneous
+    "failure_min_councils": 3,       # simultaneous stops in this many councils are a failure without the register
+    "confidence_intercept": -12.661, # confidence = logistic(intercept + slope * evidence), evidence in decades of
+    "confidence_slope": 2.819,       # chance (fitted by python -m pipelines.sample.evaluate --calibrate)
+    "window_months": 6,              # spend_before / spend_after windows (shortened equally where data runs out)
+    "evidence_max_rows": 60,         # payment lines listed in an event's evidence (evidence_rows counts them all)
+    "as_of": None,                   # contract pipeline reference date; None = today
 }
 
 MART_PARAMETER_DOCS = {
-    "min_run_months": "months of payments (allowing `allowed_missing_months` skipped) that make a supplier recurring in a service line",
-    "allowed_missing_months": "months a recurring run may skip without ending (0: contract payments arrive every month)",
-    "confirm_months": "a start or stop counts only where the council published this many months before the start / after the stop",
-    "max_gap_months": "a successor's first month must fall within this many months of the predecessor's last month (relet or insourcing to a public body / council-owned company)",
-    "min_monthly_share": "a month counts towards a run only when the supplier received at least this fraction of the council's spend on that service that month",
-    "max_amount_cv": "coefficient of variation of a run's monthly amounts above which it is not treated as a contract",
-    "lookback_months": "an outsourcing needs no recurring external supplier in the service during this many months before it",
-    "window_months": "length of the spend_before / spend_after windows, shortened equally on both sides where the data runs out",
+    "min_month_lines_share": "a council month counts as published (observed) when it has at least this share of the council's median monthly line count",
+    "lookback_months": "a supplier group starts in a service only when it was not paid there in this many months before (the consistency check's lookback)",
+    "min_observed_months": "a start (stop) counts only when the council published at least this many of the 12 months before it (up to it)",
+    "min_active_months": "a group is a recurring provider when it went unpaid in no more than 12 minus this many of the published months in the 12 before its stop (or from its start)",
+    "start_confirm_months": "a start counts once the council has published this many months from it",
+    "min_service_share": "a stop or start counts only when the group had at least this share of the service's spend over those 12 months",
+    "confirm_months": "a stop is confirmed (an exit) when this many published months follow with no payment to the group in the service; the seasonal guard may ask for more",
+    "chance_level": "a stop is confirmed only when a run of unpaid months as long as the one observed would happen by chance, at the group's own monthly payment rate, less often than this",
+    "max_gap_months": "a successor's first month must be within this many months of the month after the predecessor's last payment",
+    "failure_confirm_months": "published months of absence that confirm a stop when a failure corroborates it (register status or simultaneous stops)",
+    "failure_window_months": "stops of one group at different councils this many months apart or less are simultaneous",
+    "failure_min_councils": "simultaneous stops at this many councils, with the group paid nowhere afterwards, are a supplier failure even without the register",
+    "confidence_intercept": "intercept of the logistic curve that turns an event's evidence (decades of chance against the observed absence, weaker side) into its confidence",
+    "confidence_slope": "slope of that curve; both are fitted on calibration worlds by python -m pipelines.sample.evaluate --calibrate",
+    "window_months": "length of the spend_before / spend_after windows and of the evidence windows, shortened where the data runs out",
+    "evidence_max_rows": "payment lines listed in an event's evidence JSON, nearest the event first (evidence_rows counts every line in the windows)",
     "as_of": "reference date of the contract pipeline (contracts ending in the next 12 months)",
 }
 
 # which parameters each mart file binds (DuckDB rejects unused named parameters)
 _MART_BINDS = {
-    "sourcing_events": ("min_run_months", "allowed_missing_months", "confirm_months", "max_gap_months", "min_monthly_share",
-                        "max_amount_cv", "lookback_months", "window_months"),
+    "sourcing_events": ("window_months", "evidence_max_rows", "failure_min_councils"),
     "contract_pipeline": ("as_of",),
+}
+# working tables a mart is read from, built first in the same transaction (file -> parameters it binds); they are
+# temporary tables, gone when the connection closes, replaced on the next build
+_MART_PREPARE = {
+    "sourcing_events": (
+        ("marts/events/calendar", ("min_month_lines_share",)),
+        ("marts/events/presence", ()),
+        ("marts/events/series", ()),
+        ("marts/events/stops", ("confirm_months", "chance_level", "failure_confirm_months")),
+        ("marts/events/starts", ("lookback_months", "chance_level")),
+        ("marts/events/detect", ("min_active_months", "start_confirm_months", "min_service_share",
+                                 "min_observed_months", "confirm_months", "max_gap_months", "failure_window_months",
+                                 "failure_min_councils", "lookback_months", "confidence_intercept",
+                                 "confidence_slope")),
+    ),
 }
 
 
@@ -233,6 +264,8 @@ def build_marts(con: duckdb.DuckDBPyConnection, params: dict | None = None) -> d
     with atomic(con):
         for mart in MART_TABLES:
             sqlfiles.execute(con, f"marts/delete/{mart}")
+            for name, binds in _MART_PREPARE.get(mart, ()):
+                sqlfiles.execute(con, name, {k: values[k] for k in binds})
             sqlfiles.execute(con, f"marts/{mart}", {k: values[k] for k in _MART_BINDS.get(mart, ())})
         build_dictionary(con)
     return {mart: _count(con, "marts", mart) for mart in MART_TABLES}

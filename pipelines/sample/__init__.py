@@ -11,13 +11,15 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pipelines.config import SourcesConfig
+    from pipelines.sample.plan import WorldOptions
     from pipelines.sample.server import ServerLimits
 
 
-def generate(out_dir: Path, seed: int = 2026) -> dict:
+def generate(out_dir: Path, seed: int = 2026, options: "WorldOptions | None" = None) -> dict:
+    """Write the world and return its truth; `options` (plan.WorldOptions) defaults to the demo world's."""
     from pipelines.sample.builder import generate as _generate
 
-    return _generate(Path(out_dir), seed)
+    return _generate(Path(out_dir), seed, options)
 
 
 def sources_config(world_dir: Path, base_url: str, *, limits: "ServerLimits | None" = None,

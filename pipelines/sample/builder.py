@@ -21,9 +21,10 @@ from pathlib import Path
 
 from pipelines.sample import notices as notices_mod
 from pipelines.sample import registers
+from pipelines.sample.plan import DEMO_OPTIONS, MONTH_KEYS, Plan, WorldOptions, plan_world
 from pipelines.sample.spendfiles import MONTH_NAME, Namer, Published, cornwall_month, hyndburn, write_council
 from pipelines.sample.world import (
-    CARRICK_CONTRACTS, COLLAPSE_MONTH, COUNCIL_BY_GSS, COUNCILS, INSOURCING, OUTSOURCING, Council, Line, Supplier,
+    CARRICK_CONTRACTS, COLLAPSE_MONTH, COUNCIL_BY_GSS, COUNCILS, Council, Line, Supplier, SupplierFactory,
     build_lines, build_suppliers, financial_year, months, month_key,
 )
 
@@ -287,7 +288,7 @@ def shares(lines: list[Line], suppliers: dict[str, Supplier]) -> list[dict]:
 def file_truth(p: Published, edition: int) -> dict:
     return {"council_gss": p.council_gss, "path": p.url_path, "period_key": p.period_key, "rows": p.rows,
             "net_total": str(p.net_total), "format": p.format, "encoding": p.encoding, "edition": edition,
-            "members": p.members, "link_period": p.period_label}
+            "members": p.members, "link_period": p.period_label, "published_on": p.published_on.isoformat()}
 
 
 def supplier_truth(s: Supplier) -> dict:
@@ -298,9 +299,27 @@ def supplier_truth(s: Supplier) -> dict:
             "council_owned_by": s.council_owned_by, "service": s.service}
 
 
+def events_truth(plan: Plan, suppliers: dict[str, Supplier]) -> list[dict]:
+    """The planted sourcing events, first the named demo insourcing and outsourcing."""
+    out = []
+    for e in plan.events:
+        out.append({
+            "event_type": e.event_type, "council_gss": e.council_gss, "service": e.service,
+            "start_month": MONTH_KEYS[e.start], "from_supplier": e.from_key, "to_supplier": e.to_key,
+            "from_name": suppliers[e.from_key].canonical_name if e.from_key else None,
+            "to_name": suppliers[e.to_key].canonical_name if e.to_key else None,
+            "from_group": (suppliers[e.from_key].group if e.from_key else None),
+            "successor_kind": e.successor_kind,
+        })
+    return out
+
+
 # --- main ----------------------------------------------------------------------------------------------------
 
-def generate(out_dir: Path, seed: int = 2026) -> dict:
+def generate(out_dir: Path, seed: int = 2026, options: WorldOptions | None = None) -> dict:
+    """Write the world (see the module docstring) and return its truth. `options` sets what is planted and how
+    noisy the background is: `plan.DEMO_OPTIONS` by default, `plan.EVALUATION_OPTIONS` for the evaluation world."""
+    options = options or DEMO_OPTIONS
     out_dir = Path(out_dir)
     for sub in ("site", "site_edition2", "notices", "ckan"):
         if (out_dir / sub).exists():
@@ -308,7 +327,8 @@ def generate(out_dir: Path, seed: int = 2026) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     suppliers = build_suppliers(rng)
-    lines_by_council = build_lines(rng, suppliers)
+    plan = plan_world(rng, SupplierFactory.resume(rng, suppliers), options)
+    lines_by_council = build_lines(rng, suppliers, plan, options)
     notice_builder = notices_mod.build_notices(rng, suppliers)  # may give charities a size signal
     namer = Namer(rng, suppliers)
     site, site2 = Site(out_dir / "site"), Site(out_dir / "site_edition2")
@@ -318,6 +338,8 @@ def generate(out_dir: Path, seed: int = 2026) -> dict:
         lines = lines_by_council[council.gss]
         if council.gss == LATE_MONTH[0]:
             lines = [ln for ln in lines if ln.month != LATE_MONTH[1]]
+        never = plan.unpublished.get(council.gss, set())  # months the council never published
+        lines = [ln for ln in lines if ln.month not in never]
         files = write_council(council.gss, lines, namer, rng)
         published[council.gss] = files
 
@@ -422,11 +444,9 @@ def generate(out_dir: Path, seed: int = 2026) -> dict:
                       "landing_path": c.landing_path, "cadence": CADENCE.get(c.layout, "monthly"),
                       "ckan_package": LEEDS_PACKAGE if c.discovery == "ckan" else None} for c in COUNCILS],
         "suppliers": [supplier_truth(s) for s in sup],
-        "events": [
-            {**INSOURCING, "from_name": suppliers[INSOURCING["from_supplier"]].canonical_name,
-             "to_name": suppliers[INSOURCING["to_supplier"]].canonical_name},
-            {**OUTSOURCING, "from_name": None, "to_name": suppliers[OUTSOURCING["to_supplier"]].canonical_name},
-        ],
+        "world": options.name,
+        "events": events_truth(plan, suppliers),
+        "background": plan.decoys,
         "collapse": {"group_name": "Carrick Group", "parent": "carrick_group",
                      "subsidiaries": sorted(k for k in carrick_keys if k != "carrick_group"),
                      "collapse_month": COLLAPSE_MONTH, "councils": sorted(CARRICK_CONTRACTS),

@@ -99,7 +99,7 @@ def companies_house(suppliers: list[Supplier]) -> bytes:
         row = [""] * n_cols
         row[0], row[1] = s.canonical_name, s.company_number
         row[4], row[6], row[8], row[9] = f"{digits(s.key, 2)} HIGH STREET", s.area.name.upper(), "ENGLAND", s.postcode
-        row[10], row[11], row[12] = s.company_category, "Active", "United Kingdom"
+        row[10], row[11], row[12] = s.company_category, s.status, "United Kingdom"
         row[14] = f"{int(digits(s.key, 2)) % 28 + 1:02d}/0{int(digits(s.key, 1)) % 9 + 1}/{1990 + int(digits(s.key, 2)) % 32}"
         row[15], row[16], row[17], row[18] = "31", "3", "31/12/2025", "31/03/2024"
         row[19] = s.accounts_category or ""
@@ -136,10 +136,21 @@ def psc(suppliers: dict[str, Supplier]) -> bytes:
             "place_registered": "Companies House", "registration_number": number},
             ["ownership-of-shares-75-to-100-percent", "voting-rights-75-to-100-percent",
              "right-to-appoint-and-remove-directors"]))
-    owned = suppliers["bristol_waste_co"]
-    records.append(corporate(owned, "Bristol City Council", {
-        "country_registered": "England", "legal_authority": "Local Government Act 1972",
-        "legal_form": "Local Authority"}, ["ownership-of-shares-75-to-100-percent", "voting-rights-75-to-100-percent"]))
+    for s in suppliers.values():  # other groups' subsidiaries (Carrick's records above keep its filers' quirks)
+        if s.parent and s.parent != "carrick_group":
+            parent = suppliers[s.parent]
+            records.append(corporate(s, parent.canonical_name, {
+                "country_registered": "England", "legal_authority": "Companies Act 2006",
+                "legal_form": "Public Limited Company", "place_registered": "Companies House",
+                "registration_number": parent.company_number},
+                ["ownership-of-shares-75-to-100-percent", "voting-rights-75-to-100-percent"]))
+    for s in suppliers.values():  # companies a council owns
+        if s.council_owned_by and s.company_number:
+            owner = next(c.name for c in COUNCILS if c.gss == s.council_owned_by)
+            records.append(corporate(s, owner, {
+                "country_registered": "England", "legal_authority": "Local Government Act 1972",
+                "legal_form": "Local Authority"},
+                ["ownership-of-shares-75-to-100-percent", "voting-rights-75-to-100-percent"]))
     records.append({"company_number": group.company_number, "data": {
         "etag": digits("stmt", 20), "kind": "persons-with-significant-control-statement",
         "links": {"self": f"/company/{group.company_number}/persons-with-significant-control-statements/1"},

@@ -88,9 +88,13 @@ class Namer:
         self.suppliers = suppliers
         self.choice: dict[tuple[str, str], str] = {}
 
-    def name(self, council_gss: str, key: str, style: str = "as_is") -> str:
+    def line_name(self, ln: Line, style: str = "as_is") -> str:
+        """The name one line is published under: its own variant when the spelling changed, else the usual."""
+        return self.name(ln.council_gss, ln.supplier_key, style, base=ln.name_variant)
+
+    def name(self, council_gss: str, key: str, style: str = "as_is", base: str | None = None) -> str:
         s = self.suppliers[key]
-        base = self.choice.get((council_gss, key))
+        base = base or self.choice.get((council_gss, key))
         if base is None:
             base = self.choice[(council_gss, key)] = self.rng.choice(s.variants)
         if style == "upper":
@@ -139,7 +143,7 @@ def devon(lines, namer, rng):
             personal = s.org_type in ("individual", "redacted")
             rows.append(["18", "Devon County Council", f"{ln.payment_date.isoformat()} 00:00:00", ln.transaction_id,
                          "REDACTED UNDER DP ACT" if personal else f"INV{rng.randint(10000, 99999)}", amount,
-                         namer.name(ln.council_gss, ln.supplier_key), str(100000 + abs(hash_key(s.key)) % 90000),
+                         namer.line_name(ln), str(100000 + abs(hash_key(s.key)) % 90000),
                          s.vat_number or "", ln.department, ln.expense_type, str(2000 + len(ln.expense_type)),
                          creditor_type(s)])
         body = ("\ufeff" + csv_text(rows)).encode("utf-8")
@@ -167,7 +171,7 @@ def exeter(lines, namer, rng):
         for ln in qlines:
             d = ln.payment_date
             rows.append([f"{d.day:02d}-{MONTH_ABBR[d.month]}-{d.year % 100:02d}", ln.transaction_id,
-                         ln.expense_type, ln.department, namer.name(ln.council_gss, ln.supplier_key),
+                         ln.expense_type, ln.department, namer.line_name(ln),
                          money(ln.amount, "pound_commas_brackets")])
         total = sum((ln.amount for ln in qlines), Decimal("0.00"))
         rows.append(["Total", "", "", "", "", money(total, "pound_commas_brackets")])
@@ -210,7 +214,7 @@ def bristol(lines, namer, rng):
                 ws.write_string(r, 1, ln.expense_type)
                 ws.write_number(r, 2, serial, date_fmt)
                 ws.write_string(r, 3, ln.transaction_id)
-                ws.write_string(r, 4, namer.name(ln.council_gss, ln.supplier_key))
+                ws.write_string(r, 4, namer.line_name(ln))
                 ws.write_string(r, 5, f"S{hash_key(ln.supplier_key) % 100000:05d}")
                 ws.write_number(r, 6, float(ln.amount), money_fmt)
             members.append({"name": sheet, "period_key": month, "rows": len(mlines),
@@ -234,7 +238,7 @@ def manchester(lines, namer, rng):
         for ln in mlines:
             rows.append([ln.department.split(" - ")[0], ln.department, ln.expense_type,
                          ln.payment_date.strftime("%d/%m/%Y"), ln.transaction_id,
-                         namer.name(ln.council_gss, ln.supplier_key), money(ln.amount, "commas_brackets")])
+                         namer.line_name(ln), money(ln.amount, "commas_brackets")])
         body = csv_text(rows, newline="\r").encode("utf-8")  # CR-only line endings (old Mac export)
         out.append(Published(mlines[0].council_gss,
                              f"/councils/manchester/downloads/payments-over-500-{MONTH_NAME[m].lower()}-{y}.csv",
@@ -258,11 +262,11 @@ def leeds(lines, namer, rng):
             if rng.random() < 0.05:
                 amount = f" {amount} "  # space-padded amounts
             rows.append(["Http://opendatacommunities.org/id/metropolitan-district-council/leeds", "Leeds City Council",
-                         month_end.strftime("%d/%m/%Y"), ln.department, ln.service, ln.expense_type,
+                         month_end.strftime("%d/%m/%Y"), ln.department, ln.service_label or ln.service, ln.expense_type,
                          ln.expense_type, str(500 + len(ln.service)), ln.payment_date.strftime("%d/%m/%Y"),
                          f"{y % 100:02d}{m:02d}-{ln.transaction_id[-5:]}", "0.00", amount,
                          "C" if ln.service == "Construction" else "R",
-                         namer.name(ln.council_gss, ln.supplier_key, "nbsp"), "No"])
+                         namer.line_name(ln, "nbsp"), "No"])
         body = csv_text(rows).encode("cp1252")
         out.append(Published(mlines[0].council_gss, f"/councils/leeds/files/spend-{month}.csv", month,
                              f"{MONTH_NAME[m]} {y}", "csv", "cp1252", body, mlines,
@@ -290,7 +294,7 @@ def lambeth(lines, namer, rng):
                     d = ln.payment_date
                     rows.append([ln.department, ln.expense_type,
                                  d.isoformat() if drift else d.strftime("%d/%m/%Y"), ln.transaction_id,
-                                 namer.name(ln.council_gss, ln.supplier_key), f"{ln.amount:.2f}"])
+                                 namer.line_name(ln), f"{ln.amount:.2f}"])
                 total = sum((ln.amount for ln in mlines), Decimal("0.00"))
                 rows.append(["Grand Total", "", "", "", "", f"{total:.2f}"])
                 name = f"Lambeth-payments-{month}.csv"
@@ -316,7 +320,7 @@ def cornwall_month(month: str, mlines: list[Line], namer: Namer, rng: random.Ran
     for ln in mlines:
         s = namer.suppliers[ln.supplier_key]
         d = ln.payment_date
-        name = namer.name(ln.council_gss, ln.supplier_key)
+        name = namer.line_name(ln)
         rows.append([ln.department, ln.expense_type, f"{d.day} {MONTH_ABBR[d.month]} {d.year}", ln.transaction_id,
                      name.ljust(50), f"GB{s.vat_number}" if s.vat_number else "", money(ln.amount, "trailing_minus")])
     return csv_text(rows, newline="\n").encode("utf-8")
@@ -348,7 +352,7 @@ def hyndburn_month(month: str, mlines: list[Line], namer: Namer, rng: random.Ran
             d = ln.payment_date
             rows.append([ln.department.upper(), ln.expense_type, ln.expense_type.upper(),
                          f"B0000{ln.transaction_id[-5:]}/{rng.randint(10000, 99999)}",
-                         namer.name(ln.council_gss, ln.supplier_key, "upper"),
+                         namer.line_name(ln, "upper"),
                          f"{d.day} {MONTH_ABBR[d.month]} {d.year}", f"{ln.amount:.2f}"] + pad)
         rows.append(["", "", "", "", "", "", f"{total:.2f}"] + pad)  # the unlabelled total row
         return csv_text(rows).encode("cp1252")
@@ -357,8 +361,8 @@ def hyndburn_month(month: str, mlines: list[Line], namer: Namer, rng: random.Ran
              "Name:  ", "", "", "Payment Date", "", "Amount Paid"]]
     for i, ln in enumerate(mlines):
         description = ln.expense_type if i != 3 else f"{ln.expense_type}\nsee attached schedule"
-        rows.append([ln.department, "", ln.service, "", description, "", "", str(ln.line_no), "",
-                     f"CRINV{ln.transaction_id[-7:]}", "", namer.name(ln.council_gss, ln.supplier_key, "title"), "",
+        rows.append([ln.department, "", ln.service_label or ln.service, "", description, "", "", str(ln.line_no), "",
+                     f"CRINV{ln.transaction_id[-7:]}", "", namer.line_name(ln, "title"), "",
                      "", ln.payment_date.strftime("%d/%m/%Y"), "", f"{ln.amount:.2f}"])
     rows.append(["", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", f"{total:.2f}"])
     return csv_text(rows).encode("cp1252")
@@ -393,7 +397,7 @@ def lancashire(lines, namer, rng):
             if number and rng.random() < 0.3:
                 number = number.lstrip("0")  # exported through a spreadsheet: leading zeros lost
             rows.append(["Lancashire County Council", ln.department, ln.expense_type, date, ln.transaction_id,
-                         money(ln.amount, "commas"), namer.name(ln.council_gss, ln.supplier_key), number,
+                         money(ln.amount, "commas"), namer.line_name(ln), number,
                          s.charity_number or "", "0.00"])
         body = csv_text(rows).encode("utf-8")
         out.append(Published(mlines[0].council_gss,

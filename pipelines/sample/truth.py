@@ -1,8 +1,9 @@
 """Compare a warehouse with the sample world's planted truths (`truth.json`).
 
-Used by the demo summary and the end-to-end tests: the events must be found at the right council, service
-and month (within one month), the collapsed group's exposure must match, and the local / SME / VCSE / public /
-large-private shares must equal the generator's to 0.1 percentage point.
+Used by the demo summary and the end-to-end tests: every planted event must be found at the right council, of
+the right type, in the right month (within one), with the right suppliers, and no other event detected; the
+collapsed group's exposure must match, and the local / SME / VCSE / public / large-private shares must equal the
+generator's to 0.1 percentage point.
 """
 
 from __future__ import annotations
@@ -29,21 +30,65 @@ def _month_index(value) -> int:
     return value.year * 12 + value.month
 
 
+def normalised_name(name: str | None) -> str:
+    text = (name or "").upper().replace("LIMITED", "LTD").replace("&", "AND")
+    return re.sub(r"[^A-Z0-9]", "", text)
+
+
+def event_agrees(detected: dict, planted: dict, tolerance: int = 1) -> bool:
+    """Same council and type, month within `tolerance`, and the same suppliers where the planted event names one."""
+    if detected["council_gss"] != planted["council_gss"] or detected["event_type"] != planted["event_type"]:
+        return False
+    if abs(_month_index(detected["start_month"]) - _month_index(planted["start_month"])) > tolerance:
+        return False
+    if planted["from_name"] and normalised_name(detected["from_supplier"]) != normalised_name(planted["from_name"]):
+        return False
+    return not (planted["to_name"] and normalised_name(detected["to_supplier"]) != normalised_name(planted["to_name"]))
+
+
+def match_events(detected: list[dict], planted: list[dict], tolerance: int = 1
+                 ) -> tuple[list[tuple[dict, dict]], list[dict], list[dict]]:
+    """One-to-one matching, closest month first: (matched pairs, unmatched detected, unmatched planted)."""
+    candidates = sorted(
+        (abs(_month_index(d["start_month"]) - _month_index(t["start_month"])), i, j)
+        for i, d in enumerate(detected) for j, t in enumerate(planted) if event_agrees(d, t, tolerance))
+    used_d: set[int] = set()
+    used_t: set[int] = set()
+    pairs = []
+    for _, i, j in candidates:
+        if i not in used_d and j not in used_t:
+            used_d.add(i)
+            used_t.add(j)
+            pairs.append((detected[i], planted[j]))
+    return (pairs, [d for i, d in enumerate(detected) if i not in used_d],
+            [t for j, t in enumerate(planted) if j not in used_t])
+
+
 def check_truth(con: duckdb.DuckDBPyConnection, truth: dict) -> list[tuple[str, bool, str]]:
     return [*check_events(con, truth), *check_collapse(con, truth), *check_shares(con, truth)]
 
 
 def check_events(con, truth: dict) -> list[tuple[str, bool, str]]:
-    found = con.execute("select council_gss, service, event_type, start_month from marts.sourcing_events").fetchall()
+    """Per event type: every planted event found (council, type, month within one, suppliers), and no event
+    detected that nobody planted."""
+    rel = con.execute("""select council_gss, service, event_type, start_month, from_supplier, to_supplier
+                         from marts.sourcing_events""")
+    names = [c[0] for c in rel.description]
+    detected = [dict(zip(names, row)) for row in rel.fetchall()]
+    pairs, extra, missed = match_events(detected, truth.get("events", []))
     results = []
-    for event in truth.get("events", []):
-        want = _month_index(event["start_month"])
-        hits = [row for row in found
-                if row[0] == event["council_gss"] and service_key(row[1]) == service_key(event["service"])
-                and row[2] == event["event_type"] and abs(_month_index(row[3]) - want) <= 1]
-        name = f"{event['event_type']} of {event['service']} at {event['council_gss']} in {event['start_month']}"
-        detail = f"detected {hits[0][3]}" if hits else "not detected"
-        results.append((name, bool(hits), detail))
+    for kind in sorted({e["event_type"] for e in truth.get("events", [])} | {d["event_type"] for d in detected}):
+        planted = sum(1 for e in truth["events"] if e["event_type"] == kind)
+        found = sum(1 for _, t in pairs if t["event_type"] == kind)
+        unplanted = [d for d in extra if d["event_type"] == kind]
+        detail = f"{found}/{planted} planted found, {len(unplanted)} detected that nobody planted"
+        lost = [t for t in missed if t["event_type"] == kind]
+        if lost:
+            detail += "; missed " + ", ".join(f"{t['council_gss']} {t['service']} {t['start_month']}" for t in lost[:3])
+        if unplanted:
+            detail += "; extra " + ", ".join(f"{d['council_gss']} {d['service']} {str(d['start_month'])[:7]}"
+                                            for d in unplanted[:3])
+        results.append((f"{kind} events", found == planted and not unplanted, detail))
     return results
 
 

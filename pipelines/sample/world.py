@@ -1,9 +1,10 @@
 """The sample world's model: councils, areas and postcodes, suppliers, and every payment line.
 
 Everything is drawn from one `random.Random(seed)` in a fixed order, so one seed always gives the same world.
-Councils, GSS codes and regions are real; suppliers, postcodes and amounts are invented. The planted truths
-(an insourcing, an outsourcing, the Carrick group collapse) are written into the lines here, and the truth
-metrics are computed from these same lines in `truth.py`.
+Councils, GSS codes and regions are real; suppliers, postcodes and amounts are invented. The contracts and the
+planted sourcing events (`plan.py`: the named insourcing, outsourcing and Carrick group collapse, and relets,
+exits, insourcings, outsourcings and failures at random slots) are written into the lines here, and the truth
+metrics are computed from these same lines in the builder.
 """
 
 from __future__ import annotations
@@ -179,6 +180,8 @@ class Supplier:
     public_kind: str | None = None  # council | nhs | police | fire | central
     public_gss: str | None = None
     previous_name: str | None = None
+    status: str = "Active"  # Companies House status (Liquidation, In Administration ... for failed companies)
+    parent: str | None = None  # key of the group's parent company (its PSC corporate owner)
     published: set[str] = field(default_factory=set)  # every name string written to a spend file
 
     @property
@@ -244,6 +247,17 @@ class SupplierFactory:
         self.used_numbers: set[str] = set()
         self.used_postcodes: set[str] = set()
         self.suppliers: dict[str, Supplier] = {}
+
+    @classmethod
+    def resume(cls, rng: random.Random, suppliers: dict[str, Supplier]) -> "SupplierFactory":
+        """A factory that adds to `suppliers` without reusing their numbers or postcodes."""
+        f = cls(rng)
+        f.suppliers = suppliers
+        for s in suppliers.values():
+            f.used_numbers.update(n for n in (s.company_number, s.charity_number) if n)
+            if s.postcode:
+                f.used_postcodes.add(s.postcode)
+        return f
 
     def postcode(self, lad: str) -> str:
         area = AREAS[lad]
@@ -414,15 +428,18 @@ def build_suppliers(rng: random.Random) -> dict[str, Supplier]:
     f.add(Supplier("redacted_blank", "", [""], "redacted", "unknown", False, "Children's Services"))
 
     # planted: Carrick Group (collapse), the insourcing pair, the outsourcing entrant
+    # collapsed in January 2025: the register (April 2025) shows the parent in administration, the subsidiaries
+    # in liquidation
     f.company("carrick_group", "Carrick Group plc", "E08000025", "Facilities", "large", accounts_category="GROUP",
-              group="Carrick Group", sic="70100 - Activities of head offices")
+              group="Carrick Group", sic="70100 - Activities of head offices", status="In Administration")
     for key, name, lad, service in [
         ("carrick_facilities", "Carrick Facilities Ltd", "E08000025", "Facilities"),
         ("carrick_construction", "Carrick Construction Ltd", "E08000025", "Construction"),
         ("carrick_highways", "Carrick Highways Ltd", "E06000042", "Highways"),
     ]:
         f.company(key, name, lad, service, "large", accounts_category="FULL", group="Carrick Group",
-                  variants=[name, name.upper(), name.replace(" Ltd", " Limited")])
+                  variants=[name, name.upper(), name.replace(" Ltd", " Limited")], status="Liquidation",
+                  parent="carrick_group")
     f.company("severnside_waste", "Severnside Waste Services Ltd", "E06000038", "Waste", "large",
               accounts_category="FULL", sic="38110 - Collection of non-hazardous waste")
     f.company("bristol_waste_co", "Bristol Waste Company Ltd", "E06000023", "Waste", "large",
@@ -459,6 +476,14 @@ RECURRING = {  # council -> [(supplier, service)] paid monthly all period (besid
 EXCLUDED_SERVICES = {"E06000023": {"Waste"}, "E08000003": {"Leisure"}}
 PLANTED_KEYS = {"carrick_group", "carrick_facilities", "carrick_construction", "carrick_highways",
                 "severnside_waste", "bristol_waste_co", "pennine_leisure", "kernow_waste", "aire_waste"}
+# a council's new ledger (WorldOptions.recode): directorates and cost-centre texts that say little about the
+# service, so most suppliers' lines move together to another service of the taxonomy
+RECODED_LEDGER = {
+    "Adult Social Care": ("People Directorate - Adults", ("Third Party Payments - Adults",)),
+    "Children's Services": ("People Directorate - Children", ("Third Party Payments - Children",)),
+    "Corporate Finance": ("Resources Directorate", ("Payments to Other Bodies",)),
+}
+RECODED_OTHER = ("Place Directorate", ("Third Party Payments", "Supplies and Services"))
 
 
 # --- lines -------------------------------------------------------------------------------------------------
@@ -475,14 +500,18 @@ class Line:
     expense_type: str
     transaction_id: str
     line_no: int = 1
+    service_label: str | None = None  # the service area text as published (the service unless recoded)
+    name_variant: str | None = None  # the supplier spelling this line is published under (else the council's usual)
 
 
-def council_panel(rng: random.Random, council: Council, suppliers: dict[str, Supplier]) -> list[tuple[str, int]]:
+def council_panel(rng: random.Random, council: Council, suppliers: dict[str, Supplier],
+                  excluded: dict[str, set[str]] | None = None, contract_only: set[str] = frozenset()
+                  ) -> list[tuple[str, int]]:
     """Suppliers a council pays in its ordinary lines, with weights."""
-    excluded = EXCLUDED_SERVICES.get(council.gss, set())
+    excluded_services = (excluded if excluded is not None else EXCLUDED_SERVICES).get(council.gss, set())
     panel: list[tuple[str, int]] = []
     for s in suppliers.values():
-        if s.key in PLANTED_KEYS or s.service in excluded:
+        if s.key in PLANTED_KEYS or s.key in contract_only or s.service in excluded_services:
             continue
         if s.key == f"pub_{council.slug}" or s.public_gss == council.gss:
             continue  # a council does not pay itself
@@ -517,16 +546,51 @@ def draw_amount(rng: random.Random, low: int = 500, high: int = 25_000) -> Decim
     return Decimal(pence).scaleb(-2)
 
 
-def build_lines(rng: random.Random, suppliers: dict[str, Supplier]) -> dict[str, list[Line]]:
-    """All payment lines of the first edition, by council GSS, in publication order."""
+def contract_invoices(rng: random.Random, contract, index: int, calendar_month: int, options) -> list[Decimal]:
+    """The invoices a contract is paid in one month (none outside its term, season or pause, or in a dip).
+
+    Amounts are log-normal around the contract's monthly mean (`options.amount_sigma`), so they vary a lot from
+    month to month; a month may be paid in two invoices. The first and last months are always paid, so a planted
+    event's dates are exact."""
+    if index < contract.first or index > contract.last:
+        return []
+    if contract.season is not None and calendar_month not in contract.season:
+        return []
+    if contract.pause and contract.pause[0] <= index <= contract.pause[1]:
+        return []
+    edge = index in (contract.first, contract.last)
+    if contract.dips and not edge and rng.random() < options.dip_rate:
+        return []
+    sigma = options.amount_sigma
+    total = contract.mean * rng.lognormvariate(-sigma * sigma / 2, sigma)
+    parts = 2 if rng.random() < options.double_rate else 1
+    out = []
+    for i in range(parts):
+        share = total / parts * (0.6 + 0.8 * rng.random()) if parts > 1 else total
+        out.append(Decimal(max(600, int(share * 100))).scaleb(-2))
+    return out
+
+
+def build_lines(rng: random.Random, suppliers: dict[str, Supplier], plan, options) -> dict[str, list[Line]]:
+    """All payment lines of the first edition, by council GSS, in publication order (`plan`: plan.Plan)."""
     out: dict[str, list[Line]] = {}
+    contracts_of: dict[str, list] = {}
+    for c in plan.contracts:
+        contracts_of.setdefault(c.council_gss, []).append(c)
+    recode_gss, recode_month = plan.recode or (None, None)
+    switch_gss, switch_key, switch_month = plan.name_switch or (None, None, None)
+    if switch_key:
+        s = suppliers[switch_key]
+        alternative = s.canonical_name.title().replace(" Ltd", " Limited")
+        if alternative not in s.variants:
+            s.variants.append(alternative)
     for council in COUNCILS:
-        panel = council_panel(rng, council, suppliers)
+        panel = council_panel(rng, council, suppliers, plan.excluded, plan.contract_only)
         keys = [k for k, _ in panel]
         weights = [w for _, w in panel]
         lines: list[Line] = []
         txn = rng.randint(3_000_000, 5_000_000)
-        for (y, m) in months():
+        for index, (y, m) in enumerate(months()):
             mk = month_key(y, m)
             days = (dt.date(y + (m == 12), m % 12 + 1, 1) - dt.date(y, m, 1)).days
             month_lines: list[Line] = []
@@ -545,18 +609,18 @@ def build_lines(rng: random.Random, suppliers: dict[str, Supplier]) -> dict[str,
                 elif rng.random() < 0.02:
                     amount = draw_amount(rng, 20, 499)  # line splits below the threshold
                 add(key, amount)
-            for key, service in RECURRING.get(council.gss, []):
-                add(key, Decimal(rng.randint(3_000_000, 4_500_000)).scaleb(-2), service, day=rng.randint(20, 28))
-            sub = CARRICK_CONTRACTS.get(council.gss)
-            if sub and mk < COLLAPSE_MONTH:
-                add(sub, Decimal(rng.randint(1_800_000, 6_000_000)).scaleb(-2), suppliers[sub].service,
-                    day=rng.randint(10, 20))
-            if council.gss == INSOURCING["council_gss"]:
-                who = "severnside_waste" if mk < INSOURCING["start_month"] else "bristol_waste_co"
-                add(who, Decimal(rng.randint(80_000_00, 95_000_00)).scaleb(-2), "Waste", day=rng.randint(24, 28))
-            if council.gss == OUTSOURCING["council_gss"] and mk >= OUTSOURCING["start_month"]:
-                add("pennine_leisure", Decimal(rng.randint(2_500_000, 2_900_000)).scaleb(-2), "Leisure",
-                    day=rng.randint(1, 8))
+            for contract in contracts_of.get(council.gss, []):
+                for amount in contract_invoices(rng, contract, index, m, options):
+                    add(contract.supplier_key, amount, contract.service, day=rng.randint(5, 28))
+            if council.gss == recode_gss and mk >= recode_month:
+                for ln in month_lines:
+                    dept, expenses = RECODED_LEDGER.get(ln.service, RECODED_OTHER)
+                    ln.department, ln.expense_type = dept, rng.choice(expenses)
+                    ln.service_label = dept.split(" - ")[-1]
+            if council.gss == switch_gss and mk >= switch_month:
+                for ln in month_lines:
+                    if ln.supplier_key == switch_key:
+                        ln.name_variant = alternative
             month_lines.sort(key=lambda ln: (ln.payment_date, ln.supplier_key, ln.amount))
             for ln in month_lines:
                 txn += rng.randint(1, 40)

@@ -52,16 +52,30 @@ create table if not exists marts.sourcing_events (
     council_gss varchar not null,
     council_name varchar,
     service varchar not null,
-    event_type varchar not null,           -- outsourcing | insourcing | relet
-    start_month date not null,
+    event_type varchar not null,           -- outsourcing | insourcing | relet | exit | supplier_failure
+    start_month date not null,             -- successor's first month; for exit and supplier_failure the first unpaid month
     from_supplier varchar,
     to_supplier varchar,
     spend_before decimal(18, 2),
     spend_after decimal(18, 2),
-    confidence double,                     -- 0-1
+    confidence double,                     -- 0-1, calibrated: see pipelines.marts.events
     evidence_rows bigint,
     evidence varchar                       -- JSON list of the payment lines' lineage keys
 );
+-- columns added after the first release (existing warehouses gain them on the next writer connection)
+alter table marts.sourcing_events add column if not exists event_id varchar;            -- md5 of council, service, type, month and groups
+alter table marts.sourcing_events add column if not exists from_group_key varchar;
+alter table marts.sourcing_events add column if not exists from_last_month date;
+alter table marts.sourcing_events add column if not exists confirmed_through date;
+alter table marts.sourcing_events add column if not exists to_group_key varchar;
+alter table marts.sourcing_events add column if not exists successor_kind varchar;
+alter table marts.sourcing_events add column if not exists to_first_month date;
+alter table marts.sourcing_events add column if not exists months_observed_before integer;
+alter table marts.sourcing_events add column if not exists months_observed_after integer;
+alter table marts.sourcing_events add column if not exists from_months_paid integer;
+alter table marts.sourcing_events add column if not exists to_months_paid integer;
+alter table marts.sourcing_events add column if not exists failure_basis varchar;
+alter table marts.sourcing_events add column if not exists councils_stopped integer;
 create table if not exists marts.contract_pipeline (
     council_gss varchar not null,
     council_name varchar,
