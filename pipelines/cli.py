@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "extract": ("pipelines.extracts.cli", "write researchers' parquet/CSV extracts and catalogue page"),
     "sample": ("pipelines.sample.cli", "generate or serve the offline sample world"),
     "registry": ("pipelines.registry.report", "report on the council source registry (coverage, stale rows)"),
+    "check-events": ("pipelines.marts.events", "check a warehouse's sourcing events against its own payments"),
 }
 
 

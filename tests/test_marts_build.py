@@ -14,6 +14,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
+from pipelines.marts.build import build_marts
 from tests.test_marts_seed import BRISTOL, HYNDBURN, LANCASHIRE, SOUTH_GLOS, build_seeded
 
 
@@ -162,11 +163,52 @@ def test_concentration_hhi_on_percent_shares_by_entity_and_group(con):
 
 def test_transparency_compliance_flags_missing_months_duplicates_and_lateness(con):
     rows = {r[0]: r[1:] for r in con.execute(
-        """select strftime(month_start, '%Y-%m'), published, duplicate_rows, redacted_lines_share, lateness_days, credit_notes
+        """select strftime(month_start, '%Y-%m'), published, duplicate_rows, redacted_lines_share, lateness_days,
+                  credit_notes, status, days_overdue, due_date
            from marts.transparency_compliance where council_gss = $g""", {"g": HYNDBURN}).fetchall()}
-    assert len(rows) == 12 and sum(1 for r in rows.values() if not r[0]) == 11
+    # April 2023 - March 2024 from its files, then the months already due at as_of (2025-01-01): with no registry
+    # cadence a month is owed a month after its Code quarter, so April - September 2024 are overdue, October not yet
+    assert len(rows) == 18 and sum(1 for r in rows.values() if not r[0]) == 17
+    assert sorted(m for m, r in rows.items() if r[5] == "missing_trailing") == [f"2024-{m:02d}" for m in range(4, 10)]
+    assert rows["2024-09"][6] == (dt.date(2025, 1, 1) - dt.date(2024, 10, 31)).days
     may = rows["2023-05"]
     assert may[1] == 0                       # the year file's copy of H1 is replaced, not a duplicate
     assert may[2] == pytest.approx(100 / 7, abs=1e-4)  # one blank payee in seven current lines (rounded to 4 places)
-    assert may[3] == (dt.date(2023, 6, 10) - dt.date(2023, 5, 31)).days  # first fetch was the superseded v1
-    assert may[4] == 1
+    assert may[3] == (dt.date(2023, 6, 10) - dt.date(2023, 5, 31)).days  # first published: the superseded v1
+    assert may[4] == 1 and may[5] == "published" and may[7] == dt.date(2023, 7, 31)
+    # April appeared first in the year file, fetched in June 2023 before its year ended: early (negative), measured
+    # against the end of the period that file covers
+    assert rows["2023-04"][3] == (dt.date(2023, 6, 15) - dt.date(2024, 3, 31)).days and rows["2023-04"][5] == "missing"
+
+
+def test_transparency_compliance_follows_the_registry_cadence(built):
+    con, _core = built
+    con.execute("""create or replace table reference.councils as
+                   select $g as gss, 'monthly' as cadence, '500' as threshold, null as end_date""", {"g": HYNDBURN})
+    try:
+        build_marts(con, {"as_of": dt.date(2025, 1, 1)})
+        rows = dict(con.execute("""select strftime(month_start, '%Y-%m'), due_date from marts.transparency_compliance
+                                   where council_gss = $g and status = 'missing_trailing'""", {"g": HYNDBURN}).fetchall())
+        assert sorted(rows) == [f"2024-{m:02d}" for m in range(4, 12)]  # November's month of grace ends 31 December
+        assert rows["2024-04"] == dt.date(2024, 5, 31)
+    finally:
+        con.execute("drop table reference.councils")
+        build_marts(con, {"as_of": dt.date(2025, 1, 1)})
+
+
+def test_scorecard_says_how_many_months_the_data_covers(con):
+    rows = con.execute("""select period_grain, quarter, months_covered, months_in_period from marts.keep_it_local_scorecard
+                          where council_gss = $g and financial_year = '2023-24' order by period_grain, quarter""",
+                       {"g": HYNDBURN}).fetchall()
+    # Hyndburn's lines are all in May 2023: one month of the year, one of Q1's three
+    assert rows == [("quarter", "Q1", 1, 3), ("year", None, 1, 12)]
+    full = con.execute("""select months_covered from marts.keep_it_local_scorecard where council_gss = $g
+                          and financial_year = '2023-24' and period_grain = 'year'""", {"g": LANCASHIRE}).fetchone()[0]
+    assert full == 12
+
+
+def test_group_exposure_flags_the_councils_own_companies(con):
+    owned = con.execute("""select council_gss, group_name, council_owned from marts.group_exposure
+                           where group_key = 's_bristol_waste' order by financial_year""").fetchall()
+    assert owned and all(r[0] == BRISTOL and r[2] for r in owned)
+    assert not con.execute("select count(*) from marts.group_exposure where council_owned and group_key <> 's_bristol_waste'").fetchone()[0]

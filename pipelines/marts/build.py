@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,7 @@ DEFAULT_MART_PARAMS: dict[str, Any] = {
     "min_month_lines_share": 0.3,    # a month counts as published with this share of the council's median monthly lines
     "lookback_months": 12,           # a start needs the group unpaid in the service for this many months before it
     "min_observed_months": 9,        # ... of which at least this many were published (and 9 of the 12 before a stop)
-    "min_active_months": 9,          # recurring: unpaid in at most 12 - this of the published months around it
+    "min_active_months": 9,          # recurring: paid in this many of every 12 published months around it
     "start_confirm_months": 6,       # a start is confirmed once this many published months follow it
     "min_service_share": 0.05,       # material: at least this share of the service's spend over those 12 months
     "confirm_months": 4,             # a stop is an exit once this many published months show no payment ...
@@ -62,8 +63,8 @@ DEFAULT_MART_PARAMS: dict[str, Any] = {
     "failure_confirm_months": 2,     # published months of absence enough when a failure corroborates the stop
     "failure_window_months": 2,      # stops this close together count as simultaneous
     "failure_min_councils": 3,       # simultaneous stops in this many councils are a failure without the register
-    "confidence_intercept": -12.661, # confidence = logistic(intercept + slope * evidence), evidence in decades of
-    "confidence_slope": 2.819,       # chance (fitted by python -m pipelines.sample.evaluate --calibrate)
+    "confidence_intercept": -4.97,   # confidence = logistic(intercept + slope * evidence), evidence in decades of
+    "confidence_slope": 1.306,       # chance (fitted by python -m pipelines.sample.evaluate --calibrate)
     "window_months": 6,              # spend_before / spend_after windows (shortened equally where data runs out)
     "evidence_max_rows": 60,         # payment lines listed in an event's evidence (evidence_rows counts them all)
     "as_of": None,                   # contract pipeline reference date; None = today
@@ -73,7 +74,7 @@ MART_PARAMETER_DOCS = {
     "min_month_lines_share": "a council month counts as published (observed) when it has at least this share of the council's median monthly line count",
     "lookback_months": "a supplier group starts in a service only when it was not paid there in this many months before (the consistency check's lookback)",
     "min_observed_months": "a start (stop) counts only when the council published at least this many of the 12 months before it (up to it)",
-    "min_active_months": "a group is a recurring provider when it went unpaid in no more than 12 minus this many of the published months in the 12 before its stop (or from its start)",
+    "min_active_months": "a group is a recurring provider when it was paid in this many of every 12 published months in the year before its stop (or from its start)",
     "start_confirm_months": "a start counts once the council has published this many months from it",
     "min_service_share": "a stop or start counts only when the group had at least this share of the service's spend over those 12 months",
     "confirm_months": "a stop is confirmed (an exit) when this many published months follow with no payment to the group in the service; the seasonal guard may ask for more",
@@ -93,6 +94,7 @@ MART_PARAMETER_DOCS = {
 _MART_BINDS = {
     "sourcing_events": ("window_months", "evidence_max_rows", "failure_min_councils"),
     "contract_pipeline": ("as_of",),
+    "transparency_compliance": ("as_of",),
 }
 # working tables a mart is read from, built first in the same transaction (file -> parameters it binds); they are
 # temporary tables, gone when the connection closes, replaced on the next build
@@ -100,7 +102,7 @@ _MART_PREPARE = {
     "sourcing_events": (
         ("marts/events/calendar", ("min_month_lines_share",)),
         ("marts/events/presence", ()),
-        ("marts/events/series", ()),
+        ("marts/events/series", ("min_series_paid",)),
         ("marts/events/stops", ("confirm_months", "chance_level", "failure_confirm_months")),
         ("marts/events/starts", ("lookback_months", "chance_level")),
         ("marts/events/detect", ("min_active_months", "start_confirm_months", "min_service_share",
@@ -246,6 +248,24 @@ def _record_builds(con: duckdb.DuckDBPyConnection, parts: list[tuple[str, str | 
 
 def _register(con: duckdb.DuckDBPyConnection, name: str, councils: Iterable[str]) -> None:
     con.register(name, pl.DataFrame({"council_gss": list(councils)}, schema={"council_gss": pl.String}))
+def _mart_values(params: dict | None) -> dict:
+    unknown = set(params or {}) - set(DEFAULT_MART_PARAMS)
+    if unknown:
+        raise ValueError(f"unknown mart parameters: {sorted(unknown)}")
+    values = {**DEFAULT_MART_PARAMS, **(params or {})}
+    if values["as_of"] is None:
+        values["as_of"] = dt.date.today()
+    # derived: the fewest paid months a series needs to hold any stop or start the rules could accept
+    values["min_series_paid"] = math.ceil(min(values["start_confirm_months"], values["min_observed_months"])
+                                          * values["min_active_months"] / 12)
+    return values
+
+
+def _build_mart(con: duckdb.DuckDBPyConnection, mart: str, values: dict) -> None:
+    sqlfiles.execute(con, f"marts/delete/{mart}")
+    for name, binds in _MART_PREPARE.get(mart, ()):
+        sqlfiles.execute(con, name, {k: values[k] for k in binds})
+    sqlfiles.execute(con, f"marts/{mart}", {k: values[k] for k in _MART_BINDS.get(mart, ())})
 
 
 def build_marts(con: duckdb.DuckDBPyConnection, params: dict | None = None) -> dict:
@@ -255,20 +275,23 @@ def build_marts(con: duckdb.DuckDBPyConnection, params: dict | None = None) -> d
     """
     from pipelines.marts.dictionary import build_dictionary
 
-    unknown = set(params or {}) - set(DEFAULT_MART_PARAMS)
-    if unknown:
-        raise ValueError(f"unknown mart parameters: {sorted(unknown)}")
-    values = {**DEFAULT_MART_PARAMS, **(params or {})}
-    if values["as_of"] is None:
-        values["as_of"] = dt.date.today()
+    values = _mart_values(params)
+    registry = "marts/council_registry" if table_exists(con, "reference", "councils") else "marts/council_registry_empty"
     with atomic(con):
+        sqlfiles.execute(con, registry)
         for mart in MART_TABLES:
-            sqlfiles.execute(con, f"marts/delete/{mart}")
-            for name, binds in _MART_PREPARE.get(mart, ()):
-                sqlfiles.execute(con, name, {k: values[k] for k in binds})
-            sqlfiles.execute(con, f"marts/{mart}", {k: values[k] for k in _MART_BINDS.get(mart, ())})
+            _build_mart(con, mart, values)
         build_dictionary(con)
     return {mart: _count(con, "marts", mart) for mart in MART_TABLES}
+
+
+def build_sourcing_events(con: duckdb.DuckDBPyConnection, params: dict | None = None) -> int:
+    """Rebuild marts.sourcing_events alone (its working tables included) in one transaction; return its rows.
+    For analysts trying parameters and for the benchmark: build_marts rebuilds it with everything else."""
+    values = _mart_values(params)
+    with atomic(con):
+        _build_mart(con, "sourcing_events", values)
+    return _count(con, "marts", "sourcing_events")
 
 
 def _count(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:

@@ -41,6 +41,11 @@ BLOCKING_THRESHOLDS = {
 WARNING_THRESHOLDS = {
     "max_change_pct": 20.0,       # council x financial-year total moving more than this since the last publish
     "max_coverage_drop_pp": 5.0,  # supplier match coverage by value falling by more than this many points
+    # a sourcing event is contradicted by a payment within these windows (sourcing_events_contradicted.sql): the
+    # marts' confirm_months and lookback_months defaults (build imports this module, so they are repeated here;
+    # tests/test_marts_events_noise.py holds them equal)
+    "event_confirm_months": 4,
+    "event_lookback_months": 12,
 }
 # publication checks that compare core.fact_payment with staging (run after the facts are built); the others read
 # staging only

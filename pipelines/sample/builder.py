@@ -24,7 +24,7 @@ from pipelines.sample import registers
 from pipelines.sample.plan import DEMO_OPTIONS, MONTH_KEYS, Plan, WorldOptions, plan_world
 from pipelines.sample.spendfiles import MONTH_NAME, Namer, Published, cornwall_month, hyndburn, write_council
 from pipelines.sample.world import (
-    CARRICK_CONTRACTS, COLLAPSE_MONTH, COUNCIL_BY_GSS, COUNCILS, Council, Line, Supplier, SupplierFactory,
+    CARRICK_CONTRACTS, COLLAPSE_MONTH, ERROR_MONTH, LATE_MONTH, COUNCIL_BY_GSS, COUNCILS, Council, Line, Supplier, SupplierFactory,
     build_lines, build_suppliers, financial_year, months, month_key,
 )
 
@@ -33,8 +33,6 @@ REGISTRY_COLUMNS = ["gss", "name", "type", "region_gss", "county_gss", "website"
                     "amount_basis", "cadence", "parser_hints"]
 LEEDS_PACKAGE = "leeds-city-council-spending"
 REPUBLISHED = ("E06000052", "2024-06")  # Cornwall June 2024 republished with corrections in edition 2
-LATE_MONTH = ("E07000120", "2025-03")  # Hyndburn March 2025 appears only in edition 2
-ERROR_MONTH = ("E10000008", "2023-11")  # Devon's November 2023 link serves an HTML error page
 EDITION2_DATE = dt.date(2025, 5, 20)
 CADENCE = {"exeter_quarterly_csv": "quarterly", "bristol_yearly_xlsx": "annual", "lambeth_quarterly_zip": "quarterly"}
 CONTENT_TYPES = {".csv": "text/csv; charset={enc}", ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -55,18 +55,99 @@ CALIBRATION_PARAMS = (
 )
 
 
+def load_spend_files(con: duckdb.DuckDBPyConnection, entries: list[dict], councils) -> dict:
+    """Parse and load spending files without the network, then resolve suppliers and build core and marts.
+
+    `entries`: {council_gss, path (a local file), period_label, url, published_on (ISO date or None)};
+    `councils`: the registry frame of those councils (written to reference.councils, used by build_core).
+    Registers must already be loaded (or be empty). Returns load counts."""
+    from pipelines import sqlfiles
+    from pipelines.marts.build import build_core, build_marts
+    from pipelines.registry import council_hints
+    from pipelines.spend.load import apply_supersession, load_publication, quarantine
+    from pipelines.spend.parse import parse_spend
+    from pipelines.suppliers.build import build_suppliers
+
+    con.register("councils_df", councils.to_arrow())
+    sqlfiles.execute(con, "registry/replace_councils")
+    con.unregister("councils_df")
+    by_gss = {c["gss"]: c for c in councils.iter_rows(named=True)}
+    loaded = rejected = 0
+    last_day = dt.date(2000, 1, 1)
+    for entry in entries:
+        data = Path(entry["path"]).read_bytes()
+        council = by_gss[entry["council_gss"]]
+        hints = dict(council_hints(council))
+        for key in ("threshold", "amount_basis", "cadence"):
+            if council.get(key):
+                hints.setdefault(key, council[key])
+        hints.update({"period_label": entry["period_label"], "link_text": entry["period_label"],
+                      "dataset_kind": "spend"})
+        result = parse_spend(data, filename=Path(entry["path"]).name, council_gss=council["gss"], hints=hints,
+                             source_url=entry["url"])
+        sha = hashlib.sha256(data).hexdigest()
+        if getattr(result, "kind", "spend") != "spend":
+            quarantine(con, council_gss=council["gss"], source_url=entry["url"], source_sha256=sha,
+                       reason_code=result.reason_code or "rejected", reason=result.reason,
+                       link_text=entry["period_label"], period_label=entry["period_label"])
+            rejected += 1
+            continue
+        published = dt.date.fromisoformat(entry["published_on"]) if entry.get("published_on") else None
+        last_day = max(last_day, published or last_day)
+        load_publication(con, council["gss"], entry["period_label"], result,
+                         {"sha256": sha, "source_url": entry["url"], "link_text": entry["period_label"],
+                          "fetched_at": dt.datetime.combine(published or dt.date.today(), dt.time(9)),
+                          "dataset_kind": "spend"})
+        loaded += 1
+    for gss in by_gss:
+        apply_supersession(con, gss)
+    build_suppliers(con)
+    build_core(con, councils)
+    as_of = con.execute("select max(payment_date) + 1 from core.fact_payment").fetchone()[0] or dt.date.today()
+    build_marts(con, {"as_of": as_of})
+    return {"files_loaded": loaded, "files_rejected": rejected}
+
+
+# the three councils of the real monthly series (../shared/corpus/spend_series): registry columns for build_core,
+# Harrogate included although it was abolished in 2023 (the registry lists current councils)
+SERIES_COUNCILS = {
+    "darlington": {"gss": "E06000005", "name": "Darlington Borough Council", "type": "unitary",
+                   "region_gss": "E12000001", "county_gss": None, "start_date": "1997-04-01", "end_date": None},
+    "harrogate": {"gss": "E07000165", "name": "Harrogate Borough Council", "type": "district",
+                  "region_gss": "E12000003", "county_gss": "E10000023", "start_date": "1974-04-01",
+                  "end_date": "2023-03-31"},
+    "salford": {"gss": "E08000006", "name": "Salford City Council", "type": "metropolitan",
+                "region_gss": "E12000002", "county_gss": None, "start_date": "1974-04-01", "end_date": None},
+}
+
+
+def load_corpus_series(con: duckdb.DuckDBPyConnection, series_dir: Path) -> dict:
+    """The real series (one CSV per council-month, `<council>/<YYYY-MM>.csv`) parsed and loaded like a night's
+    files, suppliers resolved without registers, core and marts built. The registry's row is used for a council
+    it lists (parser hints); the others get SERIES_COUNCILS' columns."""
+    import polars as pl
+
+    from pipelines.registry import load_registry
+    from pipelines.warehouse import apply_ddl
+
+    apply_ddl(con)
+    registry = load_registry()
+    rows = []
+    for folder, council in SERIES_COUNCILS.items():
+        listed = registry.filter(pl.col("gss") == council["gss"])
+        rows.append(listed.row(0, named=True) if listed.height else council)
+    councils = pl.DataFrame(rows, schema={c: pl.String for c in registry.columns}, strict=False)
+    entries = [{"council_gss": SERIES_COUNCILS[p.parent.name]["gss"], "path": p, "period_label": p.stem,
+                "url": f"file://{p}", "published_on": None}
+               for p in sorted(series_dir.glob("*/*.csv")) if p.parent.name in SERIES_COUNCILS]
+    return load_spend_files(con, entries, councils)
+
+
 def load_world(world: Path, con: duckdb.DuckDBPyConnection, edition: int = 1) -> dict:
     """Registers and every published spending file of a generated world into `con`, then suppliers, core and
     marts (event parameters at their defaults). Returns load counts."""
-    import polars as pl
-
-    from pipelines import sqlfiles
-    from pipelines.marts.build import build_core, build_marts
-    from pipelines.registry import council_hints, load_registry
-    from pipelines.spend.load import apply_supersession, load_publication, quarantine
-    from pipelines.spend.parse import parse_spend
+    from pipelines.registry import load_registry
     from pipelines.suppliers import registers as loaders
-    from pipelines.suppliers.build import build_suppliers
     from pipelines.warehouse import apply_ddl
 
     apply_ddl(con)
@@ -76,46 +157,13 @@ def load_world(world: Path, con: duckdb.DuckDBPyConnection, edition: int = 1) ->
     loaders.load_charities(reg / "charity_commission" / "publicextract.charity.zip", con)
     loaders.load_postcodes(next((reg / "ons").glob("*.zip")), con)
     loaders.load_public_bodies(reg / "public_bodies" / "local-authority.csv", con)
-
     truth = json.loads((world / "truth.json").read_text("utf-8"))
-    councils = load_registry(world / "registry.csv", base_url="http://127.0.0.1")
-    con.register("councils_df", councils.to_arrow())
-    sqlfiles.execute(con, "registry/replace_councils")
-    con.unregister("councils_df")
-    by_gss = {c["gss"]: c for c in councils.iter_rows(named=True)}
-    files = [f for f in truth["files"] if f["edition"] <= edition]
-    files.sort(key=lambda f: (f["council_gss"], f["edition"], f["path"]))
-    loaded = rejected = 0
-    for entry in files:
-        root = world / ("site_edition2" if entry["edition"] == 2 else "site")
-        data = (root / entry["path"].lstrip("/")).read_bytes()
-        council = by_gss[entry["council_gss"]]
-        hints = dict(council_hints(council))
-        for key in ("threshold", "amount_basis", "cadence"):
-            if council.get(key):
-                hints.setdefault(key, council[key])
-        hints.update({"period_label": entry["link_period"], "link_text": entry["link_period"], "dataset_kind": "spend"})
-        url = "http://127.0.0.1" + entry["path"]
-        result = parse_spend(data, filename=entry["path"].rsplit("/", 1)[-1], council_gss=council["gss"],
-                             hints=hints, source_url=url)
-        sha = hashlib.sha256(data).hexdigest()
-        if getattr(result, "kind", "spend") != "spend":
-            quarantine(con, council_gss=council["gss"], source_url=url, source_sha256=sha,
-                       reason_code=result.reason_code or "rejected", reason=result.reason,
-                       link_text=entry["link_period"], period_label=entry["link_period"])
-            rejected += 1
-            continue
-        fetched = dt.datetime.combine(dt.date.fromisoformat(entry.get("published_on") or "2025-05-01"), dt.time(9))
-        load_publication(con, council["gss"], entry["link_period"], result,
-                         {"sha256": sha, "source_url": url, "link_text": entry["link_period"],
-                          "fetched_at": fetched, "dataset_kind": "spend"})
-        loaded += 1
-    for gss in by_gss:
-        apply_supersession(con, gss)
-    build_suppliers(con)
-    build_core(con, councils.select(pl.all()))
-    build_marts(con, {"as_of": dt.date.fromisoformat(truth["period"]["end"]) + dt.timedelta(days=1)})
-    return {"files_loaded": loaded, "files_rejected": rejected}
+    entries = [{"council_gss": f["council_gss"], "period_label": f["link_period"], "url": "http://127.0.0.1" + f["path"],
+                "path": world / ("site_edition2" if f["edition"] == 2 else "site") / f["path"].lstrip("/"),
+                "published_on": f.get("published_on")}
+               for f in sorted(truth["files"], key=lambda f: (f["council_gss"], f["edition"], f["path"]))
+               if f["edition"] <= edition]
+    return load_spend_files(con, entries, load_registry(world / "registry.csv", base_url="http://127.0.0.1"))
 
 
 @dataclass

@@ -21,8 +21,8 @@ import random
 from dataclasses import dataclass, field
 
 from pipelines.sample.world import (
-    CARRICK_CONTRACTS, COLLAPSE_MONTH, COUNCIL_BY_GSS, COUNCILS, EXCLUDED_SERVICES, INSOURCING, OUTSOURCING,
-    RECURRING, SupplierFactory, month_key, months,
+    CARRICK_CONTRACTS, COLLAPSE_MONTH, COUNCIL_BY_GSS, COUNCILS, ERROR_MONTH, EXCLUDED_SERVICES, INSOURCING,
+    LATE_MONTH, OUTSOURCING, RECURRING, SupplierFactory, month_key, months,
 )
 
 MONTH_KEYS = [month_key(y, m) for y, m in months()]
@@ -189,6 +189,16 @@ class Planner:
         self.plan.events.append(PlantedEvent(event_type, council_gss, service, start, from_key, to_key,
                                              successor_kind))
 
+    def month(self, gss: str, low: int, high: int) -> int:
+        """A month index in [low, high] that the council publishes, as does the month before it, so the event's
+        edges are in the data."""
+        unpublished = set(self.plan.unpublished.get(gss, set()))
+        unpublished |= {m for g, m in (ERROR_MONTH, LATE_MONTH) if g == gss}
+        while True:
+            index = self.rng.randint(low, high)
+            if MONTH_KEYS[index] not in unpublished and MONTH_KEYS[index - 1] not in unpublished:
+                return index
+
     def free_slot(self, exclude_councils: set[str] = frozenset()) -> tuple[str, str]:
         candidates = [(c.gss, s) for c in COUNCILS for s in EVENT_SERVICES
                       if (c.gss, s) not in self.used_slots and c.gss not in exclude_councils]
@@ -264,7 +274,7 @@ class Planner:
         if o.register_failure:
             gss, service = self.free_slot(recode_council)
             key = self.contractor("failed_company", gss, service, "sme", status="Liquidation")
-            stop = rng.randint(14, 26)
+            stop = self.month(gss, 14, 26)
             self.contract(gss, key, service, 0, stop - 1, dips=False)
             self.event("supplier_failure", gss, service, stop, key, None)
         if o.group_failure:
@@ -273,7 +283,11 @@ class Planner:
                            accounts_category="GROUP", group="Hartwell Group", sic="70100 - Activities of head offices")
             plan.contract_only.add(parent)
             stop = rng.randint(16, 24)
-            councils = rng.sample([c.gss for c in COUNCILS if c.gss not in recode_council], 4)
+            edges = {MONTH_KEYS[stop], MONTH_KEYS[stop - 1]}
+            published = [c.gss for c in COUNCILS if c.gss not in recode_council
+                         and not edges & (plan.unpublished.get(c.gss, set())
+                                          | {m for g, m in (ERROR_MONTH, LATE_MONTH) if g == c.gss})]
+            councils = rng.sample(published, 4)
             for n, gss in enumerate(councils):
                 slot = next((gss, s) for s in rng.sample(EVENT_SERVICES, len(EVENT_SERVICES))
                             if (gss, s) not in self.used_slots)
@@ -285,12 +299,12 @@ class Planner:
         if o.exit_before_failure:
             a_gss, a_service = self.free_slot(recode_council)
             key = self.contractor("late_failure", a_gss, a_service, "sme", status="In Administration")
-            exit_at = rng.randint(13, 18)
+            exit_at = self.month(a_gss, 13, 18)
             self.contract(a_gss, key, a_service, 0, exit_at - 1, dips=False)
             self.event("exit", a_gss, a_service, exit_at, key, None)
             b_gss, _ = self.free_slot(recode_council | {a_gss})
             self.used_slots.add((b_gss, a_service))
-            fail_at = rng.randint(exit_at + 8, 30)
+            fail_at = self.month(b_gss, exit_at + 8, 30)
             self.contract(b_gss, key, a_service, 0, fail_at - 1, dips=False)
             self.event("supplier_failure", b_gss, a_service, fail_at, key, None)
 
@@ -309,7 +323,7 @@ class Planner:
 
     def _relet(self, i: int, avoid: set[str]) -> None:
         gss, service = self.free_slot(avoid)
-        start = self.rng.randint(13, LAST_START)
+        start = self.month(gss, 13, LAST_START)
         old = self.contractor(f"relet_{i}_old", gss, service)
         new = self.contractor(f"relet_{i}_new", gss, service)
         self.contract(gss, old, service, 0, start - 1 + self._handover(), dips=False)
@@ -318,7 +332,7 @@ class Planner:
 
     def _exit(self, i: int, avoid: set[str]) -> None:
         gss, service = self.free_slot(avoid)
-        stop = self.rng.randint(13, LAST_STOP)
+        stop = self.month(gss, 13, LAST_STOP)
         key = self.contractor(f"exit_{i}", gss, service)
         self.contract(gss, key, service, 0, stop - 1, dips=False)
         self.event("exit", gss, service, stop, key, None)
@@ -333,7 +347,7 @@ class Planner:
             itself = selves[gss]
         else:
             gss, service = self.free_slot(avoid)
-        start = self.rng.randint(13, LAST_START)
+        start = self.month(gss, 13, LAST_START)
         old = self.contractor(f"insourced_{i}", gss, service)
         council = COUNCIL_BY_GSS[gss]
         if itself:
@@ -346,7 +360,7 @@ class Planner:
 
     def _outsourcing(self, i: int, avoid: set[str]) -> None:
         gss, service = self.free_slot(avoid)
-        start = self.rng.randint(13, LAST_START)
+        start = self.month(gss, 13, LAST_START)
         key = self.contractor(f"outsourced_{i}", gss, service)
         self.plan.excluded.setdefault(gss, set()).add(service)  # nobody external was paid for it before
         self.contract(gss, key, service, start, len(MONTH_KEYS) - 1, dips=False)

@@ -472,6 +472,8 @@ RECURRING = {  # council -> [(supplier, service)] paid monthly all period (besid
     "E09000022": [("national_housing", "Housing")],
     "E10000017": [("national_care", "Adult Social Care")],
 }
+LATE_MONTH = ("E07000120", "2025-03")  # Hyndburn March 2025 appears only in edition 2
+ERROR_MONTH = ("E10000008", "2023-11")  # Devon's November 2023 link serves an HTML error page
 # services a council's generic lines never use, so the planted events are the only signal there
 EXCLUDED_SERVICES = {"E06000023": {"Waste"}, "E08000003": {"Leisure"}}
 PLANTED_KEYS = {"carrick_group", "carrick_facilities", "carrick_construction", "carrick_highways",

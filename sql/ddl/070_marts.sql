@@ -22,6 +22,8 @@ create table if not exists marts.keep_it_local_scorecard (
     peer_median_local_authority_share double,
     peer_rank_local_authority bigint
 );
+alter table marts.keep_it_local_scorecard add column if not exists months_covered bigint;   -- months with payment lines in the period
+alter table marts.keep_it_local_scorecard add column if not exists months_in_period integer; -- 12 for a year, 3 for a quarter
 create table if not exists marts.supplier_concentration (
     council_gss varchar not null,
     council_name varchar,
@@ -48,6 +50,7 @@ create table if not exists marts.group_exposure (
     services varchar,                      -- comma-separated taxonomy services
     councils_exposed bigint                -- councils with spend to the group that year
 );
+alter table marts.group_exposure add column if not exists council_owned boolean;  -- the group is this council's own company
 create table if not exists marts.sourcing_events (
     council_gss varchar not null,
     council_name varchar,
@@ -94,6 +97,9 @@ create table if not exists marts.contract_pipeline (
     status varchar,                        -- ended | ending_12_months | later
     paid_in_contract_period decimal(18, 2) -- council payments to the supplier between contract start and end
 );
+alter table marts.contract_pipeline add column if not exists supplier_last_paid_month date;  -- last month this council paid the supplier's group
+alter table marts.contract_pipeline add column if not exists supplier_flag varchar;  -- supplier_failed | stopped_being_paid | null
+alter table marts.contract_pipeline add column if not exists supplier_flag_month date;  -- the event's start_month
 create table if not exists marts.payment_contract_links (
     council_gss varchar not null,
     council_name varchar,
@@ -117,7 +123,7 @@ create table if not exists marts.transparency_compliance (
     lines bigint,
     spend decimal(18, 2),
     first_fetched_at timestamp,
-    lateness_days integer,                 -- first fetch minus month end; null when never fetched
+    lateness_days integer,                 -- published_at minus the end of the period the file covers
     mandatory_fields_share double,         -- percent of lines with date, transaction id, amount, payee, category, service
     purpose_present_share double,
     vat_present_share double,
@@ -126,3 +132,13 @@ create table if not exists marts.transparency_compliance (
     credit_notes bigint,
     duplicate_rows bigint                  -- current lines repeating an earlier current line's fingerprint
 );
+alter table marts.transparency_compliance add column if not exists status varchar;             -- published | missing | missing_trailing (after the last published month, already due)
+alter table marts.transparency_compliance add column if not exists cadence varchar;            -- registry: monthly | quarterly | annual | unknown
+alter table marts.transparency_compliance add column if not exists threshold varchar;          -- registry: the council's publication threshold
+alter table marts.transparency_compliance add column if not exists period_key varchar;         -- the first-published file covering the month
+alter table marts.transparency_compliance add column if not exists period_end date;            -- ... and the end of the period it covers
+alter table marts.transparency_compliance add column if not exists published_at timestamp;     -- when that file was published
+alter table marts.transparency_compliance add column if not exists published_at_basis varchar; -- last_modified | first_fetch
+alter table marts.transparency_compliance add column if not exists due_date date;              -- Code deadline by cadence
+alter table marts.transparency_compliance add column if not exists published_late boolean;     -- published after due_date
+alter table marts.transparency_compliance add column if not exists days_overdue integer;       -- missing months: days past due_date at as_of

@@ -1,4 +1,4 @@
--- exposure of each council to each corporate group per financial year (subsidiaries rolled up to their group): spend, share of the council's total, services, councils exposed
+-- exposure of each council to each corporate group per financial year (subsidiaries rolled up to their group): spend, share of the council's total, services, councils exposed, and whether the group is the council's own company (leave those out of "most exposed to one outside group")
 insert into marts.group_exposure by name
 with council_totals as (
     select council_gss, financial_year, sum(amount) as total_spend
@@ -11,6 +11,7 @@ group_spend as (
         s.group_key,
         min(s.group_name) as group_name,
         bool_or(s.is_strategic) as is_strategic,
+        coalesce(bool_or(s.council_owned_by = f.council_gss), false) as council_owned,
         f.council_gss,
         f.financial_year,
         sum(f.amount) as spend,
@@ -24,6 +25,7 @@ select
     g.group_key,
     g.group_name,
     g.is_strategic,
+    g.council_owned,
     g.council_gss,
     c.council_name,
     g.financial_year,

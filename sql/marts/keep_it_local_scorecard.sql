@@ -1,10 +1,11 @@
--- keep-it-local scorecard per council and UK financial year (and fiscal quarter): shares of current spend by the metric definitions in docs/architecture.md, with peer comparison within council type
+-- keep-it-local scorecard per council and UK financial year (and fiscal quarter): shares of current spend by the metric definitions in docs/architecture.md, the months the data covers (a quarter with two of its three months published says so), with peer comparison within council type
 insert into marts.keep_it_local_scorecard by name
 with classified as (
     select
         f.council_gss,
         f.financial_year,
         f.fiscal_quarter,
+        f.month_start,
         f.amount,
         -- a line with no resolved supplier but a redaction label or a blank payee is a redacted payment
         coalesce(s.org_type, case
@@ -48,6 +49,8 @@ totals as (
         period_grain,
         quarter,
         sum(amount) as total_spend,
+        count(distinct month_start) as months_covered,
+        case when period_grain = 'year' then 12 else 3 end as months_in_period,
         sum(amount) filter (where is_local_authority) as local_authority,
         sum(amount) filter (where is_local_county) as local_county,
         sum(amount) filter (where is_local_region) as local_region,
@@ -74,6 +77,8 @@ shares as (
         t.period_grain,
         t.quarter,
         t.total_spend,
+        t.months_covered,
+        t.months_in_period,
         round(100 * coalesce(local_authority, 0) / nullif(total_spend, 0), 4) as local_authority_share,
         round(100 * coalesce(local_county, 0) / nullif(total_spend, 0), 4) as local_county_share,
         round(100 * coalesce(local_region, 0) / nullif(total_spend, 0), 4) as local_region_share,

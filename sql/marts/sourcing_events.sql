@@ -19,21 +19,32 @@ measured as (
         and p.m between w.start_m - w.w and w.start_m + w.w - 1
     group by w.event_id
 ),
-evidence_lines as (
+sides as (
     -- the stopping group's last $window_months months of payments and the starting group's first ones
-    select
-        w.event_id, f.payment_key, f.source_sha256, f.sheet, f.row_number, f.month_start,
-        row_number() over (partition by w.event_id order by
-            case when s.group_key = w.from_entity then w.from_last_m - datediff('month', date '2000-01-01', f.month_start)
-                 else datediff('month', date '2000-01-01', f.month_start) - w.to_first_m end,
-            f.payment_key) as nearness
-    from windows as w
-    join core.fact_payment as f on f.council_gss = w.council_gss and coalesce(f.service, 'other') = w.service
+    select event_id, council_gss, service, from_entity as entity, from_last_m - $window_months + 1 as first_m,
+        from_last_m as last_m, true as stopping
+    from windows where from_entity is not null
+    union all
+    select event_id, council_gss, service, to_entity, to_first_m, to_first_m + $window_months - 1, false
+    from windows where to_entity is not null
+),
+group_lines as (
+    select f.payment_key, f.source_sha256, f.sheet, f.row_number, f.month_start, f.council_gss,
+        coalesce(f.service, 'other') as service, s.group_key, datediff('month', date '2000-01-01', f.month_start) as m
+    from core.fact_payment as f
     join core.dim_supplier as s on s.supplier_key = f.supplier_key
-    where (s.group_key = w.from_entity
-            and datediff('month', date '2000-01-01', f.month_start) between w.from_last_m - $window_months + 1 and w.from_last_m)
-        or (s.group_key = w.to_entity
-            and datediff('month', date '2000-01-01', f.month_start) between w.to_first_m and w.to_first_m + $window_months - 1)
+    semi join (select distinct entity from sides) as e on e.entity = s.group_key
+    where f.month_start is not null
+),
+evidence_lines as (
+    select
+        sd.event_id, l.payment_key, l.source_sha256, l.sheet, l.row_number, l.month_start,
+        row_number() over (partition by sd.event_id
+            order by case when sd.stopping then sd.last_m - l.m else l.m - sd.first_m end, l.payment_key) as nearness
+    from sides as sd
+    join group_lines as l
+        on l.council_gss = sd.council_gss and l.service = sd.service and l.group_key = sd.entity
+        and l.m between sd.first_m and sd.last_m
 ),
 evidence as (
     select

@@ -2,7 +2,7 @@
 create or replace temp table event_detected as
 with stop_candidates as (
     -- a recurring stop (the council published at least $min_observed_months of the 12 months up to the group's last
-    -- payment, and the group went unpaid in no more than 12 - $min_active_months of them), material (its share of
+    -- payment, and the group was paid in $min_active_months of every 12 of them), material (its share of
     -- the service's spend), that some length of observed absence could confirm; a group paid there again within
     -- $lookback_months months had paused, not left (the mirror of a start's lookback)
     select
@@ -14,19 +14,19 @@ with stop_candidates as (
     from event_stops as st
     where (st.next_m is null or st.next_m - st.last_m > $lookback_months)
         and st.published_before >= $min_observed_months
-        and st.paid_before >= st.published_before - (12 - $min_active_months)
+        and st.paid_before >= ceil(st.published_before * $min_active_months / 12.0)
         and st.share >= $min_service_share
         and st.failure_confirm_m is not null
 ),
 start_candidates as (
     -- a start after a lookback the council published (at least $min_observed_months of the $lookback_months
     -- months, and at least as many as a chance gap would need) in which the group was never paid there, followed
-    -- by recurring, material payments: at least $start_confirm_months published months, in no more than
-    -- 12 - $min_active_months of which it went unpaid
+    -- by recurring, material payments: at least $start_confirm_months published months, paid in $min_active_months
+    -- of every 12 of them
     select sa.*
     from event_starts as sa
     where sa.published_after >= $start_confirm_months
-        and sa.paid_after >= sa.published_after - (12 - $min_active_months)
+        and sa.paid_after >= ceil(sa.published_after * $min_active_months / 12.0)
         and sa.share >= $min_service_share
         and sa.published_lookback >= greatest($min_observed_months, sa.required_absent)
 ),

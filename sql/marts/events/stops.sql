@@ -1,4 +1,4 @@
--- every month after which a group is not paid in the service the next month, with what confirms the stop: the absence that follows (to the next payment or the council's last month) in published months, and the month by which it is confirmed. Three guards set how many published months of absence confirm it: at least $confirm_months; enough that so many unpaid months in a row would happen by chance, at the group's own payment rate, less often than $chance_level (at the rate it went unpaid in the 24 months up to the stop, within the series, taken at the upper end of its confidence interval: a contractor paid every month of two years needs 4 unpaid months, one paid 12 months of 18 needs 15); and the seasonal guard: more than the group's longest gap of the previous 24 months and than the months it went unpaid in the last 12 (a supplier paid half the year may be seasonal). A stop corroborated by a failure needs only $failure_confirm_months published months and the seasonal guard. Months are counted only when the council published them; the first unpaid month is the first published one after the stop.
+-- every month after which a group is not paid in the service the next month, with what confirms the stop: the absence that follows (to the next payment or the council's last month) in published months, and the month by which it is confirmed. Three guards set how many published months of absence confirm it: at least $confirm_months; enough that so many unpaid months in a row would happen by chance, at the group's own payment rate, less often than $chance_level (at the rate it went unpaid in the 24 months up to the stop, within the series, or, when it is paid there again later, in all the series' months outside the gap; taken at the upper end of its confidence interval: a contractor paid every month of two years needs 4 unpaid months, one paid 12 months of 18 needs 15); and the seasonal guard: more than the group's longest gap of the previous 24 months and than the months it went unpaid in the last 12 (a supplier paid half the year may be seasonal). A stop corroborated by a failure needs only $failure_confirm_months published months and the seasonal guard. Months are counted only when the council published them; the first unpaid month is the first published one after the stop.
 create or replace temp table event_stops as
 with located as (
     select
@@ -7,12 +7,19 @@ with located as (
         c.cum_published,
         c.cum_published - coalesce(c12.cum_published, 0) as published_before,
         c.cum_published - coalesce(c24.cum_published, 0) as published_24_before,
-        least(coalesce(s.next_m - 1, c.last_m), c.last_m) as absent_through
+        least(coalesce(s.next_m - 1, c.last_m), c.last_m) as absent_through,
+        -- a group paid there again later shows its rate on both sides of the gap: the months outside it, from the
+        -- series' first payment to the council's last month
+        cl.cum_published - coalesce(cf.cum_published, 0) - (cg.cum_published - c.cum_published) as published_outside,
+        s.series_paid as paid_outside
     from event_series as s
     join event_calendar as c on c.council_gss = s.council_gss and c.m = s.m
     left join event_calendar as c12 on c12.council_gss = s.council_gss and c12.m = s.m - 12
     left join event_calendar as c24
         on c24.council_gss = s.council_gss and c24.m = greatest(s.m - 24, s.series_first_m - 1)
+    left join event_calendar as cf on cf.council_gss = s.council_gss and cf.m = s.series_first_m - 1
+    left join event_calendar as cl on cl.council_gss = s.council_gss and cl.m = c.last_m
+    left join event_calendar as cg on cg.council_gss = s.council_gss and cg.m = s.next_m - 1
     where s.next_m is null or s.next_m > s.m + 1
 ),
 rated as (
@@ -25,8 +32,10 @@ rated as (
     from (
         select
             *,
-            greatest(published_24_before, paid_24_before) as n,
-            1 - paid_24_before / greatest(published_24_before, paid_24_before) as q
+            case when next_m is null then greatest(published_24_before, paid_24_before)
+                 else greatest(published_outside, paid_outside) end as n,
+            case when next_m is null then 1 - paid_24_before / greatest(published_24_before, paid_24_before)
+                 else 1 - paid_outside / greatest(published_outside, paid_outside) end as q
         from located
     )
 ),
