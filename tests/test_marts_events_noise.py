@@ -21,7 +21,9 @@ import pytest
 from pipelines.marts.build import build_core, build_marts
 from pipelines.marts.events import check_consistency
 from pipelines.warehouse import apply_ddl
-from tests.test_marts_seed import BRISTOL, COUNCILS, HYNDBURN, LANCASHIRE, SOUTH_GLOS, World, month_end, month_list
+from tests.test_marts_seed import (
+    AWARD_DDL, BRISTOL, COUNCILS, HYNDBURN, LANCASHIRE, SOUTH_GLOS, World, month_end, month_list,
+)
 
 MONTHS = month_list()
 TEXT = {  # service -> (department, expense type) as published
@@ -147,6 +149,20 @@ def seed(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("insert into reference.companies by name select * from companies")
     con.execute("""insert into reference.public_bodies (org_id, name, kind, gss)
                    values ('GB-LAE-BST', 'Bristol City Council', 'local_authority', $g)""", {"g": BRISTOL})
+    # South Gloucestershire's contracts with the failing supplier, the re-let waste contractor and the steady one
+    for ddl in AWARD_DDL:
+        con.execute(ddl)
+    for n, (key, title) in enumerate((("foldco", "Cleaning"), ("old_bins", "Waste collection"),
+                                      ("steady", "Highway maintenance"))):
+        con.execute("""insert into staging.awards (source, ocid, award_id, buyer_name, title, value_amount, currency,
+                       award_date, contract_start, contract_end)
+                       values ('contracts_finder', $o, '1', 'South Gloucestershire Council', $t, 1000000, 'GBP',
+                               date '2022-03-01', date '2022-04-01', date '2026-03-31')""",
+                    {"o": f"ocds-{n}", "t": title})
+        con.execute("""insert into staging.award_suppliers (source, ocid, award_id, supplier_party_id, supplier_name)
+                       values ('contracts_finder', $o, '1', 'p1', $name)""", {"o": f"ocds-{n}", "name": SUPPLIERS[key][0][0]})
+        con.execute("""insert into core.supplier_names (raw_name, source, supplier_key, match_method)
+                       values ($name, 'contracts_finder', $key, 'test')""", {"name": SUPPLIERS[key][0][0], "key": key})
 
 
 @pytest.fixture(scope="module")
@@ -231,6 +247,14 @@ def test_warning_check_windows_are_the_marts_defaults():
 
     assert WARNING_THRESHOLDS["event_confirm_months"] == DEFAULT_MART_PARAMS["confirm_months"]
     assert WARNING_THRESHOLDS["event_lookback_months"] == DEFAULT_MART_PARAMS["lookback_months"]
+
+
+def test_contract_pipeline_flags_failed_and_unpaid_suppliers(con):
+    rows = {r[0]: r[1:] for r in con.execute("""select title, supplier_flag, supplier_flag_month, supplier_last_paid_month
+                                                from marts.contract_pipeline""").fetchall()}
+    assert rows["Cleaning"] == ("supplier_failed", MONTHS[21], MONTHS[20])
+    assert rows["Waste collection"] == ("stopped_being_paid", MONTHS[20], MONTHS[19])  # re-let to New Bins
+    assert rows["Highway maintenance"] == (None, None, MONTHS[35])
 
 
 def test_consistency_check_passes_and_catches_a_contradiction(con):
