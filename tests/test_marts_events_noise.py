@@ -84,6 +84,7 @@ def build_world() -> World:
                          supplier_name=name or SUPPLIERS[key][0][0])
             dept, expense = RECODED if gss == LANCASHIRE and i >= 24 and service != "other" else TEXT[service]
             row["department"], row["expense_type"] = dept, expense
+            row["amount_basis"] = {BRISTOL: "net", SOUTH_GLOS: "gross"}.get(gss)  # the others' basis is unknown
 
         for gss in pubs:  # the council's everyday payments: a published month has a few lines whatever stops
             for day in (2, 3, 4, 5):
@@ -239,6 +240,15 @@ def test_confidence_grows_with_the_evidence(con):
                 > flat[(BRISTOL, "highways", "exit", MONTHS[21])]["confidence"] > 0.5)
     finally:
         build_marts(con, {"as_of": dt.date(2025, 4, 1)})
+
+
+def test_scorecard_says_what_share_of_spend_was_published_gross(con):
+    rows = {g: (net, gross, unknown) for g, net, gross, unknown in con.execute(
+        """select council_gss, net_basis_share, gross_basis_share, unknown_basis_share from marts.keep_it_local_scorecard
+           where financial_year = '2023-24' and period_grain = 'year'""").fetchall()}
+    assert rows[BRISTOL] == (100.0, 0.0, 0.0)
+    assert rows[SOUTH_GLOS] == (0.0, 100.0, 0.0)
+    assert rows[HYNDBURN] == (0.0, 0.0, 100.0)
 
 
 def test_warning_check_windows_are_the_marts_defaults():

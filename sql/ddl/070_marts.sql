@@ -24,6 +24,9 @@ create table if not exists marts.keep_it_local_scorecard (
 );
 alter table marts.keep_it_local_scorecard add column if not exists months_covered bigint;   -- months with payment lines in the period
 alter table marts.keep_it_local_scorecard add column if not exists months_in_period integer; -- 12 for a year, 3 for a quarter
+alter table marts.keep_it_local_scorecard add column if not exists net_basis_share double;   -- percent of total_spend published net of VAT
+alter table marts.keep_it_local_scorecard add column if not exists gross_basis_share double; -- ... published gross
+alter table marts.keep_it_local_scorecard add column if not exists unknown_basis_share double; -- ... basis unknown
 create table if not exists marts.supplier_concentration (
     council_gss varchar not null,
     council_name varchar,

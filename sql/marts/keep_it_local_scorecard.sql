@@ -1,4 +1,4 @@
--- keep-it-local scorecard per council and UK financial year (and fiscal quarter): shares of current spend by the metric definitions in docs/architecture.md, the months the data covers (a quarter with two of its three months published says so), with peer comparison within council type
+-- keep-it-local scorecard per council and UK financial year (and fiscal quarter): shares of current spend by the metric definitions in docs/architecture.md, the months the data covers (a quarter with two of its three months published says so), the share of spend published net, gross or on an unknown basis, with peer comparison within council type
 insert into marts.keep_it_local_scorecard by name
 with classified as (
     select
@@ -7,6 +7,7 @@ with classified as (
         f.fiscal_quarter,
         f.month_start,
         f.amount,
+        coalesce(f.amount_basis, 'unknown') as amount_basis,
         -- a line with no resolved supplier but a redaction label or a blank payee is a redacted payment
         coalesce(s.org_type, case
             when coalesce(f.redaction_kind, 'none') <> 'none' or nullif(trim(f.supplier_name), '') is null
@@ -63,7 +64,9 @@ totals as (
             where org_id is null and coalesce(org_type, 'other') not in ('public_body', 'individual', 'redacted')
         ) as unresolved,
         sum(amount) filter (where org_type in ('company', 'cic', 'charity', 'other') and size = 'unknown') as unknown_size,
-        sum(amount) filter (where lad_gss is null) as unknown_location
+        sum(amount) filter (where lad_gss is null) as unknown_location,
+        sum(amount) filter (where amount_basis = 'net') as net_basis,
+        sum(amount) filter (where amount_basis = 'gross') as gross_basis
     from periods
     group by all
 ),
@@ -89,7 +92,12 @@ shares as (
         round(100 * coalesce(individual_redacted, 0) / nullif(total_spend, 0), 4) as individual_redacted_share,
         round(100 * coalesce(unresolved, 0) / nullif(total_spend, 0), 4) as unresolved_share,
         round(100 * coalesce(unknown_size, 0) / nullif(total_spend, 0), 4) as unknown_size_share,
-        round(100 * coalesce(unknown_location, 0) / nullif(total_spend, 0), 4) as unknown_location_share
+        round(100 * coalesce(unknown_location, 0) / nullif(total_spend, 0), 4) as unknown_location_share,
+        -- what the amounts are: shares of total_spend published net of VAT, gross, or on an unknown basis
+        round(100 * coalesce(net_basis, 0) / nullif(total_spend, 0), 4) as net_basis_share,
+        round(100 * coalesce(gross_basis, 0) / nullif(total_spend, 0), 4) as gross_basis_share,
+        round(100 * (total_spend - coalesce(net_basis, 0) - coalesce(gross_basis, 0)) / nullif(total_spend, 0), 4)
+            as unknown_basis_share
     from totals as t
     join core.dim_council as c on c.council_gss = t.council_gss
 )
