@@ -15,7 +15,7 @@ import pytest
 from pipelines.config import SourcesConfig
 from pipelines.http import PoliteSession
 from pipelines.spend.ingest import ingest_council
-from pipelines.spend.load import apply_supersession, load_publication, quarantine
+from pipelines.spend.load import apply_supersession, load_publication, quarantine, supersede
 from tests.hostile import HostileServer, Reply
 
 GSS = "E06999999"
@@ -77,12 +77,14 @@ def test_reload_is_idempotent_and_republication_supersedes_with_history(warehous
         assert con.execute("select count(*) from staging.spend_lines").fetchone()[0] == 3
         assert con.execute("select count(*) from staging.spend_publications").fetchone()[0] == 2
         total = con.execute("select net_total, rows, min_date from staging.spend_publications "
-                            "where publication_id = $p", {"p": "a" * 64}).fetchone()
-        assert total == (Decimal("1300.50"), 2, date(2024, 4, 1))
+                            "where publication_id = $p", {"p": "a" * 64}).fetchall()
+        assert total == [(Decimal("1300.50"), 2, date(2024, 4, 1))]
 
+        # nothing changed since: supersession has nothing to re-apply (no scan of the council's lines)
+        assert supersede(con, [GSS]) == []
         # April republished later: the new file is current, the old one kept as history
         load_publication(con, GSS, "2024-04", april_v2, meta("b" * 64, datetime(2024, 7, 1), "http://x/a2.csv"))
-        apply_supersession(con, GSS)
+        assert supersede(con, [GSS]) == [GSS]
         pubs = dict(con.execute("select publication_id, superseded_by from staging.spend_publications").fetchall())
         assert pubs == {"a" * 64: "b" * 64, "b" * 64: None, "m" * 64: None}
         assert con.execute("select count(*) from staging.spend_lines where publication_id = $p and not is_current",

@@ -210,7 +210,7 @@ def _build_payments(con: duckdb.DuckDBPyConnection, councils: list[str], thresho
                                                 thresholds=thresholds)
         _raise_on(errors)
         hold_publications(con, failures, now, replace_for=councils)
-        supersede(con, councils)
+        supersede(con, councils, force=True)
         sqlfiles.execute(con, "core/delete_fact_payment")
         sqlfiles.execute(con, "core/insert_fact_payment")
         for _ in range(MAX_HOLD_ROUNDS):
@@ -220,7 +220,7 @@ def _build_payments(con: duckdb.DuckDBPyConnection, councils: list[str], thresho
                 break
             hold_publications(con, failures, now)
             affected = sorted({f.council_gss for f in failures})
-            supersede(con, affected)
+            supersede(con, affected, force=True)
             _register(con, "build_councils", affected)
             sqlfiles.execute(con, "core/delete_fact_payment")
             sqlfiles.execute(con, "core/insert_fact_payment")

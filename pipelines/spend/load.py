@@ -23,9 +23,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import duckdb
@@ -205,15 +207,43 @@ def apply_supersession(con: duckdb.DuckDBPyConnection, council_gss: str) -> None
         supersede(con, [council_gss])
 
 
-def supersede(con: duckdb.DuckDBPyConnection, councils: list[str]) -> None:
+def supersede(con: duckdb.DuckDBPyConnection, councils: list[str], *, force: bool = False) -> list[str]:
     """`apply_supersession` for several councils at once, inside the caller's transaction (the core build
-    re-applies it after holding publications back)."""
-    con.register("supersede_councils", pl.DataFrame({"council_gss": list(councils)}, schema={"council_gss": pl.String}))
+    re-applies it after holding publications back). A council whose publications and holds are unchanged since its
+    supersession was last applied is skipped (its lines are up to date: a quiet night costs no scan of them)
+    unless `force`. Returns the councils it applied."""
+    _register_councils(con, councils)
     try:
+        rows = sqlfiles.execute(con, "spend/supersession_signatures",
+                                {"sql_signature": _supersession_sql_signature()}).fetchall()
+        state = [(gss, sig) for gss, sig, applied_sig in rows if force or sig is None or sig != applied_sig]
+        if not state:
+            return []
+        applied = [gss for gss, _ in state]
+        _register_councils(con, applied)
         sqlfiles.execute(con, "spend/apply_supersession")
         sqlfiles.execute(con, "spend/mark_current_lines")
+        sqlfiles.execute(con, "spend/forget_supersession_state")
+        con.register("supersede_state", pl.DataFrame(state, schema={"council_gss": pl.String, "input_signature": pl.String},
+                                                     orient="row"))
+        try:
+            sqlfiles.execute(con, "spend/record_supersession_state", {"applied_at": _now()})
+        finally:
+            con.unregister("supersede_state")
+        return applied
     finally:
         con.unregister("supersede_councils")
+
+
+def _register_councils(con: duckdb.DuckDBPyConnection, councils: list[str]) -> None:
+    con.register("supersede_councils", pl.DataFrame({"council_gss": list(councils)}, schema={"council_gss": pl.String}))
+
+
+@cache
+def _supersession_sql_signature() -> str:
+    """A hash of the supersession statements: new rules re-apply supersession everywhere."""
+    text = "".join(sqlfiles.load(n) for n in ("spend/apply_supersession", "spend/mark_current_lines"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def quarantine(con: duckdb.DuckDBPyConnection, *, council_gss: str | None, source_url: str | None,

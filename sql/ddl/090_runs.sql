@@ -39,3 +39,8 @@ create table if not exists meta.core_builds (
     fact_rows bigint,
     held_back integer
 );
+create table if not exists meta.supersession_state (
+    council_gss varchar not null,          -- one row per council whose supersession was last applied
+    input_signature varchar not null,      -- hash of its publications, holds and the supersession SQL at that time
+    applied_at timestamp not null
+);
