@@ -158,3 +158,20 @@ def test_base_placeholder_is_substituted(tmp_path):
     df = load_registry(path, base_url="http://127.0.0.1:9999/")
     row = df.filter(pl.col("gss") == "E06000005").row(0, named=True)
     assert row["landing_urls"] == "http://127.0.0.1:9999/councils/darlington/spend"
+
+
+def test_website_comes_from_own_site_evidence_only():
+    """A body the registers give no website takes its site from its best own-site page, never from a cited or
+    news URL on someone else's host (Merseyside FRA: a blog cites its files, the authority's own page was seen)."""
+    from pipelines.registry.build_registry import _own_site
+
+    cited = {"url": "https://blog.example.org/fire-payments", "kind": "cited"}
+    news = {"url": "https://news.example.com/story", "kind": "news"}
+    own = {"url": "http://www.fire.example.gov.uk/about/charging/", "kind": "other_page"}
+    dataset = {"url": "https://data.gov.uk/dataset/x", "kind": "ckan_package"}
+    assert _own_site([cited, news]) == ""
+    assert _own_site([cited, own, news]) == "http://www.fire.example.gov.uk"
+    assert _own_site([dataset, own]) == "http://www.fire.example.gov.uk"
+    merseyside = REGISTRY.filter(pl.col("gss") == "E31000041").row(0, named=True)
+    assert merseyside["website"] == "http://www.merseyfire.gov.uk" and merseyside["landing_status"] == "fallback"
+    assert "johnbrace.com" in merseyside["evidence_url"]  # the cited page stays the evidence, not the website

@@ -304,6 +304,20 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+# Evidence kinds whose URL is a page on the body's own site (a cited URL, news, a CKAN dataset or a repository is
+# someone else's host).
+OWN_SITE_KINDS = ("corpus_index", "spend_page", "portal", "capture", "transparency_page", "other_page")
+
+
+def _own_site(items: list[dict[str, str]]) -> str:
+    """The body's own site as seen on its best own-site evidence page, for bodies the registers give no website."""
+    own = [e for e in items if e.get("url") and e["kind"] in OWN_SITE_KINDS]
+    if not own:
+        return ""
+    best = min(enumerate(own), key=lambda p: (-KIND_RANK[p[1]["kind"]], p[0]))[1]
+    return _origin(best["url"])
+
+
 # ------------------------------------------------------------------------------------------------------------
 # the registry
 
@@ -320,6 +334,7 @@ def build_rows(corpus: Path, today: date | None = None, evidence_path: Path = EV
     for body in sorted(bodies, key=lambda b: b["gss"]):
         gss = body["gss"]
         summary = summarise_evidence(evidence.get(gss, []))
+        summary_items = evidence.get(gss, [])
         note = body.get("note", "")
         if not summary["landing_urls"] and body.get("same_body_as"):
             # the council is the fire authority: its spending pages carry the fire spend
@@ -327,13 +342,11 @@ def build_rows(corpus: Path, today: date | None = None, evidence_path: Path = EV
                 inherited = summarise_evidence(evidence.get(other, []))
                 if inherited["landing_urls"]:
                     summary = inherited
+                    summary_items = evidence.get(other, [])
                     summary["evidence_source"] = f"{inherited['evidence_source']} via {other}"
                     break
         ended = _ended(body["end_date"], today)
-        website = body["website"]
-        if not website and summary["evidence_url"] and KIND_STATUS.get(
-                next((e["kind"] for e in evidence.get(gss, []) if e["url"] == summary["evidence_url"]), ""), "") != "cited":
-            website = _origin(summary["evidence_url"])  # the body's own site, as seen on its evidence page
+        website = body["website"] or _own_site(summary_items) or _own_site(evidence.get(gss, []))
         status = summary["landing_status"]
         if status not in ("verified", "transparency", "captured"):
             status = "none" if ended or not website else "fallback"
