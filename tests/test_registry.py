@@ -175,3 +175,12 @@ def test_website_comes_from_own_site_evidence_only():
     merseyside = REGISTRY.filter(pl.col("gss") == "E31000041").row(0, named=True)
     assert merseyside["website"] == "http://www.merseyfire.gov.uk" and merseyside["landing_status"] == "fallback"
     assert "johnbrace.com" in merseyside["evidence_url"]  # the cited page stays the evidence, not the website
+
+
+def test_county_fire_authority_without_evidence_starts_from_the_council_site():
+    """Where the county council is the fire authority and neither has a page yet, deep discovery starts from the
+    council's registered website (Suffolk), instead of the body having nothing to start from."""
+    suffolk_fra = REGISTRY.filter(pl.col("gss") == "E31000034").row(0, named=True)
+    suffolk = REGISTRY.filter(pl.col("gss") == "E10000029").row(0, named=True)
+    assert suffolk["website"] and suffolk_fra["website"] == suffolk["website"]
+    assert suffolk_fra["landing_status"] == suffolk["landing_status"] == "fallback"

@@ -39,6 +39,10 @@ def test_report_counts_by_type_region_and_targets():
     assert report["targets"]["fire_police_combined_any_page"]["with_page"] == 1
     north_east = next(r for r in report["by_region"] if r["region_gss"] == "E12000001")
     assert north_east["region"] == "North East" and north_east["bodies"] == 2
+    # the current bodies without an evidenced page are listed by name (the abolished C is not current)
+    assert [(r["gss"], r["landing_status"]) for r in report["without_page"]] == [("E06000002", "fallback")]
+    assert report["targets_met"]["principal_verified"] == {"target": 300, "met": False}
+    assert report["targets_met"]["fire_police_combined_verified"]["met"] is False  # D has a transparency page only
 
 
 def test_stale_is_relative_to_as_of():
@@ -51,6 +55,9 @@ def test_committed_registry_report_and_asset_metadata():
     report = registry_report(load_registry(), date(2026, 12, 6))
     assert report["targets"]["principal_verified"]["bodies"] == 317
     assert report["abolished_since_2010"] == report["abolished_with_successor"] == 52
+    counts = {s: sum(r[s] for r in report["by_type"]) for s in ("cited", "fallback", "none")}
+    listed = [r["landing_status"] for r in report["without_page"]]
+    assert {s: listed.count(s) for s in counts} == counts  # every body short of a page is listed, none twice
     meta = metadata_summary(report)
     assert meta["registry/principal_councils"] == 317
     assert json.dumps(meta)  # JSON-safe for Dagster
@@ -60,6 +67,7 @@ def test_cli_text_and_json(capsys):
     assert main(["registry", "report", "--as-of", "2026-12-06"]) == 0
     text = capsys.readouterr().out
     assert "Principal councils with a verified page" in text and "By type" in text and "Stale" in text
+    assert "Current bodies without an evidenced page" in text and "Targets:" in text
     assert main(["registry", "report", "--json", "--as-of", "2026-12-06"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["as_of"] == "2026-12-06" and data["by_type"]

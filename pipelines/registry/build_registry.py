@@ -329,6 +329,7 @@ def build_rows(corpus: Path, today: date | None = None, evidence_path: Path = EV
     for e in corpus_evidence + load_evidence(evidence_path):
         evidence[e["gss"]].append(e)
     organisations = ckan_organizations(corpus)
+    registered_sites = {b["gss"]: b["website"] for b in bodies if b["website"]}
 
     rows = []
     for body in sorted(bodies, key=lambda b: b["gss"]):
@@ -347,6 +348,9 @@ def build_rows(corpus: Path, today: date | None = None, evidence_path: Path = EV
                     break
         ended = _ended(body["end_date"], today)
         website = body["website"] or _own_site(summary_items) or _own_site(evidence.get(gss, []))
+        if not website and body.get("same_body_as"):
+            # the council is the fire authority: deep discovery starts from the council's site
+            website = next((registered_sites[o] for o in body["same_body_as"].split("|") if o in registered_sites), "")
         status = summary["landing_status"]
         if status not in ("verified", "transparency", "captured"):
             status = "none" if ended or not website else "fallback"

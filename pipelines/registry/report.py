@@ -21,6 +21,11 @@ from pipelines.registry import DEFAULT_REGISTRY_PATH, LANDING_STATUSES, PRINCIPA
 from pipelines.spend.periods import is_period_key, period_range
 
 STALE_MONTHS = 6
+# Issue 12's targets: a verified landing page for at least 300 current principal councils and for at least 80% of
+# the fire, police and combined authorities.
+TARGET_PRINCIPAL_VERIFIED = 300
+TARGET_OTHERS_VERIFIED_PCT = 80.0
+EVIDENCED = ("verified", "transparency", "captured")
 REGION_NAMES = {
     "E12000001": "North East", "E12000002": "North West", "E12000003": "Yorkshire and The Humber",
     "E12000004": "East Midlands", "E12000005": "West Midlands", "E12000006": "East of England",
@@ -46,6 +51,16 @@ def stale_rows(df: pl.DataFrame, as_of: date) -> list[dict]:
             out.append({"gss": row["gss"], "name": row["name"], "type": row["type"], "last_period": row["last_period"],
                         "period_end": ended.isoformat(), "landing_status": row["landing_status"]})
     return sorted(out, key=lambda r: (r["period_end"], r["gss"]))
+
+
+def without_page(current: pl.DataFrame) -> list[dict]:
+    """Current bodies with no evidenced page (cited, fallback or none): what the night can only reach by deep
+    discovery from the website, or not at all."""
+    rest = current.filter(~pl.col("landing_status").fill_null("fallback").is_in(list(EVIDENCED)))
+    return [{"gss": r["gss"], "name": r["name"], "type": r["type"], "region_gss": r["region_gss"],
+             "landing_status": r["landing_status"] or "fallback", "website": r["website"],
+             "evidence_url": r["evidence_url"]}
+            for r in rest.sort(["type", "gss"]).iter_rows(named=True)]
 
 
 def _table(rows: pl.DataFrame, key: str) -> list[dict]:
@@ -76,6 +91,8 @@ def registry_report(df: pl.DataFrame, as_of: date | None = None, candidates: lis
     for entry in _table(principal, "region_gss"):
         by_region["principal councils"].append(entry)
     stale = stale_rows(df, as_of)
+    principal_verified = share(principal)
+    others_verified = share(others)
     return {
         "as_of": as_of.isoformat(),
         "bodies": df.height,
@@ -84,11 +101,17 @@ def registry_report(df: pl.DataFrame, as_of: date | None = None, candidates: lis
         "abolished_with_successor": int(abolished["successor_gss"].is_not_null().sum()),
         "statuses": list(LANDING_STATUSES),
         "targets": {
-            "principal_verified": share(principal),
+            "principal_verified": principal_verified,
             "principal_verified_or_transparency": share(principal, ("verified", "transparency")),
             "principal_any_page": share(principal, ("verified", "transparency", "captured")),
-            "fire_police_combined_verified": share(others),
+            "fire_police_combined_verified": others_verified,
             "fire_police_combined_any_page": share(others, ("verified", "transparency", "captured")),
+        },
+        "targets_met": {
+            "principal_verified": {"target": TARGET_PRINCIPAL_VERIFIED,
+                                   "met": principal_verified["with_page"] >= TARGET_PRINCIPAL_VERIFIED},
+            "fire_police_combined_verified": {"target_pct": TARGET_OTHERS_VERIFIED_PCT,
+                                              "met": others_verified["pct"] >= TARGET_OTHERS_VERIFIED_PCT},
         },
         "by_type": _table(current, "type"),
         "by_region": by_region["principal councils"],
@@ -96,6 +119,7 @@ def registry_report(df: pl.DataFrame, as_of: date | None = None, candidates: lis
         "stale_months": STALE_MONTHS,
         "stale": stale,
         "candidates": candidates or [],
+        "without_page": without_page(current),
     }
 
 
@@ -126,6 +150,10 @@ def format_report(report: dict) -> str:
         f"Fire, police and combined authorities with a verified page: {t['fire_police_combined_verified']['with_page']}/"
         f"{t['fire_police_combined_verified']['bodies']} ({t['fire_police_combined_verified']['pct']}%); any evidenced "
         f"page: {t['fire_police_combined_any_page']['with_page']} ({t['fire_police_combined_any_page']['pct']}%)",
+        f"Targets: principal verified >= {report['targets_met']['principal_verified']['target']}: "
+        f"{'met' if report['targets_met']['principal_verified']['met'] else 'NOT met'}; fire, police and combined "
+        f"verified >= {report['targets_met']['fire_police_combined_verified']['target_pct']:g}%: "
+        f"{'met' if report['targets_met']['fire_police_combined_verified']['met'] else 'NOT met'}",
         "",
         "By type (current bodies):",
         *_fmt_table(report["by_type"], "type", "type"),
@@ -143,6 +171,13 @@ def format_report(report: dict) -> str:
         lines.append(f"  {r['gss']} {r['name']}: last period {r['last_period']} (ended {r['period_end']})")
     if len(report["stale"]) > 40:
         lines.append(f"  ... and {len(report['stale']) - 40} more (see --json)")
+    rest = report["without_page"]
+    by_status = Counter(r["landing_status"] for r in rest)
+    lines += ["", f"Current bodies without an evidenced page: {len(rest)} ("
+              + ", ".join(f"{s} {by_status[s]}" for s in LANDING_STATUSES if by_status.get(s)) + "; listed in --json)"]
+    for r in rest:
+        if r["landing_status"] == "none":
+            lines.append(f"  {r['gss']} {r['name']}: nothing to start from")
     if report["candidates"]:
         lines += ["", f"Deep-discovery candidates awaiting review: {len(report['candidates'])}"]
         for c in report["candidates"][:40]:
