@@ -31,6 +31,17 @@ def test_companies_house_zip_and_csv(con, corpus):
     assert con.execute("select count(*) from reference.companies where company_number like 'FC%'").fetchone()[0] >= 1
 
 
+def test_a_register_with_no_rows_keeps_the_previous_table(con, corpus, tmp_path):
+    """A download that parses to no rows (a changed format, an empty page) must not replace a loaded register."""
+    base = corpus / "registry" / "companies_house_basic_company_data"
+    loaded = registers.load_companies_house(base / "basic-sample.csv", con)
+    header_only = tmp_path / "BasicCompanyData-empty.csv"
+    header_only.write_text((base / "basic-sample.csv").read_text(encoding="utf-8", errors="replace").splitlines()[0] + "\n")
+    with pytest.raises(ValueError, match="companies register yielded no rows"):
+        registers.load_companies_house(header_only, con)
+    assert con.execute("select count(*) from reference.companies").fetchone()[0] == loaded > 0
+
+
 def test_charities_ew_and_ni(con, corpus):
     base = corpus / "registry"
     n = registers.load_charities(

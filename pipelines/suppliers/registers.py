@@ -80,7 +80,11 @@ def _as_file(source: Source, member_pattern: str) -> Iterator[Path]:
 
 
 def _replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
-    """Delete and re-insert a reference table in one transaction."""
+    """Delete and re-insert a reference table in one transaction. An empty frame is refused: a register that
+    yields no rows is a broken download or a changed format, and replacing the table with nothing would silently
+    untype every supplier it used to type; the previous table is kept and the failure is reported."""
+    if frame.height == 0:
+        raise ValueError(f"the {table} register yielded no rows; reference.{table} is kept as it was")
     with atomic(con):
         con.register("register_frame", frame)
         sqlfiles.execute(con, f"suppliers/delete_{table}")
