@@ -11,26 +11,7 @@ if [ -x "$CHROMIUM" ]; then
     exit 0
 fi
 
-# root on a fresh machine (CI containers); otherwise go through sudo without prompting.
-if [ "$(id -u)" -eq 0 ]; then
-    SUDO=()
-elif command -v sudo >/dev/null 2>&1; then
-    SUDO=(sudo -n)
-else
-    echo "setup_browser: $CHROMIUM is missing and this user cannot install packages (not root, no sudo);" >&2
-    echo "setup_browser: install it with: apt-get update && apt-get install -y chromium" >&2
-    exit 1
-fi
-
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "setup_browser: no apt-get here; install chromium so that $CHROMIUM exists" >&2
-    exit 1
-fi
-
-echo "setup_browser: installing chromium with apt-get"
-export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+bash "$(dirname "$0")/../scripts/apt_install.sh" setup_browser chromium fonts-dejavu-core
 
 if [ ! -x "$CHROMIUM" ]; then
     echo "setup_browser: apt-get finished but $CHROMIUM is still missing" >&2
