@@ -63,8 +63,8 @@ DEFAULT_MART_PARAMS: dict[str, Any] = {
     "failure_confirm_months": 2,     # published months of absence enough when a failure corroborates the stop
     "failure_window_months": 2,      # stops this close together count as simultaneous
     "failure_min_councils": 3,       # simultaneous stops in this many councils are a failure without the register
-    "confidence_intercept": -4.97,   # confidence = logistic(intercept + slope * evidence), evidence in decades of
-    "confidence_slope": 1.306,       # chance (fitted by python -m pipelines.sample.evaluate --calibrate)
+    "confidence_intercept": -4.757,  # confidence = logistic(intercept + slope * evidence), evidence in decades of
+    "confidence_slope": 1.271,       # chance (fitted by python -m pipelines.sample.evaluate --calibrate)
     "window_months": 6,              # spend_before / spend_after windows (shortened equally where data runs out)
     "evidence_max_rows": 60,         # payment lines listed in an event's evidence (evidence_rows counts them all)
     "as_of": None,                   # contract pipeline reference date; None = today
