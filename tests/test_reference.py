@@ -49,7 +49,7 @@ def test_shipped_data_is_compact_current_and_attributed():
     path = reference.SHIPPED
     assert path.stat().st_size < 8_000_000
     rows = reference.shipped()
-    assert rows.height > 80_000 and set(rows["org_type"]) <= {"public_body", "charity", "company"}
+    assert rows.height > 80_000 and set(rows["org_type"]) <= {"public_body", "charity", "company", "unknown"}
     # built from every listed source, with the same key rules the resolver uses now (else: rebuild the data)
     assert set(rows["source"]) == {s.name for s in SOURCES}
     assert (reference.DATA_DIR / "KEYS_FINGERPRINT").read_text().strip() == reference.keys_fingerprint()

@@ -242,3 +242,30 @@ def test_grouping_joins_real_spellings_without_registers():
     assert key[11].startswith("GB-NHS-")  # the start of exactly one NHS trust's name
     assert key[12] == key[14] and key[13] == key[15]
     assert key[16] != key[17]
+
+
+def test_charities_without_a_register():
+    """Charities typed from the shipped lists and their names alone: branches of listed charities, the causes
+    voluntary groups are named after, independent schools by their charity number; not trade bodies, not a
+    charity's trading company, not a company that shares a corporate foundation's name."""
+    names = [
+        "Birtenshaw Hall",              # a part of a listed charity (Birtenshaw) + a branch word
+        "L'Arche Preston",              # a listed charity + a place
+        "HOME-START TORRIDGE",          # a national network's local charity
+        "MIND IN EXETER",
+        "Salford Forum For Refugees",
+        "HOLBECK ELDERLY AID",
+        "LEEDS BLACK ELDERS ASSOCIATION",
+        "Streatham & Clapham High School",  # independent school with a charity number (GIAS alone says "a school")
+        "Beis Ruchel Girls School",     # independent school the list has no number for: the name decides
+        "RURAL COMMUNITY COUNCIL OF ESSEX",
+        "MEETINGS INDUSTRY ASSOCIATION",  # a trade body
+        "CIPFA BUSINESS LTD",           # a charity's trading subsidiary
+        "THOMSON REUTERS",              # not "Thomson Reuters Foundation"
+        "BIRTENSHAW ENGINEERING",       # a listed charity's word followed by a trade word
+        "LOCAL GOVERNMENT ASSOCIATION",
+    ]
+    out = _resolve(names)
+    assert out["org_type"].to_list() == ["charity"] * 10 + ["other", "company", "company", "company", "public_body"]
+    assert out["org_type_basis"].to_list()[:2] == ["charity_name_stem", "charity_name_stem"]
+    assert out["org_type_basis"][7] == "reference:independent_schools"

@@ -123,10 +123,13 @@ def build(corpus: Path, out_dir: Path) -> pl.DataFrame:
     # a later list re-types the same organisation (independent schools over GIAS): its type wins for the ref
     latest_type = rows.sort("_order").group_by("ref_id").agg(_type=pl.col("org_type").last(), _kind=pl.col("kind").last())
     rows = rows.join(latest_type, on="ref_id").with_columns(org_type="_type", kind="_kind").drop("_type", "_kind")
+    # the same name of the same organisation on two lists: the row of the list that typed it is kept, so its
+    # basis names that list (an independent school's charity number, not the schools snapshot)
     rows = (
         rows.with_columns(name=pl.col("name").str.strip_chars(), canonical=pl.col("canonical").str.strip_chars())
-        .sort("_order", "ref_id", "name")
+        .sort("_order", "ref_id", "name", descending=[True, False, False])
         .unique(["ref_id", "name"], keep="first", maintain_order=True)
+        .sort("_order", "ref_id", "name")
         .drop("_order")
         .select(list(COLUMNS))
     )

@@ -10,7 +10,8 @@ download the registers refresh lands) and returns rows of `COLUMNS`:
 * `org_id`: the org-id when it is one (null for list-scoped codes);
 * `canonical`: the organisation's name as the list writes it; `name`: one name to match (the canonical name,
   an abbreviation, a name built from an area: "POLICE AND CRIME COMMISSIONER FOR LANCASHIRE");
-* `org_type` (`public_body`, `charity`, `company`), `kind` (`central_government`, `nhs`, `university`,
+* `org_type` (`public_body`, `charity`, `company`, or `unknown` when the list knows the body but not its
+  type: the name then decides), `kind` (`central_government`, `nhs`, `university`,
   `school`, `police`, `fire`, `parish`, `housing_provider`, `charity`, ...), `source`, `active`.
 
 A reader raises `ValueError` naming the missing columns when a file is not the list it expects.
@@ -176,12 +177,22 @@ def hesa_providers(data: bytes) -> pl.DataFrame:
     ))
 
 
+# Words every state school's name carries in one form or another (English and Welsh).
+_SCHOOL_WORDS = (
+    r"(?i)\b(schools?|academy|academies|colleges?|primary|infants?|junior|juniors|nursery|nurseries|high|grammar|secondary"
+    r"|sixth|pru|pupil|referral|education|educational|learning|centre|center|federation|studio|tuition|kindergarten|prep"
+    r"|preparatory|institute|university|campus|technical|utc|ysgol|ysgolion|coleg|y ?g|ygg|yggg"
+    r"|eotas|pathway)\b"
+)
+
+
 def gias_establishments(data: bytes) -> pl.DataFrame:
     """Schools and academies from Get Information About Schools: the DfE list (`urn, name, close_date`), the
     full daily extract (`URN, EstablishmentName, TypeOfEstablishment (name), EstablishmentStatus (name)`) or the
     links file (`URN, LinkURN, LinkName`: names of successor academies). State schools are public bodies;
     independent schools (by type, where the extract gives it) are charities unless a legal form says company."""
     frame = _strip_bom(_csv(data))
+    kind_col = None
     if "LinkURN" in frame.columns and "LinkName" in frame.columns:
         frame = frame.select(urn=pl.col("LinkURN"), name=pl.col("LinkName"), independent=pl.lit(False), active=pl.lit(True))
     elif "EstablishmentName" in frame.columns:
@@ -198,9 +209,13 @@ def gias_establishments(data: bytes) -> pl.DataFrame:
         closed = pl.col("close_date").fill_null("").str.strip_chars() != "" if "close_date" in frame.columns else pl.lit(False)
         frame = frame.select(urn=pl.col("urn"), name=pl.col("name"), independent=pl.lit(False), active=~closed)
     ref = pl.concat_str(pl.lit("GB-EDU-"), pl.col("urn").str.strip_chars())
+    typed = pl.lit(kind_col is not None)
     org_type = (
         pl.when(pl.col("name").str.contains(_LEGAL_FORM)).then(pl.lit("company"))
         .when(pl.col("independent")).then(pl.lit("charity"))
+        # with no establishment type, a name with no word of a school ("Avocet House", "New Directions": children's
+        # homes and independent providers) says nothing of who runs it: the payee's own name decides
+        .when(~typed & ~pl.col("name").str.contains(_SCHOOL_WORDS)).then(pl.lit("unknown"))
         .otherwise(pl.lit("public_body"))
     )
     return _frame(frame.filter(pl.col("urn").str.contains(r"^\s*\d{6}\s*$")).select(
@@ -212,16 +227,19 @@ def gias_establishments(data: bytes) -> pl.DataFrame:
 
 def independent_schools(data: bytes) -> pl.DataFrame:
     """Independent schools of England and Wales with their charity and company numbers (`URN,
-    EstablishmentName, charity_number, company_number`): a charity when it has a charity number, else a
-    company. Their URNs override the state-school reading of the same URN."""
+    EstablishmentName, charity_number, company_number`): a charity when it has a charity number, a company when
+    it has only a company number, and `unknown` when it has neither (the list found no number: that says "not a
+    state school", not what the proprietor is, so the name decides). Their URNs override the state-school
+    reading of the same URN."""
     frame = _strip_bom(_csv(data))
     _need(frame, ["URN", "EstablishmentName"], "the independent schools list")
     charity = pl.col("charity_number").fill_null("").str.strip_chars() if "charity_number" in frame.columns else pl.lit("")
+    company = pl.col("company_number").fill_null("").str.strip_chars() if "company_number" in frame.columns else pl.lit("")
     ref = pl.concat_str(pl.lit("GB-EDU-"), pl.col("URN").str.strip_chars())
     active = pl.col("active").fill_null("True").str.to_lowercase() != "false" if "active" in frame.columns else pl.lit(True)
     return _frame(frame.select(
         ref_id=ref, org_id=ref, canonical="EstablishmentName", name="EstablishmentName",
-        org_type=pl.when(charity != "").then(pl.lit("charity")).otherwise(pl.lit("company")),
+        org_type=pl.when(charity != "").then(pl.lit("charity")).when(company != "").then(pl.lit("company")).otherwise(pl.lit("unknown")),
         kind=pl.lit("independent_school"), source=pl.lit("independent_schools"), active=active,
     ))
 

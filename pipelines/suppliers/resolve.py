@@ -230,9 +230,11 @@ def _shipped_lookups() -> tuple[pl.DataFrame, pl.DataFrame]:
 def _reference_lookup(keys: pl.DataFrame) -> pl.DataFrame:
     """key -> one organisation (ref_id, ...) or, when several of one type share the key, just the type.
 
-    When lists disagree on the type, the list with the highest priority (reference.SOURCE_PRIORITY) decides.
+    When lists disagree on the type, the list with the highest priority (reference.SOURCE_PRIORITY) decides; a
+    list that knows a body but not its type (`unknown`) decides only where no list gives a type.
     """
-    top = keys.filter(pl.col("priority") == pl.col("priority").min().over("key"))
+    rank = pl.when(pl.col("org_type") == "unknown").then(pl.col("priority") + 10_000).otherwise(pl.col("priority"))
+    top = keys.filter(rank == rank.min().over("key"))
     grouped = top.sort("ref_id").group_by("key").agg(
         _n=pl.col("ref_id").n_unique(),
         _types=pl.col("org_type").unique(),
@@ -251,6 +253,108 @@ def _reference_lookup(keys: pl.DataFrame) -> pl.DataFrame:
         kind="kind",
         source="source",
     )
+
+
+# ------------------------------------------------------------------------------------------ charity stems
+# A local branch or a part of a listed charity is named after it: "BIRTENSHAW HALL" (Birtenshaw), "L'ARCHE
+# PRESTON", "VICTIM SUPPORT LAMBETH", "MAKING SPACE LIVERPOOL". A stem is a listed charity's name key
+# without the words every charity's name may end with; a payee whose name is a stem followed only by place and
+# branch words is typed a charity by name evidence (basis `charity_name_stem`): it is not that charity (a branch
+# is often its own registered charity), so no id is taken.
+STEM_SOURCES = ("ukcat_top_charities", "registered_providers", "registered_provider_numbers")
+# (not TRUST, FOUNDATION or FUND: "THOMSON REUTERS FOUNDATION" is a charity, "THOMSON REUTERS" a company)
+_STEM_TAIL = r"(?:\s+(?:CHARITY|CHARITIES|SOCIETY|UK|ASSOCIATION|APPEAL|INTERNATIONAL|ENGLAND|CIO|INCORPORATED))+$"
+# a one-word stem must be at least this long and on at most this many listed organisations' names ("TOGETHER"
+# of Together Trust is not distinctive if many schools and parishes use the word)
+STEM_ONE_WORD_MIN_CHARS = 6
+STEM_MAX_NAMES = 2
+# a stem of several words must be at least this long
+STEM_MIN_CHARS = 10
+# words after a stem that name a branch or a place, not another business ("NACRO SERVICES" yes, "TOGETHER DRINKS" no)
+BRANCH_WORDS = frozenset("""
+IN OF AND FOR THE AT ON UPON AREA DISTRICT COUNTY CITY BOROUGH BRANCH BRANCHES CENTRE CENTRES COLLEGE SCHOOL PROJECT
+PROJECTS SHOP SHOPS HALL NORTH SOUTH EAST WEST MID CENTRAL GREATER NORTHERN SOUTHERN EASTERN WESTERN UPPER
+LOWER GREAT LITTLE ST
+""".split())
+_PLACE_KINDS = ("parish", "local_authority", "police", "fire", "combined_authority")
+_SCHOOL_LISTS = ("gias_establishments", "gias_links", "independent_schools")
+
+
+def charity_stems(keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """(stem -> number of words, place words) from a reference key table (see _key_table)."""
+    from pipelines.normalise.vocabulary import ORGANISATION_WORDS
+
+    trade = set(ORGANISATION_WORDS) - BRANCH_WORDS
+    places = (
+        keys.filter(pl.col("kind").is_in(_PLACE_KINDS)).select(w=pl.col("key").str.split(" ")).explode("w")
+        .filter((pl.col("w").str.len_chars() >= 3) & ~pl.col("w").is_in(list(trade))).unique("w")["w"]
+    )
+    # schools are often named after the charity that runs them (Birtenshaw): the schools lists neither make a
+    # charity's name common nor claim it for the public sector
+    named = keys.filter(~pl.col("source").is_in(list(_SCHOOL_LISTS)))
+    # how many organisations' names use each word: a one-word stem must be rare
+    word_names = named.select("ref_id", w=pl.col("key").str.split(" ")).explode("w").unique(["ref_id", "w"]).group_by("w").len()
+    other_keys = named.filter(pl.col("org_type") != "charity")["key"].unique()
+    charities = keys.filter(pl.col("source").is_in(STEM_SOURCES) & (pl.col("org_type") == "charity"))
+    stems = (
+        pl.concat([
+            # a one-word stem only where the charity calls itself by that one word ("NACRO", "BIRTENSHAW"), not
+            # one left by cutting "TRUST" off "MONDAY CHARITABLE TRUST"
+            charities.select(stem=pl.col("key").str.replace(r"^THE ", "")).filter(~pl.col("stem").is_in(places.implode())),
+            charities.select(stem=pl.col("key").str.replace(_STEM_TAIL, "").str.replace(r"^THE ", "")).filter(pl.col("stem").str.contains(" ")),
+        ])
+        .unique()
+        .with_columns(_words=pl.col("stem").str.count_matches(" ") + 1)
+        .join(word_names.rename({"w": "stem", "len": "_uses"}), on="stem", how="left")
+        .filter(
+            ~pl.col("stem").is_in(other_keys.implode())
+            & pl.when(pl.col("_words") == 1).then(
+                (pl.col("stem").str.len_chars() >= STEM_ONE_WORD_MIN_CHARS) & (pl.col("_uses").fill_null(0) <= STEM_MAX_NAMES)
+                & ~pl.col("stem").is_in(list(set(ORGANISATION_WORDS))) & pl.col("stem").str.contains(r"^[A-Z]")
+            ).otherwise(
+                (pl.col("stem").str.len_chars() >= STEM_MIN_CHARS)
+                # at least one word that is not a trade, branch or place word
+                & pl.col("stem").str.split(" ").list.eval(
+                    ~pl.element().is_in(list(set(ORGANISATION_WORDS) | BRANCH_WORDS)) & (pl.element().str.len_chars() >= 3)
+                ).list.any()
+            )
+        )
+        .select("stem", "_words")
+        .sort("stem")
+    )
+    return stems, places.sort()
+
+
+def charity_stem_names(name_keys: pl.Series, stems: pl.DataFrame, places: pl.Series) -> pl.Series:
+    """The name keys that are a charity stem followed only by branch and place words (see charity_stems)."""
+    from pipelines.normalise.vocabulary import ORGANISATION_WORDS
+
+    empty = pl.Series("name_key", [], dtype=pl.String)
+    keys = pl.DataFrame({"name_key": name_keys.drop_nulls().unique()}).filter(pl.col("name_key") != "")
+    if keys.is_empty() or stems.is_empty():
+        return empty
+    tokens = keys.with_columns(_t=pl.col("name_key").str.split(" "))
+    prefixes = tokens.with_columns(_len=pl.int_ranges(1, pl.col("_t").list.len() + 1)).explode("_len")
+    prefixes = prefixes.with_columns(stem=pl.col("_t").list.slice(0, pl.col("_len")).list.join(" "))
+    hits = prefixes.join(stems, on="stem", how="inner")
+    if hits.is_empty():
+        return empty
+    trade = list(set(ORGANISATION_WORDS) - BRANCH_WORDS)
+    allowed = list(BRANCH_WORDS)
+    tails = hits.with_columns(_tail=pl.col("_t").list.slice(pl.col("_len"))).with_columns(
+        _ok=pl.col("_tail").list.eval(
+            pl.element().is_in(allowed) | pl.element().is_in(places.implode()) | pl.element().str.contains(r"^\d{1,2}$")
+        ).list.all(),
+        _no_trade=~pl.col("_tail").list.eval(pl.element().is_in(trade)).list.any(),
+    )
+    # a one-word stem takes only branch and place words after it; a longer stem anything but trade words
+    ok = tails.filter(pl.when(pl.col("_words") == 1).then(pl.col("_ok")).otherwise(pl.col("_no_trade")))
+    return ok["name_key"].unique().sort()
+
+
+@lru_cache(maxsize=1)
+def _shipped_charity_stems() -> tuple[pl.DataFrame, pl.Series]:
+    return charity_stems(_shipped_reference_keys())
 
 
 # ------------------------------------------------------------------------------------------------ the steps
@@ -717,6 +821,8 @@ def _type_rows(df: pl.DataFrame) -> pl.DataFrame:
     df = typing.name_evidence(df)
     # a weak list (the schools snapshot, with no establishment type) yields to stronger name evidence
     weak = pl.col("_basis").is_in(list(typing.WEAK_REFERENCES)) & (typing.confidence(pl.col("_ne_basis")) > typing.confidence(pl.col("_basis")))
+    # a list that knows the body but not its type (an independent school with no number) leaves it to the name
+    weak = weak | (pl.col("_type") == "unknown")
     df = df.with_columns(_type=pl.when(weak).then(None).otherwise("_type"), _basis=pl.when(weak).then(None).otherwise("_basis"))
     return df.with_columns(
         org_type=pl.coalesce("_type", "_ne_type"),
@@ -807,6 +913,8 @@ def resolve_suppliers(
     df = _step_other_scheme_ids(df)
     df = _step_charitable_companies(df, registers)
     df = _step_overrides(df, overrides)
+    stems, places = _shipped_charity_stems() if ref_keys is _shipped_reference_keys() else charity_stems(ref_keys)
+    df = df.with_columns(_stem_charity=pl.col("name_key").is_in(charity_stem_names(df["name_key"], stems, places).implode()))
     df = _type_rows(df)
     df = _group(df)
     df = df.with_columns(

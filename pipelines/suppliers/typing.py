@@ -11,9 +11,12 @@ Name evidence, strongest first (pipelines.normalise.vocabulary holds the words):
 3. public-sector names (councils of every tier, NHS, police, fire, departments, schools, academy trusts,
    universities, pension funds) -> public_body, unless a legal form says company ("NHS PROFESSIONALS LTD");
    academy trusts are public bodies although they are companies;
-4. charity and voluntary-sector names (trust, foundation, church, hospice, housing association, scouts,
-   "Friends of") -> charity, a "Ltd" notwithstanding (charitable companies);
-5. LTD (including truncated "LIMI") -> company;
+4. a listed charity's name followed only by place and branch words ("L'ARCHE PRESTON"; resolve.charity_stems)
+   -> charity, without a legal form; charity and voluntary-sector names (trust, foundation, church, hospice,
+   housing association, scouts, "Friends of") -> charity, a "Ltd" notwithstanding (charitable companies);
+5. LTD (including truncated "LIMI") -> company; then weaker charity words (causes and local branches of
+   national networks: "HOME-START", "MIND IN", refugees, autism, "... ASSOCIATION"), without a legal form and
+   yielding to club and trade-body words ("MEETINGS INDUSTRY ASSOCIATION" is `other`);
 6. clubs, trade bodies and ledger entries (refunds, sundries, petty cash) -> other;
 7. person-name shapes (initials + surname, forename + surname) and sole traders ("J SMITH T/A SMITH
    PLUMBING") -> individual;
@@ -44,7 +47,7 @@ ORG_TYPES = ("company", "charity", "cic", "public_body", "individual", "redacted
 # confidence of each basis of the cascade (register and identifier bases are set where they are decided)
 CONFIDENCE = {
     "identifier": 0.99, "register": 0.95, "reference": 0.95, "creditor_type": 0.85, "legal_form": 0.9,
-    "people_label": 0.7, "public_vocabulary": 0.9, "charity_vocabulary": 0.75, "other_vocabulary": 0.7,
+    "people_label": 0.7, "public_vocabulary": 0.9, "charity_vocabulary": 0.75, "charity_name_stem": 0.8, "other_vocabulary": 0.7,
     "person_title": 0.9, "person_counsel": 0.85, "person_initials": 0.75, "person_forename": 0.7, "sole_trader": 0.75,
     "public_weak_vocabulary": 0.6, "merchant": 0.6, "prior": 0.4, "none": 0.0,
 }
@@ -121,6 +124,7 @@ def name_evidence(df: pl.DataFrame) -> pl.DataFrame:
         _merchant=c("name_clean").str.contains(r"^\S+ ?\*\s?[A-Z0-9]|^WWW\.|\.(CO\.UK|COM|ORG|NET|UK)\b"),
         _letters=c("name_clean").str.count_matches(r"[A-Z]"),
         _creditor=creditor_type(c("_creditor_type")),
+        _stem_charity=c("_stem_charity") if "_stem_charity" in df.columns else pl.lit(False),
     )
     form = c("legal_form")
     # a sole trader: a person's name trading as a business ("MR M NAIEM T/A SCHOOL TRANSPORT SOL")
@@ -134,9 +138,12 @@ def name_evidence(df: pl.DataFrame) -> pl.DataFrame:
         (c("_public") & (form.is_null() | c("_academy")), "public_body", "public_vocabulary"),
         # the council's own code for the payee, when it says more than "a business"
         (c("_creditor").is_not_null() & (c("_creditor") != "company"), c("_creditor"), "creditor_type"),
+        # a branch or part of a listed charity ("BIRTENSHAW HALL", "MIND IN BRADFORD"; resolve.charity_stems)
+        (c("_stem_charity") & form.is_null(), "charity", "charity_name_stem"),
         (c("_charity") & ~c("_public"), "charity", "charity_vocabulary"),
         (form == "LTD", "company", "legal_form"),
-        (c("_charity_weak") & ~c("_public"), "charity", "charity_vocabulary"),
+        # a weak charity word yields to club, trade-body and ledger words ("STAFF ASSOCIATION", "CARERS CLUB")
+        (c("_charity_weak") & ~c("_public") & ~c("_other"), "charity", "charity_vocabulary"),
         (c("_other"), "other", "other_vocabulary"),
         (sole_trader, "individual", "sole_trader"),
         (c("_person").is_not_null(), "individual", pl.concat_str(pl.lit("person_"), c("_person"))),
@@ -154,13 +161,13 @@ def name_evidence(df: pl.DataFrame) -> pl.DataFrame:
         basis = pl.when(cond.fill_null(False)).then(basis_expr).otherwise(basis)
     out = lf.with_columns(_ne_type=kind, _ne_basis=basis).collect()
     return out.drop("_kw", "_uw", "_people_label", "_public", "_public_weak", "_charity_first", "_charity", "_charity_weak", "_other", "_academy", "_person",
-                    "_merchant", "_letters", "_creditor")
+                    "_merchant", "_letters", "_creditor", "_stem_charity")
 
 
 # The schools snapshot has no establishment type: that a name is on it says "an establishment", mostly a state
 # school but also independent and non-maintained special schools run by companies and charities. Its word is
 # weaker than a legal form or a charity's name.
-WEAK_REFERENCES = {"reference:gias_establishments": 0.8, "reference:gias_links": 0.8}
+WEAK_REFERENCES = {"reference:gias_establishments": 0.7, "reference:gias_links": 0.7}
 
 
 def confidence(basis: pl.Expr) -> pl.Expr:
