@@ -16,8 +16,14 @@ Two modes:
 * `corpus`: every file of the corpus, best of three, with its outcome (the per-file regression view).
 * `profile`: cProfile of one `parse_spend` call on the largest generated file, top functions by own and
   cumulative time.
+* `compare`: old against new. Every spend file of the corpus (`spend/` and `spend_series/`, read in place),
+  plus the scaled source files of `--sizes`, parsed by the code of a git revision (`--ref`, default `main`,
+  exported to a temporary folder) and by this checkout, each in its own process; every field of the result
+  (rows and dropped rows with their schema, row accounting, mapping, header, warnings, reasons, encoding,
+  totals) must be identical. Exit 1 on any difference.
 
-Run: .venv/bin/python benchmarks/parse_spend.py [scale|corpus|profile] [--source FILE] [--sizes 50,200]
+Run: .venv/bin/python benchmarks/parse_spend.py [scale|corpus|profile|compare] [--source FILE] [--sizes 50,200]
+     [--ref REV]
 """
 
 from __future__ import annotations
@@ -154,6 +160,91 @@ def _columns_of(source: Path) -> dict:
     return wanted
 
 
+# --- old against new -----------------------------------------------------------------------------------------
+
+SCALAR_FIELDS = ("kind", "reason_code", "reason", "encoding", "sheets", "header", "warnings", "grain",
+                 "declared_total", "declared_total_reconciled", "format", "publication_id", "rows_in",
+                 "dropped_by_reason", "mapping", "amount_basis")
+
+
+def corpus_spend_files(root: Path = CORPUS.parent) -> list[Path]:
+    """Every spend file of the corpus: council files (spend/) and the monthly series (spend_series/)."""
+    return sorted(p for folder in ("spend", "spend_series") for p in (root / folder).rglob("*")
+                  if p.is_file() and p.name not in ("MANIFEST.tsv", "README.md"))
+
+
+def _dump(out: Path, batch_bytes: int, paths: list[str]) -> None:
+    """Child of `compare`: parse each file with whatever `pipelines` is first on the path (text read
+    `batch_bytes` at a time when not 0 and that code has the limit); write its fields (JSON) and frames
+    (parquet) under out/<index>."""
+    from pipelines.spend import readers
+    from pipelines.spend.parse import parse_spend
+
+    limits = readers.ParserLimits(read_batch_bytes=batch_bytes) if batch_bytes else None
+    for index, path in enumerate(paths):
+        result = parse_spend(Path(path).read_bytes(), filename=Path(path).name, limits=limits)
+        fields = {name: getattr(result, name) for name in SCALAR_FIELDS}
+        fields["declared_total"] = str(fields["declared_total"])
+        fields["schema"] = [f"{k}:{v}" for k, v in result.rows.schema.items()]
+        (out / f"{index}.json").write_text(json.dumps(fields, sort_keys=True, default=str), encoding="utf-8")
+        result.rows.write_parquet(out / f"{index}.rows.parquet")
+        result.dropped_rows.write_parquet(out / f"{index}.dropped.parquet")
+
+
+def _differences(old: Path, new: Path, index: int) -> list[str]:
+    import polars as pl
+
+    found = []
+    a = json.loads((old / f"{index}.json").read_text(encoding="utf-8"))
+    b = json.loads((new / f"{index}.json").read_text(encoding="utf-8"))
+    for key in sorted(set(a) | set(b)):
+        if a.get(key) != b.get(key):
+            found.append(f"{key}: {str(a.get(key))[:200]!r} != {str(b.get(key))[:200]!r}")
+    for part in ("rows", "dropped"):
+        x = pl.read_parquet(old / f"{index}.{part}.parquet")
+        y = pl.read_parquet(new / f"{index}.{part}.parquet")
+        if x.schema != y.schema or x.height != y.height:
+            found.append(f"{part}: schema/height {x.height} vs {y.height}")
+        elif not x.equals(y, null_equal=True):
+            bad = [c for c in x.columns if not x.get_column(c).equals(y.get_column(c), null_equal=True)]
+            found.append(f"{part}: values differ in {bad}")
+    return found
+
+
+def compare(ref: str, sizes: list[int], source: Path, batch_bytes: int = 0) -> int:
+    """Old (git `ref`) against new (this checkout, reading text `batch_bytes` at a time when given: small
+    batches put batch edges everywhere) on every corpus spend file and the scaled source files."""
+    with tempfile.TemporaryDirectory(prefix="parse-compare-") as tmp:
+        tmp_path = Path(tmp)
+        old_root = tmp_path / "old"
+        old_root.mkdir()
+        archive = subprocess.run(["git", "archive", ref, "pipelines", "sql"], cwd=ROOT, capture_output=True,
+                                 check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(old_root)], input=archive, check=True)
+        files = corpus_spend_files() + [_repeated(source, mb, tmp_path) for mb in sizes]
+        outputs = {}
+        for label, root in (("old", old_root), ("new", ROOT)):
+            out = tmp_path / label
+            out.mkdir(exist_ok=True)
+            started = time.perf_counter()
+            batch = str(batch_bytes if label == "new" else 0)
+            subprocess.run([sys.executable, __file__, "dump", str(out), batch, *map(str, files)], check=True,
+                           cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+            print(f"{label} ({ref if label == 'old' else 'this checkout'}): {len(files)} files parsed in "
+                  f"{time.perf_counter() - started:.1f} s")
+            outputs[label] = out
+        failures = 0
+        for index, path in enumerate(files):
+            found = _differences(outputs["old"], outputs["new"], index)
+            shown = path.name if path.is_relative_to(tmp_path) else path.relative_to(CORPUS.parent)
+            print(f"{'SAME' if not found else 'DIFFERENT':9s} {shown}")
+            for line in found:
+                print(f"          {line}")
+            failures += bool(found)
+    print(f"{len(files) - failures} of {len(files)} files identical")
+    return 1 if failures else 0
+
+
 # --- modes --------------------------------------------------------------------------------------------------
 
 def scale(source: Path, sizes: list[int], tools: list[str], repeat: int = 3) -> int:
@@ -249,8 +340,14 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "child":
         _child(argv[1], argv[2], argv[3])
         return 0
+    if argv and argv[0] == "dump":
+        _dump(Path(argv[1]), int(argv[2]), argv[3:])
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", nargs="?", default="scale", choices=["scale", "corpus", "profile"])
+    parser.add_argument("mode", nargs="?", default="scale", choices=["scale", "corpus", "profile", "compare"])
+    parser.add_argument("--ref", default="main", help="compare: the git revision whose parser is the baseline")
+    parser.add_argument("--batch-bytes", type=int, default=0,
+                        help="compare: the new parser reads text this many bytes at a time (0 = its default)")
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
     parser.add_argument("--sizes", default="50,200", help="generated file sizes in MB, comma-separated")
     parser.add_argument("--tools", default=",".join(TOOLS))
@@ -259,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.mode == "corpus":
         return corpus()
+    if args.mode == "compare":
+        return compare(args.ref, sizes, args.source, args.batch_bytes)
     if args.mode == "profile":
         return profile(args.source, sizes[-1] if sizes else 0)
     return scale(args.source, sizes, [t for t in args.tools.split(",") if t], args.repeat)

@@ -951,14 +951,14 @@ def _sheets_of(data: bytes, filename: str | None, warnings: list[str],
     base = Path(filename).name if filename else "data"
     try:
         if fmt == "text":
-            return fmt, [readers.read_text(data, base, limits)]
+            return fmt, [readers.read_text(data, base, limits, prepare=_clean_cells)]
         if fmt in ("xlsx", "xls", "ods"):
             return fmt, readers.read_workbook(data, limits)
         sheets: list[readers.RawSheet] = []
         for name, member in readers.zip_members(data, limits):
             inner = readers.sniff(member)
             if inner == "text":
-                sheets.append(readers.read_text(member, name, limits))
+                sheets.append(readers.read_text(member, name, limits, prepare=_clean_cells))
             elif inner in ("xlsx", "xls", "ods"):
                 sheets += [readers.RawSheet(f"{name}!{s.name}", s.frame, s.encoding)
                            for s in readers.read_workbook(member, limits)]
@@ -1021,7 +1021,8 @@ def _parse_spend(data: bytes, *, filename: str | None, council_gss: str | None, 
             warnings.append(f"sheet {raw.name!r} is empty")
             skipped["sheet_without_table"] = skipped.get("sheet_without_table", 0) + height
             continue
-        grid = _clean_cells(grid)  # rebinding frees the raw grid's replaced columns
+        if not raw.prepared:  # text was cleaned batch by batch as it was read
+            grid = _clean_cells(grid)  # rebinding frees the raw grid's replaced columns
         outcome = _parse_sheet(grid, raw.name, vocab, hints, warnings, precision, previous)
         del grid
         if outcome.error:
@@ -1122,7 +1123,9 @@ def _assemble(outcomes: list[tuple[str, SheetOutcome]], hints: dict, council_gss
             pl.col("_other").alias("other_attributes"),
         )
         frames.append(frame)
+        o.rows = k = None  # the sheet's lines live on in `frame` only (freed as they are replaced below)
     rows = pl.concat(frames, how="vertical")
+    del frames
     inferred_gss = council_gss
     if inferred_gss is None and rows.height:
         codes = rows.get_column("body_code").drop_nulls().str.extract(r"\b(E\d{8})\b").drop_nulls().unique().to_list()
@@ -1148,12 +1151,22 @@ def _fingerprints(rows: pl.DataFrame) -> pl.Series:
     """sha256 over (council, transaction id, line, date, supplier, amount), computed by DuckDB in one pass."""
     if rows.height == 0:
         return pl.Series("row_fingerprint", [], dtype=pl.String)
-    keys = rows.select("council_gss", "transaction_id", "line_no", "payment_date", "supplier_name",
-                       pl.col("amount").cast(pl.String))
     con = duckdb.connect()
+    parts = []
     try:
-        con.register("fingerprint_keys", keys.to_arrow())
-        out = pl.from_arrow(con.sql(sqlfiles.load("spend/parse_row_fingerprint")).to_arrow_table())
+        # A slice at a time, so the keys' Arrow copy and DuckDB's answer stay small beside the lines.
+        for start in range(0, rows.height, FINGERPRINT_SLICE):
+            keys = rows.slice(start, FINGERPRINT_SLICE).select(
+                "council_gss", "transaction_id", "line_no", "payment_date", "supplier_name",
+                pl.col("amount").cast(pl.String))
+            con.register("fingerprint_keys", keys.to_arrow())
+            parts.append(pl.from_arrow(con.sql(sqlfiles.load("spend/parse_row_fingerprint")).to_arrow_table())
+                         .to_series())
+            con.unregister("fingerprint_keys")
+            del keys
     finally:
         con.close()
-    return out.to_series().alias("row_fingerprint")
+    return pl.concat(parts, rechunk=False).alias("row_fingerprint")
+
+
+FINGERPRINT_SLICE = 100_000

@@ -25,7 +25,9 @@ import re
 import struct
 import subprocess
 import sys
+import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from dataclasses import dataclass
 
@@ -47,8 +49,10 @@ class RefusedFile(Exception):
 @dataclass(frozen=True)
 class ParserLimits:
     """Bounds on what one file may make the parser do. Defaults are sized for council spending files (a month
-    is kilobytes to a few megabytes, a year rarely 100 MB) and for a parse that stays under ~2 GB: peak memory
-    is about five times the text (bytes, UTF-8 copy, string grid, typed lines)."""
+    is kilobytes to a few megabytes, a year rarely 100 MB) and for a parse that stays under ~2 GB.
+    Delimited text is decoded, read, cleaned and compacted `read_batch_bytes` at a time, so the transient
+    memory of a read is bounded by the batch, not by the file; what stays is the compact grid of the whole
+    sheet (about 16 bytes per cell plus each distinct long value once)."""
     max_text_bytes: int = 400 << 20          # decoded delimited text of one file or member
     max_line_bytes: int = 1 << 20            # one physical line (a real spend line is under 2 KB)
     max_field_bytes: int = 256 << 10         # one cell (Excel itself stops at 32,767 characters)
@@ -60,6 +64,8 @@ class ParserLimits:
     max_sheet_rows: int = 1_048_576
     workbook_memory_bytes: int = 2 << 30     # address-space limit of the child process reading a workbook
     workbook_timeout_s: float = 300.0
+    read_batch_bytes: int = 16 << 20         # delimited text read this many bytes (whole lines) at a time;
+                                             # 0 = read whole
 
 
 DEFAULT_LIMITS = ParserLimits()
@@ -70,6 +76,7 @@ class RawSheet:
     name: str
     frame: pl.DataFrame  # c0..cN String columns + row_number (Int64)
     encoding: str | None
+    prepared: bool = False  # `prepare` (the parser's cell clean-up) already applied, batch by batch
 
 
 def _blank(data: bytes) -> bool:
@@ -134,28 +141,49 @@ def decode(data: bytes) -> tuple[str, str]:
 _CHUNK = 8 << 20
 
 
+def _text_encoding(data: bytes) -> tuple[str, bool]:
+    """(encoding, has NUL bytes) of text without a UTF-16 BOM: "utf-8" (plain ASCII too), "utf-8-sig" or
+    "cp1252", judged on the bytes with NULs removed, one chunk at a time (never a whole-file copy)."""
+    has_nul = b"\x00" in data
+    if data.isascii():
+        return "utf-8", has_nul
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    head = b""
+    try:
+        for piece, last in _nul_free_chunks(data, has_nul):
+            if len(head) < 3:
+                head += piece[:3]
+            decoder.decode(piece, final=last)
+    except UnicodeDecodeError:
+        return "cp1252", has_nul
+    return ("utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"), has_nul
+
+
+def _nul_free_chunks(data: bytes, has_nul: bool) -> Iterator[tuple[bytes, bool]]:
+    """(piece, is the last) of at most _CHUNK input bytes each, NULs removed."""
+    for start in range(0, len(data), _CHUNK):
+        piece = data[start:start + _CHUNK]
+        yield (piece.replace(b"\x00", b"") if has_nul else piece), start + _CHUNK >= len(data)
+
+
+def _utf8_chunks(data: bytes, encoding: str, has_nul: bool) -> Iterator[bytes]:
+    """The text as UTF-8, a chunk at a time. cp1252 is one byte per character, so chunk edges are safe; its
+    five undefined bytes map to nothing (see decode)."""
+    for piece, _ in _nul_free_chunks(data, has_nul):
+        yield piece.decode("cp1252", errors="ignore").encode("utf-8") if encoding == "cp1252" else piece
+
+
 def utf8_bytes(data: bytes) -> tuple[bytes, str]:
-    """(UTF-8 bytes, encoding) with one pass and no copy when the bytes already are UTF-8: NULs removed, UTF-16
-    (with a BOM) and cp1252 transcoded (cp1252 in chunks, so no whole-file str is ever built). A UTF-8 BOM is
-    left for Polars, which drops it."""
+    """(UTF-8 bytes, encoding) of the whole text, with no copy when the bytes already are UTF-8: NULs removed,
+    UTF-16 (with a BOM) and cp1252 transcoded. A UTF-8 BOM is left for Polars, which drops it. (read_text
+    streams instead; this is its whole-text fallback.)"""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         text, encoding = decode(data)
         return text.encode("utf-8"), encoding
-    if b"\x00" in data:
-        data = data.replace(b"\x00", b"")
-    bom = data.startswith(b"\xef\xbb\xbf")
-    if data.isascii():
-        return data, "utf-8"
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        for start in range(0, len(data), _CHUNK):
-            decoder.decode(data[start:start + _CHUNK], final=start + _CHUNK >= len(data))
-        return data, "utf-8-sig" if bom else "utf-8"
-    except UnicodeDecodeError:
-        pass
-    # cp1252 is one byte per character, so chunk edges are safe; undefined bytes map to nothing (see decode).
-    parts = [data[i:i + _CHUNK].decode("cp1252", errors="ignore").encode("utf-8") for i in range(0, len(data), _CHUNK)]
-    return b"".join(parts), "cp1252"
+    encoding, has_nul = _text_encoding(data)
+    if encoding != "cp1252" and not has_nul:
+        return data, encoding
+    return b"".join(_utf8_chunks(data, encoding, has_nul)), encoding
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -184,35 +212,55 @@ class LineFacts:
     longest: dict  # the longest line in bytes when lines end at "lf", at "cr", or at "either"
 
 
+class _LineCounter:
+    """Line-end counts and the longest line, fed the text in consecutive pieces (numpy, no copy of a piece)."""
+
+    def __init__(self) -> None:
+        self.lf = self.cr = self.crlf = 0
+        self.longest = {"lf": 0, "cr": 0, "either": 0}
+        self.line_start = {"lf": 0, "cr": 0, "either": 0}
+        self.offset = 0
+        self.last_was_cr = False
+
+    def feed(self, piece: bytes) -> None:
+        import numpy as np
+
+        whole = np.frombuffer(piece, dtype=np.uint8)
+        for at in range(0, len(whole), _CHUNK):
+            body = whole[at:at + _CHUNK]
+            if not body.size:
+                continue
+            lf_at = np.flatnonzero(body == 10)
+            cr_at = np.flatnonzero(body == 13)
+            self.lf += lf_at.size
+            self.cr += cr_at.size
+            if self.last_was_cr and body[0] == 10:
+                self.crlf += 1
+            if cr_at.size:
+                nxt = cr_at + 1
+                self.crlf += int(np.count_nonzero(body[nxt[nxt < body.size]] == 10))
+            self.last_was_cr = bool(body[-1] == 13)
+            start = self.offset
+            ends = {"lf": lf_at + start, "cr": cr_at + start}
+            ends["either"] = np.sort(np.concatenate([ends["lf"], ends["cr"]])) if cr_at.size and lf_at.size else (
+                ends["lf"] if lf_at.size else ends["cr"])
+            for kind, pos in ends.items():
+                if pos.size:
+                    gap = int(np.diff(pos).max()) if pos.size > 1 else 0
+                    self.longest[kind] = max(self.longest[kind], int(pos[0]) - self.line_start[kind], gap)
+                    self.line_start[kind] = int(pos[-1]) + 1
+            self.offset += body.size
+
+    def facts(self) -> LineFacts:
+        longest = {kind: max(n, self.offset - self.line_start[kind]) for kind, n in self.longest.items()}
+        return LineFacts(self.lf, self.cr, self.crlf, longest)
+
+
 def _line_facts(data: bytes) -> LineFacts:
     """Line-end counts and the longest line in one numpy pass, in chunks (no whole-file copy)."""
-    import numpy as np
-
-    view = np.frombuffer(data, dtype=np.uint8)
-    lf = cr = crlf = 0
-    longest = {"lf": 0, "cr": 0, "either": 0}
-    line_start = {"lf": 0, "cr": 0, "either": 0}
-    for start in range(0, len(view), _CHUNK):
-        chunk = view[start:start + _CHUNK + 1]  # one byte of overlap to see a CR's next byte
-        body = chunk[:_CHUNK]
-        lf_at = np.flatnonzero(body == 10)
-        cr_at = np.flatnonzero(body == 13)
-        lf += lf_at.size
-        cr += cr_at.size
-        if cr_at.size:
-            nxt = cr_at + 1
-            crlf += int(np.count_nonzero(chunk[nxt[nxt < chunk.size]] == 10))
-        ends = {"lf": lf_at + start, "cr": cr_at + start}
-        ends["either"] = np.sort(np.concatenate([ends["lf"], ends["cr"]])) if cr_at.size and lf_at.size else (
-            ends["lf"] if lf_at.size else ends["cr"])
-        for kind, pos in ends.items():
-            if pos.size:
-                gap = int(np.diff(pos).max()) if pos.size > 1 else 0
-                longest[kind] = max(longest[kind], int(pos[0]) - line_start[kind], gap)
-                line_start[kind] = int(pos[-1]) + 1
-    for kind in longest:
-        longest[kind] = max(longest[kind], len(view) - line_start[kind])
-    return LineFacts(lf, cr, crlf, longest)
+    counter = _LineCounter()
+    counter.feed(data)
+    return counter.facts()
 
 
 def _line_ends(facts: LineFacts) -> str | None:
@@ -225,29 +273,227 @@ def _line_ends(facts: LineFacts) -> str | None:
     return "\n" if bare_cr * 20 < facts.lf else None
 
 
-def read_text(data: bytes, name: str, limits: ParserLimits = DEFAULT_LIMITS) -> RawSheet:
+class _Utf8Text:
+    """The decoded text of one file, read sequentially: the input bytes themselves when they already are
+    UTF-8, else a temporary spool file the transcoded chunks were written to (so the whole text is never held
+    twice in memory)."""
+
+    def __init__(self, data: bytes, limits: ParserLimits):
+        self.data: bytes | None = None
+        self.spool = None
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 exports are small and rare: decoded whole
+            self.data, self.encoding = utf8_bytes(data)
+            self.facts = _line_facts(self.data)
+            self.size = len(self.data)
+            return
+        self.encoding, has_nul = _text_encoding(data)
+        if self.encoding != "cp1252" and not has_nul:
+            self.data, self.size, self.facts = data, len(data), _line_facts(data)
+            return
+        counter, self.size = _LineCounter(), 0
+        self.spool = tempfile.TemporaryFile(prefix="spend-text-")
+        for piece in _utf8_chunks(data, self.encoding, has_nul):
+            self.size += len(piece)
+            if self.size <= limits.max_text_bytes:  # past the limit only the size is counted (refused)
+                self.spool.write(piece)
+                counter.feed(piece)
+        self.facts = counter.facts()
+
+    def prefix(self, n: int) -> bytes:
+        if self.data is not None:
+            return self.data[:n]
+        self.spool.seek(0)
+        return self.spool.read(n)
+
+    def reader(self) -> "callable":
+        """A read(n) over the text from its start."""
+        if self.data is not None:
+            data, at = self.data, [0]
+
+            def read(n: int) -> bytes:
+                piece = data[at[0]:at[0] + n]
+                at[0] += len(piece)
+                return piece
+            return read
+        self.spool.seek(0)
+        return self.spool.read
+
+    def whole(self) -> bytes:
+        return self.data if self.data is not None else self.prefix(self.size)
+
+    def close(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
+        self.data = self.spool = None
+
+
+def read_text(data: bytes, name: str, limits: ParserLimits = DEFAULT_LIMITS,
+              prepare: "callable | None" = None) -> RawSheet:
+    """One delimited text file or member as a grid of strings. `prepare(frame) -> frame` (the parser's cell
+    clean-up, the same result whether applied to the whole grid or to its parts) is applied batch by batch as
+    the text is read, and the grid's repeated long values are stored once (compact_strings)."""
     if len(data) > limits.max_text_bytes:
         raise RefusedFile("too_large", f"{name}: {len(data):,} bytes of text, over the limit of "
                                        f"{limits.max_text_bytes:,}")
-    utf8, encoding = utf8_bytes(data)
-    if len(utf8) > limits.max_text_bytes:
-        raise RefusedFile("too_large", f"{name}: {len(utf8):,} bytes of text once decoded, over the limit")
-    facts = _line_facts(utf8)
-    eol = _line_ends(facts)
-    longest = facts.longest["lf" if eol == "\n" else "cr" if eol == "\r" else "either"]
-    if longest > limits.max_line_bytes:
-        raise RefusedFile("line_too_long", f"{name}: a line of {longest:,} bytes (limit {limits.max_line_bytes:,})")
-    prefix = utf8[:1 << 18].decode("utf-8", errors="ignore")
-    separator = _sniff_delimiter(prefix)
-    frame = _polars_grid(utf8, separator, eol, _prefix_width(prefix, separator), limits) if eol else None
-    if frame is None:
-        frame = _csv_module_grid(utf8, separator, limits)
-    del utf8
-    widest = max((frame.get_column(c).str.len_bytes().max() or 0 for c in frame.columns if c != "row_number"),
-                 default=0)
+    text = _Utf8Text(data, limits)
+    try:
+        if text.size > limits.max_text_bytes:
+            raise RefusedFile("too_large", f"{name}: {text.size:,} bytes of text once decoded, over the limit")
+        facts = text.facts
+        eol = _line_ends(facts)
+        longest = facts.longest["lf" if eol == "\n" else "cr" if eol == "\r" else "either"]
+        if longest > limits.max_line_bytes:
+            raise RefusedFile("line_too_long", f"{name}: a line of {longest:,} bytes (limit {limits.max_line_bytes:,})")
+        prefix = text.prefix(1 << 18).decode("utf-8", errors="ignore")
+        separator = _sniff_delimiter(prefix)
+        width = _prefix_width(prefix, separator)
+        del prefix
+        frame = (_polars_batches(text, name, separator, eol, width, limits, prepare)
+                 if eol and limits.read_batch_bytes > 0 else None)
+        if frame is None:  # bytes only the whole-text readers handle (quoting across lines, mixed line ends)
+            utf8 = text.whole()
+            frame = _polars_grid(utf8, separator, eol, width, limits) if eol else None
+            if frame is None:
+                frame = _csv_module_grid(utf8, separator, limits)
+            del utf8
+            text.close()
+            widest = max((frame.get_column(c).str.len_bytes().max() or 0 for c in frame.columns
+                          if c != "row_number"), default=0)
+            if widest > limits.max_field_bytes:
+                raise RefusedFile("field_too_long", f"{name}: a cell of {widest:,} bytes (limit "
+                                                    f"{limits.max_field_bytes:,})")
+            if prepare is not None:
+                frame = compact_strings(prepare(frame))
+            return RawSheet(name, frame, text.encoding, prepared=prepare is not None)
+        return RawSheet(name, frame, text.encoding, prepared=prepare is not None)
+    finally:
+        text.close()
+
+
+class _NotBatchable(Exception):
+    """The text cannot be cut into batches at line ends (a quoted field spans lines, or Polars refuses a
+    batch for a reason other than width): it is read whole instead."""
+
+
+def _record_batches(read: "callable", eol: str, batch_bytes: int) -> Iterator[bytes]:
+    """Pieces of about `batch_bytes` that end at a line end. Only cut where no quoted field can span the cut:
+    every line of a piece holds an even number of quote characters (else _NotBatchable)."""
+    import numpy as np
+
+    end = eol.encode()
+    carry = b""
+    while True:
+        block = read(batch_bytes)
+        if not block:
+            if carry:
+                _check_quotes(carry, end, np)
+                yield carry
+            return
+        buffer = carry + block if carry else block
+        del block
+        cut = buffer.rfind(end) + 1
+        if cut == 0:
+            carry = buffer  # no line end yet (lines are bounded by max_line_bytes, checked before)
+            continue
+        piece, carry = (buffer, b"") if cut == len(buffer) else (buffer[:cut], buffer[cut:])
+        del buffer
+        _check_quotes(piece, end, np)
+        yield piece
+
+
+def _check_quotes(piece: bytes, end: bytes, np) -> None:
+    if b'"' not in piece:
+        return
+    view = np.frombuffer(piece, dtype=np.uint8)
+    quotes = np.flatnonzero(view == 34)
+    ends = np.flatnonzero(view == end[0])
+    before = np.searchsorted(quotes, ends)  # quotes before each line end
+    per_line = np.diff(np.concatenate(([0], before, [quotes.size])))
+    if (per_line & 1).any():
+        raise _NotBatchable("a line with an odd number of quotes")
+
+
+def _polars_batches(text: _Utf8Text, name: str, separator: str, eol: str, width: int, limits: ParserLimits,
+                    prepare: "callable | None") -> pl.DataFrame | None:
+    """All records as String columns c0..cN plus row_number, read `limits.read_batch_bytes` of whole lines at
+    a time, each batch prepared and compacted before the next is read. The same grid as one whole read
+    (_polars_grid): a record wider than seen so far widens the read (earlier batches gain null columns), the
+    widest cell is measured on the raw text. None when the text cannot be read in batches (the caller reads
+    it whole)."""
+    if prepare is None:
+        return None
+    batches: list[pl.DataFrame] = []
+    widest = 0
+    try:
+        for piece in _record_batches(text.reader(), eol, limits.read_batch_bytes):
+            while True:
+                try:
+                    raw = pl.read_csv(
+                        piece, has_header=False, infer_schema=False, separator=separator, eol_char=eol,
+                        quote_char='"', schema={f"c{i}": pl.String for i in range(width)},
+                        missing_columns="insert", truncate_ragged_lines=False, raise_if_empty=False,
+                        encoding="utf8",
+                    )
+                    break
+                except (pl.exceptions.ComputeError, pl.exceptions.SchemaError) as exc:
+                    # A batch whose first record is the wide one is refused as "not specified in schema".
+                    if "more fields" not in str(exc) and "not specified in schema" not in str(exc):
+                        raise _NotBatchable(str(exc)) from exc
+                    if width >= limits.max_columns:
+                        raise RefusedFile("too_many_columns", f"a record has more than {limits.max_columns:,} "
+                                                              f"fields") from exc
+                    width = min(limits.max_columns, width * 2 + 8)
+            del piece
+            widest = max(widest, max((raw.get_column(c).str.len_bytes().max() or 0 for c in raw.columns),
+                                     default=0))
+            if widest > limits.max_field_bytes:
+                batches = []  # refused once the whole text is measured (the reason names the widest cell)
+                continue
+            batches.append(compact_strings(prepare(raw)))
+            del raw
+    except (_NotBatchable, pl.exceptions.NoDataError):
+        return None
     if widest > limits.max_field_bytes:
         raise RefusedFile("field_too_long", f"{name}: a cell of {widest:,} bytes (limit {limits.max_field_bytes:,})")
-    return RawSheet(name, frame, encoding)
+    if not batches:
+        return None
+    names = [f"c{i}" for i in range(width)]
+    batches = [b if b.width == width else b.with_columns([pl.lit(None, dtype=pl.String).alias(c)
+                                                          for c in names[b.width:]]) for b in batches]
+    frame = pl.concat(batches, how="vertical", rechunk=False)
+    del batches
+    return frame.with_row_index("row_number", offset=1).with_columns(pl.col("row_number").cast(pl.Int64))
+
+
+COMPACT_SAMPLE = 4096
+
+
+def compact_strings(frame: pl.DataFrame, columns: list[str] | None = None) -> pl.DataFrame:
+    """The same frame with each String column (of `columns`, default all) whose values are long (over the 12
+    bytes a string view holds inline) and repeated (a department, a body's URL) rebuilt so every repeat points
+    at one stored copy: a column of the same few values then costs its 16-byte views, not a copy of the text
+    per row."""
+    for name in frame.columns if columns is None else columns:
+        column = frame.get_column(name)
+        if column.dtype != pl.String or column.len() < 2 * COMPACT_SAMPLE // 4:
+            continue
+        if column.estimated_size() <= 20 * column.len():
+            continue  # views only (short values inline, or long ones already shared)
+        head = column.head(COMPACT_SAMPLE).drop_nulls()
+        if head.len() == 0 or (head.str.len_bytes().mean() or 0) <= 12 or head.n_unique() * 4 > head.len():
+            continue
+        values = column.unique(maintain_order=True)
+        if values.len() * 4 > column.len():
+            continue
+        stored = pl.Series(name, values.to_list(), dtype=pl.String)  # fresh buffers, not views into the column
+        codes = (column.to_frame("v")
+                 .join(stored.to_frame("v").with_row_index("i"), on="v", how="left", maintain_order="left",
+                       nulls_equal=True)
+                 .get_column("i"))
+        # One column at a time: the replaced column is freed before the next is rebuilt.
+        frame = frame.with_columns(stored.gather(codes).alias(name))
+        del column, codes
+    return frame
 
 
 def _prefix_width(prefix: str, separator: str) -> int:

@@ -1,0 +1,166 @@
+"""Delimited text read in bounded batches gives exactly what one whole read gives.
+
+`ParserLimits.read_batch_bytes` cuts the text at line ends; `read_batch_bytes=0` reads it whole (the reference).
+Every field of the result is compared: rows and dropped rows (values and schema), row accounting, mapping,
+header, warnings, reasons, encoding. Small batches put batch edges everywhere: inside preambles, between
+blank lines, before a wider record, next to quoted fields. The old-against-new comparison over the whole corpus
+at real sizes is `benchmarks/parse_spend.py compare`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipelines.spend import readers
+from pipelines.spend.parse import parse_spend
+
+WHOLE = readers.ParserLimits(read_batch_bytes=0)
+CORPUS_BATCH = readers.ParserLimits(read_batch_bytes=20_000)
+TINY = readers.ParserLimits(read_batch_bytes=200)
+
+FIELDS = ("kind", "reason_code", "reason", "encoding", "sheets", "header", "warnings", "grain", "declared_total",
+          "declared_total_reconciled", "format", "publication_id", "rows_in", "dropped_by_reason", "mapping",
+          "amount_basis")
+
+
+def assert_same(a, b) -> None:
+    for name in FIELDS:
+        assert getattr(a, name) == getattr(b, name), name
+    for name in ("rows", "dropped_rows"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.schema == y.schema, name
+        assert x.equals(y, null_equal=True), name
+
+
+def both(data: bytes, limits: readers.ParserLimits = TINY, **kw):
+    whole = parse_spend(data, filename="2024-05.csv", limits=WHOLE, **kw)
+    batched = parse_spend(data, filename="2024-05.csv", limits=limits, **kw)
+    assert_same(whole, batched)
+    return batched
+
+
+def lines(n: int, start: int = 0) -> list[str]:
+    return [f"{(start + i) % 28 + 1:02d}/05/2024,Supplier {i % 7} Ltd,{100 + i}.{i % 100:02d},Highways and Transport"
+            for i in range(n)]
+
+
+HEADER = "Payment Date,Supplier Name,Amount,Service Area"
+
+
+def test_plain_file_in_many_batches():
+    result = both(("\n".join([HEADER, *lines(300)]) + "\n").encode())
+    assert result.kind == "spend" and result.rows.height == 300
+
+
+def test_preamble_blank_lines_total_and_no_final_newline():
+    body = ["Spend over 500, May 2024", "", "", HEADER, *lines(120), "", "", *lines(80, 3), ",Total,,"]
+    result = both("\r\n".join(body).encode())
+    assert result.dropped_by_reason["preamble"] == 3 and result.dropped_by_reason["blank"] == 2
+
+
+def test_cp1252_nul_bytes_and_bom():
+    text = "\n".join([HEADER, *lines(150), "03/05/2024,Café Nero £ Ltd,12.50,Libraries"]) + "\n"
+    both(text.encode("cp1252").replace(b"Ltd", b"L\x00td"))
+    result = both(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert result.encoding == "utf-8-sig"
+
+
+def test_cr_only_line_ends():
+    result = both(("\r".join([HEADER, *lines(200)]) + "\r").encode())
+    assert result.rows.height == 200
+
+
+def test_quoted_fields_on_one_line_are_batched():
+    quoted = [f'{i % 28 + 1:02d}/05/2024,"Smith, Jones & ""Partners"" Ltd","1,{i:03d}.00",Adult Care' for i in range(200)]
+    result = both(("\n".join([HEADER, *quoted]) + "\n").encode())
+    assert result.rows.get_column("supplier_name")[0] == 'Smith, Jones & "Partners" Ltd'
+
+
+def test_quoted_field_spanning_lines_is_read_whole():
+    body = [HEADER, *lines(100), '04/05/2024,"Multi\nLine Ltd",250.00,Parks', *lines(100, 5)]
+    result = both(("\n".join(body) + "\n").encode())
+    assert "Multi Line Ltd" in result.rows.get_column("supplier_name").to_list()
+
+
+def test_stray_quote_is_read_whole():
+    body = [HEADER, *lines(100), '04/05/2024,O"Brien Ltd,250.00,Parks', *lines(100, 5)]
+    both(("\n".join(body) + "\n").encode())
+
+
+def test_wider_record_in_a_later_batch():
+    body = [HEADER, *lines(250), "05/05/2024,Wide Ltd,99.00,Parks,extra,cells,here", *lines(50, 9)]
+    result = both(("\n".join(body) + "\n").encode())
+    assert result.rows.height == 301
+
+
+def test_semicolon_decimal_comma():
+    body = ["Payment Date;Supplier Name;Amount", *[f"{i % 28 + 1:02d}/05/2024;Firm {i % 5};1.{i:03d},50" for i in range(200)]]
+    result = both(("\n".join(body) + "\n").encode())
+    assert result.rows.get_column("amount").sum() > 0
+
+
+def test_refusals_are_the_same_in_batches():
+    long_cell = "x" * 5000
+    data = ("\n".join([HEADER, *lines(100), f"05/05/2024,{long_cell},1.00,Parks", *lines(100)]) + "\n").encode()
+    small_fields = dataclasses.replace(TINY, max_field_bytes=4000)
+    whole = parse_spend(data, filename="a.csv", limits=dataclasses.replace(small_fields, read_batch_bytes=0))
+    batched = parse_spend(data, filename="a.csv", limits=small_fields)
+    assert whole.reason_code == "field_too_long"
+    assert_same(whole, batched)
+    wide = ("\n".join([HEADER, *lines(100), ",".join(["1"] * 40)]) + "\n").encode()
+    few_columns = dataclasses.replace(TINY, max_columns=12)
+    whole = parse_spend(wide, filename="a.csv", limits=dataclasses.replace(few_columns, read_batch_bytes=0))
+    batched = parse_spend(wide, filename="a.csv", limits=few_columns)
+    assert whole.reason_code == "too_many_columns"
+    assert_same(whole, batched)
+
+
+def test_compacted_grid_keeps_values():
+    column = pl.Series("c0", ["http://opendatacommunities.org/id/council/leeds"] * 3000 + [None, "short"] * 500)
+    frame = pl.DataFrame({"c0": column, "c1": [str(i) for i in range(4000)]})
+    compact = readers.compact_strings(frame)
+    assert compact.equals(frame, null_equal=True)
+
+
+CORPUS_SPEND = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+def corpus_files() -> list[Path]:
+    return sorted(p for folder in ("spend", "spend_series") for p in (CORPUS_SPEND / folder).rglob("*.csv"))
+
+
+@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_corpus_file_in_batches(path):
+    data = path.read_bytes()
+    whole = parse_spend(data, filename=path.name, limits=WHOLE)
+    batched = parse_spend(data, filename=path.name, limits=CORPUS_BATCH)
+    assert_same(whole, batched)
+
+
+def test_which_text_is_batched(monkeypatch):
+    """Batches are really used (the whole-text reader is never called) unless a quoted field could span a cut."""
+    calls = []
+    whole_grid = readers._polars_grid
+    monkeypatch.setattr(readers, "_polars_grid", lambda *a, **k: calls.append(1) or whole_grid(*a, **k))
+    quoted = [f'{i % 28 + 1:02d}/05/2024,"Smith, Jones & ""Partners"" Ltd",100.00,Adult Care' for i in range(200)]
+    sheet = readers.read_text(("\n".join([HEADER, *quoted]) + "\n").encode("cp1252"), "a.csv", TINY,
+                              prepare=lambda f: f)
+    assert not calls and sheet.frame.height == 201 and sheet.prepared
+    spanning = [HEADER, *lines(100), '04/05/2024,"Multi\nLine Ltd",250.00,Parks', *lines(100, 5)]
+    sheet = readers.read_text(("\n".join(spanning) + "\n").encode(), "a.csv", TINY, prepare=lambda f: f)
+    assert calls and sheet.frame.height == 202
+
+
+def test_wide_record_first_in_its_batch():
+    body = [HEADER, *lines(100)]
+    text = "\n".join(body) + "\n"
+    wide = "05/05/2024,Wide Ltd,99.00,Parks,extra,cells,here"
+    limits = dataclasses.replace(TINY, read_batch_bytes=len(text.encode()))
+    result = both((text + wide).encode(), limits)  # the last batch is the wide record alone
+    assert result.rows.height == 101
+    result = both((text + wide + "\n" + "\n".join(lines(20))).encode(), limits)
+    assert result.rows.height == 121
