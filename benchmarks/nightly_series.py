@@ -131,12 +131,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--copies", type=int, default=1, help="councils per series folder (files = copies x 36)")
     parser.add_argument("--nights", type=int, default=2, help="the first night, then nights with no change")
+    parser.add_argument("--keep", default="", help="work in this directory and keep it (warehouse, world, "
+                                                   "registry) for profiling, instead of a temporary one")
     opts = parser.parse_args()
     os.environ.setdefault("KEEPITLOCAL_PROGRESS", "1")
     load_start = os.getloadavg()
     nights = []
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
+        root = Path(opts.keep or tmp)
+        root.mkdir(parents=True, exist_ok=True)
         generate(root / "world")
         instance = dg.DagsterInstance.ephemeral()
         limits = demo_limits()  # the sample services scaled down as in the demo: the night is the series' files

@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="warehouse root (default: warehouse/)")
     parser.add_argument("--sources", default="", help="a SourcesConfig JSON file (default: the live services)")
     parser.add_argument("--verbose", action="store_true", help="show Dagster's own event log too")
+    parser.add_argument("--full-rebuild", action="store_true",
+                        help="rebuild every derived stage (core facts, suppliers, marts, checks, extracts) even "
+                             "when its inputs did not change since its last build")
 
 
 EXIT_BUSY = 3
@@ -46,7 +49,11 @@ def run(args: argparse.Namespace) -> int:
         # the warehouse is taken before Dagster loads, so a second run is refused in a moment
         with warehouse_run_lock(Path(args.warehouse), "nightly run"):
             instance = instance_for_cli()
-            result = run_nightly(Path(args.warehouse), args.sources, instance=instance, verbose=args.verbose)
+            from pipelines.stage_state import FULL_REBUILD_TAG
+
+            tags = {FULL_REBUILD_TAG: "true"} if getattr(args, "full_rebuild", False) else None
+            result = run_nightly(Path(args.warehouse), args.sources, instance=instance, verbose=args.verbose,
+                                 tags=tags)
     except WarehouseBusy as exc:
         print(f"keepitlocal run: {exc}", file=sys.stderr)
         return EXIT_BUSY

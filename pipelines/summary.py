@@ -135,6 +135,15 @@ def _print_sections(con, run_id, truth) -> dict:
                     f"{rows or 0:7} {held or 0:4}")
             print(line + (f"  ERROR {error[:60]}" if error else ""))
         facts["stage"] = stage
+    derived = _rows(con, sqlfiles.load("stage_state/run_statuses"), {"run_id": run_id})
+    if derived:  # pipelines/stage_state.py: what the derived stages did (the extracts report in their metadata)
+        by_status: dict[str, list[str]] = {}
+        for stage_name, status in derived:
+            by_status.setdefault(status, []).append(stage_name.replace("mart:", "marts."))
+        print("Derived stages (this run): " + "; ".join(
+            f"{'inputs unchanged, not rebuilt' if status == 'unchanged' else status}: {', '.join(names)}"
+            for status, names in sorted(by_status.items())))
+        facts["derived_stages"] = dict(derived)
     quarantine = _rows(con, "select reason_code, count(*) from staging.quarantine group by 1 order by 2 desc, 1")
     if quarantine:
         print("  quarantined: " + ", ".join(f"{code} x{n}" for code, n in quarantine))

@@ -115,7 +115,7 @@ def series_run(tmp_path_factory, corpus, world):
                      - hits_before.get(u.split(series_server.base, 1)[1], 0) for u in file_urls}
         yield {"first": first, "second": second, "warehouse": warehouse, "files": file_urls,
                "first_hashes": first_hashes, "second_file_hits": file_hits,
-               "log": list(series_server.log), "instance": instance}
+               "log": list(series_server.log), "instance": instance, "sources": sources}
 
 
 def _published(run) -> duckdb.DuckDBPyConnection:
@@ -178,4 +178,53 @@ def test_a_full_rebuild_gives_the_same_tables(series_run, tmp_path):
         councils = con.sql("select * from reference.councils").pl()
         build_core(con, councils, full=True)
         build_marts(con)
+        assert content_hashes(con, exclude=RUN_STAMPED) == series_run["first_hashes"]
+
+
+def _status(run, *path: str) -> dict[str, str]:
+    """{asset key: metadata 'status'} of a run's materialisations under `path` (a prefix of the key)."""
+    return {"/".join(e.asset_key.path): e.materialization.metadata["status"].value
+            for e in run.get_asset_materialization_events()
+            if tuple(e.asset_key.path[:len(path)]) == path and "status" in e.materialization.metadata}
+
+
+def test_a_night_with_no_change_skips_suppliers_marts_checks_and_extracts(series_run):
+    """The second night rebuilds nothing derived (pipelines/stage_state.py): suppliers, every mart, the passed
+    blocking checks and the extract release are left as the first night built them, and say so."""
+    from pipelines.stage_state import run_statuses
+
+    first, second = series_run["first"], series_run["second"]
+    assert _status(first, "core", "suppliers") == {"core/suppliers": "built"}
+    assert _status(second, "core", "suppliers") == {"core/suppliers": "unchanged"}
+    assert set(_status(first, "marts").values()) == {"built"} and len(_status(first, "marts")) == 7
+    # transparency compliance reads the fetch log (which every night's 304s extend) and the date: it is rebuilt
+    # every night, to the same rows; every other mart is left as it was
+    second_marts = _status(second, "marts")
+    assert len(second_marts) == 7
+    assert {key for key, status in second_marts.items() if status == "built"} <= {"marts/transparency_compliance"}
+    assert _status(first, "research_extracts") == {"research_extracts": "built"}
+    assert _status(second, "research_extracts") == {"research_extracts": "unchanged"}
+    releases = {e.materialization.metadata["release"].value for run in (first, second)
+                for e in run.get_asset_materialization_events() if e.asset_key.path == ["research_extracts"]}
+    assert len(releases) == 1  # the second night kept the first night's release
+    with _published(series_run) as con:
+        statuses = run_statuses(con, second.run_id)
+    assert {stage for stage, status in statuses.items() if status == "built"} <= {"mart:transparency_compliance"}
+    assert {"suppliers", "blocking_checks", "mart:sourcing_events"} <= set(statuses)
+
+
+def test_a_forced_full_rebuild_rebuilds_everything_to_the_same_tables(series_run):
+    """`keepitlocal run --full-rebuild` (the run tag): every derived stage runs whatever its inputs, and the
+    published tables are the same. Runs last: it adds a night to the module's warehouse."""
+    from pipelines.stage_state import FULL_REBUILD_TAG
+
+    forced = run_nightly(series_run["warehouse"].root, series_run["sources"], instance=series_run["instance"],
+                         tags={FULL_REBUILD_TAG: "true"})
+    assert forced.success
+    assert _status(forced, "core", "suppliers") == {"core/suppliers": "built"}
+    assert set(_status(forced, "marts").values()) == {"built"}
+    assert _status(forced, "research_extracts") == {"research_extracts": "built"}
+    core = [e for e in forced.get_asset_materialization_events() if e.asset_key == dg.AssetKey(["core", "star_schema"])]
+    assert core[0].materialization.metadata["councils_rebuilt"].value == 3
+    with _published(series_run) as con:
         assert content_hashes(con, exclude=RUN_STAMPED) == series_run["first_hashes"]

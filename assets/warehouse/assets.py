@@ -15,7 +15,8 @@ from assets.notices.assets import awards
 from assets.suppliers.assets import suppliers
 from pipelines.asset_metadata import scalar_stats, table_metadata
 from pipelines import __version__
-from pipelines.marts.build import build_core, build_marts
+from pipelines.marts.build import build_core
+from pipelines.marts.refresh import TableSignatures, refresh_blocking_checks, refresh_marts
 from pipelines.extracts.build import RetentionPolicy, build_release, release_inputs
 from pipelines.marts.checks import blocking_checks, warning_checks
 from pipelines.marts.docs import write_warehouse_readme
@@ -23,6 +24,7 @@ from pipelines.published import connect_published, storage_version
 from pipelines.marts.holds import held_back, record_in_stage_report
 from pipelines.resources import WarehouseResource
 from pipelines.runs import record_run, run_started_at
+from pipelines.stage_state import wants_full_rebuild
 from pipelines.warehouse import PublishBlocked
 
 MARTS = {
@@ -47,10 +49,11 @@ def _now() -> datetime:
 def star_schema(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """core.fact_payment (every current line once, each linked to supplier, service, date and its source
     file/sheet/row), core.fact_award, and the dimensions dim_supplier, dim_council, dim_date, dim_service. Only
-    councils whose inputs changed are rebuilt; publications failing a publication check are held back."""
+    councils whose inputs changed are rebuilt (every council when the run is tagged keepitlocal/full_rebuild);
+    publications failing a publication check are held back."""
     with warehouse.get().connect() as con:
         registry = con.sql("select * from reference.councils").pl()
-        stats = build_core(con, registry)
+        stats = build_core(con, registry, full=wants_full_rebuild(context.run.tags))
         record_in_stage_report(con, context.run.run_id)
         holds = held_back(con)
         metadata = table_metadata(con, "core.fact_payment", extra=scalar_stats(stats),
@@ -78,20 +81,27 @@ def star_schema(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     pool="warehouse_writer",
 )
 def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """Every mart rebuilt from core in one go (they share the same inputs), then the blocking checks (publish
-    waits for them) and the warning checks (reported only)."""
+    """The marts whose inputs changed rebuilt from core in one transaction (pipelines/marts/refresh.py: a mart
+    whose SQL, parameters and input tables are as at its last build is left as it is, status 'unchanged'; every
+    mart is rebuilt when the run is tagged keepitlocal/full_rebuild), then the blocking checks (publish waits for
+    them; a pass on unchanged inputs is reused) and the warning checks (reported only)."""
     wh = warehouse.get()
     previous = wh.published_path if wh.published_path.exists() else None
+    force, run_id = wants_full_rebuild(context.run.tags), context.run.run_id
     with wh.connect() as con:
-        build_marts(con)
-        failures = blocking_checks(con)
+        signatures = TableSignatures(con)
+        built = refresh_marts(con, force=force, run_id=run_id, signatures=signatures)
+        failures, checks_status = refresh_blocking_checks(con, force=force, run_id=run_id, signatures=signatures)
         warnings = warning_checks(con, previous)
-        metadata = {key: table_metadata(con, f"marts.{key.path[-1]}") for key in MART_KEYS}
+        metadata = {key: table_metadata(con, f"marts.{key.path[-1]}", extra={
+            "status": "built" if key.path[-1] in built["marts_rebuilt"] else "unchanged"}) for key in MART_KEYS}
         holds = held_back(con)
+    context.log.info(f"marts rebuilt: {', '.join(built['marts_rebuilt']) or 'none'}; unchanged: "
+                     f"{', '.join(built['marts_unchanged']) or 'none'}; blocking checks {checks_status}")
     for key in MART_KEYS:
         yield dg.MaterializeResult(asset_key=key, metadata=metadata[key])
     yield dg.AssetCheckResult(check_name="reconciles_with_staging", asset_key=MART_KEYS[0], passed=not failures,
-                              metadata={"failures": dg.MetadataValue.json(failures)})
+                              metadata={"failures": dg.MetadataValue.json(failures), "status": checks_status})
     yield dg.AssetCheckResult(check_name="no_surprises_since_last_publish", asset_key=MART_KEYS[0],
                               passed=not warnings, severity=dg.AssetCheckSeverity.WARN,
                               metadata={"warnings": dg.MetadataValue.json(warnings)})
@@ -144,13 +154,17 @@ def research_extracts(context: dg.AssetExecutionContext, config: ExtractsConfig,
                       warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Researchers' downloads: an immutable release under warehouse/extracts/<release>/ (parquet facts,
     dimensions and marts, CSV marts, datapackage.json, index.html catalogue with charts), the `latest` pointer,
-    and older releases pruned to the retention policy (the last 7 and every month's last, by default)."""
+    and older releases pruned to the retention policy (the last 7 and every month's last, by default). When the
+    published contents are those of the latest release, that release is kept and nothing is written (status
+    'unchanged'), unless the run is tagged keepitlocal/full_rebuild."""
     wh = warehouse.get()
     version, sources = release_inputs(wh.published_path, default_version=__version__)
     release = build_release(wh.published_path, wh.extracts_target, pipeline_version=version, sources=sources,
-                            retention=RetentionPolicy(config.keep_last, config.keep_month_ends))
+                            retention=RetentionPolicy(config.keep_last, config.keep_month_ends),
+                            reuse_unchanged=not wants_full_rebuild(context.run.tags))
     context.log.info(release.summary)
     return dg.MaterializeResult(metadata={
+        "status": "unchanged" if release.reused else "built",
         "release": release.location, "summary": release.summary,
         "tables": len(release.extracts), "files": sum(len(e.files) for e in release.extracts),
         "rows": sum(e.rows for e in release.extracts if e.format == "parquet"),

@@ -22,6 +22,13 @@ Partitioned facts use hive-style directories, and every file also stores its par
 columns: a single downloaded payments file says which council and financial year it holds, and DuckDB, Polars
 and pyarrow read the folder the same with hive partitioning on or off.
 
+**Unchanged content.** Each release records a content signature in its datapackage.json
+(`keepitlocal:content_signature`: the columns and contents of every table it extracts, the data dictionary, the
+pipeline version, the sources and this package's code; pipelines/stage_state.py). With `reuse_unchanged` (the
+nightly run), a build whose signature equals that of the `latest` release writes nothing: the latest release
+stays, `Release.reused` says so, and only the retention policy runs. So a night on which nothing changed does
+not rewrite every file.
+
 The same warehouse gives byte-identical data files: rows are written in a total order and DuckDB runs with one
 thread here, because a parallel partitioned write interleaves row groups in a timing-dependent order.
 """
@@ -131,6 +138,8 @@ class Release:
     sources: list[dict] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)  # older releases the retention policy deleted
     url: str | None = None  # the release's URL when it was written to object storage (pipelines/storage.py)
+    content_signature: str | None = None  # what the release holds (module docstring, "Unchanged content")
+    reused: bool = False  # True: the content was that of the latest release, which was kept and nothing written
 
     @property
     def location(self) -> str:
@@ -142,7 +151,8 @@ class Release:
         size = sum(e.bytes for e in self.extracts)
         parquet_rows = sum(e.rows for e in self.extracts if e.format == "parquet")
         pruned = f"; {len(self.pruned)} older release(s) deleted by the retention policy" if self.pruned else ""
-        return (f"release {self.release_id}: {len(self.extracts)} resources, {files} files, "
+        reused = " (unchanged: the latest release kept, nothing written)" if self.reused else ""
+        return (f"release {self.release_id}{reused}: {len(self.extracts)} resources, {files} files, "
                 f"{human_bytes(size)}, {parquet_rows:,} rows{pruned}")
 
 
@@ -174,11 +184,14 @@ def build_release(
     sources: list[dict],
     created: dt.datetime | None = None,
     retention: RetentionPolicy | None = None,
+    reuse_unchanged: bool = False,
 ) -> Release:
     """`build_extracts`, returning the whole `Release` (extracts, files, counts) for callers that report on it.
 
     After the new release is in place and `latest` points at it, releases beyond `retention` (default
     `RetentionPolicy()`: the last 7 and every month's last) are deleted; `Release.pruned` lists them.
+    `reuse_unchanged` (and no explicit `release` id): when the latest release holds exactly what this one would,
+    keep it and write nothing (`Release.reused`).
     """
     # imported here: the page and the package are rendered from the Release this module builds
     from pipelines.extracts import catalogue, datapackage
@@ -186,11 +199,19 @@ def build_release(
 
     if is_remote(extracts_dir):
         return build_remote_release(published_path, str(extracts_dir), release, pipeline_version=pipeline_version,
-                                    sources=sources, created=created, retention=retention)
+                                    sources=sources, created=created, retention=retention,
+                                    reuse_unchanged=reuse_unchanged)
     published_path = Path(published_path)
     extracts_dir = Path(extracts_dir)
     if not published_path.is_file():
         raise NoPublishedWarehouse(f"no published warehouse at {published_path}")
+    signature = release_content_signature(published_path, pipeline_version=pipeline_version, sources=sources)
+    if reuse_unchanged and not release and extracts_dir.is_dir():
+        current = reusable_release(extracts_dir, signature)
+        if current is not None:
+            current.pruned = prune_releases(extracts_dir, retention or RetentionPolicy())
+            log.info("extracts %s", current.summary)
+            return current
     created = (created or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
     extracts_dir.mkdir(parents=True, exist_ok=True)
     release_id = check_release_id(release, extracts_dir) if release else next_release_id(extracts_dir, created.date())
@@ -199,7 +220,8 @@ def build_release(
     # mkdtemp makes a private (0700) directory; a published release is for everyone to read
     os.chmod(staging, 0o755)
     try:
-        result = Release(release_id, extracts_dir / release_id, created, pipeline_version, sources=list(sources))
+        result = Release(release_id, extracts_dir / release_id, created, pipeline_version, sources=list(sources),
+                         content_signature=signature)
         con = open_published(published_path)
         try:
             result.extracts = write_extracts(con, staging)
@@ -224,7 +246,7 @@ def build_release(
 
 def build_remote_release(published_path: str | Path, extracts_url: str, release: str | None = None, *,
                          pipeline_version: str, sources: list[dict], created: dt.datetime | None = None,
-                         retention: RetentionPolicy | None = None) -> Release:
+                         retention: RetentionPolicy | None = None, reuse_unchanged: bool = False) -> Release:
     """`build_release` into object storage (`s3://bucket/prefix`, pipelines/storage.py): the release is built
     on local disk exactly as a local one, then uploaded under `<release>/`, datapackage.json last (a release
     is complete only once its package is there, as `list_releases` reads it); then the `LATEST` object names
@@ -233,6 +255,15 @@ def build_remote_release(published_path: str | Path, extracts_url: str, release:
 
     store = Storage(extracts_url)
     created = (created or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
+    if reuse_unchanged and not release:
+        if not Path(published_path).is_file():
+            raise NoPublishedWarehouse(f"no published warehouse at {published_path}")
+        signature = release_content_signature(published_path, pipeline_version=pipeline_version, sources=sources)
+        current = reusable_remote_release(store, signature)
+        if current is not None:
+            current.pruned = prune_remote_releases(store, retention or RetentionPolicy(), latest=current.release_id)
+            log.info("extracts %s -> %s", current.summary, current.url)
+            return current
     taken = set(store.children())
     if release:
         if not RELEASE_ID_PATTERN.match(release) or release in RESERVED_NAMES:
@@ -281,6 +312,91 @@ def open_published(published_path: Path) -> duckdb.DuckDBPyConnection:
     con.execute("set threads = 1")
     con.execute("set preserve_insertion_order = true")
     return con
+
+
+# ---------------------------------------------------------------------------------------------- unchanged content
+
+# the tables a release extracts besides every mart, and the dictionary its descriptions come from
+_SIGNED_META_TABLES = (("meta", "table_dictionary"), ("meta", "column_dictionary"))
+EXTRACTS_CODE = ("pipelines/extracts", "sql/extracts")
+
+
+def release_content_signature(published_path: str | Path, *, pipeline_version: str, sources: list[dict]) -> str:
+    """A hash of everything a release of `published_path` would hold (module docstring, "Unchanged content")."""
+    from pipelines import stage_state
+
+    con = connect_published(published_path)
+    try:
+        catalog = read_catalog(con)
+        tables = [("marts", m) for m in catalog.marts()]
+        tables += [PAYMENTS_TABLE, AWARDS_TABLE, *DIMENSION_TABLES, *CROSSWALK_TABLES, *_SIGNED_META_TABLES]
+        contents = stage_state.tables_signature(con, [f"{schema}.{table}" for schema, table in tables])
+    finally:
+        con.close()
+    return stage_state.digest({"tables": contents, "code": stage_state.code_signature(*EXTRACTS_CODE),
+                               "pipeline_version": pipeline_version, "sources": sources})
+
+
+def reusable_release(extracts_dir: Path, signature: str) -> Release | None:
+    """The latest release when it was built with `signature` and every file its package lists is still there
+    with its size; None otherwise."""
+    latest = resolve_latest(extracts_dir)
+    if latest is None or not (latest / "datapackage.json").is_file():
+        return None
+    try:
+        package = json.loads((latest / "datapackage.json").read_text(encoding="utf-8"))
+    except ValueError:
+        return None
+    if package.get("keepitlocal:content_signature") != signature:
+        return None
+    release = release_from_package(package, latest)
+    for extract in release.extracts:
+        for f in extract.files:
+            target = latest / f.path
+            if not target.is_file() or target.stat().st_size != f.bytes:
+                return None
+    return release
+
+
+def reusable_remote_release(store, signature: str) -> Release | None:
+    """`reusable_release` for a release store in object storage (the package and LATEST are read; file sizes
+    are not checked there)."""
+    if not store.exists(LATEST_FILE):
+        return None
+    name = store.read_bytes(LATEST_FILE).decode().strip()
+    if not name or not store.exists(f"{name}/datapackage.json"):
+        return None
+    try:
+        package = json.loads(store.read_bytes(f"{name}/datapackage.json"))
+    except ValueError:
+        return None
+    if package.get("keepitlocal:content_signature") != signature:
+        return None
+    release = release_from_package(package, Path(name))
+    release.url = store.uri(name)
+    return release
+
+
+def release_from_package(package: dict, path: Path) -> Release:
+    """The `Release` a datapackage.json describes (its extracts and files; column details are left out), marked
+    reused."""
+    extracts: dict[tuple[str, str], Extract] = {}
+    for resource in package.get("resources", []):
+        source = resource.get("keepitlocal:source_table", ".")
+        schema, _, table = source.partition(".")
+        key = (resource.get("keepitlocal:table", resource.get("name", "")), resource.get("format", ""))
+        extract = extracts.setdefault(key, Extract(key[0], schema, table, key[1], [], [],
+                                                   grain=resource.get("keepitlocal:grain", "")))
+        for f in resource.get("keepitlocal:files", []):
+            extract.files.append(ExtractFile(f["path"], int(f["bytes"]), f["sha256"], int(f["rows"]),
+                                             dict(resource.get("keepitlocal:partition", {}))))
+    try:
+        created = dt.datetime.strptime(package["created"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    except (KeyError, ValueError):
+        created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return Release(str(package.get("keepitlocal:release") or path.name), path, created,
+                   str(package.get("keepitlocal:pipeline_version", "")), list(extracts.values()),
+                   content_signature=package.get("keepitlocal:content_signature"), reused=True)
 
 
 # ---------------------------------------------------------------------------------------------- release ids

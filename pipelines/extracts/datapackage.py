@@ -171,6 +171,8 @@ def package_descriptor(release: Release, release_dir: Path) -> dict:
         "sources": NOTICE_SOURCES + [normalise_source(s) for s in release.sources],
         "keepitlocal:pipeline_version": release.pipeline_version,
         "keepitlocal:release": release.release_id,
+        # what the release holds (pipelines/extracts/build.py): a night with the same signature keeps this release
+        **({"keepitlocal:content_signature": release.content_signature} if release.content_signature else {}),
         "resources": _unique_names([r for e in release.extracts for r in resource_descriptors(e)]),
     }
 

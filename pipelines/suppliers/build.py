@@ -4,6 +4,10 @@ Reads distinct supplier names from `staging.spend_lines` (with ids and summed am
 has run, `staging.award_suppliers` (its scale / vcse / postcode become classification evidence). Writes the three
 tables in one transaction  and returns the coverage summary for the demo.
 Coverage is published by count and by value (metrics.md §8): value coverage is usually much lower.
+
+`refresh_suppliers` is what the nightly run calls: it skips the whole resolution when nothing the build reads
+(the staged names, the notice suppliers, the registers, this code and its SQL) changed since the last build
+(pipelines/stage_state.py), so a night with no new file does not re-resolve every supplier.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from datetime import datetime, timezone
 import duckdb
 import polars as pl
 
-from pipelines import sqlfiles
+from pipelines import sqlfiles, stage_state
 from pipelines.warehouse import atomic
 from pipelines.suppliers.classify import classify_suppliers
 from pipelines.suppliers.resolve import resolve_suppliers
@@ -105,3 +109,33 @@ def build_suppliers(con: duckdb.DuckDBPyConnection) -> dict:
         "money_resolved_pct": round(100.0 * float(settled_amount) / float(total_amount), 1) if total_amount else 0.0,
         "with_org_id_pct": round(100.0 * resolved.filter(pl.col("org_id") != "")["name"].n_unique() / total_names, 1) if total_names else 0.0,
     }
+
+
+# what the supplier tables are made of (for the unchanged-night skip): this code, the normalisation it calls, the
+# shipped reference data and the SQL; the tables it reads are the ones that code names, less what it writes
+SUPPLIER_CODE = ("pipelines/suppliers", "pipelines/normalise", "pipelines/reference", "sql/suppliers")
+SUPPLIER_OUTPUTS = ("core.suppliers", "core.supplier_names")
+SUPPLIER_WRITES = (*SUPPLIER_OUTPUTS, "core.supplier_coverage")  # the coverage is a history, one row set per build
+STAGE = "suppliers"
+
+
+def supplier_input_signature(con: duckdb.DuckDBPyConnection) -> str:
+    """A hash of everything `build_suppliers` reads: every table its code names (contents, columns and types)
+    and the code itself (pipelines/stage_state.py)."""
+    tables = stage_state.tables_named(*SUPPLIER_CODE) - set(SUPPLIER_WRITES)
+    return stage_state.digest({"tables": stage_state.tables_signature(con, tables),
+                               "code": stage_state.code_signature(*SUPPLIER_CODE)})
+
+
+def refresh_suppliers(con: duckdb.DuckDBPyConnection, *, force: bool = False, run_id: str | None = None) -> dict:
+    """`build_suppliers`, unless its inputs are those of its last build and its tables still hold what that build
+    wrote: then nothing is rebuilt and the last build's coverage is returned. `status` says which ('built' or
+    'unchanged'); `force` rebuilds whatever the inputs."""
+    signature = supplier_input_signature(con)
+    last = stage_state.unchanged(con, STAGE, signature, SUPPLIER_OUTPUTS, force=force)
+    if last is not None:
+        stage_state.record_unchanged(con, STAGE, run_id=run_id)
+        return {**last.result, "status": "unchanged"}
+    coverage = build_suppliers(con)
+    stage_state.record_built(con, STAGE, signature, SUPPLIER_OUTPUTS, result=coverage, run_id=run_id)
+    return {**coverage, "status": "built"}

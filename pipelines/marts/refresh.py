@@ -1,0 +1,127 @@
+"""The nightly marts step on a night that may have changed nothing: each mart, and the publish gate's checks, run
+only when what they read changed since they last ran (pipelines/stage_state.py).
+
+* **Marts.** A mart's input signature is its own SQL (the statements that prepare its working tables, the council
+  registry statement, its delete and build statements), the parameters those statements bind, and the contents of
+  every table they name. Marts are visited in build order, so a mart reading another mart (the contract pipeline
+  reads `marts.sourcing_events`) sees that mart as rebuilt tonight. The parameters include the reference date
+  `as_of` only for the marts whose SQL binds it (the contract pipeline and transparency compliance, which use it
+  to the day: they rebuild every day, the others only when their inputs change). The data dictionary is
+  rebuilt every time (milliseconds, and it describes whatever tables exist).
+* **Blocking checks.** Their signature is the check SQL and code, the thresholds, and the contents of every table
+  they name. A run whose signature equals that of the last run that *passed* reuses the pass; a failure is
+  always checked again.
+
+`build_marts` (pipelines/marts/build.py) still rebuilds every mart unconditionally, for callers that want that.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipelines import sqlfiles, stage_state
+from pipelines.marts.build import (
+    MART_TABLES, _MART_BINDS, _MART_PREPARE, _build_mart, _count, _mart_values, table_exists,
+)
+from pipelines.warehouse import atomic
+
+MART_STAGE = "mart:"
+CHECKS_STAGE = "blocking_checks"
+# what the publish gate is made of: the check SQL, the code that runs it and the holds it consults
+CHECK_CODE = ("sql/checks", "pipelines/marts/checks.py", "pipelines/marts/holds.py")
+
+
+class TableSignatures:
+    """`stage_state.table_signature` of each table at most once while nothing rewrites it (`forget` after a
+    rewrite): the marts and the checks read many of the same large tables."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self._known: dict[str, str] = {}
+
+    def __call__(self, tables) -> dict[str, str]:
+        for table in set(tables) - set(self._known):
+            self._known[table] = stage_state.table_signature(self.con, table)
+        return {table: self._known[table] for table in sorted(set(tables))}
+
+    def forget(self, table: str) -> None:
+        self._known.pop(table, None)
+
+
+def registry_statement(con: duckdb.DuckDBPyConnection) -> str:
+    return "marts/council_registry" if table_exists(con, "reference", "councils") else "marts/council_registry_empty"
+
+
+def mart_statements(mart: str, registry: str) -> list[str]:
+    """The SQL files one mart is built by, in order."""
+    return [registry, *(name for name, _binds in _MART_PREPARE.get(mart, ())), f"marts/delete/{mart}", f"marts/{mart}"]
+
+
+def mart_parameters(mart: str) -> list[str]:
+    """The parameters the mart's statements bind (a parameter it does not bind cannot change it)."""
+    binds = set(_MART_BINDS.get(mart, ()))
+    for _name, names in _MART_PREPARE.get(mart, ()):
+        binds |= set(names)
+    return sorted(binds)
+
+
+def mart_input_signature(mart: str, values: dict, registry: str, signatures: TableSignatures) -> str:
+    texts = {name: sqlfiles.load(name) for name in mart_statements(mart, registry)}
+    tables = set().union(*(stage_state.tables_in_text(text) for text in texts.values())) - {f"marts.{mart}"}
+    return stage_state.digest({"sql": texts, "parameters": {k: values[k] for k in mart_parameters(mart)},
+                               "tables": signatures(tables), "duckdb": duckdb.__version__})
+
+
+def refresh_marts(con: duckdb.DuckDBPyConnection, params: dict | None = None, *, force: bool = False,
+                  run_id: str | None = None, signatures: TableSignatures | None = None) -> dict:
+    """Rebuild the marts whose inputs changed (all of them with `force`) and the data dictionary, in one
+    transaction; return row counts per mart and which marts were rebuilt and which found unchanged."""
+    from pipelines.marts.dictionary import build_dictionary
+
+    values = _mart_values(params)
+    signatures = signatures or TableSignatures(con)
+    rebuilt: list[str] = []
+    kept: list[str] = []
+    now = stage_state.now_utc()
+    registry = registry_statement(con)
+    with atomic(con):
+        sqlfiles.execute(con, registry)
+        for mart in MART_TABLES:
+            stage, output = MART_STAGE + mart, [f"marts.{mart}"]
+            signature = mart_input_signature(mart, values, registry, signatures)
+            if stage_state.unchanged(con, stage, signature, output, force=force) is not None:
+                stage_state.record_unchanged(con, stage, run_id=run_id, now=now)
+                kept.append(mart)
+                continue
+            _build_mart(con, mart, values)
+            signatures.forget(output[0])
+            stage_state.record_built(con, stage, signature, output, run_id=run_id, now=now)
+            rebuilt.append(mart)
+        build_dictionary(con)
+    return {**{mart: _count(con, "marts", mart) for mart in MART_TABLES},
+            "marts_rebuilt": rebuilt, "marts_unchanged": kept}
+
+
+def checks_input_signature(thresholds: dict | None, signatures: TableSignatures) -> str:
+    from pipelines.marts.checks import BLOCKING_THRESHOLDS
+
+    return stage_state.digest({"tables": signatures(stage_state.tables_named(*CHECK_CODE)),
+                               "code": stage_state.code_signature(*CHECK_CODE),
+                               "thresholds": {**BLOCKING_THRESHOLDS, **(thresholds or {})}})
+
+
+def refresh_blocking_checks(con: duckdb.DuckDBPyConnection, *, thresholds: dict | None = None, force: bool = False,
+                            run_id: str | None = None,
+                            signatures: TableSignatures | None = None) -> tuple[list[str], str]:
+    """`blocking_checks`, unless everything they read is as it was when they last passed: (failures, 'checked'
+    or 'unchanged'). A failure is never reused: failing checks run again every time."""
+    from pipelines.marts.checks import blocking_checks
+
+    signature = checks_input_signature(thresholds, signatures or TableSignatures(con))
+    last = stage_state.unchanged(con, CHECKS_STAGE, signature, force=force)
+    if last is not None and last.result.get("failures") == []:
+        stage_state.record_unchanged(con, CHECKS_STAGE, run_id=run_id)
+        return [], "unchanged"
+    failures = blocking_checks(con, thresholds)
+    stage_state.record_built(con, CHECKS_STAGE, signature, result={"failures": failures}, run_id=run_id)
+    return failures, "checked"
