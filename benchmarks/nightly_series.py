@@ -110,13 +110,15 @@ def night(label: str, warehouse_root: Path, sources: Path, instance) -> dict:
     for key, start, end in step_windows(instance, result.run_id):
         rss = [mb for t, mb in sampler.samples if start <= t <= end]
         steps[key] = {"s": end - start, "peak_mb": max(rss) if rss else float("nan")}
-    core = {}
+    core, statuses = {}, {}
     for event in result.get_asset_materialization_events():
+        if "status" in event.materialization.metadata:  # built | unchanged (pipelines/stage_state.py)
+            statuses["/".join(event.asset_key.path)] = event.materialization.metadata["status"].value
         if event.asset_key.path == ["core", "star_schema"]:
             core = {k: v.value for k, v in event.materialization.metadata.items()
                     if k in ("councils_rebuilt", "councils_unchanged", "fact_payment", "publications_held_back")}
     return {"label": label, "success": result.success, "wall_s": wall, "hwm_mb": _hwm_mb(), "steps": steps,
-            "core": core, "run_id": result.run_id}
+            "core": core, "statuses": statuses, "run_id": result.run_id}
 
 
 def main() -> None:
@@ -171,6 +173,10 @@ def main() -> None:
           + "".join(f"{n['wall_s']:8.1f} s {n['hwm_mb']:7,.0f} MB".rjust(28) for n in nights))
     for n in nights:
         print(f"{n['label']}: success {n['success']}, core {n['core']}")
+        by_status: dict[str, list[str]] = {}
+        for key, status in sorted(n["statuses"].items()):
+            by_status.setdefault(status, []).append(key)
+        print("  " + "; ".join(f"{status}: {', '.join(keys)}" for status, keys in sorted(by_status.items())))
 
 
 if __name__ == "__main__":
