@@ -22,8 +22,11 @@ Two modes:
   (rows and dropped rows with their schema, row accounting, mapping, header, warnings, reasons, encoding,
   totals) must be identical. Exit 1 on any difference.
 
+`scale --baseline REV` adds `parse_spend@REV`, the parser of another git revision, interleaved with the rest
+(before/after in one run).
+
 Run: .venv/bin/python benchmarks/parse_spend.py [scale|corpus|profile|compare] [--source FILE] [--sizes 50,200]
-     [--ref REV]
+     [--ref REV] [--baseline REV]
 """
 
 from __future__ import annotations
@@ -114,11 +117,26 @@ def _pandas_script(data: bytes, columns: dict) -> int:
     return len(frame)
 
 
+BASELINES: dict[str, Path] = {}  # "parse_spend@REV" -> a folder holding that revision's pipelines/ and sql/
+
+
+def _export(ref: str, folder: Path) -> Path:
+    """The parser code (pipelines/, sql/) of git revision `ref`, extracted into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "archive", ref, "pipelines", "sql"], cwd=ROOT, capture_output=True,
+                             check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
 def _measure(tool: str, path: Path, columns: dict) -> dict:
-    """Run one child; it reports its own time and peak RSS."""
+    """Run one child; it reports its own time and peak RSS. `parse_spend@REV` runs the parser of that
+    revision (same child code, that revision's `pipelines` first on the path)."""
+    root = BASELINES.get(tool, ROOT)
+    child_tool = "parse_spend" if tool in BASELINES else tool
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, __file__, "child", tool, str(path), json.dumps(columns)],
-                          capture_output=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.run([sys.executable, __file__, "child", child_tool, str(path), json.dumps(columns)],
+                          capture_output=True, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         return {"error": proc.stderr.decode(errors="replace")[-400:], "wall": wall, "rss_mb": float("nan")}
@@ -173,7 +191,7 @@ def corpus_spend_files(root: Path = CORPUS.parent) -> list[Path]:
                   if p.is_file() and p.name not in ("MANIFEST.tsv", "README.md"))
 
 
-def _dump(out: Path, batch_bytes: int, paths: list[str]) -> None:
+def _dump(out: Path, batch_bytes: int, council: str | None, paths: list[str]) -> None:
     """Child of `compare`: parse each file with whatever `pipelines` is first on the path (text read
     `batch_bytes` at a time when not 0 and that code has the limit); write its fields (JSON) and frames
     (parquet) under out/<index>."""
@@ -182,7 +200,7 @@ def _dump(out: Path, batch_bytes: int, paths: list[str]) -> None:
 
     limits = readers.ParserLimits(read_batch_bytes=batch_bytes) if batch_bytes else None
     for index, path in enumerate(paths):
-        result = parse_spend(Path(path).read_bytes(), filename=Path(path).name, limits=limits)
+        result = parse_spend(Path(path).read_bytes(), filename=Path(path).name, limits=limits, council_gss=council)
         fields = {name: getattr(result, name) for name in SCALAR_FIELDS}
         fields["declared_total"] = str(fields["declared_total"])
         fields["schema"] = [f"{k}:{v}" for k, v in result.rows.schema.items()]
@@ -211,16 +229,12 @@ def _differences(old: Path, new: Path, index: int) -> list[str]:
     return found
 
 
-def compare(ref: str, sizes: list[int], source: Path, batch_bytes: int = 0) -> int:
+def compare(ref: str, sizes: list[int], source: Path, batch_bytes: int = 0, council: str | None = None) -> int:
     """Old (git `ref`) against new (this checkout, reading text `batch_bytes` at a time when given: small
     batches put batch edges everywhere) on every corpus spend file and the scaled source files."""
     with tempfile.TemporaryDirectory(prefix="parse-compare-") as tmp:
         tmp_path = Path(tmp)
-        old_root = tmp_path / "old"
-        old_root.mkdir()
-        archive = subprocess.run(["git", "archive", ref, "pipelines", "sql"], cwd=ROOT, capture_output=True,
-                                 check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(old_root)], input=archive, check=True)
+        old_root = _export(ref, tmp_path / "old")
         files = corpus_spend_files() + [_repeated(source, mb, tmp_path) for mb in sizes]
         outputs = {}
         for label, root in (("old", old_root), ("new", ROOT)):
@@ -228,7 +242,7 @@ def compare(ref: str, sizes: list[int], source: Path, batch_bytes: int = 0) -> i
             out.mkdir(exist_ok=True)
             started = time.perf_counter()
             batch = str(batch_bytes if label == "new" else 0)
-            subprocess.run([sys.executable, __file__, "dump", str(out), batch, *map(str, files)], check=True,
+            subprocess.run([sys.executable, __file__, "dump", str(out), batch, council or "-", *map(str, files)], check=True,
                            cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
             print(f"{label} ({ref if label == 'old' else 'this checkout'}): {len(files)} files parsed in "
                   f"{time.perf_counter() - started:.1f} s")
@@ -247,7 +261,10 @@ def compare(ref: str, sizes: list[int], source: Path, batch_bytes: int = 0) -> i
 
 # --- modes --------------------------------------------------------------------------------------------------
 
-def scale(source: Path, sizes: list[int], tools: list[str], repeat: int = 3) -> int:
+def scale(source: Path, sizes: list[int], tools: list[str], repeat: int = 3, baseline: str | None = None) -> int:
+    if baseline:  # the parser of another revision, measured interleaved with this one (before/after)
+        tools = ["parse_spend", f"parse_spend@{baseline}", *[t for t in tools if t != "parse_spend"]]
+        BASELINES[tools[1]] = _export(baseline, Path(tempfile.mkdtemp(prefix="parse-baseline-")))
     try:
         import pandas  # noqa: F401
     except ImportError:
@@ -259,7 +276,7 @@ def scale(source: Path, sizes: list[int], tools: list[str], repeat: int = 3) -> 
           f"{os.cpu_count()} cpus; source {source}")
     floor = _measure("noop", source, columns)
     print(f"interpreter with polars+duckdb loaded: {floor['rss_mb']:.0f} MB RSS")
-    header = (f"{'file':28s} {'MB':>7s} {'tool':12s} {'rows':>9s} {'seconds':>8s} {'x polars':>8s} {'peak MB':>8s} "
+    header = (f"{'file':28s} {'MB':>7s} {'tool':20s} {'rows':>9s} {'seconds':>8s} {'x polars':>8s} {'peak MB':>8s} "
               f"{'x file':>7s} {'net x file':>10s}")
     print(header)
     print("-" * len(header))
@@ -283,11 +300,11 @@ def scale(source: Path, sizes: list[int], tools: list[str], repeat: int = 3) -> 
             for tool in tools:
                 r = results[tool]
                 if "error" in r:
-                    print(f"{path.name[:28]:28s} {size_mb:7.1f} {tool:12s} ERROR {r['error']!r}")
+                    print(f"{path.name[:28]:28s} {size_mb:7.1f} {tool:20s} ERROR {r['error']!r}")
                     continue
                 ratio = f"{r['seconds'] / polars_s:8.1f}" if polars_s else f"{'-':>8s}"
                 net = (r["rss_mb"] - floor["rss_mb"]) / size_mb  # above the interpreter with the libraries loaded
-                print(f"{path.name[:28]:28s} {size_mb:7.1f} {tool:12s} {r['rows']:9d} {r['seconds']:8.2f} {ratio} "
+                print(f"{path.name[:28]:28s} {size_mb:7.1f} {tool:20s} {r['rows']:9d} {r['seconds']:8.2f} {ratio} "
                       f"{r['rss_mb']:8.0f} {r['rss_mb'] / size_mb:7.1f} {net:10.1f}")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
@@ -341,11 +358,13 @@ def main(argv: list[str] | None = None) -> int:
         _child(argv[1], argv[2], argv[3])
         return 0
     if argv and argv[0] == "dump":
-        _dump(Path(argv[1]), int(argv[2]), argv[3:])
+        _dump(Path(argv[1]), int(argv[2]), None if argv[3] == "-" else argv[3], argv[4:])
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", nargs="?", default="scale", choices=["scale", "corpus", "profile", "compare"])
     parser.add_argument("--ref", default="main", help="compare: the git revision whose parser is the baseline")
+    parser.add_argument("--council", help="compare: parse every file as this council's (GSS code)")
+    parser.add_argument("--baseline", help="scale: also measure the parser of this git revision (before/after)")
     parser.add_argument("--batch-bytes", type=int, default=0,
                         help="compare: the new parser reads text this many bytes at a time (0 = its default)")
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
@@ -357,10 +376,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.mode == "corpus":
         return corpus()
     if args.mode == "compare":
-        return compare(args.ref, sizes, args.source, args.batch_bytes)
+        return compare(args.ref, sizes, args.source, args.batch_bytes, args.council)
     if args.mode == "profile":
         return profile(args.source, sizes[-1] if sizes else 0)
-    return scale(args.source, sizes, [t for t in args.tools.split(",") if t], args.repeat)
+    return scale(args.source, sizes, [t for t in args.tools.split(",") if t], args.repeat, args.baseline)
 
 
 if __name__ == "__main__":

@@ -164,3 +164,26 @@ def test_wide_record_first_in_its_batch():
     assert result.rows.height == 101
     result = both((text + wide + "\n" + "\n".join(lines(20))).encode(), limits)
     assert result.rows.height == 121
+
+
+def test_row_fingerprint_definition():
+    """sha256 hex of council|transaction id|line|date|supplier|amount, a missing part empty (the definition the
+    staging and fact tables carry), whatever computes it."""
+    import datetime as dt
+    import hashlib
+    from decimal import Decimal
+
+    from pipelines.spend.parse import _fingerprints
+
+    rows = pl.DataFrame({
+        "council_gss": ["E08000035", None, "E08000035"],
+        "transaction_id": ["2006-00001", None, "T1"],
+        "line_no": [None, None, "2"],
+        "payment_date": [dt.date(2020, 6, 24), None, dt.date(2017, 1, 1)],
+        "supplier_name": ["A & V Transitional Homes", None, "Café Nero"],
+        "amount": pl.Series([Decimal("5400.00"), None, Decimal("-12.50")], dtype=pl.Decimal(18, 2)),
+    })
+    expected = [hashlib.sha256(k.encode()).hexdigest() for k in (
+        "E08000035|2006-00001||2020-06-24|A & V Transitional Homes|5400.00", "|||||",
+        "E08000035|T1|2|2017-01-01|Café Nero|-12.50")]
+    assert _fingerprints(rows).to_list() == expected

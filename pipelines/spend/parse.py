@@ -39,10 +39,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import polars as pl
+import polars_hash as plh
 
-from pipelines import sqlfiles
 from pipelines.spend import parse_content, readers, values
 from pipelines.spend.periods import parse_period_label, period_precision  # the same reading of labels the fetcher uses
 
@@ -1148,25 +1147,19 @@ def _assemble(outcomes: list[tuple[str, SheetOutcome]], hints: dict, council_gss
 
 
 def _fingerprints(rows: pl.DataFrame) -> pl.Series:
-    """sha256 over (council, transaction id, line, date, supplier, amount), computed by DuckDB in one pass."""
+    """sha256 (lower-case hex) of "council|transaction id|line|date|supplier|amount" (a missing part is empty;
+    the date ISO, the amount as its 2-place decimal text), computed by the polars-hash plugin a slice at a time:
+    no Arrow copy, no database connection, and only one slice's key text alive at once."""
     if rows.height == 0:
         return pl.Series("row_fingerprint", [], dtype=pl.String)
-    con = duckdb.connect()
-    parts = []
-    try:
-        # A slice at a time, so the keys' Arrow copy and DuckDB's answer stay small beside the lines.
-        for start in range(0, rows.height, FINGERPRINT_SLICE):
-            keys = rows.slice(start, FINGERPRINT_SLICE).select(
-                "council_gss", "transaction_id", "line_no", "payment_date", "supplier_name",
-                pl.col("amount").cast(pl.String))
-            con.register("fingerprint_keys", keys.to_arrow())
-            parts.append(pl.from_arrow(con.sql(sqlfiles.load("spend/parse_row_fingerprint")).to_arrow_table())
-                         .to_series())
-            con.unregister("fingerprint_keys")
-            del keys
-    finally:
-        con.close()
-    return pl.concat(parts, rechunk=False).alias("row_fingerprint")
+    key = pl.concat_str([pl.col("council_gss").fill_null(""), pl.col("transaction_id").fill_null(""),
+                         pl.col("line_no").fill_null(""), pl.col("payment_date").cast(pl.String).fill_null(""),
+                         pl.col("supplier_name").fill_null(""), pl.col("amount").cast(pl.String).fill_null("")],
+                        separator="|")
+    parts = [rows.slice(start, FINGERPRINT_SLICE).select(key.alias("_key"))
+             .select(plh.col("_key").chash.sha2_256().alias("row_fingerprint")).to_series()
+             for start in range(0, rows.height, FINGERPRINT_SLICE)]
+    return pl.concat(parts, rechunk=False)
 
 
 FINGERPRINT_SLICE = 100_000
