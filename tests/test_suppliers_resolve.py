@@ -269,3 +269,12 @@ def test_charities_without_a_register():
     assert out["org_type"].to_list() == ["charity"] * 10 + ["other", "company", "company", "company", "public_body"]
     assert out["org_type_basis"].to_list()[:2] == ["charity_name_stem", "charity_name_stem"]
     assert out["org_type_basis"][7] == "reference:independent_schools"
+
+
+def test_untyped_school_list_does_not_make_care_homes_public():
+    """The shipped schools snapshot has no establishment type: a listed name with no word of a school (a
+    children's home with education on site) is left to the payee's own name; a foundation's college is the
+    foundation's (a charity), and a community organisation of a people is a charity."""
+    out = _resolve(["VICTORIA HOUSE", "CHARLTON COURT NURSING HOME", "NATIONAL STAR COLLEGE", "Tidcombe Primary School",
+                    "OXFORDSHIRE CHINESE COMMUNITY", "ROYAL BATHS CHINESE RESTAURANT"])
+    assert out["org_type"].to_list() == ["company", "company", "charity", "public_body", "charity", "company"]

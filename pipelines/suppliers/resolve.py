@@ -264,6 +264,7 @@ def _reference_lookup(keys: pl.DataFrame) -> pl.DataFrame:
 STEM_SOURCES = ("ukcat_top_charities", "registered_providers", "registered_provider_numbers")
 # (not TRUST, FOUNDATION or FUND: "THOMSON REUTERS FOUNDATION" is a charity, "THOMSON REUTERS" a company)
 _STEM_TAIL = r"(?:\s+(?:CHARITY|CHARITIES|SOCIETY|UK|ASSOCIATION|APPEAL|INTERNATIONAL|ENGLAND|CIO|INCORPORATED))+$"
+_FOUNDATION_TAIL = r"(?:\s+(?:TRUST|FOUNDATION|FUND|CHARITABLE TRUST|TRUST FUND))+$"
 # a one-word stem must be at least this long and on at most this many listed organisations' names ("TOGETHER"
 # of Together Trust is not distinctive if many schools and parishes use the word)
 STEM_ONE_WORD_MIN_CHARS = 6
@@ -300,10 +301,16 @@ def charity_stems(keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
         pl.concat([
             # a one-word stem only where the charity calls itself by that one word ("NACRO", "BIRTENSHAW"), not
             # one left by cutting "TRUST" off "MONDAY CHARITABLE TRUST"
-            charities.select(stem=pl.col("key").str.replace(r"^THE ", "")).filter(~pl.col("stem").is_in(places.implode())),
-            charities.select(stem=pl.col("key").str.replace(_STEM_TAIL, "").str.replace(r"^THE ", "")).filter(pl.col("stem").str.contains(" ")),
+            charities.select(stem=pl.col("key").str.replace(r"^THE ", ""), _school=pl.lit(False)).filter(~pl.col("stem").is_in(places.implode())),
+            charities.select(stem=pl.col("key").str.replace(_STEM_TAIL, "").str.replace(r"^THE ", ""), _school=pl.lit(False))
+            .filter(pl.col("stem").str.contains(" ")),
+            # a trust's or foundation's school or college ("NATIONAL STAR COLLEGE" of National Star Foundation); only
+            # with SCHOOL or COLLEGE after it, as "THOMSON REUTERS" (of its foundation) is a company
+            charities.select(stem=pl.col("key").str.replace(_FOUNDATION_TAIL, "").str.replace(_STEM_TAIL, "").str.replace(r"^THE ", ""), _school=pl.lit(True))
+            .filter(pl.col("stem").str.contains(" ")),
         ])
-        .unique()
+        .sort("stem", "_school")
+        .unique("stem", keep="first", maintain_order=True)
         .with_columns(_words=pl.col("stem").str.count_matches(" ") + 1)
         .join(word_names.rename({"w": "stem", "len": "_uses"}), on="stem", how="left")
         .filter(
@@ -319,7 +326,7 @@ def charity_stems(keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
                 ).list.any()
             )
         )
-        .select("stem", "_words")
+        .select("stem", "_words", "_school")
         .sort("stem")
     )
     return stems, places.sort()
@@ -347,8 +354,12 @@ def charity_stem_names(name_keys: pl.Series, stems: pl.DataFrame, places: pl.Ser
         ).list.all(),
         _no_trade=~pl.col("_tail").list.eval(pl.element().is_in(trade)).list.any(),
     )
-    # a one-word stem takes only branch and place words after it; a longer stem anything but trade words
-    ok = tails.filter(pl.when(pl.col("_words") == 1).then(pl.col("_ok")).otherwise(pl.col("_no_trade")))
+    # a one-word stem takes only branch and place words after it; a longer stem anything but trade words; a
+    # foundation's stem only its school or college
+    school = pl.col("_tail").list.eval(pl.element().is_in(["SCHOOL", "SCHOOLS", "COLLEGE"])).list.any()
+    ok = tails.filter(
+        pl.when(pl.col("_words") == 1).then(pl.col("_ok")).otherwise(pl.col("_no_trade")) & (~pl.col("_school") | school)
+    )
     return ok["name_key"].unique().sort()
 
 
