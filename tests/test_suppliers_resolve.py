@@ -259,6 +259,7 @@ def test_charities_without_a_register():
         "Streatham & Clapham High School",  # independent school with a charity number (GIAS alone says "a school")
         "Beis Ruchel Girls School",     # independent school the list has no number for: the name decides
         "RURAL COMMUNITY COUNCIL OF ESSEX",
+        "KENWARD TRUST LTD",            # a charitable company: a trust before its legal form
         "MEETINGS INDUSTRY ASSOCIATION",  # a trade body
         "CIPFA BUSINESS LTD",           # a charity's trading subsidiary
         "THOMSON REUTERS",              # not "Thomson Reuters Foundation"
@@ -266,7 +267,7 @@ def test_charities_without_a_register():
         "LOCAL GOVERNMENT ASSOCIATION",
     ]
     out = _resolve(names)
-    assert out["org_type"].to_list() == ["charity"] * 10 + ["other", "company", "company", "company", "public_body"]
+    assert out["org_type"].to_list() == ["charity"] * 11 + ["other", "company", "company", "company", "public_body"]
     assert out["org_type_basis"].to_list()[:2] == ["charity_name_stem", "charity_name_stem"]
     assert out["org_type_basis"][7] == "reference:independent_schools"
 

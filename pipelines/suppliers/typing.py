@@ -32,6 +32,7 @@ import polars as pl
 
 from pipelines.normalise.people import person_shape
 from pipelines.normalise.vocabulary import (
+    CHARITY_BEFORE_FORM,
     CHARITY_FIRST,
     CHARITY_STRONG,
     CHARITY_WEAK,
@@ -115,7 +116,8 @@ def name_evidence(df: pl.DataFrame) -> pl.DataFrame:
         _public=_any(PUBLIC_STRONG, c("_kw")) | _any(PUBLIC_STRONG, c("_uw")),
         _public_weak=_any(PUBLIC_WEAK, c("_kw")),
         _charity_first=_any(CHARITY_FIRST, c("_kw")),
-        _charity=_any(CHARITY_STRONG, c("_kw")),
+        # a charitable company names itself a trust, foundation or society before its "Ltd" ("KENWARD TRUST LTD")
+        _charity=_any(CHARITY_STRONG, c("_kw")) | c("name_key").fill_null("").str.contains(CHARITY_BEFORE_FORM),
         _charity_weak=_any(CHARITY_WEAK, c("_kw")),
         _other=_any(OTHER, c("_kw")) & ~c("_kw").str.contains(NOT_OTHER),
         _academy=c("_kw").str.contains(r"\bACADEMY TRUST\b|\bMULTI ACADEMY\b|\bSCHOOLS TRUST\b|\bLEARNING TRUST\b|\bEDUCATION TRUST\b"),
