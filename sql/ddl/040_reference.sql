@@ -47,7 +47,7 @@ create table if not exists reference.organisations (
     org_id varchar,                        -- the org-id, null for list-scoped codes
     canonical varchar,                     -- the organisation's name as the list writes it
     name varchar not null,                 -- one name to match: canonical, abbreviation or a name built from an area
-    org_type varchar not null,             -- public_body | charity | company
+    org_type varchar not null,             -- public_body | charity | company | unknown (the list knows the body, not its type)
     kind varchar,                          -- central_government | nhs | university | school | police | fire | parish | housing_provider | charity ...
     source varchar not null,               -- the list (pipelines.reference.sources); a refresh replaces its rows
     active boolean
