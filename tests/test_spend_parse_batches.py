@@ -187,3 +187,42 @@ def test_row_fingerprint_definition():
         "E08000035|2006-00001||2020-06-24|A & V Transitional Homes|5400.00", "|||||",
         "E08000035|T1|2|2017-01-01|Café Nero|-12.50")]
     assert _fingerprints(rows).to_list() == expected
+
+
+def test_line_facts_do_not_depend_on_how_the_text_is_fed(monkeypatch):
+    """The transcoded text is measured piece by piece as it is spooled: the line-end counts and the longest
+    line must be those of the whole text, wherever the pieces are cut."""
+    import random
+
+    monkeypatch.setattr(readers, "_CHUNK", 7)
+    rng = random.Random(7)
+    for _ in range(500):
+        data = bytes(rng.choice(b"ab\r\n") for _ in range(rng.randint(0, 80)))
+        counter = readers._LineCounter()
+        cuts = sorted(rng.choices(range(len(data) + 1), k=rng.randint(0, 6)))
+        for start, end in zip([0, *cuts], [*cuts, len(data)]):
+            counter.feed(data[start:end])
+        assert counter.facts() == readers._line_facts(data), data
+
+
+def test_shared_texts_equal_the_direct_computation():
+    """Payee spaces collapsed only where needed, other-attributes JSON encoded once per distinct combination:
+    the same values as computing every line."""
+    from pipelines.spend.parse import _collapse_spaces, _other_attributes
+
+    n = 9000
+    names = pl.Series("supplier_name", [["A  B Ltd", "Tab\tLtd", "Plain Ltd", None, " Lead", "Line\nLtd"][i % 6]
+                                        for i in range(n)])
+    assert _collapse_spaces(names).equals(names.str.replace_all(r"\s+", " "), null_equal=True)
+    kept = pl.DataFrame({"_x0": [["Yes", "No", None][i % 3] for i in range(n)],
+                         "_x1": [[None, "Fleet", "Fleet", "Café"][i % 4] for i in range(n)]})
+    extras = [("Procurement Card", "c3"), ("Category", "c5")]
+    direct = kept.select(
+        pl.when(pl.col("_x0").is_not_null() | pl.col("_x1").is_not_null())
+        .then(pl.struct(pl.col("_x0").alias("Procurement Card"), pl.col("_x1").alias("Category")).struct.json_encode())
+    ).to_series()
+    assert _other_attributes(kept, extras).equals(direct, null_equal=True)
+    unique = kept.with_columns(pl.Series("_x1", [str(i) for i in range(n)]))
+    direct_unique = unique.select(pl.struct(pl.col("_x0").alias("Procurement Card"),
+                                            pl.col("_x1").alias("Category")).struct.json_encode()).to_series()
+    assert _other_attributes(unique, extras).equals(direct_unique, null_equal=True)

@@ -666,7 +666,7 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
         raw_amount = values.from_decimal_comma(raw_amount)
     work = work.with_columns(
         values.parse_amounts(raw_amount).alias("_amount"),
-        pl.col("supplier_name").str.replace_all(r"\s+", " ").alias("supplier_name"),
+        _collapse_spaces(work.get_column("supplier_name")),
     )
     unparsed = int((work.get_column("_amount").is_null() & raw_amount.is_not_null()).sum())
     if unparsed:
@@ -723,10 +723,7 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
         flag_exprs.append(pl.lit("positional_header"))
     kept = kept.with_columns(pl.concat_str(flag_exprs, separator=",", ignore_nulls=True).alias("_flags"))
     if extras:
-        kept = kept.with_columns(
-            pl.when(pl.any_horizontal([pl.col(f"_x{i}").is_not_null() for i in range(len(extras))]))
-            .then(pl.struct([pl.col(f"_x{i}").alias(h) for i, (h, _) in enumerate(extras)]).struct.json_encode())
-            .alias("_other"))
+        kept = kept.with_columns(_other_attributes(kept, extras))
     else:
         kept = kept.with_columns(_other=pl.lit(None, dtype=pl.String))
     kept = kept.with_columns(
@@ -751,6 +748,33 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     basis = amount_basis_of(layout, vocab, hints)
     return SheetOutcome(kept, dropped, header, fields, populated, declared, grain=grain, is_card_file=is_card_file,
                         dropped_by_reason=counts, mapping=_mapping_of(layout), amount_basis=basis)
+
+
+def _collapse_spaces(column: pl.Series) -> pl.Series:
+    """Runs of whitespace -> one space, computed only for the cells that hold a run or a tab/newline (a few):
+    every other cell is already its own result and keeps its stored text (no new copy of the column)."""
+    index = column.str.contains(r"\s\s|[^\S ]").fill_null(False).arg_true()
+    if index.len() == 0:
+        return column
+    return column.scatter(index, column.gather(index).str.replace_all(r"\s+", " "))
+
+
+def _other_attributes(kept: pl.DataFrame, extras: list[tuple[str, str]]) -> pl.Series:
+    """The unmapped cells of each line as a JSON object (null when all are empty). When those cells repeat (a
+    card flag, a category), each distinct combination is encoded once and shared by its lines."""
+    names = [f"_x{i}" for i in range(len(extras))]
+    encode = (pl.when(pl.any_horizontal([pl.col(n).is_not_null() for n in names]))
+              .then(pl.struct([pl.col(n).alias(h) for n, (h, _) in zip(names, extras)]).struct.json_encode())
+              .alias("_other"))
+    cells = kept.select(names)
+    head = cells.head(readers.COMPACT_SAMPLE)
+    if kept.height < readers.COMPACT_SAMPLE or head.n_unique() * 4 > head.height:
+        return cells.select(encode).to_series()
+    distinct = cells.unique(maintain_order=True)
+    if distinct.height * 4 > cells.height:
+        return cells.select(encode).to_series()
+    return cells.join(distinct.with_columns(encode), on=names, how="left", maintain_order="left",
+                      nulls_equal=True).get_column("_other")
 
 
 def _repair_shifted_amounts(work: pl.DataFrame, fields: list[str], warnings: list[str], sheet: str) -> pl.DataFrame:

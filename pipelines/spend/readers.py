@@ -213,7 +213,9 @@ class LineFacts:
 
 
 class _LineCounter:
-    """Line-end counts and the longest line, fed the text in consecutive pieces (numpy, no copy of a piece)."""
+    """Line-end counts and the longest line, fed the text in consecutive pieces of any size. The text is
+    measured in _CHUNK windows at fixed offsets whatever the pieces, so the result never depends on where the
+    pieces were cut (a line crossing a window edge is measured the same way for the same text)."""
 
     def __init__(self) -> None:
         self.lf = self.cr = self.crlf = 0
@@ -221,37 +223,57 @@ class _LineCounter:
         self.line_start = {"lf": 0, "cr": 0, "either": 0}
         self.offset = 0
         self.last_was_cr = False
+        self.pending = b""
 
     def feed(self, piece: bytes) -> None:
         import numpy as np
 
+        if self.pending:  # complete the window begun by the last piece
+            take = _CHUNK - len(self.pending)
+            self.pending += piece[:take]
+            piece = piece[take:]
+            if len(self.pending) < _CHUNK:
+                return
+            self._window(np.frombuffer(self.pending, dtype=np.uint8))
+            self.pending = b""
         whole = np.frombuffer(piece, dtype=np.uint8)
-        for at in range(0, len(whole), _CHUNK):
-            body = whole[at:at + _CHUNK]
-            if not body.size:
-                continue
-            lf_at = np.flatnonzero(body == 10)
-            cr_at = np.flatnonzero(body == 13)
-            self.lf += lf_at.size
-            self.cr += cr_at.size
-            if self.last_was_cr and body[0] == 10:
-                self.crlf += 1
-            if cr_at.size:
-                nxt = cr_at + 1
-                self.crlf += int(np.count_nonzero(body[nxt[nxt < body.size]] == 10))
-            self.last_was_cr = bool(body[-1] == 13)
-            start = self.offset
-            ends = {"lf": lf_at + start, "cr": cr_at + start}
-            ends["either"] = np.sort(np.concatenate([ends["lf"], ends["cr"]])) if cr_at.size and lf_at.size else (
-                ends["lf"] if lf_at.size else ends["cr"])
-            for kind, pos in ends.items():
-                if pos.size:
-                    gap = int(np.diff(pos).max()) if pos.size > 1 else 0
-                    self.longest[kind] = max(self.longest[kind], int(pos[0]) - self.line_start[kind], gap)
-                    self.line_start[kind] = int(pos[-1]) + 1
-            self.offset += body.size
+        full = len(whole) - len(whole) % _CHUNK
+        for at in range(0, full, _CHUNK):
+            self._window(whole[at:at + _CHUNK])
+        self.pending = bytes(piece[full:])
+
+    def _window(self, body) -> None:
+        import numpy as np
+
+        is_lf, is_cr = body == 10, body == 13
+        lf_at = np.flatnonzero(is_lf)
+        cr_at = np.flatnonzero(is_cr)
+        self.lf += lf_at.size
+        self.cr += cr_at.size
+        if self.last_was_cr and body[0] == 10:
+            self.crlf += 1
+        if cr_at.size:
+            nxt = cr_at + 1
+            self.crlf += int(np.count_nonzero(body[nxt[nxt < body.size]] == 10))
+        self.last_was_cr = bool(body[-1] == 13)
+        start = self.offset
+        ends = {"lf": lf_at + start, "cr": cr_at + start}
+        # Both kinds in one chunk (CRLF files): their union in order from one more mask, not a sort.
+        ends["either"] = np.flatnonzero(is_lf | is_cr) + start if cr_at.size and lf_at.size else (
+            ends["lf"] if lf_at.size else ends["cr"])
+        for kind, pos in ends.items():
+            if pos.size:
+                gap = int(np.diff(pos).max()) if pos.size > 1 else 0
+                self.longest[kind] = max(self.longest[kind], int(pos[0]) - self.line_start[kind], gap)
+                self.line_start[kind] = int(pos[-1]) + 1
+        self.offset += body.size
 
     def facts(self) -> LineFacts:
+        import numpy as np
+
+        if self.pending:
+            self._window(np.frombuffer(self.pending, dtype=np.uint8))
+            self.pending = b""
         longest = {kind: max(n, self.offset - self.line_start[kind]) for kind, n in self.longest.items()}
         return LineFacts(self.lf, self.cr, self.crlf, longest)
 
