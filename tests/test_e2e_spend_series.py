@@ -204,6 +204,9 @@ def test_a_night_with_no_change_skips_suppliers_marts_checks_and_extracts(series
     assert {key for key, status in second_marts.items() if status == "built"} <= {"marts/transparency_compliance"}
     assert _status(first, "research_extracts") == {"research_extracts": "built"}
     assert _status(second, "research_extracts") == {"research_extracts": "unchanged"}
+    gates = [e.materialization.metadata["gate"].value for run in (first, second)
+             for e in run.get_asset_materialization_events() if e.asset_key.path == ["published_warehouse"]]
+    assert gates == ["checked", "unchanged since passed"]  # the second publish did not re-run passed checks
     releases = {e.materialization.metadata["release"].value for run in (first, second)
                 for e in run.get_asset_materialization_events() if e.asset_key.path == ["research_extracts"]}
     assert len(releases) == 1  # the second night kept the first night's release

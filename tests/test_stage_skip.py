@@ -222,3 +222,23 @@ def test_an_unchanged_release_is_kept_and_nothing_is_written(tmp_path):
     assert not changed.reused and changed.content_signature != latest.content_signature
     (changed.path / "marts" / "monthly_spend.csv").unlink()
     assert not _release(published, extracts, reuse_unchanged=True).reused
+
+
+def test_the_publish_gate_reuses_only_this_runs_unchanged_pass(con, monkeypatch):
+    from pipelines.marts import checks
+    from pipelines.marts.refresh import forget_checks, publish_gate
+
+    build_core(con, COUNCILS)
+    refresh_marts(con, PARAMS)
+    refresh_blocking_checks(con, run_id="night-1")  # checked: the gate runs them on the copy
+    gate = publish_gate("night-1")
+    assert gate(con) == [] and not gate.reused
+    refresh_blocking_checks(con, run_id="night-2")  # unchanged since they passed
+    ran = []
+    monkeypatch.setattr(checks, "blocking_checks", lambda c, *a: ran.append(1) or ["would fail"])
+    gate = publish_gate("night-2")
+    assert gate(con) == [] and gate.reused and ran == []
+    assert publish_gate("night-3")(con) == ["would fail"]  # another run's record is not this run's pass
+    forget_checks(con)  # a blocked publish forgets the pass
+    assert publish_gate("night-2")(con) == ["would fail"]
+    assert refresh_blocking_checks(con, run_id="night-4")[1] == "checked"

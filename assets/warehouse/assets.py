@@ -16,9 +16,10 @@ from assets.suppliers.assets import suppliers
 from pipelines.asset_metadata import scalar_stats, table_metadata
 from pipelines import __version__
 from pipelines.marts.build import build_core
-from pipelines.marts.refresh import TableSignatures, refresh_blocking_checks, refresh_marts
+from pipelines.marts.refresh import (TableSignatures, forget_checks, publish_gate, refresh_blocking_checks,
+                                    refresh_marts)
 from pipelines.extracts.build import RetentionPolicy, build_release, release_inputs
-from pipelines.marts.checks import blocking_checks, warning_checks
+from pipelines.marts.checks import warning_checks
 from pipelines.marts.docs import write_warehouse_readme
 from pipelines.published import connect_published, storage_version
 from pipelines.marts.holds import held_back, record_in_stage_report
@@ -114,7 +115,8 @@ def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
 @dg.asset(group_name="publish", kinds={"duckdb"}, pool="warehouse_writer", deps=MART_KEYS, owners=["team:data"])
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """The analysts' read-only warehouse file (warehouse/keepitlocal.duckdb): the working database copied,
-    checked again (the publish gate on the copy) and swapped in atomically; meta.runs in it says when this run
+    checked again (the publish gate on the copy; a pass the marts step found still standing is not re-run) and
+    swapped in atomically; meta.runs in it says when this run
     started and when it published, and whether publications were held back."""
     wh = warehouse.get()
     run_id = context.run.run_id
@@ -125,10 +127,12 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseR
     def stamp(con) -> None:  # on the checked copy, just before it is swapped in
         record_run(con, run_id, started_at=started_at, finished_at=_now(), status=status)
 
+    gate = publish_gate(run_id)  # a pass on inputs unchanged since they last passed stands (marts/refresh.py)
     try:
-        path = wh.publish(run_id, blocking_checks, stamp=stamp)
+        path = wh.publish(run_id, gate, stamp=stamp)
     except PublishBlocked as blocked:
         with wh.connect() as con:
+            forget_checks(con)
             record_run(con, run_id, started_at=started_at, finished_at=_now(), status="blocked")
         raise dg.Failure(description=str(blocked), metadata={"failures": blocked.failures}) from blocked
     with wh.connect() as con:  # the working file keeps the same row, so later releases carry the history
@@ -139,6 +143,7 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseR
     finally:
         con.close()
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)), "readme": str(readme),
+                                          "gate": "unchanged since passed" if gate.reused else "checked",
                                           "bytes": path.stat().st_size, "storage_version": storage_version(path)})
 
 

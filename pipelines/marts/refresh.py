@@ -125,3 +125,28 @@ def refresh_blocking_checks(con: duckdb.DuckDBPyConnection, *, thresholds: dict 
     failures = blocking_checks(con, thresholds)
     stage_state.record_built(con, CHECKS_STAGE, signature, result={"failures": failures}, run_id=run_id)
     return failures, "checked"
+
+
+def publish_gate(run_id: str):
+    """The publish gate (`Warehouse.publish`'s `checks`) for run `run_id`: when this run found the blocking checks'
+    inputs unchanged since they last passed (the copy's own `meta.stage_builds` says so, recorded by
+    `refresh_blocking_checks` in this run), the copy holds what already passed the gate and the pass stands;
+    otherwise the checks run on the copy. `gate.reused` tells the caller which happened."""
+    from pipelines.marts.checks import blocking_checks
+
+    def gate(con: duckdb.DuckDBPyConnection) -> list[str]:
+        last = stage_state.last_build(con, CHECKS_STAGE)
+        if (last is not None and last.run_id == run_id and last.status == "unchanged"
+                and last.result.get("failures") == []):
+            gate.reused = True
+            return []
+        gate.reused = False
+        return blocking_checks(con)
+
+    gate.reused = False
+    return gate
+
+
+def forget_checks(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the recorded pass (a publish gate failed on the copy): the next run checks again."""
+    sqlfiles.execute(con, "stage_state/delete_stage", {"stage": CHECKS_STAGE})
