@@ -213,9 +213,9 @@ class LineFacts:
 
 
 class _LineCounter:
-    """Line-end counts and the longest line, fed the text in consecutive pieces of any size. The text is
-    measured in _CHUNK windows at fixed offsets whatever the pieces, so the result never depends on where the
-    pieces were cut (a line crossing a window edge is measured the same way for the same text)."""
+    """Line-end counts and the longest line, fed the text in consecutive pieces of any size, without copying
+    them. The text is measured in _CHUNK windows at fixed offsets whatever the pieces (a window may be made of
+    parts of two pieces), so the result never depends on where the pieces were cut."""
 
     def __init__(self) -> None:
         self.lf = self.cr = self.crlf = 0
@@ -223,57 +223,54 @@ class _LineCounter:
         self.line_start = {"lf": 0, "cr": 0, "either": 0}
         self.offset = 0
         self.last_was_cr = False
-        self.pending = b""
+        self.parts: list = []  # numpy views of the current window's parts
+        self.filled = 0
 
     def feed(self, piece: bytes) -> None:
         import numpy as np
 
-        if self.pending:  # complete the window begun by the last piece
-            take = _CHUNK - len(self.pending)
-            self.pending += piece[:take]
-            piece = piece[take:]
-            if len(self.pending) < _CHUNK:
-                return
-            self._window(np.frombuffer(self.pending, dtype=np.uint8))
-            self.pending = b""
-        whole = np.frombuffer(piece, dtype=np.uint8)
-        full = len(whole) - len(whole) % _CHUNK
-        for at in range(0, full, _CHUNK):
-            self._window(whole[at:at + _CHUNK])
-        self.pending = bytes(piece[full:])
+        view = memoryview(piece)
+        while len(view):
+            part, view = view[:_CHUNK - self.filled], view[_CHUNK - self.filled:]
+            self.parts.append(np.frombuffer(part, dtype=np.uint8))
+            self.filled += len(part)
+            if self.filled == _CHUNK:
+                self._window()
 
-    def _window(self, body) -> None:
+    def _window(self) -> None:
         import numpy as np
 
-        is_lf, is_cr = body == 10, body == 13
-        lf_at = np.flatnonzero(is_lf)
-        cr_at = np.flatnonzero(is_cr)
-        self.lf += lf_at.size
-        self.cr += cr_at.size
-        if self.last_was_cr and body[0] == 10:
-            self.crlf += 1
-        if cr_at.size:
-            nxt = cr_at + 1
-            self.crlf += int(np.count_nonzero(body[nxt[nxt < body.size]] == 10))
-        self.last_was_cr = bool(body[-1] == 13)
-        start = self.offset
-        ends = {"lf": lf_at + start, "cr": cr_at + start}
-        # Both kinds in one chunk (CRLF files): their union in order from one more mask, not a sort.
-        ends["either"] = np.flatnonzero(is_lf | is_cr) + start if cr_at.size and lf_at.size else (
-            ends["lf"] if lf_at.size else ends["cr"])
-        for kind, pos in ends.items():
+        ends: dict[str, list] = {"lf": [], "cr": [], "either": []}
+        at = self.offset
+        for body in self.parts:
+            is_lf, is_cr = body == 10, body == 13
+            lf_at, cr_at = np.flatnonzero(is_lf), np.flatnonzero(is_cr)
+            self.lf += lf_at.size
+            self.cr += cr_at.size
+            if self.last_was_cr and body[0] == 10:
+                self.crlf += 1
+            if cr_at.size:
+                nxt = cr_at + 1
+                self.crlf += int(np.count_nonzero(body[nxt[nxt < body.size]] == 10))
+            self.last_was_cr = bool(body[-1] == 13)
+            ends["lf"].append(lf_at + at)
+            ends["cr"].append(cr_at + at)
+            # The union of both in order (CRLF files) from one more mask, not a sort.
+            ends["either"].append((np.flatnonzero(is_lf | is_cr) if cr_at.size and lf_at.size else
+                                   lf_at if lf_at.size else cr_at) + at)
+            at += body.size
+        for kind, found in ends.items():
+            pos = np.concatenate(found) if len(found) > 1 else found[0]
             if pos.size:
                 gap = int(np.diff(pos).max()) if pos.size > 1 else 0
                 self.longest[kind] = max(self.longest[kind], int(pos[0]) - self.line_start[kind], gap)
                 self.line_start[kind] = int(pos[-1]) + 1
-        self.offset += body.size
+        self.offset = at
+        self.parts, self.filled = [], 0
 
     def facts(self) -> LineFacts:
-        import numpy as np
-
-        if self.pending:
-            self._window(np.frombuffer(self.pending, dtype=np.uint8))
-            self.pending = b""
+        if self.filled:
+            self._window()
         longest = {kind: max(n, self.offset - self.line_start[kind]) for kind, n in self.longest.items()}
         return LineFacts(self.lf, self.cr, self.crlf, longest)
 
@@ -328,15 +325,7 @@ class _Utf8Text:
         return self.spool.read(n)
 
     def reader(self) -> "callable":
-        """A read(n) over the text from its start."""
-        if self.data is not None:
-            data, at = self.data, [0]
-
-            def read(n: int) -> bytes:
-                piece = data[at[0]:at[0] + n]
-                at[0] += len(piece)
-                return piece
-            return read
+        """A read(n) over the spooled text from its start."""
         self.spool.seek(0)
         return self.spool.read
 
@@ -397,12 +386,28 @@ class _NotBatchable(Exception):
     batch for a reason other than width): it is read whole instead."""
 
 
-def _record_batches(read: "callable", eol: str, batch_bytes: int) -> Iterator[bytes]:
+def _record_batches(text: "_Utf8Text", eol: str, batch_bytes: int) -> Iterator[bytes]:
     """Pieces of about `batch_bytes` that end at a line end. Only cut where no quoted field can span the cut:
-    every line of a piece holds an even number of quote characters (else _NotBatchable)."""
+    every line of a piece holds an even number of quote characters (else _NotBatchable). Text in memory is
+    sliced once per piece; spooled text is read a block at a time."""
     import numpy as np
 
     end = eol.encode()
+    if text.data is not None:
+        data, start = text.data, 0
+        while start < len(data):
+            cut = len(data)
+            if start + batch_bytes < len(data):
+                cut = data.rfind(end, start, start + batch_bytes) + 1
+                if cut <= start:  # a line longer than the batch: up to its end
+                    found = data.find(end, start + batch_bytes)
+                    cut = len(data) if found < 0 else found + 1
+            piece = data[start:cut]
+            _check_quotes(piece, end, np)
+            yield piece
+            start = cut
+        return
+    read = text.reader()
     carry = b""
     while True:
         block = read(batch_bytes)
@@ -447,7 +452,7 @@ def _polars_batches(text: _Utf8Text, name: str, separator: str, eol: str, width:
     batches: list[pl.DataFrame] = []
     widest = 0
     try:
-        for piece in _record_batches(text.reader(), eol, limits.read_batch_bytes):
+        for piece in _record_batches(text, eol, limits.read_batch_bytes):
             while True:
                 try:
                     raw = pl.read_csv(
