@@ -242,3 +242,25 @@ def test_the_publish_gate_reuses_only_this_runs_unchanged_pass(con, monkeypatch)
     forget_checks(con)  # a blocked publish forgets the pass
     assert publish_gate("night-2")(con) == ["would fail"]
     assert refresh_blocking_checks(con, run_id="night-4")[1] == "checked"
+
+
+def test_warnings_are_reported_again_on_unchanged_inputs_and_rechecked_on_a_new_publish(con, tmp_path):
+    from pipelines.marts.refresh import refresh_warning_checks
+
+    build_core(con, COUNCILS)
+    refresh_marts(con, PARAMS)
+    previous = tmp_path / "published.duckdb"
+    first, status = refresh_warning_checks(con, None)
+    assert status == "checked"
+    assert refresh_warning_checks(con, None) == (first, "unchanged")
+    # a previous publish to compare with (its totals differ from tonight's): the warnings are computed again
+    totals = con.sql("""select council_gss, financial_year, total_spend * 2 as total_spend, period_grain
+                        from marts.keep_it_local_scorecard""").pl()
+    published = duckdb.connect(str(previous))
+    published.execute("create schema marts")
+    published.execute("create table marts.keep_it_local_scorecard as select * from totals")
+    published.close()
+    compared, status = refresh_warning_checks(con, previous)
+    assert status == "checked" and any(w.startswith("total_change_vs_previous") for w in compared)
+    assert refresh_warning_checks(con, previous) == (compared, "unchanged")
+    assert refresh_warning_checks(con, previous, force=True) == (compared, "checked")

@@ -17,9 +17,8 @@ from pipelines.asset_metadata import scalar_stats, table_metadata
 from pipelines import __version__
 from pipelines.marts.build import build_core
 from pipelines.marts.refresh import (TableSignatures, forget_checks, publish_gate, refresh_blocking_checks,
-                                    refresh_marts)
+                                    refresh_marts, refresh_warning_checks)
 from pipelines.extracts.build import RetentionPolicy, build_release, release_inputs
-from pipelines.marts.checks import warning_checks
 from pipelines.marts.docs import write_warehouse_readme
 from pipelines.published import connect_published, storage_version
 from pipelines.marts.holds import held_back, record_in_stage_report
@@ -93,19 +92,20 @@ def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         signatures = TableSignatures(con)
         built = refresh_marts(con, force=force, run_id=run_id, signatures=signatures)
         failures, checks_status = refresh_blocking_checks(con, force=force, run_id=run_id, signatures=signatures)
-        warnings = warning_checks(con, previous)
+        warnings, warnings_status = refresh_warning_checks(con, previous, force=force, run_id=run_id, signatures=signatures)
         metadata = {key: table_metadata(con, f"marts.{key.path[-1]}", extra={
             "status": "built" if key.path[-1] in built["marts_rebuilt"] else "unchanged"}) for key in MART_KEYS}
         holds = held_back(con)
     context.log.info(f"marts rebuilt: {', '.join(built['marts_rebuilt']) or 'none'}; unchanged: "
-                     f"{', '.join(built['marts_unchanged']) or 'none'}; blocking checks {checks_status}")
+                     f"{', '.join(built['marts_unchanged']) or 'none'}; blocking checks {checks_status}, "
+                     f"warning checks {warnings_status}")
     for key in MART_KEYS:
         yield dg.MaterializeResult(asset_key=key, metadata=metadata[key])
     yield dg.AssetCheckResult(check_name="reconciles_with_staging", asset_key=MART_KEYS[0], passed=not failures,
                               metadata={"failures": dg.MetadataValue.json(failures), "status": checks_status})
     yield dg.AssetCheckResult(check_name="no_surprises_since_last_publish", asset_key=MART_KEYS[0],
                               passed=not warnings, severity=dg.AssetCheckSeverity.WARN,
-                              metadata={"warnings": dg.MetadataValue.json(warnings)})
+                              metadata={"warnings": dg.MetadataValue.json(warnings), "status": warnings_status})
     yield dg.AssetCheckResult(check_name="every_publication_released", asset_key=MART_KEYS[0],
                               passed=not holds, severity=dg.AssetCheckSeverity.WARN,
                               metadata={"held_back": dg.MetadataValue.json(

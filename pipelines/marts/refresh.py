@@ -150,3 +150,34 @@ def publish_gate(run_id: str):
 def forget_checks(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the recorded pass (a publish gate failed on the copy): the next run checks again."""
     sqlfiles.execute(con, "stage_state/delete_stage", {"stage": CHECKS_STAGE})
+
+
+WARNINGS_STAGE = "warning_checks"
+# the warning checks: their SQL, the previous publish's totals they compare with, the code that runs them
+WARNING_CODE = ("sql/checks/warning", "sql/checks/previous_totals.sql", "pipelines/marts/checks.py")
+
+
+def refresh_warning_checks(con: duckdb.DuckDBPyConnection, previous_published_path, *,
+                           thresholds: dict | None = None, force: bool = False, run_id: str | None = None,
+                           signatures: TableSignatures | None = None) -> tuple[list[str], str]:
+    """`warning_checks`, unless everything they read (the tables their SQL names, the previous publish's year
+    totals, the thresholds and the code) is as when they last ran: then their warnings are reported again as they
+    were, (warnings, 'checked' or 'unchanged'). Warnings from a check that could not run are never reused."""
+    from pipelines.marts.checks import WARNING_THRESHOLDS, _previous_totals, warning_checks
+
+    previous = _previous_totals(previous_published_path)
+    signature = stage_state.digest({
+        "tables": (signatures or TableSignatures(con))(stage_state.tables_named(*WARNING_CODE)),
+        "code": stage_state.code_signature(*WARNING_CODE),
+        "thresholds": {**WARNING_THRESHOLDS, **(thresholds or {})},
+        "previous_totals": None if previous is None else sorted(map(str, previous.to_pylist()))})
+    last = stage_state.unchanged(con, WARNINGS_STAGE, signature, force=force)
+    if last is not None and isinstance(last.result.get("warnings"), list):
+        stage_state.record_unchanged(con, WARNINGS_STAGE, run_id=run_id)
+        return list(last.result["warnings"]), "unchanged"
+    warnings = warning_checks(con, previous_published_path, thresholds)
+    if any(": could not run: " in w for w in warnings):
+        sqlfiles.execute(con, "stage_state/delete_stage", {"stage": WARNINGS_STAGE})
+    else:
+        stage_state.record_built(con, WARNINGS_STAGE, signature, result={"warnings": warnings}, run_id=run_id)
+    return warnings, "checked"
