@@ -509,14 +509,11 @@ def compact_strings(frame: pl.DataFrame, columns: list[str] | None = None) -> pl
         head = column.head(COMPACT_SAMPLE).drop_nulls()
         if head.len() == 0 or (head.str.len_bytes().mean() or 0) <= 12 or head.n_unique() * 4 > head.len():
             continue
-        values = column.unique(maintain_order=True)
+        values = column.drop_nulls().unique()
         if values.len() * 4 > column.len():
             continue
         stored = pl.Series(name, values.to_list(), dtype=pl.String)  # fresh buffers, not views into the column
-        codes = (column.to_frame("v")
-                 .join(stored.to_frame("v").with_row_index("i"), on="v", how="left", maintain_order="left",
-                       nulls_equal=True)
-                 .get_column("i"))
+        codes = column.cast(pl.Enum(stored)).to_physical()  # each cell's position in `stored` (null stays null)
         # One column at a time: the replaced column is freed before the next is rebuilt.
         frame = frame.with_columns(stored.gather(codes).alias(name))
         del column, codes
