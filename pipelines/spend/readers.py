@@ -159,18 +159,20 @@ def _text_encoding(data: bytes) -> tuple[str, bool]:
     return ("utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"), has_nul
 
 
-def _nul_free_chunks(data: bytes, has_nul: bool) -> Iterator[tuple[bytes, bool]]:
-    """(piece, is the last) of at most _CHUNK input bytes each, NULs removed."""
+def _nul_free_chunks(data: bytes, has_nul: bool) -> Iterator[tuple[bytes | memoryview, bool]]:
+    """(piece, is the last) of at most _CHUNK input bytes each, NULs removed (a view, not a copy, when there
+    are none)."""
+    view = memoryview(data)
     for start in range(0, len(data), _CHUNK):
-        piece = data[start:start + _CHUNK]
-        yield (piece.replace(b"\x00", b"") if has_nul else piece), start + _CHUNK >= len(data)
+        piece = view[start:start + _CHUNK]
+        yield (piece.tobytes().replace(b"\x00", b"") if has_nul else piece), start + _CHUNK >= len(data)
 
 
 def _utf8_chunks(data: bytes, encoding: str, has_nul: bool) -> Iterator[bytes]:
     """The text as UTF-8, a chunk at a time. cp1252 is one byte per character, so chunk edges are safe; its
     five undefined bytes map to nothing (see decode)."""
     for piece, _ in _nul_free_chunks(data, has_nul):
-        yield piece.decode("cp1252", errors="ignore").encode("utf-8") if encoding == "cp1252" else piece
+        yield codecs.decode(piece, "cp1252", "ignore").encode("utf-8") if encoding == "cp1252" else bytes(piece)
 
 
 def utf8_bytes(data: bytes) -> tuple[bytes, str]:
