@@ -5,8 +5,9 @@ raises for a bad file: it returns a `SpendParseResult` whose `kind` is "spend" (
 `reason_code` for staging.quarantine). Steps (docs: /work/shared/docs/parsing.md):
 
 1. sniff the bytes (readers.sniff; the extension is ignored) and read every sheet / ZIP member as a grid of
-   strings within `readers.ParserLimits` (delimited text: one Polars all-strings read; workbooks: calamine in
-   a child process after the archive and sheet-extent checks);
+   strings within `readers.ParserLimits` (delimited text: Polars all-strings reads of bounded batches of whole
+   lines, each cleaned (step 2) and compacted before the next; workbooks: calamine in a child process after
+   the archive and sheet-extent checks);
 2. normalise cells (NBSP, U+2000-U+200A, U+2020 -> space; NFKC; strip), only where a column needs it;
 3. locate the header on each sheet by scoring its first rows against the alias vocabulary (aliases.csv),
    allowing a preamble, a header split over two rows and a header on the last line; drop empty spacer columns;

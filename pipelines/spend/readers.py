@@ -5,10 +5,13 @@ Everything here returns `RawSheet`s: a sheet name and a Polars frame of String c
 a quoted newline still counts as one row). Nothing is typed or interpreted yet; parse.py does that.
 
 Delimited text takes the columnar path: decode once (UTF-8 bytes are used as they are; cp1252 is transcoded
-in chunks), measure the longest line, learn the separator and width from a prefix, then one
-`pl.read_csv(..., has_header=False, infer_schema=False)` (all strings) with the right separator, line end and
-width. Only bytes Polars refuses (a stray quote inside an unquoted field, CR and LF line ends mixed) go
-through the csv module, with the same limits.
+chunk by chunk into a temporary spool file), measure line ends and the longest line on the way, learn the
+separator and width from a prefix, then `pl.read_csv(..., has_header=False, infer_schema=False)` (all
+strings) over batches of whole lines (`ParserLimits.read_batch_bytes`), each batch cleaned by the caller's
+`prepare` and compacted before the next is read, so a read holds one batch beside the compact grid. Text that
+cannot be cut safely (a quoted field spanning lines) is read whole, the same way; only bytes Polars refuses (a
+stray quote inside an unquoted field, CR and LF line ends mixed) go through the csv module, with the same
+limits. Batched or whole, the grid is the same.
 
 Every limit (`ParserLimits`) is checked before the bytes reach a reader that could blow up, and a refusal is
 a `RefusedFile` with its own reason code.
