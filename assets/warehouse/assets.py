@@ -92,7 +92,8 @@ def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         signatures = TableSignatures(con)
         built = refresh_marts(con, force=force, run_id=run_id, signatures=signatures)
         failures, checks_status = refresh_blocking_checks(con, force=force, run_id=run_id, signatures=signatures)
-        warnings, warnings_status = refresh_warning_checks(con, previous, force=force, run_id=run_id, signatures=signatures)
+        warnings, warnings_status = refresh_warning_checks(con, previous, force=force, run_id=run_id,
+                                                           signatures=signatures)
         metadata = {key: table_metadata(con, f"marts.{key.path[-1]}", extra={
             "status": "built" if key.path[-1] in built["marts_rebuilt"] else "unchanged"}) for key in MART_KEYS}
         holds = held_back(con)
@@ -116,8 +117,8 @@ def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """The analysts' read-only warehouse file (warehouse/keepitlocal.duckdb): the working database copied,
     checked again (the publish gate on the copy; a pass the marts step found still standing is not re-run) and
-    swapped in atomically; meta.runs in it says when this run
-    started and when it published, and whether publications were held back."""
+    swapped in atomically; meta.runs in it says when this run started and when it published, and whether
+    publications were held back."""
     wh = warehouse.get()
     run_id = context.run.run_id
     started_at = run_started_at(context.instance, run_id)
