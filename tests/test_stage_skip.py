@@ -264,3 +264,23 @@ def test_warnings_are_reported_again_on_unchanged_inputs_and_rechecked_on_a_new_
     assert status == "checked" and any(w.startswith("total_change_vs_previous") for w in compared)
     assert refresh_warning_checks(con, previous) == (compared, "unchanged")
     assert refresh_warning_checks(con, previous, force=True) == (compared, "checked")
+
+
+def test_a_parser_version_rebuild_rebuilds_what_reads_the_staged_lines_and_ends_equal_to_a_full_rebuild(con):
+    build_core(con, COUNCILS)
+    refresh_marts(con, PARAMS)
+    # `keepitlocal rebuild spend` re-parsed every publication with a new parser: the staged lines changed, and a
+    # line of one file now parses to another amount
+    con.execute("update staging.spend_lines set parser_version = 'spend-parse/9'")
+    con.execute("""update staging.spend_lines set amount = amount + 1 where council_gss = $g
+                   and row_number = (select min(row_number) from staging.spend_lines where council_gss = $g)""",
+                {"g": BRISTOL})
+    con.execute("""update staging.spend_publications p set net_total = (select sum(amount) from staging.spend_lines l
+                   where l.publication_id = p.publication_id) where council_gss = $g""", {"g": BRISTOL})
+    core = build_core(con, COUNCILS)
+    assert core["councils_rebuilt"] == 4 and core["publications_held_back"] == 0
+    rebuilt = refresh_marts(con, PARAMS)["marts_rebuilt"]
+    assert {"keep_it_local_scorecard", "transparency_compliance"} <= set(rebuilt)
+    hashes = _mart_hashes(con)
+    build_marts(con, PARAMS)
+    assert _mart_hashes(con) == hashes
