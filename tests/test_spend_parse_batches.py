@@ -226,3 +226,12 @@ def test_shared_texts_equal_the_direct_computation():
     direct_unique = unique.select(pl.struct(pl.col("_x0").alias("Procurement Card"),
                                             pl.col("_x1").alias("Category")).struct.json_encode()).to_series()
     assert _other_attributes(unique, extras).equals(direct_unique, null_equal=True)
+
+
+def test_one_unmapped_column_shared_json():
+    from pipelines.spend.parse import _other_attributes
+
+    kept = pl.DataFrame({"_x0": [["Yes", "No", None, 'Say "hi"'][i % 4] for i in range(9000)]})
+    direct = kept.select(pl.when(pl.col("_x0").is_not_null())
+                         .then(pl.struct(pl.col("_x0").alias("Procurement Card")).struct.json_encode())).to_series()
+    assert _other_attributes(kept, [("Procurement Card", "c3")]).equals(direct, null_equal=True)

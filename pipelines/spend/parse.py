@@ -771,6 +771,13 @@ def _other_attributes(kept: pl.DataFrame, extras: list[tuple[str, str]]) -> pl.S
     head = cells.head(readers.COMPACT_SAMPLE)
     if kept.height < readers.COMPACT_SAMPLE or head.n_unique() * 4 > head.height:
         return cells.select(encode).to_series()
+    if len(names) == 1:  # one unmapped column: each line's position among its distinct values, no join
+        column = cells.get_column(names[0])
+        distinct_values = column.drop_nulls().unique()
+        if distinct_values.len() * 4 > column.len():
+            return cells.select(encode).to_series()
+        encoded = distinct_values.to_frame(names[0]).select(encode).to_series()
+        return encoded.gather(column.cast(pl.Enum(distinct_values)).to_physical()).alias("_other")
     distinct = cells.unique(maintain_order=True)
     if distinct.height * 4 > cells.height:
         return cells.select(encode).to_series()
