@@ -70,32 +70,38 @@ def tables_signature(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> d
     return {table: table_signature(con, table) for table in sorted(set(tables))}
 
 
-def _files(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
-    """The code files under `paths` (files or directories relative to the project root), and paths missing."""
+def resolve_code_path(path: str | Path) -> Path:
+    """A stage's code path as written in the repository (`pipelines/...`, `sql/...`), where it is installed:
+    `sql/` is wherever `pipelines.sqlfiles` reads the SQL from (a wheel carries it as pipelines/_sql)."""
+    parts = Path(path).parts
+    if parts and parts[0] == "sql":
+        return sqlfiles.SQL_DIR.joinpath(*parts[1:])
+    return PROJECT_ROOT / path
+
+
+def _files(paths: Iterable[str | Path]) -> list[Path]:
+    """The code files under `paths` (files or directories, see `resolve_code_path`). A path that does not exist
+    is an error: a signature that silently left code out could skip a stage whose code changed."""
     files: list[Path] = []
-    missing: list[str] = []
     for path in paths:
-        path = PROJECT_ROOT / path
-        if path.is_dir():
-            files += [p for p in path.rglob("*") if p.is_file() and p.suffix in _CODE_SUFFIXES
+        resolved = resolve_code_path(path)
+        if resolved.is_dir():
+            files += [p for p in resolved.rglob("*") if p.is_file() and p.suffix in _CODE_SUFFIXES
                       and "__pycache__" not in p.parts]
-        elif path.is_file():
-            files.append(path)
+        elif resolved.is_file():
+            files.append(resolved)
         else:
-            missing.append(str(path))
-    return sorted(set(files)), missing
+            raise FileNotFoundError(f"stage code path {path} not found (looked at {resolved})")
+    return sorted(set(files))
 
 
 def code_signature(*paths: str | Path) -> str:
-    """A hash of the files under `paths` (files or directories, relative to the project root), their relative
-    names included, plus the versions of the libraries that compute the stages."""
+    """A hash of the files under `paths` (files or directories, see `resolve_code_path`), their names included,
+    plus the versions of the libraries that compute the stages."""
     import polars
 
     sha = hashlib.sha256()
-    files, missing = _files(paths)
-    for path in missing:
-        sha.update(f"missing:{path}".encode())
-    for file in files:
+    for file in _files(paths):
         name = file.relative_to(PROJECT_ROOT) if file.is_relative_to(PROJECT_ROOT) else file
         sha.update(name.as_posix().encode() + b"\0")
         sha.update(file.read_bytes())
@@ -113,7 +119,7 @@ def tables_named(*paths: str | Path) -> set[str]:
     can read. Read from the code itself, so a query that starts reading a new table is covered the day it is
     written. (Words that only look like table names, e.g. a Polars `raw.str`, name no table: harmless.)"""
     names: set[str] = set()
-    for file in _files(paths)[0]:
+    for file in _files(paths):
         if file.suffix in (".py", ".sql"):
             names |= tables_in_text(file.read_text(encoding="utf-8"))
     return names

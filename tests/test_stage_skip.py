@@ -284,3 +284,22 @@ def test_a_parser_version_rebuild_rebuilds_what_reads_the_staged_lines_and_ends_
     hashes = _mart_hashes(con)
     build_marts(con, PARAMS)
     assert _mart_hashes(con) == hashes
+
+
+def test_code_paths_resolve_where_the_sql_is_installed_and_a_missing_one_is_an_error(tmp_path, monkeypatch):
+    from pipelines import sqlfiles
+    from pipelines.suppliers.build import SUPPLIER_CODE
+
+    named = stage_state.tables_named(*SUPPLIER_CODE)
+    assert {"staging.spend_lines", "staging.award_suppliers", "reference.companies", "reference.charities",
+            "reference.postcodes", "reference.public_bodies", "reference.psc_corporate_owners"} <= named
+    before = stage_state.code_signature("sql/suppliers")
+    # a wheel carries sql/ as pipelines/_sql: the signature reads the SQL where sqlfiles reads it
+    installed = tmp_path / "_sql"
+    (installed / "suppliers").mkdir(parents=True)
+    (installed / "suppliers" / "select_names.sql").write_text("select name from staging.other_lines")
+    monkeypatch.setattr(sqlfiles, "SQL_DIR", installed)
+    assert stage_state.tables_named("sql/suppliers") == {"staging.other_lines"}
+    assert stage_state.code_signature("sql/suppliers") != before
+    with pytest.raises(FileNotFoundError):
+        stage_state.code_signature("sql/no_such_dir")
