@@ -170,3 +170,40 @@ def test_a_council_partition_fetches_and_parses_outside_the_writer_pool_and_load
     with duckdb.connect(str(Warehouse(root).work_path), read_only=True) as con:
         councils_loaded = con.execute("select distinct council_gss from staging.spend_lines").fetchall()
     assert councils_loaded == [(councils[1]["gss"],)]
+
+
+def test_parse_workers_end_when_the_run_is_killed(tmp_path):
+    """A SIGKILLed run must not leave its parse workers behind: they would wait on their queue forever."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from pipelines.spend.concurrent import ParsePool\n"
+        "pool = ParsePool(2)\n"
+        "futures = [pool.submit(Path(sys.argv[1]), '0' * 64, {}, None) for _ in range(4)]\n"
+        "print([f.result()[0] for f in futures], flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    run = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert run.stdout.readline().strip() == "['corrupt', 'corrupt', 'corrupt', 'corrupt']"  # workers answered
+        children = Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split()
+        workers = [int(pid) for pid in children
+                   if "multiprocessing" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+                   and "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")]
+        assert len(workers) == 2
+    finally:
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait()
+    deadline = time.monotonic() + 30
+    alive = workers
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = [pid for pid in alive if Path(f"/proc/{pid}").exists()
+                 and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"]
+    assert alive == [], f"parse workers {alive} outlived their killed run: " + "; ".join(
+        Path(f"/proc/{pid}/status").read_text().replace("\n", " ")[:300] for pid in alive)
