@@ -283,7 +283,11 @@ def main() -> int:
                   flush=True)
     finally:
         server_proc.terminate()
-        server_proc.wait(timeout=30)
+        try:
+            server_proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server_proc.kill()
+            server_proc.wait()
     results["load_at_end"] = os.getloadavg()
     (work / "results.json").write_text(json.dumps(results, indent=1, default=str))
     return 0 if results.get("compare", {}).get("equal", True) else 1
