@@ -2,31 +2,15 @@
 
 Expected rows and net totals are read here WITHOUT the parser: the csv module over the decoded bytes (utf-8,
 else cp1252), the header on line 1, every later record with a non-blank cell counted, and the net column of
-each council (named below, by reading the files) summed with Decimal. Salford publishes Gross, VAT and Net:
+each council (tests/spend_series.py, by reading the files) summed with Decimal. Salford publishes Gross, VAT and Net:
 the Transparency Code figure is Net, so Net is what must be parsed.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from decimal import Decimal
 
 from pipelines.spend.parse import parse_spend
-
-NET_COLUMN = {"darlington": "Invoice Line Value (net of VAT)", "harrogate": "Net Amount", "salford": "Net"}
-
-
-def _independent(data: bytes, column: str) -> tuple[int, Decimal, int]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252")
-    records = list(csv.reader(io.StringIO(text, newline="")))
-    header, body = records[0], [r for r in records[1:] if any(c.strip() for c in r)]
-    index = header.index(column)
-    total = sum((Decimal(r[index].replace(",", "").strip() or "0") for r in body), Decimal("0"))
-    return len(body), total, len(records)
+from tests.spend_series import NET_COLUMN, independent_count
 
 
 def _series_files(corpus):
@@ -38,7 +22,7 @@ def test_series_every_file_rows_and_net_total(corpus):
     assert len(files) == 36
     for path in files:
         council = path.parent.name
-        rows, total, records = _independent(path.read_bytes(), NET_COLUMN[council])
+        rows, total, records = independent_count(path.read_bytes(), NET_COLUMN[council])
         result = parse_spend(path.read_bytes(), filename=path.name)
         assert result.kind == "spend", (path, result.reason)
         assert result.rows.height == rows, path
@@ -75,7 +59,7 @@ def test_series_without_header_rows(corpus):
     for council, column in NET_COLUMN.items():
         path = corpus / "spend_series" / council / "2016-10.csv"
         data = path.read_bytes()
-        rows, total, _ = _independent(data, column)
+        rows, total, _ = independent_count(data, column)
         result = parse_spend(data.split(b"\n", 1)[1], filename="2016-10.csv")
         assert result.kind == "spend", (council, result.reason)
         assert (result.rows.height, result.rows.get_column("amount").sum()) == (rows, total), council
