@@ -112,6 +112,18 @@ _MART_PREPARE = {
     ),
 }
 
+# statements run before a mart's input signature is taken, and again when it is built: they define what the mart's
+# SQL shares with its signature statements (a macro) or summarise what it reads from a table that grows every night
+# into a small working table (file -> working table or None). The working table's contents stand in the signature
+# for the tables the statement reads: the transparency mart reads the fetch log only through mart_last_modified, so
+# the 304 rows every night appends to raw.fetch_manifest leave it unchanged.
+_MART_INPUTS = {
+    "transparency_compliance": (
+        ("marts/transparency/due_date", None),
+        ("marts/transparency/last_modified", "mart_last_modified"),
+    ),
+}
+
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return sqlfiles.execute(con, "core/table_exists", {"schema": schema, "table": table}).fetchall()[0][0] > 0
@@ -261,7 +273,18 @@ def _mart_values(params: dict | None) -> dict:
     return values
 
 
+def prepare_mart_inputs(con: duckdb.DuckDBPyConnection, mart: str) -> list[str]:
+    """Run the mart's input statements (`_MART_INPUTS`); return the working tables they wrote."""
+    tables = []
+    for name, table in _MART_INPUTS.get(mart, ()):
+        sqlfiles.execute(con, name)
+        if table:
+            tables.append(table)
+    return tables
+
+
 def _build_mart(con: duckdb.DuckDBPyConnection, mart: str, values: dict) -> None:
+    prepare_mart_inputs(con, mart)
     sqlfiles.execute(con, f"marts/delete/{mart}")
     for name, binds in _MART_PREPARE.get(mart, ()):
         sqlfiles.execute(con, name, {k: values[k] for k in binds})

@@ -5,9 +5,13 @@ only when what they read changed since they last ran (pipelines/stage_state.py).
   registry statement, its delete and build statements), the parameters those statements bind, and the contents of
   every table they name. Marts are visited in build order, so a mart reading another mart (the contract pipeline
   reads `marts.sourcing_events`) sees that mart as rebuilt tonight. The parameters include the reference date
-  `as_of` only for the marts whose SQL binds it (the contract pipeline and transparency compliance, which use it
-  to the day: they rebuild every day, the others only when their inputs change). The data dictionary is
-  rebuilt every time (milliseconds, and it describes whatever tables exist).
+  `as_of` only for the marts whose SQL binds it: the contract pipeline uses it to the day; transparency compliance
+  only through what its rows depend on (`_MART_AS_OF_KEYS`: a council's horizon while it has an overdue unpublished
+  month, else how many trailing months are due), so a new day rebuilds it only when its rows would change.
+  A mart reading a table that grows every night reads a small summary of it instead, built by an input statement
+  (`_MART_INPUTS`; the transparency mart's per-publication Last-Modified dates from the fetch log): the summary's
+  contents, not the growing table's, are in the signature. The data dictionary is rebuilt every time
+  (milliseconds, and it describes whatever tables exist).
 * **Blocking checks.** Their signature is the check SQL and code, the thresholds, and the contents of every table
   they name. A run whose signature equals that of the last run that *passed* reuses the pass; a failure is
   always checked again.
@@ -21,7 +25,8 @@ import duckdb
 
 from pipelines import sqlfiles, stage_state
 from pipelines.marts.build import (
-    MART_TABLES, _MART_BINDS, _MART_PREPARE, _build_mart, _count, _mart_values, table_exists,
+    MART_TABLES, _MART_BINDS, _MART_INPUTS, _MART_PREPARE, _build_mart, _count, _mart_values, prepare_mart_inputs,
+    table_exists,
 )
 from pipelines.warehouse import atomic
 
@@ -65,10 +70,26 @@ def mart_parameters(mart: str) -> list[str]:
     return sorted(binds)
 
 
-def mart_input_signature(mart: str, values: dict, registry: str, signatures: TableSignatures) -> str:
+# per mart binding the reference date, the statement saying what of `as_of` its rows depend on (read from the rows it
+# holds); a mart binding as_of without one depends on it by the day
+_MART_AS_OF_KEYS = {"transparency_compliance": "marts/transparency/as_of_key"}
+
+
+def mart_input_signature(con: duckdb.DuckDBPyConnection, mart: str, values: dict, registry: str,
+                         signatures: TableSignatures) -> str:
+    """The mart's SQL, its parameters and the contents of what it reads: the tables its statements name, and the
+    working tables its input statements (`_MART_INPUTS`, run here) summarise other tables into."""
+    working = {table: sqlfiles.execute(con, "core/table_content_hash", {"table": table}).fetchall()[0][0]
+               for table in prepare_mart_inputs(con, mart)}
+    inputs = {name: sqlfiles.load(name) for name, _table in _MART_INPUTS.get(mart, ())}
     texts = {name: sqlfiles.load(name) for name in mart_statements(mart, registry)}
     tables = set().union(*(stage_state.tables_in_text(text) for text in texts.values())) - {f"marts.{mart}"}
-    return stage_state.digest({"sql": texts, "parameters": {k: values[k] for k in mart_parameters(mart)},
+    parameters = {k: values[k] for k in mart_parameters(mart)}
+    if mart in _MART_AS_OF_KEYS and "as_of" in parameters:
+        statement = _MART_AS_OF_KEYS[mart]
+        key = sqlfiles.execute(con, statement, {"as_of": parameters.pop("as_of")}).fetchall()
+        parameters["as_of"] = {"sql": sqlfiles.load(statement), "key": [[str(v) for v in row] for row in key]}
+    return stage_state.digest({"sql": texts, "inputs": inputs, "working_tables": working, "parameters": parameters,
                                "tables": signatures(tables), "duckdb": duckdb.__version__})
 
 
@@ -88,13 +109,15 @@ def refresh_marts(con: duckdb.DuckDBPyConnection, params: dict | None = None, *,
         sqlfiles.execute(con, registry)
         for mart in MART_TABLES:
             stage, output = MART_STAGE + mart, [f"marts.{mart}"]
-            signature = mart_input_signature(mart, values, registry, signatures)
+            signature = mart_input_signature(con, mart, values, registry, signatures)
             if stage_state.unchanged(con, stage, signature, output, force=force) is not None:
                 stage_state.record_unchanged(con, stage, run_id=run_id, now=now)
                 kept.append(mart)
                 continue
             _build_mart(con, mart, values)
             signatures.forget(output[0])
+            if mart in _MART_AS_OF_KEYS:  # its reference-date key is read from the rows just built
+                signature = mart_input_signature(con, mart, values, registry, signatures)
             stage_state.record_built(con, stage, signature, output, run_id=run_id, now=now)
             rebuilt.append(mart)
         build_dictionary(con)

@@ -8,13 +8,6 @@ with current_lines as (
     join staging.spend_publications as p on p.council_gss = l.council_gss and p.publication_id = l.publication_id
     where l.is_current  -- line-level: a later file may replace some of a current file's lines (spend/load.py)
 ),
-last_modified as (
-    -- the date the council's server gave the file (Last-Modified of a 200 fetch of those bytes)
-    select sha256, min(try_strptime(last_modified, '%a, %d %b %Y %H:%M:%S GMT')) as modified_at
-    from raw.fetch_manifest
-    where http_status = 200 and sha256 is not null and last_modified is not null
-    group by sha256
-),
 publications as (
     -- a Last-Modified before the period even began, or after we fetched the file, is not believed
     select
@@ -24,7 +17,9 @@ publications as (
         case when lm.modified_at >= p.period_start and lm.modified_at <= p.fetched_at then 'last_modified'
              else 'first_fetch' end as published_at_basis
     from staging.spend_publications as p
-    left join last_modified as lm on lm.sha256 = p.publication_id
+    -- the date the council's server gave the file (Last-Modified of a 200 fetch of those bytes), read from the
+    -- fetch log by marts/transparency/last_modified
+    left join mart_last_modified as lm on lm.sha256 = p.publication_id
 ),
 registry as (
     select council_gss, coalesce(nullif(lower(cadence), ''), 'unknown') as cadence, threshold, end_date
@@ -51,11 +46,8 @@ calendar as (
             else (year(g.month_start) - 1) || '-' || lpad(cast(year(g.month_start) % 100 as varchar), 2, '0')
         end as financial_year,
         cast(g.month_start + interval 1 month - interval 1 day as date) as month_end,
-        -- the end of the period the month is owed in, by cadence, then a month's grace
-        cast(case s.cadence
-            when 'monthly' then g.month_start + interval 2 month - interval 1 day
-            else date_trunc('quarter', g.month_start) + interval 4 month - interval 1 day
-        end as date) as due_date
+        -- the end of the period the month is owed in, by cadence, then a month's grace (marts/transparency/due_date)
+        transparency_due_date(g.month_start, s.cadence) as due_date
     from span as s,
         unnest(generate_series(cast(date_trunc('month', s.first_day) as timestamp),
                                cast(date_trunc('month', greatest(s.last_day, s.horizon)) as timestamp),

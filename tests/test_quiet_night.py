@@ -1,0 +1,126 @@
+"""A night on which no council published anything rebuilds nothing derived, the dated transparency mart and the
+core dimensions included; whatever changes what they would hold rebuilds them, and skipped or rebuilt they hold
+what a full rebuild gives (pipelines/marts/refresh.py, pipelines/marts/build.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import duckdb
+import pytest
+
+from pipelines import stage_state
+from pipelines.marts.build import build_core, build_marts, content_hashes
+from pipelines.marts.refresh import refresh_marts
+from tests.test_marts_seed import COUNCILS, seed_staging
+
+MART = "transparency_compliance"
+HYNDBURN = "E07000120"  # the seed's council with missing and trailing months; the others publish every month
+_fetch_ids = itertools.count()
+
+
+@pytest.fixture()
+def con(tmp_path):
+    connection = duckdb.connect(str(tmp_path / "w.duckdb"))
+    seed_staging(connection)
+    yield connection
+    connection.close()
+
+
+def _mart(con) -> str:
+    return content_hashes(con, ["marts"])[f"marts.{MART}"]
+
+
+def _refresh(con, as_of: dt.date) -> bool:
+    """Refresh the marts at `as_of`; whether the transparency mart was rebuilt. Then check that what the refresh
+    left equals a full rebuild of every mart at that date."""
+    result = refresh_marts(con, {"as_of": as_of})
+    assert (MART in result["marts_rebuilt"]) != (MART in result["marts_unchanged"])
+    kept = content_hashes(con, ["marts"])
+    build_marts(con, {"as_of": as_of})
+    assert content_hashes(con, ["marts"]) == kept, f"refresh at {as_of} differs from a full rebuild"
+    return MART in result["marts_rebuilt"]
+
+
+def _fetch(con, status: int, sha256: str | None, last_modified: str | None, url: str = "http://127.0.0.1/f.csv",
+           at: dt.datetime = dt.datetime(2025, 4, 2, 2)) -> None:
+    con.execute("""insert into raw.fetch_manifest (fetch_id, source_kind, url, council_gss, fetched_at, http_status,
+                   last_modified, sha256) values ($id, 'council_file', $url, $council, $at, $status, $lm, $sha)""",
+                {"id": f"f{next(_fetch_ids)}", "url": url, "council": HYNDBURN, "at": at, "status": status,
+                 "lm": last_modified, "sha": sha256})
+
+
+def _publications(con) -> list[tuple]:
+    return con.execute("""select publication_id, source_url, period_start, fetched_at from staging.spend_publications
+                          order by council_gss, period_start, publication_id""").fetchall()
+
+
+def test_a_night_of_304s_keeps_the_transparency_mart_and_a_new_last_modified_rebuilds_it(con):
+    for pub, url, _start, _fetched in _publications(con):  # the nights the files were downloaded
+        _fetch(con, 200, pub, None, url)
+    build_core(con, COUNCILS)
+    day = dt.date(2025, 4, 1)
+    assert _refresh(con, day)
+    before = _mart(con)
+    growing = stage_state.table_signature(con, "raw.fetch_manifest")
+
+    # a night of 304s (no body, as the fetcher records them) and a 200 for a file that was never loaded
+    for _pub, url, _start, _fetched in _publications(con):
+        _fetch(con, 304, None, "Mon, 01 Apr 2024 09:00:00 GMT", url)
+    _fetch(con, 200, "f" * 64, "Tue, 02 Apr 2024 09:00:00 GMT", "http://127.0.0.1/quarantined.csv")
+    assert stage_state.table_signature(con, "raw.fetch_manifest") != growing  # the log grew ...
+    assert not _refresh(con, day)                                             # ... the mart was kept
+    assert _mart(con) == before
+
+    # the server's Last-Modified for a loaded file, believable (after its period began, before we fetched it):
+    # the month's published_at changes, so the mart is rebuilt
+    pub, url, start, fetched = next(p for p in _publications(con) if p[2] < p[3].date() - dt.timedelta(days=3))
+    modified = fetched - dt.timedelta(days=2)
+    _fetch(con, 200, pub, modified.strftime("%a, %d %b %Y %H:%M:%S GMT"), url)
+    assert _refresh(con, day)
+    assert _mart(con) != before
+    basis = con.execute(f"select published_at_basis, published_at from marts.{MART} where month_start = $m "
+                        "and council_gss = (select council_gss from staging.spend_publications where publication_id = $p)",
+                        {"m": start.replace(day=1), "p": pub}).fetchall()
+    assert ("last_modified", modified) in basis
+    assert not _refresh(con, day)
+
+
+def test_a_new_day_rebuilds_the_transparency_mart_only_when_its_rows_change(con):
+    # three councils that published every month to March 2025 (cadence unknown: each quarter due a month after it)
+    for table in ("staging.spend_lines", "staging.spend_publications"):
+        con.execute(f"delete from {table} where council_gss = $g", {"g": HYNDBURN})
+    build_core(con, COUNCILS)
+    assert _refresh(con, dt.date(2025, 4, 1))
+    first = _mart(con)
+    # nothing falls due before the April-June quarter is due (31 July): the rows stay as they are
+    for day in (dt.date(2025, 4, 2), dt.date(2025, 5, 15), dt.date(2025, 7, 30)):
+        assert not _refresh(con, day), day
+        assert _mart(con) == first
+    # on 31 July April to June fall due unpublished: three missing_trailing months per council
+    assert _refresh(con, dt.date(2025, 7, 31))
+    trailing = con.execute(f"select count(*), max(days_overdue) from marts.{MART} "
+                           "where status = 'missing_trailing'").fetchone()
+    assert trailing == (9, 0)
+    # from then on each day counts one more day overdue
+    assert _refresh(con, dt.date(2025, 8, 1))
+    assert con.execute(f"select max(days_overdue) from marts.{MART}").fetchone()[0] == 1
+    assert not _refresh(con, dt.date(2025, 8, 1))
+    # and back to a day before anything was due (a backfill): the first rows again
+    assert _refresh(con, dt.date(2025, 6, 1))
+    assert _mart(con) == first
+
+
+def test_every_day_across_due_dates_equals_a_full_rebuild(con):
+    """The whole seed (one council with overdue missing months, trailing months falling due): each day's refresh
+    equals a full rebuild, and the mart is kept on a day only if its rows did not change."""
+    build_core(con, COUNCILS)
+    previous = None
+    for day in (dt.date(2024, 12, 30), dt.date(2024, 12, 31), dt.date(2024, 12, 31), dt.date(2025, 1, 31),
+                dt.date(2025, 4, 30), dt.date(2025, 5, 1), dt.date(2025, 7, 31)):
+        rebuilt = _refresh(con, day)
+        rows = _mart(con)
+        if not rebuilt:
+            assert rows == previous, day
+        previous = rows
