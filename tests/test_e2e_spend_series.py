@@ -150,6 +150,7 @@ def test_a_night_with_no_change_fetches_304s_rebuilds_no_council_and_changes_not
     core = [e for e in second.get_asset_materialization_events() if e.asset_key == dg.AssetKey(["core", "star_schema"])]
     metadata = core[0].materialization.metadata
     assert metadata["councils_rebuilt"].value == 0 and metadata["councils_unchanged"].value == 3
+    assert metadata["dimensions"].value == "unchanged"
     with _published(series_run) as con:
         stage = con.execute("""select sum(fetched), sum(not_modified), sum(parsed) from meta.stage_report
                                where run_id = $r""", {"r": second.run_id}).fetchone()
@@ -206,7 +207,7 @@ def test_a_night_with_no_change_skips_suppliers_marts_checks_and_extracts(series
     # the warnings compare with the previous publish, which the first night did not have: checked again tonight
     assert {stage for stage, status in statuses.items() if status == "built"} <= {
         "warning_checks", *(f"mart:{key.split('/')[-1]}" for key in dated)}
-    assert {"suppliers", "blocking_checks", "mart:sourcing_events"} <= set(statuses)
+    assert {"suppliers", "core_dimensions", "blocking_checks", "mart:sourcing_events"} <= set(statuses)
 
 
 def test_a_forced_full_rebuild_rebuilds_everything_to_the_same_tables(series_run):
@@ -222,5 +223,6 @@ def test_a_forced_full_rebuild_rebuilds_everything_to_the_same_tables(series_run
     assert _status(forced, "research_extracts") == {"research_extracts": "built"}
     core = [e for e in forced.get_asset_materialization_events() if e.asset_key == dg.AssetKey(["core", "star_schema"])]
     assert core[0].materialization.metadata["councils_rebuilt"].value == 3
+    assert core[0].materialization.metadata["dimensions"].value == "built"
     with _published(series_run) as con:
         assert content_hashes(con, exclude=RUN_STAMPED) == series_run["first_hashes"]

@@ -8,12 +8,13 @@ import datetime as dt
 import itertools
 
 import duckdb
+import polars as pl
 import pytest
 
 from pipelines import stage_state
 from pipelines.marts.build import build_core, build_marts, content_hashes
 from pipelines.marts.refresh import refresh_marts
-from tests.test_marts_seed import COUNCILS, seed_staging
+from tests.test_marts_seed import BRISTOL, COUNCILS, seed_staging
 
 MART = "transparency_compliance"
 HYNDBURN = "E07000120"  # the seed's council with missing and trailing months; the others publish every month
@@ -124,3 +125,67 @@ def test_every_day_across_due_dates_equals_a_full_rebuild(con):
         if not rebuilt:
             assert rows == previous, day
         previous = rows
+
+
+DIMENSIONS = ["core.dim_council", "core.dim_date", "core.dim_service", "core.dim_supplier"]
+
+
+def _core(con) -> dict[str, str]:
+    return content_hashes(con, ["core"])
+
+
+def _core_equals_a_full_rebuild(con, councils=COUNCILS) -> None:
+    kept = _core(con)
+    assert build_core(con, councils, full=True)["dimensions"] == "built"
+    assert _core(con) == kept
+
+
+def test_the_dimensions_are_kept_on_an_unchanged_night_and_rebuilt_on_every_input(con):
+    assert build_core(con, COUNCILS, run_id="night-1")["dimensions"] == "built"
+    hashes, built_at = _core(con), stage_state.last_build(con, "core_dimensions").built_at
+
+    second = build_core(con, COUNCILS, run_id="night-2")
+    assert second["dimensions"] == "unchanged" and second["councils_rebuilt"] == 0
+    assert stage_state.last_build(con, "core_dimensions").built_at == built_at  # not run
+    assert stage_state.run_statuses(con, "night-2") == {"core_dimensions": "unchanged"}
+    assert _core(con) == hashes
+    _core_equals_a_full_rebuild(con)
+
+    # the registry: a council renamed
+    renamed = COUNCILS.with_columns(pl.when(pl.col("gss") == BRISTOL).then(pl.lit("City of Bristol Council"))
+                                    .otherwise(pl.col("name")).alias("name"))
+    assert build_core(con, renamed)["dimensions"] == "built"
+    assert con.execute("select council_name from core.dim_council where council_gss = $g",
+                       {"g": BRISTOL}).fetchone()[0] == "City of Bristol Council"
+    assert build_core(con, renamed)["dimensions"] == "unchanged"
+    _core_equals_a_full_rebuild(con, renamed)
+
+    # the suppliers build changed a supplier
+    con.execute("update core.suppliers set canonical_name = canonical_name || ' LTD' "
+                "where supplier_key = (select min(supplier_key) from core.suppliers)")
+    assert build_core(con, COUNCILS)["dimensions"] == "built"
+    _core_equals_a_full_rebuild(con)
+
+    # a council's staged lines: a new service combination and a payment a year after any other
+    con.execute("""update staging.spend_lines set expense_type = 'Grounds maintenance (new code)',
+                   payment_date = date '2032-06-30' where council_gss = $g and row_number = (
+                   select min(row_number) from staging.spend_lines where council_gss = $g)""", {"g": BRISTOL})
+    stats = build_core(con, COUNCILS)
+    assert stats["dimensions"] == "built" and stats["councils_rebuilt"] == 1
+    assert con.execute("select max(date) from core.dim_date").fetchone()[0] == dt.date(2032, 6, 30)
+    assert con.execute("select count(*) from core.dim_service where expense_type = "
+                       "'Grounds maintenance (new code)'").fetchone()[0] == 1
+    _core_equals_a_full_rebuild(con)
+
+    # an award running past every payment: the date dimension covers its contract period
+    con.execute("update staging.awards set contract_end = date '2034-03-31'")
+    assert build_core(con, COUNCILS)["dimensions"] == "built"
+    assert con.execute("select max(date) from core.dim_date").fetchone()[0] == dt.date(2034, 3, 31)
+    _core_equals_a_full_rebuild(con)
+
+    # a dimension changed behind the build's back is rebuilt; the operator's forced rebuild rebuilds
+    con.execute("delete from core.dim_date where date = date '2020-01-01'")
+    assert build_core(con, COUNCILS)["dimensions"] == "built"
+    assert con.execute("select count(*) from core.dim_date where date = date '2020-01-01'").fetchone()[0] == 1
+    assert build_core(con, COUNCILS)["dimensions"] == "unchanged"
+    assert build_core(con, COUNCILS, full=True)["dimensions"] == "built"

@@ -49,11 +49,12 @@ def _now() -> datetime:
 def star_schema(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """core.fact_payment (every current line once, each linked to supplier, service, date and its source
     file/sheet/row), core.fact_award, and the dimensions dim_supplier, dim_council, dim_date, dim_service. Only
-    councils whose inputs changed are rebuilt (every council when the run is tagged keepitlocal/full_rebuild);
-    publications failing a publication check are held back."""
+    councils whose inputs changed are rebuilt, and the dimensions only when theirs did (metadata `dimensions`:
+    built|unchanged; everything when the run is tagged keepitlocal/full_rebuild); publications failing a
+    publication check are held back."""
     with warehouse.get().connect() as con:
         registry = con.sql("select * from reference.councils").pl()
-        stats = build_core(con, registry, full=wants_full_rebuild(context.run.tags))
+        stats = build_core(con, registry, full=wants_full_rebuild(context.run.tags), run_id=context.run.run_id)
         record_in_stage_report(con, context.run.run_id)
         holds = held_back(con)
         metadata = table_metadata(con, "core.fact_payment", extra=scalar_stats(stats),

@@ -3,7 +3,8 @@
 `build_core(con, councils)` brings `core.dim_*` and `core.fact_*` up to date in one transaction;
 `build_marts(con, params)` rebuilds every `marts.*` table (then the data dictionary) in another.
 
-The core build is incremental and bounded. The dimensions are small and rebuilt whole. Payment facts are built
+The core build is incremental and bounded. The dimensions are small and rebuilt whole, but only when what they are
+built from changed (`meta.stage_builds` stage 'core_dimensions', pipelines/stage_state.py). Payment facts are built
 per council: each council's inputs (publications as loaded, staged lines, supplier-name crosswalk, and the
 build's own SQL, taxonomy and thresholds) are hashed, and only councils whose hash differs from the one recorded
 in `meta.core_builds` at their last build are rebuilt (`full=True` rebuilds everything). For each rebuilt council:
@@ -15,8 +16,7 @@ in `meta.core_builds` at their last build are rebuilt (`full=True` rebuilds ever
 3. the facts are reconciled with the staged lines per publication (rows and net total, to the penny); a
    publication that does not reconcile is held back too and the council rebuilt without it.
 
-Award facts are rebuilt only when their own inputs changed. A no-change night therefore rebuilds nothing but the
-dimensions. The statements live in `sql/core/` and `sql/marts/`; this module only orders them and binds
+Award facts are rebuilt only when their own inputs changed. A no-change night therefore rebuilds nothing. The statements live in `sql/core/` and `sql/marts/`; this module only orders them and binds
 parameters.
 """
 
@@ -33,7 +33,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipelines import sqlfiles
+from pipelines import sqlfiles, stage_state
 from pipelines.marts.checks import BLOCKING_THRESHOLDS, check_names, publication_failures
 from pipelines.marts.holds import hold_publications
 from pipelines.spend.load import supersede
@@ -148,7 +148,7 @@ def build_signature(thresholds: dict) -> str:
 
 
 def build_core(con: duckdb.DuckDBPyConnection, councils: pl.DataFrame, *, full: bool = False,
-               thresholds: dict | None = None, now: dt.datetime | None = None) -> dict:
+               thresholds: dict | None = None, now: dt.datetime | None = None, run_id: str | None = None) -> dict:
     """Bring the core facts and dimensions up to date in one transaction (module docstring); return row counts,
     the councils rebuilt, the publications held back and the service mapping rate.
 
@@ -163,10 +163,10 @@ def build_core(con: duckdb.DuckDBPyConnection, councils: pl.DataFrame, *, full: 
     con.register("councils_input", councils)
     try:
         with atomic(con):
-            _build_dimensions(con, has_awards)
             built = dict(sqlfiles.execute(con, "core/built_signatures").fetchall())
             wanted = dict(sqlfiles.execute(con, "core/council_input_signatures",
                                            {"build_signature": signature}).fetchall())
+            dimensions = _refresh_dimensions(con, has_awards, wanted, full=full, now=now, run_id=run_id)
             stale = [g for g in built if g != "fact_award" and g not in wanted]  # councils with no publication left
             rebuild = sorted(wanted if full else [g for g, sig in wanted.items() if built.get(g) != sig])
             _build_payments(con, sorted(set(rebuild) | set(stale)), values, now)
@@ -194,18 +194,61 @@ def build_core(con: duckdb.DuckDBPyConnection, councils: pl.DataFrame, *, full: 
     result["councils_rebuilt"] = len(rebuild)
     result["councils_unchanged"] = len(wanted) - len(rebuild)
     result["awards_rebuilt"] = bool(award_sig)
+    result["dimensions"] = dimensions
     result["publications_held_back"] = held  # in the whole warehouse, not only the councils rebuilt
     return result
 
 
-def _build_dimensions(con: duckdb.DuckDBPyConnection, has_awards: bool) -> None:
+DIMENSION_STAGE = "core_dimensions"
+DIMENSION_TABLES = ("dim_supplier", "dim_service", "dim_date", "dim_council")
+# what the dimensions are made of besides the tables their statements name: the service taxonomy, and the DDL that
+# defines core.body_key
+DIMENSION_CODE = ("pipelines/marts/service_taxonomy.csv", "sql/ddl/060_core.sql")
+
+
+def _dimension_statements() -> list[str]:
+    return [f"core/{verb}_{table}" for table in DIMENSION_TABLES for verb in ("delete", "insert")]
+
+
+def dimension_input_signature(con: duckdb.DuckDBPyConnection, wanted: dict[str, str],
+                              award_bounds: tuple) -> str:
+    """Everything the dimensions are built from: their SQL and code, the registry frame (`councils_input`), the award
+    date bounds, the contents of the tables their statements name, the staged lines by way of the per-council
+    input signatures the core build computes anyway (`wanted`: every column of every council's lines) plus any
+    lines of a council with no publication (the per-council signatures leave those out)."""
+    texts = {name: sqlfiles.load(name) for name in _dimension_statements()}
+    tables = set().union(*(stage_state.tables_in_text(text) for text in texts.values()))
+    tables -= {"staging.spend_lines", *(f"core.{table}" for table in DIMENSION_TABLES)}
+    return stage_state.digest({
+        "sql": texts, "code": stage_state.code_signature(*DIMENSION_CODE),
+        "councils": sqlfiles.execute(con, "core/councils_input_signature").fetchall()[0][0],
+        "award_bounds": [str(bound) for bound in award_bounds], "councils_lines": wanted,
+        "lines_without_publication": sqlfiles.execute(con, "core/orphan_lines_signature").fetchall()[0][0],
+        "tables": stage_state.tables_signature(con, tables)})
+
+
+def _refresh_dimensions(con: duckdb.DuckDBPyConnection, has_awards: bool, wanted: dict[str, str], *,
+                        full: bool, now: dt.datetime, run_id: str | None = None) -> str:
+    """Rebuild the dimensions unless their inputs are as at their last build (pipelines/stage_state.py) and they
+    still hold what it wrote; 'built' or 'unchanged'. Unchanged inputs give the same rows and keys, so the facts of
+    rebuilt councils find the keys they look up either way."""
+    bounds = sqlfiles.execute(con, "core/award_date_bounds").fetchall()[0] if has_awards else (None, None)
+    signature = dimension_input_signature(con, wanted, bounds)
+    outputs = [f"core.{table}" for table in DIMENSION_TABLES]
+    if stage_state.unchanged(con, DIMENSION_STAGE, signature, outputs, force=full) is not None:
+        stage_state.record_unchanged(con, DIMENSION_STAGE, run_id=run_id, now=now)
+        return "unchanged"
+    _build_dimensions(con, bounds)
+    stage_state.record_built(con, DIMENSION_STAGE, signature, outputs, run_id=run_id, now=now)
+    return "built"
+
+
+def _build_dimensions(con: duckdb.DuckDBPyConnection, award_bounds: tuple) -> None:
     """The dimensions, rebuilt whole: small, and the facts of unchanged councils keep pointing at the same keys."""
-    for table in ("dim_supplier", "dim_service", "dim_date", "dim_council"):
+    for table in DIMENSION_TABLES:
         sqlfiles.execute(con, f"core/delete_{table}")
     sqlfiles.execute(con, "core/insert_dim_council")
-    award_min, award_max = (None, None)
-    if has_awards:
-        award_min, award_max = sqlfiles.execute(con, "core/award_date_bounds").fetchall()[0]
+    award_min, award_max = award_bounds
     sqlfiles.execute(con, "core/insert_dim_date", {"award_min_date": award_min, "award_max_date": award_max})
     sqlfiles.execute(con, "core/insert_dim_service", {"taxonomy_path": str(TAXONOMY_PATH)})
     sqlfiles.execute(con, "core/insert_dim_supplier")
