@@ -8,9 +8,12 @@ real councils of the committed registry serving the same files, parsed again for
 N x 36 files.
 
 RSS is sampled every 20 ms in a thread and attributed to the step running at that moment (the in-process executor
-runs one step at a time); the process's high-water mark (VmHWM) is reset before each night. Run:
+runs one step at a time); the process's high-water mark (VmHWM) is reset before each night. Below the steps: the
+steps that talk to the network (FETCH_STEPS: notices, registers, council files), the derived steps, and what is
+left of the wall time (the orchestrator between steps), each with its share of the night. `--profile PATH`
+profiles the last night in the main thread (cProfile; the stats go to PATH, the top entries are printed). Run:
 
-    .venv/bin/python benchmarks/nightly_series.py [--copies 10] [--nights 2]
+    .venv/bin/python benchmarks/nightly_series.py [--copies 10] [--nights 2] [--profile /tmp/night.pstats]
 """
 
 from __future__ import annotations
@@ -95,15 +98,29 @@ def step_windows(instance, run_id: str) -> list[tuple[str, float, float]]:
     return sorted(windows, key=lambda w: w[1])
 
 
-def night(label: str, warehouse_root: Path, sources: Path, instance) -> dict:
+# the steps that ask other servers for something (the rest only read and write the warehouse and the extracts)
+FETCH_STEPS = ("raw__contracts_finder_releases", "raw__find_a_tender_releases", "reference__registers",
+               "staging__spend_lines")
+
+
+def night(label: str, warehouse_root: Path, sources: Path, instance, profile: str = "") -> dict:
     from pipelines.nightly import run_nightly
 
     Path("/proc/self/clear_refs").write_text("5")
     sampler = Sampler()
     sampler.start()
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     t0 = time.time()
     result = run_nightly(warehouse_root, sources, instance=instance)
     wall = time.time() - t0
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile)
     sampler.stop.set()
     sampler.join()
     steps = {}
@@ -116,7 +133,8 @@ def night(label: str, warehouse_root: Path, sources: Path, instance) -> dict:
             statuses["/".join(event.asset_key.path)] = event.materialization.metadata["status"].value
         if event.asset_key.path == ["core", "star_schema"]:
             core = {k: v.value for k, v in event.materialization.metadata.items()
-                    if k in ("councils_rebuilt", "councils_unchanged", "fact_payment", "publications_held_back")}
+                    if k in ("councils_rebuilt", "councils_unchanged", "fact_payment", "publications_held_back",
+                             "dimensions")}
     return {"label": label, "success": result.success, "wall_s": wall, "hwm_mb": _hwm_mb(), "steps": steps,
             "core": core, "statuses": statuses, "run_id": result.run_id}
 
@@ -135,6 +153,8 @@ def main() -> None:
     parser.add_argument("--nights", type=int, default=2, help="the first night, then nights with no change")
     parser.add_argument("--keep", default="", help="work in this directory and keep it (warehouse, world, "
                                                    "registry) for profiling, instead of a temporary one")
+    parser.add_argument("--profile", default="", help="cProfile the last night into this file and print its top "
+                                                      "entries")
     opts = parser.parse_args()
     os.environ.setdefault("KEEPITLOCAL_PROGRESS", "1")
     load_start = os.getloadavg()
@@ -153,7 +173,7 @@ def main() -> None:
                            **short_notice_window(root / "world", sample.base_url)).dump(sources)
             for i in range(opts.nights):
                 nights.append(night("first night" if i == 0 else f"no change #{i}", root / "warehouse", sources,
-                                    instance))
+                                    instance, opts.profile if i == opts.nights - 1 else ""))
         size_mb = (root / "warehouse" / "keepitlocal.duckdb").stat().st_size / 1e6
     files = 36 * opts.copies
     print(f"nightly over the real series: {files} files ({opts.copies} council(s) per folder), sample-world "
@@ -171,12 +191,26 @@ def main() -> None:
         print(f"{key[:44]:44}" + "".join(f"{c:>28}" for c in cells))
     print(f"{'whole night (wall, process peak RSS)':44}"
           + "".join(f"{n['wall_s']:8.1f} s {n['hwm_mb']:7,.0f} MB".rjust(28) for n in nights))
+    for label, pick in (("  network steps (notices, registers, spend)",
+                         lambda n: sum(v["s"] for k, v in n["steps"].items() if k in FETCH_STEPS)),
+                        ("  derived and local steps", lambda n: sum(v["s"] for k, v in n["steps"].items()
+                                                                    if k not in FETCH_STEPS)),
+                        ("  between steps (orchestrator)", lambda n: n["wall_s"] - sum(v["s"] for v in
+                                                                                      n["steps"].values()))):
+        print(f"{label[:44]:44}" + "".join(f"{pick(n):8.1f} s {100 * pick(n) / n['wall_s']:6.0f} %".rjust(28)
+                                           for n in nights))
     for n in nights:
         print(f"{n['label']}: success {n['success']}, core {n['core']}")
         by_status: dict[str, list[str]] = {}
         for key, status in sorted(n["statuses"].items()):
             by_status.setdefault(status, []).append(key)
         print("  " + "; ".join(f"{status}: {', '.join(keys)}" for status, keys in sorted(by_status.items())))
+    print(f"load average at end {os.getloadavg()[0]:.1f}")
+    if opts.profile:
+        import pstats
+
+        print(f"profile of the last night (main thread; {opts.profile}):")
+        pstats.Stats(opts.profile).sort_stats("cumulative").print_stats(r"pipelines|assets", 40)
 
 
 if __name__ == "__main__":
