@@ -33,11 +33,16 @@ def _mart(con) -> str:
     return content_hashes(con, ["marts"])[f"marts.{MART}"]
 
 
-def _refresh(con, as_of: dt.date) -> bool:
-    """Refresh the marts at `as_of`; whether the transparency mart was rebuilt. Then check that what the refresh
-    left equals a full rebuild of every mart at that date."""
+def _refresh(con, as_of: dt.date, how: list | None = None) -> bool:
+    """Refresh the marts at `as_of`; whether the transparency mart changed (rebuilt, or brought to the new date in
+    place: `how` gets 'built', 'redated' or 'kept'). Then check that what the refresh left equals a full rebuild
+    of every mart at that date."""
     result = refresh_marts(con, {"as_of": as_of})
     assert (MART in result["marts_rebuilt"]) != (MART in result["marts_unchanged"])
+    assert set(result["marts_redated"]) <= set(result["marts_rebuilt"])
+    if how is not None:
+        how.append("redated" if MART in result["marts_redated"] else
+                   "built" if MART in result["marts_rebuilt"] else "kept")
     kept = content_hashes(con, ["marts"])
     build_marts(con, {"as_of": as_of})
     assert content_hashes(con, ["marts"]) == kept, f"refresh at {as_of} differs from a full rebuild"
@@ -99,17 +104,28 @@ def test_a_new_day_rebuilds_the_transparency_mart_only_when_its_rows_change(con)
     for day in (dt.date(2025, 4, 2), dt.date(2025, 5, 15), dt.date(2025, 7, 30)):
         assert not _refresh(con, day), day
         assert _mart(con) == first
-    # on 31 July April to June fall due unpublished: three missing_trailing months per council
-    assert _refresh(con, dt.date(2025, 7, 31))
+    # on 31 July April to June fall due unpublished: three missing_trailing months per council (new rows: rebuilt)
+    how = []
+    assert _refresh(con, dt.date(2025, 7, 31), how)
     trailing = con.execute(f"select count(*), max(days_overdue) from marts.{MART} "
                            "where status = 'missing_trailing'").fetchone()
     assert trailing == (9, 0)
-    # from then on each day counts one more day overdue
-    assert _refresh(con, dt.date(2025, 8, 1))
+    # from then on each day counts one more day overdue: the same rows, days_overdue brought to the date in place
+    assert _refresh(con, dt.date(2025, 8, 1), how)
     assert con.execute(f"select max(days_overdue) from marts.{MART}").fetchone()[0] == 1
-    assert not _refresh(con, dt.date(2025, 8, 1))
+    assert not _refresh(con, dt.date(2025, 8, 1), how)
+    assert _refresh(con, dt.date(2025, 8, 20), how)
+    # the next quarter's months fall due: new rows again
+    assert _refresh(con, dt.date(2025, 10, 31), how)
+    assert how == ["built", "redated", "kept", "redated", "built"]
+    # a new day and a changed input together: rebuilt from the inputs, not redated
+    con.execute("update staging.spend_lines set amount = amount + 1 where row_number = 2")
+    build_core(con, COUNCILS)
+    assert _refresh(con, dt.date(2025, 11, 1), how) and how[-1] == "built"
+    con.execute("update staging.spend_lines set amount = amount - 1 where row_number = 2")
+    build_core(con, COUNCILS)
     # and back to a day before anything was due (a backfill): the first rows again
-    assert _refresh(con, dt.date(2025, 6, 1))
+    assert _refresh(con, dt.date(2025, 6, 1), how) and how[-1] == "built"
     assert _mart(con) == first
 
 
@@ -117,14 +133,20 @@ def test_every_day_across_due_dates_equals_a_full_rebuild(con):
     """The whole seed (one council with overdue missing months, trailing months falling due): each day's refresh
     equals a full rebuild, and the mart is kept on a day only if its rows did not change."""
     build_core(con, COUNCILS)
-    previous = None
-    for day in (dt.date(2024, 12, 30), dt.date(2024, 12, 31), dt.date(2024, 12, 31), dt.date(2025, 1, 31),
-                dt.date(2025, 4, 30), dt.date(2025, 5, 1), dt.date(2025, 7, 31)):
-        rebuilt = _refresh(con, day)
+    previous, how = None, []
+    # (30 April 2024: Hyndburn's unpublished January to March fall due, no trailing month yet)
+    for day in (dt.date(2024, 4, 29), dt.date(2024, 4, 30), dt.date(2024, 12, 31), dt.date(2024, 12, 31),
+                dt.date(2025, 1, 31), dt.date(2025, 4, 30), dt.date(2025, 5, 1), dt.date(2025, 5, 2),
+                dt.date(2025, 7, 31), dt.date(2025, 3, 1)):
+        rebuilt = _refresh(con, day, how)
         rows = _mart(con)
         if not rebuilt:
             assert rows == previous, day
         previous = rows
+    # the same day twice keeps it; a day that only moves days_overdue updates it in place
+    assert how[1] == "redated" and how[3] == "kept" and how[7] == "redated", how
+    assert con.execute(f"select count(*) from marts.{MART} where status = 'missing' "
+                       "and due_date = date '2024-04-30'").fetchone()[0] > 0  # the months that fell due that day
 
 
 DIMENSIONS = ["core.dim_council", "core.dim_date", "core.dim_service", "core.dim_supplier"]

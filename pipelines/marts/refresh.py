@@ -6,8 +6,10 @@ only when what they read changed since they last ran (pipelines/stage_state.py).
   every table they name. Marts are visited in build order, so a mart reading another mart (the contract pipeline
   reads `marts.sourcing_events`) sees that mart as rebuilt tonight. The parameters include the reference date
   `as_of` only for the marts whose SQL binds it: the contract pipeline uses it to the day; transparency compliance
-  only through what its rows depend on (`_MART_AS_OF_KEYS`: a council's horizon while it has an overdue unpublished
-  month, else how many trailing months are due), so a new day rebuilds it only when its rows would change.
+  only through what its rows depend on (`_MART_AS_OF`: a council's horizon while it has an overdue unpublished
+  month, and how many trailing months are due), so a new day changes its signature only when its rows would
+  change; and when only the horizons moved (the same trailing months due), only `days_overdue` moves: the mart is
+  updated in place instead of rebuilt from the staged lines.
   A mart reading a table that grows every night reads a small summary of it instead, built by an input statement
   (`_MART_INPUTS`; the transparency mart's per-publication Last-Modified dates from the fetch log): the summary's
   contents, not the growing table's, are in the signature. The data dictionary is rebuilt every time
@@ -70,59 +72,99 @@ def mart_parameters(mart: str) -> list[str]:
     return sorted(binds)
 
 
-# per mart binding the reference date, the statement saying what of `as_of` its rows depend on (read from the rows it
-# holds); a mart binding as_of without one depends on it by the day
-_MART_AS_OF_KEYS = {"transparency_compliance": "marts/transparency/as_of_key"}
+# per mart binding the reference date, what of `as_of` its rows depend on (a mart binding as_of without an entry
+# depends on it by the day): the statement computing each council's horizon at as_of, the statement reading the key
+# from the horizons and the rows the mart holds, and the statement bringing the mart to a new date when only the
+# date-dependent column moves (the same trailing months due)
+_MART_AS_OF = {
+    "transparency_compliance": {"horizon": "marts/transparency/horizon", "key": "marts/transparency/as_of_key",
+                                "update": "marts/transparency/update_days_overdue"},
+}
 
 
-def mart_input_signature(con: duckdb.DuckDBPyConnection, mart: str, values: dict, registry: str,
-                         signatures: TableSignatures) -> str:
-    """The mart's SQL, its parameters and the contents of what it reads: the tables its statements name, and the
-    working tables its input statements (`_MART_INPUTS`, run here) summarise other tables into."""
+def _mart_signature_parts(con: duckdb.DuckDBPyConnection, mart: str, values: dict, registry: str,
+                          signatures: TableSignatures) -> dict:
+    """What the mart's signature hashes: its SQL, its parameters and the contents of what it reads (the tables its
+    statements name, and the working tables its input statements, `_MART_INPUTS`, run here, summarise other
+    tables into). For a mart in `_MART_AS_OF`, the reference date is replaced by its key (`as_of_key`)."""
     working = {table: sqlfiles.execute(con, "core/table_content_hash", {"table": table}).fetchall()[0][0]
                for table in prepare_mart_inputs(con, mart)}
     inputs = {name: sqlfiles.load(name) for name, _table in _MART_INPUTS.get(mart, ())}
     texts = {name: sqlfiles.load(name) for name in mart_statements(mart, registry)}
     tables = set().union(*(stage_state.tables_in_text(text) for text in texts.values())) - {f"marts.{mart}"}
     parameters = {k: values[k] for k in mart_parameters(mart)}
-    if mart in _MART_AS_OF_KEYS and "as_of" in parameters:
-        statement = _MART_AS_OF_KEYS[mart]
-        key = sqlfiles.execute(con, statement, {"as_of": parameters.pop("as_of")}).fetchall()
-        parameters["as_of"] = {"sql": sqlfiles.load(statement), "key": [[str(v) for v in row] for row in key]}
-    return stage_state.digest({"sql": texts, "inputs": inputs, "working_tables": working, "parameters": parameters,
-                               "tables": signatures(tables), "duckdb": duckdb.__version__})
+    if mart in _MART_AS_OF and "as_of" in parameters:
+        statements = _MART_AS_OF[mart]
+        sqlfiles.execute(con, statements["horizon"], {"as_of": parameters.pop("as_of")})
+        key = sqlfiles.execute(con, statements["key"]).fetchall()
+        parameters["as_of"] = {"sql": {name: sqlfiles.load(name) for name in statements.values()},
+                               "key": [[str(v) for v in row] for row in key]}
+    return {"sql": texts, "inputs": inputs, "working_tables": working, "parameters": parameters,
+            "tables": signatures(tables), "duckdb": duckdb.__version__}
+
+
+def _without_date(parts: dict) -> tuple[str, dict | None]:
+    """(hash of everything but the reference date key, the key's trailing months due per council) of a mart in
+    `_MART_AS_OF`: equal on two dates, the mart's rows differ at most in their date-dependent column."""
+    as_of = parts["parameters"].get("as_of")
+    if not isinstance(as_of, dict):
+        return stage_state.digest(parts), None
+    rest = {**parts, "parameters": {k: v for k, v in parts["parameters"].items() if k != "as_of"},
+            "as_of_sql": as_of["sql"]}
+    return stage_state.digest(rest), {council: trailing for council, trailing, _horizon in as_of["key"]}
 
 
 def refresh_marts(con: duckdb.DuckDBPyConnection, params: dict | None = None, *, force: bool = False,
                   run_id: str | None = None, signatures: TableSignatures | None = None) -> dict:
     """Rebuild the marts whose inputs changed (all of them with `force`) and the data dictionary, in one
-    transaction; return row counts per mart and which marts were rebuilt and which found unchanged."""
+    transaction; return row counts per mart and which marts were rebuilt and which found unchanged. A mart whose
+    inputs are those it was built from but whose reference date moved only its date-dependent column is brought to
+    the new date in place (`_MART_AS_OF` 'update'; listed as rebuilt and in `marts_redated`)."""
     from pipelines.marts.dictionary import build_dictionary
 
     values = _mart_values(params)
     signatures = signatures or TableSignatures(con)
     rebuilt: list[str] = []
     kept: list[str] = []
+    redated: list[str] = []
     now = stage_state.now_utc()
     registry = registry_statement(con)
     with atomic(con):
         sqlfiles.execute(con, registry)
         for mart in MART_TABLES:
             stage, output = MART_STAGE + mart, [f"marts.{mart}"]
-            signature = mart_input_signature(con, mart, values, registry, signatures)
-            if stage_state.unchanged(con, stage, signature, output, force=force) is not None:
+            parts = _mart_signature_parts(con, mart, values, registry, signatures)
+            if stage_state.unchanged(con, stage, stage_state.digest(parts), output, force=force) is not None:
                 stage_state.record_unchanged(con, stage, run_id=run_id, now=now)
                 kept.append(mart)
                 continue
-            _build_mart(con, mart, values)
+            if not force and _only_the_date_moved(con, stage, parts, output):
+                sqlfiles.execute(con, _MART_AS_OF[mart]["update"])
+                redated.append(mart)
+            else:
+                _build_mart(con, mart, values)
+                if mart in _MART_AS_OF:  # its reference-date key is read from the rows just built
+                    parts = _mart_signature_parts(con, mart, values, registry, signatures)
             signatures.forget(output[0])
-            if mart in _MART_AS_OF_KEYS:  # its reference-date key is read from the rows just built
-                signature = mart_input_signature(con, mart, values, registry, signatures)
-            stage_state.record_built(con, stage, signature, output, run_id=run_id, now=now)
+            base, trailing = _without_date(parts)
+            stage_state.record_built(con, stage, stage_state.digest(parts), output, run_id=run_id, now=now,
+                                     result={"without_date": base, "trailing_due": trailing} if trailing else None)
             rebuilt.append(mart)
         build_dictionary(con)
     return {**{mart: _count(con, "marts", mart) for mart in MART_TABLES},
-            "marts_rebuilt": rebuilt, "marts_unchanged": kept}
+            "marts_rebuilt": rebuilt, "marts_unchanged": kept, "marts_redated": redated}
+
+
+def _only_the_date_moved(con: duckdb.DuckDBPyConnection, stage: str, parts: dict, output: list[str]) -> bool:
+    """Whether the mart's last build read what it would read now but for the reference date, the same months are
+    due (so its rows are the same but for the date-dependent column), and its table still holds what it wrote."""
+    base, trailing = _without_date(parts)
+    if trailing is None:
+        return False
+    last = stage_state.last_build(con, stage)
+    return (last is not None and last.result.get("without_date") == base
+            and last.result.get("trailing_due") == trailing
+            and last.output_signature == stage_state.output_signature(con, output))
 
 
 def checks_input_signature(thresholds: dict | None, signatures: TableSignatures) -> str:
