@@ -98,7 +98,8 @@ def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         metadata = {key: table_metadata(con, f"marts.{key.path[-1]}", extra={
             "status": "built" if key.path[-1] in built["marts_rebuilt"] else "unchanged"}) for key in MART_KEYS}
         holds = held_back(con)
-    context.log.info(f"marts rebuilt: {', '.join(built['marts_rebuilt']) or 'none'}; unchanged: "
+    context.log.info(f"marts rebuilt: {', '.join(built['marts_rebuilt']) or 'none'} (of which brought to the new "
+                     f"date in place: {', '.join(built['marts_redated']) or 'none'}); unchanged: "
                      f"{', '.join(built['marts_unchanged']) or 'none'}; blocking checks {checks_status}, "
                      f"warning checks {warnings_status}")
     for key in MART_KEYS:
