@@ -10,6 +10,8 @@ at real sizes is `benchmarks/parse_spend.py compare`.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import tempfile
 from pathlib import Path
 
 import polars as pl
@@ -37,9 +39,15 @@ def assert_same(a, b) -> None:
 
 
 def both(data: bytes, limits: readers.ParserLimits = TINY, **kw):
+    """The whole-text read, the batched read and the batched read of the same bytes from a file on disk all
+    give the same result."""
     whole = parse_spend(data, filename="2024-05.csv", limits=WHOLE, **kw)
     batched = parse_spend(data, filename="2024-05.csv", limits=limits, **kw)
     assert_same(whole, batched)
+    with tempfile.TemporaryDirectory() as folder:
+        stored = Path(folder) / "blob"
+        stored.write_bytes(data)
+        assert_same(whole, parse_spend(stored, filename="2024-05.csv", limits=limits, **kw))
     return batched
 
 
@@ -129,16 +137,45 @@ def test_compacted_grid_keeps_values():
 CORPUS_SPEND = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
-def corpus_files() -> list[Path]:
-    return sorted(p for folder in ("spend", "spend_series") for p in (CORPUS_SPEND / folder).rglob("*.csv"))
+def corpus_files(pattern: str = "*.csv") -> list[Path]:
+    return sorted(p for folder in ("spend", "spend_series") for p in (CORPUS_SPEND / folder).rglob(pattern))
 
 
 @pytest.mark.parametrize("path", corpus_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_corpus_file_in_batches(path):
-    data = path.read_bytes()
-    whole = parse_spend(data, filename=path.name, limits=WHOLE)
-    batched = parse_spend(data, filename=path.name, limits=CORPUS_BATCH)
+    """Each real file read whole from bytes, and in batches straight from its file, gives the same result."""
+    whole = parse_spend(path.read_bytes(), filename=path.name, limits=WHOLE)
+    batched = parse_spend(path, filename=path.name, limits=CORPUS_BATCH)
     assert_same(whole, batched)
+
+
+@pytest.mark.parametrize("path", [p for p in corpus_files("*.*") if p.suffix in (".xlsx", ".pdf")],
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_corpus_container_from_a_path(path):
+    """Workbooks and other containers are read whole either way: the same result from a path as from bytes."""
+    assert_same(parse_spend(path.read_bytes(), filename=path.name), parse_spend(path, filename=path.name))
+
+
+def test_hostile_bytes_from_a_path(tmp_path):
+    """Refusals and rejections are the same from a file as from bytes (the publication id too)."""
+    cases = {
+        "empty": b" \r\n\x00" * 100,
+        "html": b"<!DOCTYPE html><html><body>Access denied</body></html>",
+        "pdf": b"%PDF-1.4 ...",
+        "broken_zip": b"PK\x03\x04" + b"\x00" * 64,
+        "long_line": b"Date,Supplier,Amount\n" + b"x" * 5000 + b"\n",
+        "utf16": ("Payment Date\tSupplier Name\tAmount\n" + "\n".join(
+            f"0{i % 9 + 1}/05/2024\tSupplier {i}\t{600 + i}.00" for i in range(40))).encode("utf-16"),
+    }
+    limits = readers.ParserLimits(max_line_bytes=4096, read_batch_bytes=300)
+    for name, data in cases.items():
+        stored = tmp_path / name
+        stored.write_bytes(data)
+        from_bytes = parse_spend(data, filename=f"{name}.csv", limits=limits)
+        assert_same(from_bytes, parse_spend(stored, filename=f"{name}.csv", limits=limits))
+        assert from_bytes.publication_id == hashlib.sha256(data).hexdigest()
+    assert parse_spend(tmp_path / "long_line", limits=limits).reason_code == "line_too_long"
+    assert parse_spend(tmp_path / "utf16", limits=limits).rows.height == 40
 
 
 def test_which_text_is_batched(monkeypatch):

@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         hints["threshold"] = None if args.threshold.lower() == "none" else args.threshold
     from pipelines.spend.parse import parse_spend
 
-    result = parse_spend(path.read_bytes(), filename=path.name, council_gss=args.council, hints=hints)
+    result = parse_spend(path, filename=path.name, council_gss=args.council, hints=hints)
     info = summary(result)
     if args.out and result.kind == "spend":
         result.rows.write_parquet(args.out)

@@ -87,20 +87,13 @@ def _sequential(council, session, warehouse, config, parse, progress) -> dict:
 # ------------------------------------------------------------------------------------------ parse workers
 
 def _parse_in_worker(raw, sha256: str, kwargs: dict, parse) -> tuple[str, Any]:
-    """Runs in a worker process: read the body (hash-checked) and parse it. ("corrupt", message) when the
-    stored blob no longer matches its hash (the council fails loudly, as in the writer), ("raised", exc) when
-    the parser raised, else ("ok", result)."""
-    from pipelines import rawstore
-
+    """Runs in a worker process: parse the stored body (ingest.parse_stored: hash-checked). ("corrupt",
+    message) when the stored blob no longer matches its hash (the council fails loudly, as in the writer), else
+    ("ok", the result or the exception the parser raised)."""
     try:
-        data = rawstore.read(raw, sha256)
-    except Exception as exc:
+        return "ok", ingest.parse_stored(raw, sha256, kwargs, parse)
+    except ValueError as exc:
         return "corrupt", f"{type(exc).__name__}: {exc}"
-    parse = parse or ingest._default_parse()
-    try:
-        return "ok", parse(data, **kwargs)
-    except Exception as exc:  # a parser crash quarantines this file only (ingest.load_parsed)
-        return "raised", exc
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -293,12 +286,8 @@ class _Run:
                         slot.done = True
                         st.next += 1
                         continue
-                    data = slot.outcome.body(self.raw)
-                    try:
-                        result = (self.parse or ingest._default_parse())(
-                            data, **ingest.parse_arguments(st.council, slot.link))
-                    except Exception as exc:
-                        result = exc
+                    result = ingest.parse_stored(self.raw, slot.outcome.sha256,
+                                                 ingest.parse_arguments(st.council, slot.link), self.parse)
                 ingest.load_parsed(self.con, st.council, slot.link, slot.outcome, result, st.report)
                 slot.done = True
             st.next += 1
@@ -384,7 +373,6 @@ def stage_council(council: dict, *, session, warehouse: Warehouse, config: Sourc
     fetch and parse side by side while their loads take turns."""
     bundle_dir = Path(bundle_dir)
     bundle_dir.mkdir(parents=True, exist_ok=True)
-    parse = parse or ingest._default_parse()
     previous, handled = published_snapshot(warehouse, council["gss"])
     raw = warehouse.raw_store
     report = ingest.new_report(council)
@@ -402,15 +390,11 @@ def stage_council(council: dict, *, session, warehouse: Warehouse, config: Sourc
         item = {"link": link, "outcome": outcome, "record": record, "result": None}
         if outcome.ok and outcome.sha256 not in handled and outcome.sha256 not in parsed:
             parsed.add(outcome.sha256)
-            try:
-                data = outcome.body(raw)
-            except Exception:  # a corrupt blob: the loader reads it again and fails the council loudly
-                data = None
-            if data is not None:
-                try:
-                    result = parse(data, **ingest.parse_arguments(council, link))
-                except Exception as exc:  # the loader quarantines it (parse_error)
-                    result = exc
+            try:  # a parser crash is its result (the loader quarantines it as parse_error)
+                result = ingest.parse_stored(raw, outcome.sha256, ingest.parse_arguments(council, link), parse)
+            except ValueError:  # a corrupt blob: the loader reads it again and fails the council loudly
+                result = None
+            if result is not None:
                 item["result"] = f"{index}.pkl"
                 (bundle_dir / item["result"]).write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
         items.append(item)
@@ -447,11 +431,7 @@ def load_staged(bundle_dir: Path, *, warehouse: Warehouse, parse: Callable[..., 
                 if item["result"] and (bundle_dir / item["result"]).is_file():
                     result = pickle.loads((bundle_dir / item["result"]).read_bytes())
                 else:
-                    data = outcome.body(raw)
-                    try:
-                        result = (parse or ingest._default_parse())(data, **ingest.parse_arguments(council, link))
-                    except Exception as exc:
-                        result = exc
+                    result = ingest.parse_stored(raw, outcome.sha256, ingest.parse_arguments(council, link), parse)
                 ingest.load_parsed(con, council, link, outcome, result, report)
             apply_supersession(con, gss)
     except Exception as exc:  # the warehouse itself failed: report it

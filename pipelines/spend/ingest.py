@@ -62,7 +62,6 @@ def ingest_council(council: dict, *, session: PoliteSession, warehouse: Warehous
     """Stage report {council_gss, council_name, discovered, fetched, not_modified, parsed, quarantined, rows,
     fetch_failed, retryable, error}. `parse(data, filename=, council_gss=, hints=, source_url=)` returns a
     SpendParseResult."""
-    parse = parse or _default_parse()
     gss, name = council["gss"], council.get("name") or council["gss"]
     report = new_report(council)
     problems = hint_problems(council)
@@ -133,11 +132,8 @@ def _ingest_link(con, warehouse: Warehouse, council: dict, link, session, parse,
     outcome = fetch_file(link, session, con, warehouse.raw_store, gss)
     if not count_fetch(outcome, report) or body_handled(con, gss, outcome.sha256):
         return  # a failed fetch (quarantined by fetch_file), or bytes loaded (or set aside for good) before
-    data = outcome.body(warehouse.raw_store)  # a corrupt blob fails the council loudly, never quarantined for good
-    try:
-        result = parse(data, **parse_arguments(council, link))
-    except Exception as exc:  # a parser crash quarantines this file only
-        result = exc
+    # a corrupt blob fails the council loudly (never quarantined for good); a parser crash quarantines this file
+    result = parse_stored(warehouse.raw_store, outcome.sha256, parse_arguments(council, link), parse)
     load_parsed(con, council, link, outcome, result, report)
 
 
@@ -156,6 +152,29 @@ def body_handled(con, gss: str, sha256: str) -> bool:
     """Loaded (or set aside for good) before: the same bytes under another URL, or unchanged."""
     return bool(sqlfiles.execute(con, "spend/body_already_handled", {
         "council_gss": gss, "sha256": sha256, "transient_reasons": sorted(TRANSIENT_REASONS)}).fetchone()[0])
+
+
+def parse_stored(raw, sha256: str, kwargs: dict, parse: Callable[..., Any] | None = None) -> Any:
+    """Parse a body from the raw store: the parser's result, or the exception a parser raised (the loader
+    quarantines it as parse_error). The product's parser is given the blob's path, so it reads a large file a
+    batch at a time (never whole) and hashes it on the way; a caller's own `parse` is given the bytes. Raises
+    ValueError when the blob no longer matches its hash (the council fails loudly; never quarantined for good)."""
+    from pipelines import rawstore
+
+    if parse is not None:
+        data = rawstore.read(raw, sha256)
+        try:
+            return parse(data, **kwargs)
+        except Exception as exc:
+            return exc
+    try:
+        path = rawstore.local_path(raw, sha256)  # a remote blob is fetched to the local cache and verified
+        result = _default_parse()(path, **kwargs)
+    except OSError as exc:  # the blob is missing or unreadable
+        raise ValueError(f"raw blob {sha256} cannot be read: {type(exc).__name__}: {exc}") from exc
+    if result.publication_id != sha256:
+        raise ValueError(f"raw blob {sha256} is corrupt: its content no longer matches its hash")
+    return result
 
 
 def parse_arguments(council: dict, link) -> dict:

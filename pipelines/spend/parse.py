@@ -1,8 +1,8 @@
 """Parse one council spending file (any format, any era) into `staging.spend_lines` rows.
 
-`parse_spend(data, filename=, council_gss=, hints=, source_url=, limits=)` never touches the network and never
-raises for a bad file: it returns a `SpendParseResult` whose `kind` is "spend" (rows to load) or "rejected" (a
-`reason_code` for staging.quarantine). Steps (docs: /work/shared/docs/parsing.md):
+`parse_spend(source, filename=, council_gss=, hints=, source_url=, limits=)` (the bytes, or a local file's
+path) never touches the network and never raises for a bad file: it returns a `SpendParseResult` whose `kind` is
+"spend" (rows to load) or "rejected" (a `reason_code` for staging.quarantine). Steps (docs: /work/shared/docs/parsing.md):
 
 1. sniff the bytes (readers.sniff; the extension is ignored) and read every sheet / ZIP member as a grid of
    strings within `readers.ParserLimits` (delimited text: Polars all-strings reads of bounded batches of whole
@@ -30,7 +30,6 @@ or on the few rows that lack an amount, a date or a payee.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import re
 import unicodedata
@@ -968,9 +967,9 @@ def _settle_totals(work: pl.DataFrame, declared: list[tuple[Decimal, bool]], war
 
 # --- the whole file -----------------------------------------------------------------------------------------
 
-def _sheets_of(data: bytes, filename: str | None, warnings: list[str],
+def _sheets_of(source: readers.Source, filename: str | None, warnings: list[str],
                limits: readers.ParserLimits) -> tuple[str, list[readers.RawSheet]] | SpendParseResult:
-    fmt = readers.sniff(data)
+    fmt = readers.sniff(source)
     if fmt == "empty":
         return _rejected("empty", "the file is empty", format=fmt)
     if fmt == "pdf":
@@ -981,8 +980,9 @@ def _sheets_of(data: bytes, filename: str | None, warnings: list[str],
         return _rejected("unreadable", "a damaged ZIP container", format=fmt)
     base = Path(filename).name if filename else "data"
     try:
-        if fmt == "text":
-            return fmt, [readers.read_text(data, base, limits, prepare=_clean_cells)]
+        if fmt == "text":  # a file on disk is read a batch at a time, never whole
+            return fmt, [readers.read_text(source, base, limits, prepare=_clean_cells)]
+        data = readers.source_bytes(source)  # containers are read whole (bounded by the archive limits)
         if fmt in ("xlsx", "xls", "ods"):
             return fmt, readers.read_workbook(data, limits)
         sheets: list[readers.RawSheet] = []
@@ -1004,22 +1004,22 @@ def _sheets_of(data: bytes, filename: str | None, warnings: list[str],
         return _rejected(exc.code, str(exc), format=fmt)
 
 
-def parse_spend(data: bytes, *, filename: str | None = None, council_gss: str | None = None,
+def parse_spend(source: readers.Source, *, filename: str | None = None, council_gss: str | None = None,
                 hints: dict | None = None, source_url: str | None = None,
                 limits: readers.ParserLimits | None = None) -> SpendParseResult:
-    """Parse one spending file's bytes; see the module docstring and `_parse_spend`. A parser failure on
-    bytes nobody foresaw is returned as a rejection (`parse_error`, with the exception) rather than raised, so
-    one odd file is quarantined with its reason and the night goes on. `limits` bound what the file may make
-    the parser do (readers.ParserLimits; each refusal has its own reason code)."""
+    """Parse one spending file: its bytes, or the path of a local file holding them (read a batch at a time,
+    so a large text file is never in memory whole; same result). See the module docstring and `_parse_spend`.
+    A parser failure on bytes nobody foresaw is returned as a rejection (`parse_error`, with the exception)
+    rather than raised, so one odd file is quarantined with its reason and the night goes on. `limits` bound
+    what the file may make the parser do (readers.ParserLimits; each refusal has its own reason code)."""
     try:
-        return _parse_spend(data, filename=filename, council_gss=council_gss, hints=hints, source_url=source_url,
+        return _parse_spend(source, filename=filename, council_gss=council_gss, hints=hints, source_url=source_url,
                             limits=limits or readers.DEFAULT_LIMITS)
     except Exception as exc:  # deliberately broad: see the docstring
-        return _rejected("parse_error", f"{type(exc).__name__}: {exc}",
-                         publication_id=hashlib.sha256(data).hexdigest())
+        return _rejected("parse_error", f"{type(exc).__name__}: {exc}", publication_id=readers.sha256_of(source))
 
 
-def _parse_spend(data: bytes, *, filename: str | None, council_gss: str | None, hints: dict | None,
+def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: str | None, hints: dict | None,
                  source_url: str | None, limits: readers.ParserLimits) -> SpendParseResult:
     """`hints`: header_overrides {raw or normalised
     header: canonical field | "ignore"}, ignore_columns [...], threshold (default 500; None/"none" = no
@@ -1027,8 +1027,8 @@ def _parse_spend(data: bytes, *, filename: str | None, council_gss: str | None, 
     redaction_labels [whole-cell labels a source uses for redacted payees]."""
     hints = dict(hints or {})
     warnings: list[str] = []
-    publication_id = hashlib.sha256(data).hexdigest()
-    read = _sheets_of(data, filename, warnings, limits)
+    publication_id = readers.sha256_of(source)
+    read = _sheets_of(source, filename, warnings, limits)
     if isinstance(read, SpendParseResult):
         read.publication_id = publication_id
         return read

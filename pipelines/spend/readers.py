@@ -82,22 +82,79 @@ class RawSheet:
     prepared: bool = False  # `prepare` (the parser's cell clean-up) already applied, batch by batch
 
 
-def _blank(data: bytes) -> bool:
+# --- a file's bytes: in memory, or on disk and read a piece at a time -------------------------------------------
+
+Source = "bytes | Path"  # a file's bytes, or the path of a local file holding them (read, never written)
+
+
+def is_path(source) -> bool:
+    return isinstance(source, (str, os.PathLike))
+
+
+def source_size(source) -> int:
+    return os.path.getsize(source) if is_path(source) else len(source)
+
+
+def source_head(source, n: int) -> bytes:
+    if not is_path(source):
+        return bytes(source[:n])
+    with open(source, "rb") as handle:
+        return handle.read(n)
+
+
+def source_bytes(source) -> bytes:
+    """The whole file in memory (formats read whole: workbooks, ZIPs, UTF-16 text)."""
+    return Path(source).read_bytes() if is_path(source) else source
+
+
+def _pieces(source, size: int = 8 << 20) -> Iterator[tuple[bytes | memoryview, bool]]:
+    """(piece, is the last) of at most `size` bytes, in order: views of bytes in memory (no copy), reads of a
+    file (one piece in memory at a time)."""
+    if not is_path(source):
+        view = memoryview(source)
+        for start in range(0, len(view), size):
+            yield view[start:start + size], start + size >= len(view)
+        return
+    with open(source, "rb") as handle:
+        piece = handle.read(size)
+        while piece:
+            following = handle.read(size)
+            yield piece, not following
+            piece = following
+
+
+def sha256_of(source) -> str:
+    """The content hash (the publication id and the raw store's key), a piece at a time."""
+    import hashlib
+
+    hasher = hashlib.sha256()
+    for piece, _ in _pieces(source):
+        hasher.update(piece)
+    return hasher.hexdigest()
+
+
+_BLANK_BYTES = b"\x00 \t\r\n\xef\xbb\xbf"
+
+
+def _blank(source) -> bool:
     """Only NULs, whitespace and BOM bytes (checked a megabyte at a time: never a whole-file copy)."""
-    return not any(data[i:i + (1 << 20)].strip(b"\x00 \t\r\n\xef\xbb\xbf") for i in range(0, len(data), 1 << 20))
+    if source_head(source, 1024).strip(_BLANK_BYTES):
+        return False
+    return not any(bytes(piece).strip(_BLANK_BYTES) for piece, _ in _pieces(source, 1 << 20))
 
 
-def sniff(data: bytes) -> str:
+def sniff(source) -> str:
     """The container format from magic bytes, never from a file name: empty, pdf, html, xlsx, ods, zip, xls,
-    text."""
-    if _blank(data):
+    text. `source`: the bytes, or the path of a file holding them."""
+    if _blank(source):
         return "empty"
-    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n\x00")
+    start = source_head(source, 1024)
+    head = start.lstrip(b"\xef\xbb\xbf \t\r\n\x00")
     if head.startswith(b"%PDF"):
         return "pdf"
-    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
+    if start.startswith(b"PK\x03\x04") or start.startswith(b"PK\x05\x06"):
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            with zipfile.ZipFile(source if is_path(source) else io.BytesIO(source)) as zf:
                 names = set(zf.namelist())
                 if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
                     return "xlsx"
@@ -108,7 +165,7 @@ def sniff(data: bytes) -> str:
         except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, ValueError):
             return "unreadable"
         return "zip"
-    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+    if start.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "xls"
     lowered = head[:1024].lower()
     if lowered.startswith((b"<!doctype", b"<html", b"<?xml")) or b"<html" in lowered or b"<head" in lowered or b"<body" in lowered:
@@ -144,37 +201,41 @@ def decode(data: bytes) -> tuple[str, str]:
 _CHUNK = 8 << 20
 
 
-def _text_encoding(data: bytes) -> tuple[str, bool]:
+def _text_encoding(source) -> tuple[str, bool]:
     """(encoding, has NUL bytes) of text without a UTF-16 BOM: "utf-8" (plain ASCII too), "utf-8-sig" or
     "cp1252", judged on the bytes with NULs removed, one chunk at a time (never a whole-file copy)."""
-    has_nul = b"\x00" in data
-    if data.isascii():
+    if is_path(source):
+        has_nul, ascii_only = False, True
+        for piece, _ in _pieces(source, _CHUNK):
+            has_nul = has_nul or b"\x00" in piece
+            ascii_only = ascii_only and piece.isascii()
+    else:
+        has_nul, ascii_only = b"\x00" in source, source.isascii()
+    if ascii_only:
         return "utf-8", has_nul
     decoder = codecs.getincrementaldecoder("utf-8")()
     head = b""
     try:
-        for piece, last in _nul_free_chunks(data, has_nul):
+        for piece, last in _nul_free_chunks(source, has_nul):
             if len(head) < 3:
-                head += piece[:3]
+                head += bytes(piece[:3])
             decoder.decode(piece, final=last)
     except UnicodeDecodeError:
         return "cp1252", has_nul
     return ("utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"), has_nul
 
 
-def _nul_free_chunks(data: bytes, has_nul: bool) -> Iterator[tuple[bytes | memoryview, bool]]:
+def _nul_free_chunks(source, has_nul: bool) -> Iterator[tuple[bytes | memoryview, bool]]:
     """(piece, is the last) of at most _CHUNK input bytes each, NULs removed (a view, not a copy, when there
     are none)."""
-    view = memoryview(data)
-    for start in range(0, len(data), _CHUNK):
-        piece = view[start:start + _CHUNK]
-        yield (piece.tobytes().replace(b"\x00", b"") if has_nul else piece), start + _CHUNK >= len(data)
+    for piece, last in _pieces(source, _CHUNK):
+        yield (bytes(piece).replace(b"\x00", b"") if has_nul else piece), last
 
 
-def _utf8_chunks(data: bytes, encoding: str, has_nul: bool) -> Iterator[bytes]:
+def _utf8_chunks(source, encoding: str, has_nul: bool) -> Iterator[bytes]:
     """The text as UTF-8, a chunk at a time. cp1252 is one byte per character, so chunk edges are safe; its
     five undefined bytes map to nothing (see decode)."""
-    for piece, _ in _nul_free_chunks(data, has_nul):
+    for piece, _ in _nul_free_chunks(source, has_nul):
         yield codecs.decode(piece, "cp1252", "ignore").encode("utf-8") if encoding == "cp1252" else bytes(piece)
 
 
@@ -298,25 +359,32 @@ def _line_ends(facts: LineFacts) -> str | None:
 
 
 class _Utf8Text:
-    """The decoded text of one file, read sequentially: the input bytes themselves when they already are
-    UTF-8, else a temporary spool file the transcoded chunks were written to (so the whole text is never held
-    twice in memory)."""
+    """The decoded text of one file, read sequentially: the input itself when it already is UTF-8 (the bytes
+    in memory, or the file on disk, read a batch at a time), else a temporary spool file the transcoded chunks
+    were written to (so the whole text is never held twice in memory, nor once when it comes from a file)."""
 
-    def __init__(self, data: bytes, limits: ParserLimits):
+    def __init__(self, source, limits: ParserLimits):
         self.data: bytes | None = None
         self.spool = None
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 exports are small and rare: decoded whole
-            self.data, self.encoding = utf8_bytes(data)
+        if source_head(source, 2) in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 exports: small, rare, decoded whole
+            self.data, self.encoding = utf8_bytes(source_bytes(source))
             self.facts = _line_facts(self.data)
             self.size = len(self.data)
             return
-        self.encoding, has_nul = _text_encoding(data)
+        self.encoding, has_nul = _text_encoding(source)
         if self.encoding != "cp1252" and not has_nul:
-            self.data, self.size, self.facts = data, len(data), _line_facts(data)
+            if not is_path(source):
+                self.data, self.size, self.facts = source, len(source), _line_facts(source)
+                return
+            counter = _LineCounter()
+            for piece, _ in _pieces(source, _CHUNK):
+                counter.feed(piece)
+            self.facts, self.size = counter.facts(), source_size(source)
+            self.spool = open(source, "rb")  # the file is its own spool
             return
         counter, self.size = _LineCounter(), 0
         self.spool = tempfile.TemporaryFile(prefix="spend-text-")
-        for piece in _utf8_chunks(data, self.encoding, has_nul):
+        for piece in _utf8_chunks(source, self.encoding, has_nul):
             self.size += len(piece)
             if self.size <= limits.max_text_bytes:  # past the limit only the size is counted (refused)
                 self.spool.write(piece)
@@ -343,15 +411,17 @@ class _Utf8Text:
         self.data = self.spool = None
 
 
-def read_text(data: bytes, name: str, limits: ParserLimits = DEFAULT_LIMITS,
+def read_text(source, name: str, limits: ParserLimits = DEFAULT_LIMITS,
               prepare: "callable | None" = None) -> RawSheet:
-    """One delimited text file or member as a grid of strings. `prepare(frame) -> frame` (the parser's cell
-    clean-up, the same result whether applied to the whole grid or to its parts) is applied batch by batch as
-    the text is read, and the grid's repeated long values are stored once (compact_strings)."""
-    if len(data) > limits.max_text_bytes:
-        raise RefusedFile("too_large", f"{name}: {len(data):,} bytes of text, over the limit of "
+    """One delimited text file or member (its bytes, or the path of a file holding them) as a grid of strings.
+    `prepare(frame) -> frame` (the parser's cell clean-up, the same result whether applied to the whole grid or
+    to its parts) is applied batch by batch as the text is read, and the grid's repeated long values are stored
+    once (compact_strings)."""
+    size = source_size(source)
+    if size > limits.max_text_bytes:
+        raise RefusedFile("too_large", f"{name}: {size:,} bytes of text, over the limit of "
                                        f"{limits.max_text_bytes:,}")
-    text = _Utf8Text(data, limits)
+    text = _Utf8Text(source, limits)
     try:
         if text.size > limits.max_text_bytes:
             raise RefusedFile("too_large", f"{name}: {text.size:,} bytes of text once decoded, over the limit")

@@ -21,7 +21,7 @@ from typing import Any
 from pipelines import rawstore, sqlfiles
 from pipelines.config import SourcesConfig
 from pipelines.spend.discover import DiscoveredLink, file_name_of
-from pipelines.spend.ingest import MAX_REASON_CHARS, _clear_transient, _parser_hints, _quarantine
+from pipelines.spend.ingest import MAX_REASON_CHARS, _clear_transient, _parser_hints, _quarantine, parse_stored
 from pipelines.spend.load import apply_supersession, load_publication
 from pipelines.warehouse import Warehouse
 
@@ -47,9 +47,8 @@ def reparse_spend(warehouse: Warehouse, config: SourcesConfig, *, parse: Callabl
                   progress: Callable[[str], None] = print) -> dict:
     """Re-parse stale publications and set-aside bodies from the raw store; returns counts."""
     from pipelines.registry import load_registry
-    from pipelines.spend.parse import PARSER_VERSION, parse_spend
+    from pipelines.spend.parse import PARSER_VERSION
 
-    parse = parse or parse_spend
     parser_version = parser_version or PARSER_VERSION
     councils = {row["gss"]: row for row in load_registry(config.registry_csv).iter_rows(named=True)}
     stats = {"candidates": 0, "reloaded": 0, "rows": 0, "quarantined": 0, "kept_rejected": 0, "missing_raw": 0,
@@ -92,13 +91,11 @@ def reparse_spend(warehouse: Warehouse, config: SourcesConfig, *, parse: Callabl
 
 def _reparse_one(con, raw_dir: Path, council: dict, item: dict, link: DiscoveredLink, parse) -> tuple[str, int]:
     gss, sha = item["council_gss"], item["sha256"]
-    data = rawstore.read(raw_dir, sha)
-    try:
-        result = parse(data, filename=file_name_of(link.url), council_gss=gss, hints=_parser_hints(council, link),
-                       source_url=link.url)
-    except Exception as exc:
+    result = parse_stored(raw_dir, sha, {"filename": file_name_of(link.url), "council_gss": gss,
+                                         "hints": _parser_hints(council, link), "source_url": link.url}, parse)
+    if isinstance(result, Exception):
+        reason_code, reason = "parse_error", f"{type(result).__name__}: {result}"
         result = None
-        reason_code, reason = "parse_error", f"{type(exc).__name__}: {exc}"
     else:
         reason_code, reason = (result.reason_code or "rejected"), result.reason
     if result is None or getattr(result, "kind", "spend") != "spend":
