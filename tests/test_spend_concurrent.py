@@ -207,3 +207,31 @@ def test_parse_workers_end_when_the_run_is_killed(tmp_path):
                  and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"]
     assert alive == [], f"parse workers {alive} outlived their killed run: " + "; ".join(
         Path(f"/proc/{pid}/status").read_text().replace("\n", " ")[:300] for pid in alive)
+
+
+def test_stored_body_is_parsed_from_its_path_and_checked_against_its_hash(tmp_path):
+    """The parse workers read a blob by path; a blob whose bytes no longer match its hash, or that is gone, is
+    'corrupt' (the council fails loudly), never parsed as if it were the fetched file."""
+    from pipelines import rawstore
+    from pipelines.spend import ingest
+    from pipelines.spend.concurrent import _parse_in_worker
+
+    body = ("Payment Date,Supplier Name,Amount\n" + "\n".join(
+        f"{d:02d}/05/2024,Supplier {d} Ltd,{600 + d}.00" for d in range(1, 29)) + "\n").encode()
+    raw = tmp_path / "raw"
+    sha = rawstore.store(raw, body)
+    status, result = _parse_in_worker(raw, sha, {"filename": "2024-05.csv"}, None)
+    assert status == "ok" and result.kind == "spend" and result.rows.height == 28
+    assert result.publication_id == sha
+
+    blob = rawstore.blob_path(raw, sha)
+    blob.chmod(0o644)
+    blob.write_bytes(body.replace(b"Supplier 7 ", b"Supplier 9 "))  # same size, another payee
+    status, message = _parse_in_worker(raw, sha, {"filename": "2024-05.csv"}, None)
+    assert status == "corrupt" and "no longer matches its hash" in message
+    with pytest.raises(ValueError, match="no longer matches"):
+        ingest.parse_stored(raw, sha, {"filename": "2024-05.csv"}, lambda data, **kw: data)  # a caller's parser
+
+    blob.unlink()
+    status, message = _parse_in_worker(raw, sha, {"filename": "2024-05.csv"}, None)
+    assert status == "corrupt" and "cannot be read" in message
