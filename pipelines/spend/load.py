@@ -149,7 +149,9 @@ def load_publication(con: duckdb.DuckDBPyConnection, council_gss: str, period_ke
         sqlfiles.execute(con, "spend/delete_publication_lines", params)
         sqlfiles.execute(con, "spend/delete_publication", params)
         if lines.height:
-            con.register("lines_df", lines.to_arrow())
+            # Arrow string views, as Polars holds them: the default (large strings) would copy every text
+            # column, about 2.5x the lines' own memory for a big file
+            con.register("lines_df", lines.to_arrow(compat_level=pl.CompatLevel.newest()))
             try:
                 sqlfiles.execute(con, "spend/insert_lines")
             finally:
