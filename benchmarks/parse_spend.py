@@ -6,12 +6,16 @@ Two modes:
   its data rows repeated to about 50 MB and 200 MB, generated in a temporary folder. For each file, each of
   these runs in its own child process, which reports its own time and its own peak RSS (VmHWM, so the size of
   the forking parent is never counted):
-    - `parse_spend`: the product's parser (`pipelines.spend.parse.parse_spend`) on the bytes;
-    - `polars`: `pl.read_csv(..., infer_schema=False)` (all columns as strings), utf-8 else windows-1252;
+    - `parse_spend`: the product's parser (`pipelines.spend.parse.parse_spend`) on the file's path, as the
+      nightly and `parse-spend` call it, with the default allocator settings;
+    - `parse_spend(worker)`: the same, with the allocator setting the nightly's parse workers run with
+      (`pipelines.spend.concurrent.WORKER_ALLOCATOR`: one arena, freed memory returned after 200 ms);
+    - `polars`: `pl.read_csv(path, infer_schema=False)` (all columns as strings), utf-8 else windows-1252;
     - `duckdb`: `read_csv(..., all_varchar=true)` into a Polars frame (latin-1 for non-UTF-8 bytes: DuckDB has
       no cp1252 without an extension);
-    - `pandas`: a typical clean-up script (read as strings, strip, amounts and dates typed, blank rows
-      dropped). pandas is only in the `bench` extra (`pip install -e '.[bench]'`); skipped when absent.
+    - `pandas`: a typical clean-up script on the file's bytes (read as strings, strip, amounts and dates typed,
+      blank rows dropped). pandas is only in the `bench` extra (`pip install -e '.[bench]'`); skipped when
+      absent.
   Prints a table with time and RSS ratios (time against the Polars read, RSS against the file size).
 * `corpus`: every file of the corpus, best of three, with its outcome (the per-file regression view).
 * `profile`: cProfile of one `parse_spend` call on the largest generated file, top functions by own and
@@ -43,7 +47,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "spend"
 DEFAULT_SOURCE = CORPUS / "leeds" / "2020-06.csv"
-TOOLS = ("parse_spend", "polars", "duckdb", "pandas")
+WORKER_TOOL = "parse_spend(worker)"
+TOOLS = ("parse_spend", WORKER_TOOL, "polars", "duckdb", "pandas")
+# the parse workers' allocator setting (pipelines.spend.concurrent), as literals: a baseline revision may not have it
+ALLOCATOR_ENV, WORKER_ALLOCATOR = "_RJEM_MALLOC_CONF", "narenas:1,dirty_decay_ms:200,muzzy_decay_ms:0"
 
 
 # --- children: each does one job on one file and prints {"seconds": s, "rows": n, "peak_kib": k} -------------
@@ -61,35 +68,44 @@ def _child(tool: str, path: str, columns: str) -> None:
 
         print(json.dumps({"seconds": 0.0, "rows": 0, "peak_kib": _own_peak_kib()}))
         return
-    data = Path(path).read_bytes()
+    # Each tool starts from what it naturally reads: the parser and the readers a path, the pandas script the
+    # bytes (read before the clock starts; they count in its peak, as they would in the script).
     start = time.perf_counter()
     if tool == "parse_spend":
+        from pipelines.spend import readers
         from pipelines.spend.parse import parse_spend
 
-        result = parse_spend(data, filename=Path(path).name)
+        # a revision before the parser read paths (a `--baseline`) is given the bytes, as its callers did
+        source = Path(path) if hasattr(readers, "source_size") else Path(path).read_bytes()
+        result = parse_spend(source, filename=Path(path).name)
         rows = result.rows.height
         assert result.kind == "spend", result.reason
     elif tool == "polars":
         import polars as pl
 
         try:
-            frame = pl.read_csv(data, infer_schema=False, truncate_ragged_lines=True)
+            frame = pl.read_csv(path, infer_schema=False, truncate_ragged_lines=True)
         except pl.exceptions.ComputeError:
-            frame = pl.read_csv(data, infer_schema=False, truncate_ragged_lines=True, encoding="windows-1252")
+            frame = pl.read_csv(path, infer_schema=False, truncate_ragged_lines=True, encoding="windows-1252")
         rows = frame.height
     elif tool == "duckdb":
         import duckdb
 
         encoding = "utf-8"
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            encoding = "latin-1"
+        with open(path, "rb") as handle:
+            decoder = __import__("codecs").getincrementaldecoder("utf-8")()
+            try:
+                while piece := handle.read(1 << 20):
+                    decoder.decode(piece)
+            except UnicodeDecodeError:
+                encoding = "latin-1"
         con = duckdb.connect()
         frame = con.sql("select * from read_csv($path, all_varchar = true, encoding = $encoding)",
                         params={"path": path, "encoding": encoding}).pl()
         rows = frame.height
     elif tool == "pandas":
+        data = Path(path).read_bytes()
+        start = time.perf_counter()
         rows = _pandas_script(data, json.loads(columns))
     else:
         raise SystemExit(f"unknown tool {tool}")
@@ -133,10 +149,14 @@ def _measure(tool: str, path: Path, columns: dict) -> dict:
     """Run one child; it reports its own time and peak RSS. `parse_spend@REV` runs the parser of that
     revision (same child code, that revision's `pipelines` first on the path)."""
     root = BASELINES.get(tool, ROOT)
-    child_tool = "parse_spend" if tool in BASELINES else tool
+    child_tool = "parse_spend" if tool in BASELINES or tool == WORKER_TOOL else tool
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    env.pop(ALLOCATOR_ENV, None)
+    if tool == WORKER_TOOL:  # the parser as the nightly's parse workers run it (their allocator setting)
+        env[ALLOCATOR_ENV] = WORKER_ALLOCATOR
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, __file__, "child", child_tool, str(path), json.dumps(columns)],
-                          capture_output=True, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+                          capture_output=True, cwd=root, env=env)
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         return {"error": proc.stderr.decode(errors="replace")[-400:], "wall": wall, "rss_mb": float("nan")}

@@ -770,18 +770,22 @@ def _other_attributes(kept: pl.DataFrame, extras: list[tuple[str, str]]) -> pl.S
     head = cells.head(readers.COMPACT_SAMPLE)
     if kept.height < readers.COMPACT_SAMPLE or head.n_unique() * 4 > head.height:
         return cells.select(encode).to_series()
-    if len(names) == 1:  # one unmapped column: each line's position among its distinct values, no join
-        column = cells.get_column(names[0])
-        distinct_values = column.drop_nulls().unique()
-        if distinct_values.len() * 4 > column.len():
-            return cells.select(encode).to_series()
-        encoded = distinct_values.to_frame(names[0]).select(encode).to_series()
-        return encoded.gather(column.cast(pl.Enum(distinct_values)).to_physical()).alias("_other")
-    distinct = cells.unique(maintain_order=True)
-    if distinct.height * 4 > cells.height:
+    # Each cell as its position among its column's distinct values: the distinct combinations are then found,
+    # and joined back to the lines, on small integers rather than on the text.
+    distinct_values = [cells.get_column(n).drop_nulls().unique() for n in names]
+    if any(d.len() * 4 > cells.height for d in distinct_values):
         return cells.select(encode).to_series()
-    return cells.join(distinct.with_columns(encode), on=names, how="left", maintain_order="left",
-                      nulls_equal=True).get_column("_other")
+    codes = cells.select([pl.col(n).cast(pl.Enum(d)).to_physical() for n, d in zip(names, distinct_values)])
+    del cells
+    if len(names) == 1:  # one unmapped column: each line's code is its combination's position, no join
+        encoded = distinct_values[0].to_frame(names[0]).select(encode).to_series()
+        return encoded.gather(codes.to_series()).alias("_other")
+    combinations = codes.unique()
+    if combinations.height * 4 > codes.height:
+        return kept.select(encode).to_series()
+    decoded = combinations.select([d.gather(combinations.get_column(n)).alias(n) for n, d in zip(names, distinct_values)])
+    combinations = combinations.with_columns(decoded.select(encode).to_series())
+    return codes.join(combinations, on=names, how="left", maintain_order="left", nulls_equal=True).get_column("_other")
 
 
 def _repair_shifted_amounts(work: pl.DataFrame, fields: list[str], warnings: list[str], sheet: str) -> pl.DataFrame:
