@@ -85,6 +85,7 @@ class RawSheet:
 # --- a file's bytes: in memory, or on disk and read a piece at a time -------------------------------------------
 
 Source = "bytes | Path"  # a file's bytes, or the path of a local file holding them (read, never written)
+_CHUNK = 8 << 20  # bytes read, checked or transcoded at a time
 
 
 def is_path(source) -> bool:
@@ -107,7 +108,7 @@ def source_bytes(source) -> bytes:
     return Path(source).read_bytes() if is_path(source) else source
 
 
-def _pieces(source, size: int = 8 << 20) -> Iterator[tuple[bytes | memoryview, bool]]:
+def _pieces(source, size: int = _CHUNK) -> Iterator[tuple[bytes | memoryview, bool]]:
     """(piece, is the last) of at most `size` bytes, in order: views of bytes in memory (no copy), reads of a
     file (one piece in memory at a time)."""
     if not is_path(source):
@@ -196,9 +197,6 @@ def decode(data: bytes) -> tuple[str, str]:
         encoding = "cp1252"
     # Space-like characters are normalised per cell later (parse._clean_cells), in Polars, not here.
     return text, encoding
-
-
-_CHUNK = 8 << 20
 
 
 def _text_encoding(source) -> tuple[str, bool]:
