@@ -697,7 +697,7 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
                                  pl.col("_month").is_not_null().alias("_is_month")).drop("_month")
     else:
         work = work.with_columns(_date=pl.lit(None, dtype=pl.Date), _is_month=pl.lit(False))
-    work = _classify_rows(work, body, all_cols, fields, extras, by_field, vocab, grain)
+    work = _classify_rows(work, body, all_cols, fields, extras, by_field, vocab)
     declared: list[tuple[Decimal, bool]] = []
     work = _settle_totals(work, declared, warnings, sheet)
     dropped = work.filter(pl.col("_class").is_not_null() & (pl.col("_class") != "amount_only")).select(
@@ -824,15 +824,14 @@ def _repair_shifted_amounts(work: pl.DataFrame, fields: list[str], warnings: lis
 
 
 def _classify_rows(work: pl.DataFrame, body: pl.DataFrame, all_cols: list[str], fields: list[str],
-                   extras: list[tuple[str, str]], by_field: dict[str, str], vocab: Vocabulary,
-                   grain: str) -> pl.DataFrame:
+                   extras: list[tuple[str, str]], by_field: dict[str, str], vocab: Vocabulary) -> pl.DataFrame:
     """`_class` per row (blank, repeated_header, total, note, amount_only; null = a payment line) and `_cells`
-    (the row's cells joined, for the dropped-rows table). Every such row lacks an amount, a date or a payee,
-    or names a total in its payee cell, so the label checks run only on those rows, never on every line."""
+    (the row's cells joined, for the dropped-rows table). Every such row is blank, lacks an amount or a payee,
+    or names a total in its payee cell (a repeated header's amount cell is a header word, never an amount), so
+    the label checks run only on those rows, never on every line: not on every line of a file whose dates are
+    all missing either."""
     suspect = (~pl.col("_any") | pl.col("_amount").is_null() | pl.col("supplier_name").is_null()
                | pl.col("supplier_name").str.contains(TOTAL_LABEL).fill_null(False))
-    if grain == "transaction":
-        suspect = suspect | pl.col("_date").is_null()
     mask = work.select(suspect.alias("m")).to_series()
     if not mask.any():
         return work.with_columns(_class=pl.lit(None, dtype=pl.String), _cells=pl.lit(None, dtype=pl.String))
