@@ -705,23 +705,22 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
         pl.col("_cells").alias("cells"))
     kept = work.filter(pl.col("_class").is_null() | (pl.col("_class") == "amount_only"))
     time_only = values.time_only_expr(pl.col("payment_date"))
-    flag_exprs = [
-        pl.when(pl.col("_shift_from").is_not_null()).then(pl.lit("shifted_repaired")),
-        pl.when(pl.col("amount").is_not_null() & pl.col("_amount").is_null()).then(pl.lit("amount_unparsed")),
-        pl.when(pl.col("amount").is_null() & pl.col("_amount").is_null()).then(pl.lit("amount_missing")),
-        pl.when(pl.col("_class") == "amount_only").then(pl.lit("amount_only")),
-    ]
+    flag_conditions = {
+        "shifted_repaired": pl.col("_shift_from").is_not_null(),
+        "amount_unparsed": pl.col("amount").is_not_null() & pl.col("_amount").is_null(),
+        "amount_missing": pl.col("amount").is_null() & pl.col("_amount").is_null(),
+        "amount_only": (pl.col("_class") == "amount_only").fill_null(False),
+    }
     if grain == "transaction":
-        flag_exprs += [
-            pl.when(pl.col("_date").is_null() & time_only).then(pl.lit("date_lost")),
-            pl.when(pl.col("_date").is_null() & pl.col("payment_date").is_not_null() & ~time_only)
-            .then(pl.lit("date_unparsed")),
-            pl.when(pl.col("payment_date").is_null()).then(pl.lit("date_missing")),
-        ]
-    flag_exprs.append(pl.when(pl.col("supplier_name").str.contains(r"^[\d\s.,£()-]+$")).then(pl.lit("supplier_numeric")))
+        flag_conditions |= {
+            "date_lost": pl.col("_date").is_null() & time_only,
+            "date_unparsed": pl.col("_date").is_null() & pl.col("payment_date").is_not_null() & ~time_only,
+            "date_missing": pl.col("payment_date").is_null(),
+        }
+    flag_conditions["supplier_numeric"] = pl.col("supplier_name").str.contains(r"^[\d\s.,£()-]+$")
     if layout.positional:
-        flag_exprs.append(pl.lit("positional_header"))
-    kept = kept.with_columns(pl.concat_str(flag_exprs, separator=",", ignore_nulls=True).alias("_flags"))
+        flag_conditions["positional_header"] = pl.lit(True)
+    kept = kept.with_columns(_flags(kept, flag_conditions))
     if extras:
         kept = kept.with_columns(_other_attributes(kept, extras))
     else:
@@ -748,6 +747,19 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     basis = amount_basis_of(layout, vocab, hints)
     return SheetOutcome(kept, dropped, header, fields, populated, declared, grain=grain, is_card_file=is_card_file,
                         dropped_by_reason=counts, mapping=_mapping_of(layout), amount_basis=basis)
+
+
+def _flags(kept: pl.DataFrame, conditions: dict[str, pl.Expr]) -> pl.Series:
+    """`_flags`: the names of the conditions a line meets, comma-separated (null for none). The conditions are
+    evaluated as bits; the names are joined only for the (few) flagged lines, never a text column per flag."""
+    bits = kept.select([condition.fill_null(False).alias(name) for name, condition in conditions.items()])
+    flagged = bits.select(pl.any_horizontal(pl.all()).alias("any")).to_series().arg_true()
+    unflagged = pl.repeat(None, kept.height, dtype=pl.String, eager=True).alias("_flags")
+    if flagged.len() == 0:
+        return unflagged
+    names = bits[flagged].select(pl.concat_str([pl.when(pl.col(name)).then(pl.lit(name)) for name in conditions],
+                                               separator=",", ignore_nulls=True)).to_series()
+    return unflagged.scatter(flagged, names)
 
 
 def _collapse_spaces(column: pl.Series) -> pl.Series:
@@ -1172,7 +1184,6 @@ def _assemble(outcomes: list[tuple[str, SheetOutcome]], hints: dict, council_gss
             v, hints.get("redaction_labels"))).alias("redaction_kind"),
         (pl.col("amount").abs() < pl.lit(threshold, dtype=values.MONEY)).alias("below_threshold")
         if threshold is not None else pl.lit(False).alias("below_threshold"),
-        pl.when(pl.col("row_flags") == "").then(None).otherwise(pl.col("row_flags")).alias("row_flags"),
         pl.lit(source_url, dtype=pl.String).alias("source_url"),
         pl.lit(publication_id).alias("source_sha256"),
         pl.lit(PARSER_VERSION).alias("parser_version"),
