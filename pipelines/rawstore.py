@@ -9,13 +9,17 @@ The blobs can live in an object store instead (`Warehouse.raw_url`, pipelines/st
 here takes either the local raw directory (a `Path`, the default, unchanged) or a `RawStore`, whose blobs are
 objects `<prefix>/<aa>/<sha256>` in the store. Downloads still stream into a local `.incoming/` (hashed while
 written), then go up as one put; reads are hash-checked as before, and a reader that needs a file on disk
-(`local_path`: register loaders, bulk notice files) gets a verified copy in the local `.cache/`.
+(`local_path`: register loaders, bulk notice files) gets a verified copy in the local `.cache/`; the spend parser,
+which checks the hash itself, reads a temporary download (`readable_path`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 INCOMING = ".incoming"
@@ -94,6 +98,27 @@ def local_path(raw_dir, sha256: str) -> Path:
     """A file on local disk holding the blob: the blob itself, or a verified cached copy of a remote one."""
     raw_dir = _local(raw_dir)
     return raw_dir.local_path(sha256) if isinstance(raw_dir, RawStore) else blob_path(raw_dir, sha256)
+
+
+@contextlib.contextmanager
+def readable_path(raw_dir, sha256: str) -> Iterator[Path]:
+    """A local file holding the blob while the block runs, for a reader that verifies the hash itself (the spend
+    parser): the blob itself, or a verified cached copy of a remote one; otherwise a temporary download, removed
+    afterwards (never added to the cache, which would grow into a second copy of the store)."""
+    raw_dir = _local(raw_dir)
+    if not isinstance(raw_dir, RawStore):
+        yield blob_path(raw_dir, sha256)
+        return
+    cached = raw_dir._cache_path(sha256)
+    if cached.is_file():
+        yield cached
+        return
+    tmp = incoming_dir(raw_dir) / f"{sha256}.{os.getpid()}.{threading.get_ident()}.read"
+    try:
+        raw_dir.remote.get_file(raw_dir.key(sha256), tmp)
+        yield tmp
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def incoming_dir(raw_dir, create: bool = True) -> Path | None:

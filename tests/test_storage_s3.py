@@ -88,6 +88,18 @@ def test_raw_blobs_round_trip_through_the_bucket_hash_checked(s3, tmp_path):
     with pytest.raises(ValueError, match="corrupt"):
         rawstore.local_path(raw, bad)
 
+    # the spend parser reads a temporary download (hash-checked by the parse), never left in the cache
+    from pipelines.spend.ingest import parse_stored
+
+    spend = b"Payment Date,Supplier Name,Amount\n01/05/2024,Acme Ltd,600.00\n02/05/2024,Acme Ltd,700.00\n"
+    spend_sha = rawstore.store(raw, spend)
+    result = parse_stored(raw, spend_sha, {"filename": "2024-05.csv"})
+    assert result.kind == "spend" and result.rows.height == 2 and result.publication_id == spend_sha
+    assert not raw._cache_path(spend_sha).exists()
+    assert not any((tmp_path / "raw" / ".incoming").iterdir())
+    with pytest.raises(ValueError, match="corrupt"):
+        parse_stored(raw, bad, {"filename": "2024-05.csv"})
+
     # the warehouse hands the same store to every caller when configured, and the local Path when not
     configured = Warehouse(tmp_path / "wh", raw_url=f"s3://{BUCKET}/raw").raw_store
     assert isinstance(configured, RawStore) and configured.remote.url == f"s3://{BUCKET}/raw"

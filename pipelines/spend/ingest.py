@@ -168,8 +168,8 @@ def parse_stored(raw, sha256: str, kwargs: dict, parse: Callable[..., Any] | Non
         except Exception as exc:
             return exc
     try:
-        path = rawstore.local_path(raw, sha256)  # a remote blob is fetched to the local cache and verified
-        result = _default_parse()(path, **kwargs)
+        with rawstore.readable_path(raw, sha256) as path:
+            result = _default_parse()(path, **kwargs)
     except OSError as exc:  # the blob is missing or unreadable
         raise ValueError(f"raw blob {sha256} cannot be read: {type(exc).__name__}: {exc}") from exc
     if result.publication_id != sha256:
