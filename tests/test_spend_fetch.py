@@ -106,3 +106,43 @@ def test_failed_fetch_is_quarantined_not_raised(server, warehouse):
         statuses = con.execute("select http_status from raw.fetch_manifest order by http_status").fetchall()
     assert [q[1] for q in quarantined] == ["fetch_error:http_5xx", "fetch_error:host_not_allowed"]
     assert [s[0] for s in statuses] == [0, 500]
+
+
+def test_fetch_log_writes_the_rows_record_fetch_writes(server, warehouse):
+    """The parallel writer's batched log (FetchLog) leaves the manifest and quarantine exactly as one
+    record_fetch per fetch does: the same rows, a failure written in order, and earlier fetch errors cleared
+    only for the URLs that answered again (and only for this council)."""
+    from pipelines.spend.fetch import FetchLog, download_link, record_fetch
+
+    session = PoliteSession(allowed_hosts={server.base.removeprefix("http://")}, retries=0, backoff=0, min_interval_s=0)
+    links = [link(f"{server.base}/{name}") for name in ("a.csv", "broken", "b.csv", "a.csv")]
+    fetches = [download_link(lnk, session, warehouse.raw_dir, None) for lnk in links]
+    states = {}
+    for batched in (False, True):
+        with warehouse.connect() as con:
+            con.execute("delete from raw.fetch_manifest")
+            con.execute("delete from staging.quarantine")
+            # earlier failed fetches: of a.csv for this council and for another one, of c.csv (not fetched now)
+            for gss, url in (("E06999999", f"{server.base}/a.csv"), ("E06000001", f"{server.base}/a.csv"),
+                             ("E06999999", f"{server.base}/c.csv")):
+                con.execute("insert into staging.quarantine (council_gss, source_url, reason_code, reason, "
+                            "quarantined_at) values (?, ?, 'fetch_error:timeout', 'earlier', now())", [gss, url])
+            if batched:
+                log = FetchLog(con, "E06999999")
+                for lnk, (outcome, record) in zip(links, fetches):
+                    log.record(lnk, outcome, record)
+                log.flush()
+            else:
+                for lnk, (outcome, record) in zip(links, fetches):
+                    record_fetch(con, lnk, outcome, record, "E06999999")
+            states[batched] = (
+                con.execute("select fetch_id, url, http_status, sha256, etag, last_modified, bytes, council_gss, "
+                            "period_label, fetched_at from raw.fetch_manifest order by fetch_id").fetchall(),
+                con.execute("select council_gss, source_url, reason_code from staging.quarantine "
+                            "order by all").fetchall())
+    assert states[True] == states[False]
+    manifest, quarantined = states[True]
+    assert len(manifest) == 4 and sorted(r[2] for r in manifest) == [200, 200, 200, 500]
+    assert quarantined == sorted([("E06000001", f"{server.base}/a.csv", "fetch_error:timeout"),
+                                  ("E06999999", f"{server.base}/broken", "fetch_error:http_5xx"),
+                                  ("E06999999", f"{server.base}/c.csv", "fetch_error:timeout")])
