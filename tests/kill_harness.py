@@ -3,8 +3,7 @@
     python -m tests.kill_harness POINT N keepitlocal-args...
 
 POINT is where the process kills itself, on the Nth time it gets there:
-* `fetch`: right after a council file was downloaded and recorded, before it is loaded (the parallel writer records
-  a council's fetches in a batch just before loading one of them);
+* `fetch`: right after a council file was downloaded and recorded, before it is parsed or loaded;
 * `parse`: as a council file starts to be parsed;
 * `load`: inside a publication's load transaction, after its lines were inserted, before it commits;
 * `publish`: after the build copy passed its checks, just before it is swapped onto the published file.
@@ -34,7 +33,7 @@ def _killer(n: int):
 def install(point: str, n: int) -> None:
     tick = _killer(n)
     if point == "fetch":
-        # one at a time through fetch.record_fetch (fetch_file, failures), in batches through fetch.FetchLog
+        # both ingestion paths record a fetch through fetch.record_fetch (fetch_file, and the parallel writer)
         from pipelines.spend import fetch
 
         real_record = fetch.record_fetch
@@ -46,16 +45,6 @@ def install(point: str, n: int) -> None:
                 tick()
 
         fetch.record_fetch = record_fetch
-
-        real_flush = fetch.FetchLog.flush
-
-        def flush(self):  # the parallel writer logs a council's fetches in batches, just before a load
-            downloaded = sum(1 for row in self.rows if row["bytes"] is not None and self.source_kind == "council_file")
-            real_flush(self)
-            for _ in range(downloaded):
-                tick()
-
-        fetch.FetchLog.flush = flush
     elif point == "parse":
         from pipelines.spend import concurrent, parse
 

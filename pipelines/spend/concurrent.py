@@ -160,12 +160,6 @@ class _Council:
     recorded: bool = False          # discovery candidates written
     failed: bool = False            # the warehouse failed for this council: the rest of it is skipped
     finished: bool = False
-    handled: set = field(default_factory=set)  # bodies handled before this run (asked once, not per fetch)
-    fetch_log: Any = None           # fetch_mod.FetchLog: this council's manifest rows, written in batches
-
-    def is_handled(self, con, sha256: str) -> bool:
-        # handled before the run, or since (only a body not handled before is asked about)
-        return sha256 in self.handled or ingest.body_handled(con, self.council["gss"], sha256)
 
 
 class _Run:
@@ -259,16 +253,14 @@ class _Run:
                 return
             st.links, st.total = links, len(links)
             ingest.record_discovery(self.con, st.council, st.report)
-            st.handled = ingest.handled_bodies(self.con, gss)
-            st.fetch_log = fetch_mod.FetchLog(self.con, gss)
             st.recorded = True
         elif kind == "fetched":
             _, _, index, outcome, record = event
             if st.failed:
                 return
             slot = _Slot(link=st.links[index], outcome=outcome)
-            st.fetch_log.record(slot.link, outcome, record)
-            if not ingest.count_fetch(outcome, st.report) or st.is_handled(self.con, outcome.sha256):
+            fetch_mod.record_fetch(self.con, slot.link, outcome, record, gss)
+            if not ingest.count_fetch(outcome, st.report) or ingest.body_handled(self.con, gss, outcome.sha256):
                 slot.done = True
             elif self.workers and outcome.sha256 not in st.speculating:
                 st.speculating.add(outcome.sha256)
@@ -300,13 +292,12 @@ class _Run:
                 else:
                     # the same bytes as an earlier link of this council, or no parse workers: decide here,
                     # where the one-at-a-time path decides
-                    if st.is_handled(self.con, slot.outcome.sha256):
+                    if ingest.body_handled(self.con, st.council["gss"], slot.outcome.sha256):
                         slot.done = True
                         st.next += 1
                         continue
                     result = ingest.parse_stored(self.raw, slot.outcome.sha256,
                                                  ingest.parse_arguments(st.council, slot.link), self.parse)
-                st.fetch_log.flush()  # the body's fetch is logged before it is loaded
                 ingest.load_parsed(self.con, st.council, slot.link, slot.outcome, result, st.report)
                 slot.done = True
             st.next += 1
@@ -349,13 +340,11 @@ class _Run:
                 slot.future.cancel()
                 self.inflight -= 1
                 slot.future = None
-        try:
-            if st.fetch_log is not None:
-                st.fetch_log.flush()
-            if not st.failed:
+        if not st.failed:
+            try:
                 apply_supersession(self.con, st.council["gss"])
-        except Exception as exc:
-            st.report["error"] = f"{type(exc).__name__}: {exc}"[:ingest.MAX_REASON_CHARS]
+            except Exception as exc:
+                st.report["error"] = f"{type(exc).__name__}: {exc}"[:ingest.MAX_REASON_CHARS]
         self.progress(ingest.council_summary(st.report["council_name"], st.report))
 
 
@@ -377,7 +366,9 @@ def published_snapshot(warehouse: Warehouse, council_gss: str) -> tuple[dict[str
     con = connect_published(warehouse.published_path)
     try:
         previous = {row[0]: tuple(row[1:]) for row in sqlfiles.execute(con, "spend/last_fetches").fetchall()}
-        return previous, ingest.handled_bodies(con, council_gss)
+        handled = {row[0] for row in sqlfiles.execute(con, "spend/handled_bodies", {
+            "council_gss": council_gss, "transient_reasons": sorted(ingest.TRANSIENT_REASONS)}).fetchall()}
+        return previous, handled
     except Exception:  # an old or partial published file: fetch unconditionally, the loader still decides
         return {}, set()
     finally:
@@ -442,21 +433,16 @@ def load_staged(bundle_dir: Path, *, warehouse: Warehouse, parse: Callable[..., 
     try:
         with warehouse.connect() as con:
             ingest.record_discovery(con, council, report)
-            handled = ingest.handled_bodies(con, gss)  # then asked per body only for one not handled before
-            fetch_log = fetch_mod.FetchLog(con, gss)
             for item in items:
                 link, outcome = item["link"], item["outcome"]
-                fetch_log.record(link, outcome, item["record"])
-                if not ingest.count_fetch(outcome, report) or (
-                        outcome.sha256 in handled or ingest.body_handled(con, gss, outcome.sha256)):
+                fetch_mod.record_fetch(con, link, outcome, item["record"], gss)
+                if not ingest.count_fetch(outcome, report) or ingest.body_handled(con, gss, outcome.sha256):
                     continue
-                fetch_log.flush()  # the body's fetch is logged before it is loaded
                 if item["result"] and (bundle_dir / item["result"]).is_file():
                     result = pickle.loads((bundle_dir / item["result"]).read_bytes())
                 else:
                     result = ingest.parse_stored(raw, outcome.sha256, ingest.parse_arguments(council, link), parse)
                 ingest.load_parsed(con, council, link, outcome, result, report)
-            fetch_log.flush()
             apply_supersession(con, gss)
     except Exception as exc:  # the warehouse itself failed: report it
         report["error"] = f"{type(exc).__name__}: {exc}"[:ingest.MAX_REASON_CHARS]

@@ -21,13 +21,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from pipelines import rawstore, sqlfiles
 from pipelines.edge import TRANSIENT_REASONS, PoliteSession
 from pipelines.spend.discover import DiscoveredLink
 from pipelines.spend.load import quarantine
-from pipelines.warehouse import atomic
 
 FETCH_ERROR = "fetch_error"
 
@@ -126,10 +124,12 @@ def download_link(link: DiscoveredLink, session: PoliteSession, raw_dir: Path, p
     return outcome, record
 
 
-def _manifest_row(link: DiscoveredLink, outcome: FetchOutcome, record: FetchRecord, council_gss: str | None,
-                  source_kind: str) -> dict:
+def record_fetch(warehouse_con: duckdb.DuckDBPyConnection, link: DiscoveredLink, outcome: FetchOutcome,
+                 record: FetchRecord, council_gss: str | None, source_kind: str = "council_file") -> None:
+    """The database half of `fetch_file`: one manifest row for the attempt, and a quarantine row for a failure
+    (or the URL's earlier fetch failures cleared when it answers again)."""
     downloaded = outcome.bytes is not None
-    return {
+    sqlfiles.execute(warehouse_con, "spend/insert_fetch", {
         "fetch_id": outcome.fetch_id,
         "source_kind": source_kind,
         "url": link.url,
@@ -145,52 +145,7 @@ def _manifest_row(link: DiscoveredLink, outcome: FetchOutcome, record: FetchReco
         "bytes": outcome.bytes,
         # a 304 stores no body: its row keeps sha256 null (010_raw.sql) and the outcome carries the old hash
         "sha256": outcome.sha256 if downloaded else None,
-    }
-
-
-_MANIFEST_SCHEMA = {"fetch_id": pl.String, "source_kind": pl.String, "url": pl.String, "council_gss": pl.String,
-                    "link_text": pl.String, "landing_page": pl.String, "period_label": pl.String,
-                    "fetched_at": pl.Datetime("us"), "http_status": pl.Int32, "content_type": pl.String,
-                    "etag": pl.String, "last_modified": pl.String, "bytes": pl.Int64, "sha256": pl.String}
-
-
-class FetchLog:
-    """One council's successful fetches, written to the manifest a batch at a time: one insert (and one clearing
-    of the URLs' earlier fetch errors) for a run of fetches instead of two statements each, which made most of a
-    no-change night's writer time. A failed fetch is written at once, after the batch before it. `flush()` before
-    anything that must follow them (loading a body) and when the council is done; a run killed in between loses
-    only the log of those fetches (nothing was loaded from them; the next night asks again)."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, council_gss: str | None, source_kind: str = "council_file"):
-        self.con, self.council_gss, self.source_kind = con, council_gss, source_kind
-        self.rows: list[dict] = []
-
-    def record(self, link: DiscoveredLink, outcome: FetchOutcome, record: FetchRecord) -> None:
-        if outcome.error:
-            self.flush()
-            record_fetch(self.con, link, outcome, record, self.council_gss, self.source_kind)
-        else:
-            self.rows.append(_manifest_row(link, outcome, record, self.council_gss, self.source_kind))
-
-    def flush(self) -> None:
-        if not self.rows:
-            return
-        rows, self.rows = self.rows, []
-        self.con.register("fetches_df", pl.DataFrame(rows, schema=_MANIFEST_SCHEMA, orient="row").to_arrow())
-        try:
-            with atomic(self.con):
-                sqlfiles.execute(self.con, "spend/insert_fetches")
-                sqlfiles.execute(self.con, "spend/clear_fetch_errors_of_batch")
-        finally:
-            self.con.unregister("fetches_df")
-
-
-def record_fetch(warehouse_con: duckdb.DuckDBPyConnection, link: DiscoveredLink, outcome: FetchOutcome,
-                 record: FetchRecord, council_gss: str | None, source_kind: str = "council_file") -> None:
-    """The database half of `fetch_file`: one manifest row for the attempt, and a quarantine row for a failure
-    (or the URL's earlier fetch failures cleared when it answers again)."""
-    sqlfiles.execute(warehouse_con, "spend/insert_fetch",
-                     _manifest_row(link, outcome, record, council_gss, source_kind))
+    })
     if outcome.error:
         quarantine(warehouse_con, council_gss=council_gss, source_url=link.url, source_sha256=None,
                    reason_code=f"{FETCH_ERROR}:{outcome.reason_code}", reason=outcome.error[:500],

@@ -148,16 +148,10 @@ def count_fetch(outcome, report: dict) -> bool:
     return True
 
 
-def handled_bodies(con, gss: str) -> set[str]:
-    """Every body the council has loaded or set aside for a lasting reason (body_handled for all at once)."""
-    return {row[0] for row in sqlfiles.execute(con, "spend/handled_bodies", {
-        "council_gss": gss, "transient_reasons": sorted(TRANSIENT_REASONS)}).fetchall()}
-
-
 def body_handled(con, gss: str, sha256: str) -> bool:
     """Loaded (or set aside for good) before: the same bytes under another URL, or unchanged."""
     return bool(sqlfiles.execute(con, "spend/body_already_handled", {
-        "council_gss": gss, "sha256": sha256, "transient_reasons": sorted(TRANSIENT_REASONS)}).fetchall()[0][0])
+        "council_gss": gss, "sha256": sha256, "transient_reasons": sorted(TRANSIENT_REASONS)}).fetchone()[0])
 
 
 def parse_stored(raw, sha256: str, kwargs: dict, parse: Callable[..., Any] | None = None) -> Any:
