@@ -22,6 +22,8 @@ defaults that fit a 2-core, 24 GB machine shared with other work (2 GB, 2 thread
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -190,9 +192,27 @@ def atomic(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection
 
 
 def apply_ddl(con: duckdb.DuckDBPyConnection) -> None:
-    """Run every idempotent DDL file in order (create ... if not exists / add column if not exists)."""
+    """Run every idempotent DDL file in order (create ... if not exists / add column if not exists), unless the
+    database already matches this DDL: the fingerprint of the files is recorded once all of them ran, so a writer
+    connection costs one small query instead of every DDL statement (about 20 ms, some 26 times a night). A change
+    to any DDL file changes the fingerprint and runs them all again."""
+    fingerprint = _ddl_fingerprint()
+    try:
+        if sqlfiles.execute(con, "meta/ddl_fingerprint").fetchall() == [(fingerprint,)]:
+            return
+    except duckdb.CatalogException:  # a new file, or one from before the fingerprint was kept
+        pass
     for path in sqlfiles.ddl_files():
         con.execute(path.read_text(encoding="utf-8"))
+    sqlfiles.execute(con, "meta/record_ddl_fingerprint", {"fingerprint": fingerprint})
+
+
+@functools.cache
+def _ddl_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sqlfiles.ddl_files():
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def safe_name(text: str) -> str:

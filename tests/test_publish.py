@@ -208,3 +208,30 @@ def test_a_release_with_a_publication_held_back_publishes_and_says_so(published,
     out = capsys.readouterr().out
     assert "Held back from this release (1 publication(s)" in out and "cast_nulls_under_threshold" in out
     assert "(exit 4)" in out
+
+
+def test_writer_connections_run_the_ddl_only_when_it_changed(tmp_path, monkeypatch):
+    """The DDL's fingerprint is recorded once every file ran; a writer connection that finds it skips the DDL,
+    and a file brought up to other DDL (an older version) runs all of it again."""
+    from pipelines import sqlfiles, warehouse as warehouse_module
+
+    runs = []
+    real_files = sqlfiles.ddl_files
+
+    def counted_files():
+        runs.append(1)
+        return real_files()
+
+    wh = Warehouse(tmp_path / "wh")
+    with wh.connect() as con:
+        fingerprint = con.execute("select fingerprint from meta.ddl_state").fetchall()
+    assert fingerprint == [(warehouse_module._ddl_fingerprint(),)]
+    monkeypatch.setattr(sqlfiles, "ddl_files", counted_files)
+    with wh.connect() as con:
+        con.execute("update meta.ddl_state set fingerprint = 'older ddl'")
+        con.execute("drop table staging.quarantine")
+    assert runs == []  # the recorded fingerprint matched: no DDL ran
+    with wh.connect() as con:  # the recorded DDL differs: every file runs again, the table is back
+        assert con.execute("select count(*) from staging.quarantine").fetchone() == (0,)
+        assert con.execute("select fingerprint from meta.ddl_state").fetchall() == fingerprint
+    assert runs == [1]

@@ -80,7 +80,7 @@ create table if not exists staging.quarantine (
     period_label varchar,
     quarantined_at timestamp not null
 );
--- warehouses created before these columns existed gain them here (every DDL file runs on every writer connection)
+-- warehouses created before these columns existed gain them here (every DDL file runs again when the DDL changed)
 alter table staging.spend_lines add column if not exists amount_basis varchar;
 alter table staging.spend_publications add column if not exists rows_in bigint;
 alter table staging.spend_publications add column if not exists dropped_by_reason varchar;
