@@ -226,20 +226,43 @@ def test_row_fingerprint_definition():
     assert _fingerprints(rows).to_list() == expected
 
 
+def _reference_line_facts(data: bytes, block: int) -> readers.LineFacts:
+    """The line facts computed the obvious way: every line end listed, every line measured."""
+    ends = {"lf": (b"\n",), "cr": (b"\r",), "either": (b"\n", b"\r")}
+    longest = {}
+    for kind, chars in ends.items():
+        at = [-1] + [i for i in range(len(data)) if data[i:i + 1] in chars] + [len(data)]
+        longest[kind] = max((n for n in (b - a - 1 for a, b in zip(at, at[1:])) if n >= block), default=0)
+    return readers.LineFacts(data.count(b"\n"), data.count(b"\r"), data.count(b"\r\n"), longest)
+
+
 def test_line_facts_do_not_depend_on_how_the_text_is_fed(monkeypatch):
-    """The transcoded text is measured piece by piece as it is spooled: the line-end counts and the longest
-    line must be those of the whole text, wherever the pieces are cut."""
+    """The text is measured piece by piece as it is read or spooled: the line-end counts and every line at
+    least a block long must be those of the whole text, wherever the pieces, windows and blocks are cut."""
     import random
 
     monkeypatch.setattr(readers, "_CHUNK", 7)
     rng = random.Random(7)
-    for _ in range(500):
-        data = bytes(rng.choice(b"ab\r\n") for _ in range(rng.randint(0, 80)))
-        counter = readers._LineCounter()
+    for _ in range(1500):
+        data = bytes(rng.choice(b"ab\r\n" if rng.random() < 0.5 else b"aaaaaab\r\n")
+                     for _ in range(rng.randint(0, 90)))
+        block = rng.randint(1, 12)
+        counter = readers._LineCounter(block)
         cuts = sorted(rng.choices(range(len(data) + 1), k=rng.randint(0, 6)))
         for start, end in zip([0, *cuts], [*cuts, len(data)]):
             counter.feed(data[start:end])
-        assert counter.facts() == readers._line_facts(data), data
+        expected = _reference_line_facts(data, block)
+        assert counter.facts() == expected, (data, block)
+        assert readers._line_facts(data, block) == expected, (data, block)
+
+
+def test_a_long_line_is_refused_whatever_the_block(tmp_path):
+    """The line limit holds for lines shorter than the counter's block too (the block follows the limit)."""
+    path = tmp_path / "long.csv"
+    path.write_bytes(b"Date,Supplier,Amount\n01/04/2024,Acme Ltd,600.00\n01/04/2024," + b"x" * 5000 + b",700.00\n")
+    with pytest.raises(readers.RefusedFile, match="a line of 5,0"):
+        readers.read_text(path, "long.csv", readers.ParserLimits(max_line_bytes=4096))
+    assert readers.read_text(path, "long.csv", readers.ParserLimits(max_line_bytes=8192)).frame.height == 3
 
 
 def test_shared_texts_equal_the_direct_computation():

@@ -4,10 +4,10 @@ Everything here returns `RawSheet`s: a sheet name and a Polars frame of String c
 `row_number` (1-based line/row of the record in its source sheet; for CSV the record number, so a record with
 a quoted newline still counts as one row). Nothing is typed or interpreted yet; parse.py does that.
 
-Delimited text takes the columnar path: decode once (UTF-8 bytes are used as they are; cp1252 is transcoded
-chunk by chunk into a temporary spool file), measure line ends and the longest line on the way, learn the
-separator and width from a prefix, then `pl.read_csv(..., has_header=False, infer_schema=False)` (all
-strings) over batches of whole lines (`ParserLimits.read_batch_bytes`), each batch cleaned by the caller's
+Delimited text takes the columnar path: decode once (UTF-8 bytes are used as they are, checked and measured
+in one read; cp1252 is transcoded chunk by chunk into a temporary spool file), count line ends and measure
+long lines on the way, learn the separator and width from a prefix, then `pl.read_csv(..., has_header=False,
+infer_schema=False)` (all strings) over batches of whole lines (`ParserLimits.read_batch_bytes`), each batch cleaned by the caller's
 `prepare` and compacted before the next is read, so a read holds one batch beside the compact grid. Text that
 cannot be cut safely (a quoted field spanning lines) is read whole, the same way; only bytes Polars refuses (a
 stray quote inside an unquoted field, CR and LF line ends mixed) go through the csv module, with the same
@@ -223,6 +223,27 @@ def _text_encoding(source) -> tuple[str, bool]:
     return ("utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"), has_nul
 
 
+def _utf8_file_facts(path, block: int) -> tuple[str, LineFacts] | None:
+    """(encoding, line facts) of a file that is UTF-8 without NUL bytes, checked and measured in one read;
+    None for any other file (NULs to remove, or bytes that are not UTF-8: the caller transcodes those)."""
+    counter = _LineCounter(block)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    head, checking = b"", False
+    for piece, last in _pieces(path, _CHUNK):
+        head = head or piece[:3]
+        if b"\x00" in piece:
+            return None
+        # Until a piece holds a non-ASCII byte the decoder has nothing pending, so ASCII pieces are skipped.
+        checking = checking or not piece.isascii()
+        if checking:
+            try:
+                decoder.decode(piece, final=last)
+            except UnicodeDecodeError:
+                return None
+        counter.feed(piece)
+    return ("utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"), counter.facts()
+
+
 def _nul_free_chunks(source, has_nul: bool) -> Iterator[tuple[bytes | memoryview, bool]]:
     """(piece, is the last) of at most _CHUNK input bytes each, NULs removed (a view, not a copy, when there
     are none)."""
@@ -273,75 +294,79 @@ class LineFacts:
     lf: int        # LF bytes
     cr: int        # CR bytes
     crlf: int      # CR immediately followed by LF
-    longest: dict  # the longest line in bytes when lines end at "lf", at "cr", or at "either"
+    longest: dict  # the longest line (bytes between two line ends) when lines end at "lf", at "cr", or at
+                   # "either", if it is at least the counter's block long; 0 when every line is shorter
+
+
+LINE_BLOCK = 64 << 10  # lines at least this long are measured exactly (the line limit is far above it)
 
 
 class _LineCounter:
-    """Line-end counts and the longest line, fed the text in consecutive pieces of any size, without copying
-    them. The text is measured in _CHUNK windows at fixed offsets whatever the pieces (a window may be made of
-    parts of two pieces), so the result never depends on where the pieces were cut."""
+    """Line-end counts and the long lines, fed the text in consecutive pieces of any size. Counts are numpy
+    sums over _CHUNK windows. Lines are measured from the first and last line end of each `block` of a piece
+    (memchr searches, not a list of every line end): two consecutive line ends `block` or more apart always
+    lie in different blocks, so every such line is measured, whatever the pieces, and shorter ones are not
+    reported. Keep `block` no larger than the line limit the result is checked against."""
 
-    def __init__(self) -> None:
+    KINDS = ("lf", "cr", "either")
+
+    def __init__(self, block: int = LINE_BLOCK) -> None:
+        self.block = max(1, block)
         self.lf = self.cr = self.crlf = 0
-        self.longest = {"lf": 0, "cr": 0, "either": 0}
-        self.line_start = {"lf": 0, "cr": 0, "either": 0}
+        self.longest = dict.fromkeys(self.KINDS, 0)
+        self.last_end = dict.fromkeys(self.KINDS, -1)  # offset of the last line end seen, per kind
         self.offset = 0
         self.last_was_cr = False
-        self.parts: list = []  # numpy views of the current window's parts
-        self.filled = 0
 
     def feed(self, piece: bytes) -> None:
         import numpy as np
 
-        view = memoryview(piece)
-        while len(view):
-            part, view = view[:_CHUNK - self.filled], view[_CHUNK - self.filled:]
-            self.parts.append(np.frombuffer(part, dtype=np.uint8))
-            self.filled += len(part)
-            if self.filled == _CHUNK:
-                self._window()
+        data = piece if isinstance(piece, bytes) else bytes(piece)
+        if not data:
+            return
+        has_cr = b"\r" in data
+        view = memoryview(data)
+        for start in range(0, len(data), _CHUNK):
+            window = np.frombuffer(view[start:start + _CHUNK], dtype=np.uint8)
+            is_lf = window == 10
+            self.lf += int(np.count_nonzero(is_lf))
+            if has_cr:
+                is_cr = window == 13
+                self.cr += int(np.count_nonzero(is_cr))
+                self.crlf += int(np.count_nonzero(is_cr[:-1] & is_lf[1:]))
+                if start and data[start - 1] == 13 and data[start] == 10:  # a CRLF across two windows
+                    self.crlf += 1
+        if self.last_was_cr and data[0] == 10:  # a CRLF across two pieces
+            self.crlf += 1
+        self.last_was_cr = data[-1] == 13
+        for start in range(0, len(data), self.block):
+            end = min(start + self.block, len(data))
+            lf = (data.find(b"\n", start, end), data.rfind(b"\n", start, end))
+            cr = (data.find(b"\r", start, end), data.rfind(b"\r", start, end)) if has_cr else (-1, -1)
+            firsts = [f for f in (lf[0], cr[0]) if f >= 0]
+            either = (min(firsts), max(lf[1], cr[1])) if firsts else (-1, -1)
+            for kind, (first, last) in (("lf", lf), ("cr", cr), ("either", either)):
+                if first >= 0:
+                    self._line(kind, self.offset + first)
+                    self.last_end[kind] = self.offset + last
+        self.offset += len(data)
 
-    def _window(self) -> None:
-        import numpy as np
-
-        ends: dict[str, list] = {"lf": [], "cr": [], "either": []}
-        at = self.offset
-        for body in self.parts:
-            is_lf, is_cr = body == 10, body == 13
-            lf_at, cr_at = np.flatnonzero(is_lf), np.flatnonzero(is_cr)
-            self.lf += lf_at.size
-            self.cr += cr_at.size
-            if self.last_was_cr and body[0] == 10:
-                self.crlf += 1
-            if cr_at.size:
-                nxt = cr_at + 1
-                self.crlf += int(np.count_nonzero(body[nxt[nxt < body.size]] == 10))
-            self.last_was_cr = bool(body[-1] == 13)
-            ends["lf"].append(lf_at + at)
-            ends["cr"].append(cr_at + at)
-            # The union of both in order (CRLF files) from one more mask, not a sort.
-            ends["either"].append((np.flatnonzero(is_lf | is_cr) if cr_at.size and lf_at.size else
-                                   lf_at if lf_at.size else cr_at) + at)
-            at += body.size
-        for kind, found in ends.items():
-            pos = np.concatenate(found) if len(found) > 1 else found[0]
-            if pos.size:
-                gap = int(np.diff(pos).max()) if pos.size > 1 else 0
-                self.longest[kind] = max(self.longest[kind], int(pos[0]) - self.line_start[kind], gap)
-                self.line_start[kind] = int(pos[-1]) + 1
-        self.offset = at
-        self.parts, self.filled = [], 0
+    def _line(self, kind: str, end: int) -> None:
+        length = end - self.last_end[kind] - 1
+        if length >= self.block and length > self.longest[kind]:
+            self.longest[kind] = length
 
     def facts(self) -> LineFacts:
-        if self.filled:
-            self._window()
-        longest = {kind: max(n, self.offset - self.line_start[kind]) for kind, n in self.longest.items()}
+        longest = dict(self.longest)
+        for kind in self.KINDS:  # the last line, when the text does not end with a line end
+            length = self.offset - self.last_end[kind] - 1
+            if length >= self.block:
+                longest[kind] = max(longest[kind], length)
         return LineFacts(self.lf, self.cr, self.crlf, longest)
 
 
-def _line_facts(data: bytes) -> LineFacts:
-    """Line-end counts and the longest line in one numpy pass, in chunks (no whole-file copy)."""
-    counter = _LineCounter()
+def _line_facts(data: bytes, block: int = LINE_BLOCK) -> LineFacts:
+    counter = _LineCounter(block)
     counter.feed(data)
     return counter.facts()
 
@@ -364,23 +389,23 @@ class _Utf8Text:
     def __init__(self, source, limits: ParserLimits):
         self.data: bytes | None = None
         self.spool = None
+        block = min(LINE_BLOCK, limits.max_line_bytes)
         if source_head(source, 2) in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 exports: small, rare, decoded whole
             self.data, self.encoding = utf8_bytes(source_bytes(source))
-            self.facts = _line_facts(self.data)
+            self.facts = _line_facts(self.data, block)
             self.size = len(self.data)
             return
-        self.encoding, has_nul = _text_encoding(source)
-        if self.encoding != "cp1252" and not has_nul:
-            if not is_path(source):
-                self.data, self.size, self.facts = source, len(source), _line_facts(source)
+        if is_path(source):
+            read = _utf8_file_facts(source, block)
+            if read is not None:
+                (self.encoding, self.facts), self.size = read, source_size(source)
+                self.spool = open(source, "rb")  # the file is its own spool
                 return
-            counter = _LineCounter()
-            for piece, _ in _pieces(source, _CHUNK):
-                counter.feed(piece)
-            self.facts, self.size = counter.facts(), source_size(source)
-            self.spool = open(source, "rb")  # the file is its own spool
+        self.encoding, has_nul = _text_encoding(source)
+        if self.encoding != "cp1252" and not has_nul and not is_path(source):
+            self.data, self.size, self.facts = source, len(source), _line_facts(source, block)
             return
-        counter, self.size = _LineCounter(), 0
+        counter, self.size = _LineCounter(block), 0
         self.spool = tempfile.TemporaryFile(prefix="spend-text-")
         for piece in _utf8_chunks(source, self.encoding, has_nul):
             self.size += len(piece)
