@@ -295,3 +295,33 @@ def test_one_unmapped_column_shared_json():
     direct = kept.select(pl.when(pl.col("_x0").is_not_null())
                          .then(pl.struct(pl.col("_x0").alias("Procurement Card")).struct.json_encode())).to_series()
     assert _other_attributes(kept, [("Procurement Card", "c3")]).equals(direct, null_equal=True)
+
+
+def test_utf8_check_in_slices_agrees_with_a_whole_decode(monkeypatch):
+    """UTF-8 is checked in small slices of each piece: a character cut by a slice or piece edge is still
+    valid, a bad byte anywhere or a character cut off at the end is not."""
+    import codecs
+    import random
+
+    monkeypatch.setattr(readers, "_DECODE_SLICE", 3)
+    rng = random.Random(11)
+    alphabet = ["a", "£", "é", "€", "😀", "\n"]
+    for _ in range(800):
+        data = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))).encode("utf-8")
+        if data and rng.random() < 0.4:  # damage it: a stray byte, or a cut-off last character
+            data = data[:-1] if rng.random() < 0.5 else data[:(at := rng.randrange(len(data)))] + b"\x9d" + data[at:]
+        try:
+            data.decode("utf-8")
+            valid = True
+        except UnicodeDecodeError:
+            valid = False
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        cuts = sorted(rng.choices(range(len(data) + 1), k=rng.randint(0, 4)))
+        pieces = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)])]
+        try:
+            for i, piece in enumerate(pieces):
+                readers._check_utf8(decoder, piece, i == len(pieces) - 1)
+            checked = True
+        except UnicodeDecodeError:
+            checked = False
+        assert checked == valid, data
