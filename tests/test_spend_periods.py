@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import polars as pl
 import pytest
 
 from pipelines.spend import discover
@@ -111,3 +112,25 @@ def test_discover_re_exports_the_period_functions():
     assert discover.parse_period_label is parse_period_label
     assert discover.period_range is period_range
     assert discover.period_key_for_dates is period_key_for_dates
+
+
+MONTH_CELLS = [
+    ("2017-01", date(2017, 1, 1)), ("201610", date(2016, 10, 1)), ("2017/1", date(2017, 1, 1)),
+    ("01/2017", date(2017, 1, 1)), ("Jan-17", date(2017, 1, 1)), (" January  2017 ", date(2017, 1, 1)),
+    ("Sept 2017", date(2017, 9, 1)), ("septe-17", date(2017, 9, 1)), ("2017 Jun", date(2017, 6, 1)),
+    ("2016/17 P08", date(2016, 11, 1)), ("2016/17 P01", date(2016, 4, 1)), ("2016/17 P09", date(2016, 12, 1)),
+    ("2016/17 P10", date(2017, 1, 1)), ("2016/17 P12", date(2017, 3, 1)), ("2016/17 P13", date(2017, 3, 1)),
+    ("P8 2016-17", date(2016, 11, 1)), ("2016/17 Period 8", date(2016, 11, 1)), ("2039/40 P12", None),
+    ("2016/18 P01", None), ("2016/17 P14", None), ("2017-13", None), ("mayb 2017", None), ("2040-01", None),
+    ("١٢/2017", None), ("24/01/2017", None), ("Acme 2017 Ltd", None), (None, None),
+]
+
+
+def test_month_cells():
+    """Every month form the parser reads, the financial periods' calendar (P01 April, P12 and P13 March), and
+    what is not a month: impossible periods, other words, dates outside the window, whole days."""
+    from pipelines.spend import values
+
+    cells = pl.DataFrame({"v": [cell for cell, _ in MONTH_CELLS]}, schema={"v": pl.String})
+    got = cells.select(values.month_expr(pl.col("v"))).to_series().to_list()
+    assert got == [month for _, month in MONTH_CELLS]
