@@ -64,6 +64,13 @@ def test_plain_file_in_many_batches():
     assert result.kind == "spend" and result.rows.height == 300
 
 
+def test_lines_longer_than_the_batch():
+    """A line longer than a batch (the read grows until it holds a line end), and a last line without one."""
+    long = [f"0{i + 1}/05/2024,{'Very Long Name ' * 40}Ltd {i},12{i}.00,Parks" for i in range(3)]
+    result = both("\n".join([HEADER, *lines(40), long[0], *lines(30, 2), long[1], long[2]]).encode())
+    assert result.rows.height == 73 and result.rows.get_column("supplier_name")[-1].endswith("Ltd 2")
+
+
 def test_preamble_blank_lines_total_and_no_final_newline():
     body = ["Spend over 500, May 2024", "", "", HEADER, *lines(120), "", "", *lines(80, 3), ",Total,,"]
     result = both("\r\n".join(body).encode())

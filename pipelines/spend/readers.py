@@ -312,7 +312,7 @@ class LineFacts:
                    # "either", if it is at least the counter's block long; 0 when every line is shorter
 
 
-LINE_BLOCK = 64 << 10  # lines at least this long are measured exactly (the line limit is far above it)
+LINE_BLOCK = 256 << 10  # lines at least this long are measured exactly (the line limit, 1 MiB, is above it)
 
 
 class _LineCounter:
@@ -434,10 +434,10 @@ class _Utf8Text:
         self.spool.seek(0)
         return self.spool.read(n)
 
-    def reader(self) -> "callable":
-        """A read(n) over the spooled text from its start."""
+    def rewound(self):
+        """The spooled text (a binary file), positioned at its start."""
         self.spool.seek(0)
-        return self.spool.read
+        return self.spool
 
     def whole(self) -> bytes:
         return self.data if self.data is not None else self.prefix(self.size)
@@ -501,7 +501,8 @@ class _NotBatchable(Exception):
 def _record_batches(text: "_Utf8Text", eol: str, batch_bytes: int) -> Iterator[bytes]:
     """Pieces of about `batch_bytes` that end at a line end. Only cut where no quoted field can span the cut:
     every line of a piece holds an even number of quote characters (else _NotBatchable). Text in memory is
-    sliced once per piece; spooled text is read a block at a time."""
+    sliced once per piece; spooled text is read a block at a time, the block's partial last line read again
+    with the next one (a seek back, not a copy carried over)."""
     import numpy as np
 
     end = eol.encode()
@@ -519,25 +520,25 @@ def _record_batches(text: "_Utf8Text", eol: str, batch_bytes: int) -> Iterator[b
             yield piece
             start = cut
         return
-    read = text.reader()
-    carry = b""
+    spool = text.rewound()
+    size = batch_bytes
     while True:
-        block = read(batch_bytes)
+        block = spool.read(size)
         if not block:
-            if carry:
-                _check_quotes(carry, end, np)
-                yield carry
             return
-        buffer = carry + block if carry else block
-        del block
-        cut = buffer.rfind(end) + 1
-        if cut == 0:
-            carry = buffer  # no line end yet (lines are bounded by max_line_bytes, checked before)
+        cut = block.rfind(end) + 1
+        if cut == 0 and len(block) == size:
+            # no line end yet: read again from the same place, twice as much (lines are bounded by
+            # max_line_bytes, checked before)
+            spool.seek(-len(block), os.SEEK_CUR)
+            size *= 2
             continue
-        piece, carry = (buffer, b"") if cut == len(buffer) else (buffer[:cut], buffer[cut:])
-        del buffer
-        _check_quotes(piece, end, np)
-        yield piece
+        if 0 < cut < len(block):  # the partial last line is read again with the next piece
+            spool.seek(cut - len(block), os.SEEK_CUR)
+            block = block[:cut]
+        size = batch_bytes
+        _check_quotes(block, end, np)
+        yield block
 
 
 def _check_quotes(piece: bytes, end: bytes, np) -> None:
