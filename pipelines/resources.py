@@ -25,6 +25,7 @@ class WarehouseResource(dg.ConfigurableResource):
     memory_limit: str = ""
     threads: int = 0
     temp_directory: str = ""
+    checkpoint_threshold: str = ""
     # object storage for raw blobs and extract releases (pipelines/storage.py); empty = the environment's
     # KEEPITLOCAL_RAW_URL / KEEPITLOCAL_EXTRACTS_URL, else local disk under the root
     raw_url: str = ""
@@ -33,7 +34,8 @@ class WarehouseResource(dg.ConfigurableResource):
     def get(self) -> Warehouse:
         root = self.root or os.environ.get("KEEPITLOCAL_WAREHOUSE") or str(DEFAULT_WAREHOUSE)
         return Warehouse(Path(root).resolve(), memory_limit=self.memory_limit or None, threads=self.threads or None,
-                         temp_directory=self.temp_directory or None, raw_url=self.raw_url or None,
+                         temp_directory=self.temp_directory or None,
+                         checkpoint_threshold=self.checkpoint_threshold or None, raw_url=self.raw_url or None,
                          extracts_url=self.extracts_url or None)
 
 

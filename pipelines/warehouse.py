@@ -14,10 +14,14 @@ pipelines/published.py), runs the blocking checks on that copy, then
 `os.replace`s it onto the published path: an analyst's open connection keeps its old snapshot (old inode),
 new connections see the new file, and a build killed half-way leaves the published file untouched.
 
-Every connection the pipeline opens on its own files is bounded: DuckDB `memory_limit`, `threads` and
-`temp_directory` (where DuckDB spills what does not fit) come from the `Warehouse` fields, else the environment
-(`KEEPITLOCAL_DUCKDB_MEMORY_LIMIT`, `KEEPITLOCAL_DUCKDB_THREADS`, `KEEPITLOCAL_DUCKDB_TEMP_DIRECTORY`), else
-defaults that fit a 2-core, 24 GB machine shared with other work (2 GB, 2 threads, `work/tmp/`).
+Every connection the pipeline opens on its own files is bounded: DuckDB `memory_limit`, `threads`,
+`temp_directory` (where DuckDB spills what does not fit) and `checkpoint_threshold` (the write-ahead log's size
+at which DuckDB writes it into the file) come from the `Warehouse` fields, else the environment
+(`KEEPITLOCAL_DUCKDB_MEMORY_LIMIT`, `KEEPITLOCAL_DUCKDB_THREADS`, `KEEPITLOCAL_DUCKDB_TEMP_DIRECTORY`,
+`KEEPITLOCAL_DUCKDB_CHECKPOINT_THRESHOLD`), else defaults that fit a 2-core, 24 GB machine shared with other work
+(2 GB, 2 threads, `work/tmp/`, 256 MB). DuckDB's own 16 MB threshold made a night's loading of new files stop
+to checkpoint after every few files (360 real files: 17.7 -> 14.4 s of loading at 256 MB); the log is still
+written into the file when the last connection closes, and before every publish.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from pipelines.published import PUBLISHED_STORAGE_VERSION, write_reader_copy
 PUBLISHED_NAME = "keepitlocal.duckdb"
 DEFAULT_MEMORY_LIMIT = "2GB"
 DEFAULT_THREADS = 2
+DEFAULT_CHECKPOINT_THRESHOLD = "256MB"
 
 
 class PublishBlocked(RuntimeError):
@@ -54,6 +59,7 @@ class Warehouse:
     memory_limit: str | None = None     # DuckDB memory_limit, e.g. "2GB"
     threads: int | None = None          # DuckDB worker threads
     temp_directory: str | None = None   # where DuckDB spills; default <root>/work/tmp
+    checkpoint_threshold: str | None = None  # DuckDB checkpoint_threshold (write-ahead log size), e.g. "256MB"
     # object storage (pipelines/storage.py): raw blobs and extract releases in a bucket instead of under root;
     # None = KEEPITLOCAL_RAW_URL / KEEPITLOCAL_EXTRACTS_URL, else local disk (root/raw, root/extracts)
     raw_url: str | None = None
@@ -67,6 +73,8 @@ class Warehouse:
             "memory_limit": str(self.memory_limit or env.get("KEEPITLOCAL_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT),
             "threads": int(self.threads or env.get("KEEPITLOCAL_DUCKDB_THREADS") or DEFAULT_THREADS),
             "temp_directory": temp,
+            "checkpoint_threshold": str(self.checkpoint_threshold or env.get("KEEPITLOCAL_DUCKDB_CHECKPOINT_THRESHOLD")
+                                        or DEFAULT_CHECKPOINT_THRESHOLD),
             # a new working file is written in the format the published copy needs, so publishing is a byte
             # copy (pipelines/published.py); an existing file keeps its format
             "storage_compatibility_version": PUBLISHED_STORAGE_VERSION,

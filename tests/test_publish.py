@@ -235,3 +235,30 @@ def test_writer_connections_run_the_ddl_only_when_it_changed(tmp_path, monkeypat
         assert con.execute("select count(*) from staging.quarantine").fetchone() == (0,)
         assert con.execute("select fingerprint from meta.ddl_state").fetchall() == fingerprint
     assert runs == [1]
+
+
+def test_connections_are_bounded_and_leave_no_write_ahead_log(tmp_path, monkeypatch):
+    """Every connection gets the configured bounds (field, else environment, else default); the larger
+    write-ahead log a load may build up is written into the file when the connection closes, so a closed
+    working file is complete on its own (publishing copies its bytes)."""
+    monkeypatch.delenv("KEEPITLOCAL_DUCKDB_CHECKPOINT_THRESHOLD", raising=False)
+    monkeypatch.setenv("KEEPITLOCAL_DUCKDB_MEMORY_LIMIT", "1GB")
+
+    def settings(warehouse: Warehouse) -> tuple:
+        with warehouse.connect() as con:
+            return con.execute("select current_setting('checkpoint_threshold'), current_setting('memory_limit'), "
+                               "current_setting('threads')").fetchone()
+
+    # DuckDB reports sizes in MiB: 256 MB = 244.1 MiB, 1 GB = 953.6 MiB, 64 MB = 61.0 MiB
+    assert settings(Warehouse(tmp_path / "a")) == ("244.1 MiB", "953.6 MiB", 2)
+    monkeypatch.setenv("KEEPITLOCAL_DUCKDB_CHECKPOINT_THRESHOLD", "64MB")
+    assert settings(Warehouse(tmp_path / "b")) == ("61.0 MiB", "953.6 MiB", 2)
+    assert settings(Warehouse(tmp_path / "c", checkpoint_threshold="1GB", threads=1)) == ("953.6 MiB", "953.6 MiB", 1)
+
+    warehouse = Warehouse(tmp_path / "d")
+    with warehouse.connect() as con:
+        con.execute("create table t as select range as i, md5(range::varchar) as h from range(200000)")
+        assert Path(f"{warehouse.work_path}.wal").exists()  # under the threshold: still in the log
+    assert not Path(f"{warehouse.work_path}.wal").exists()
+    with duckdb.connect(str(warehouse.work_path), read_only=True) as reader:
+        assert reader.execute("select count(*) from t").fetchone()[0] == 200000
