@@ -332,3 +332,20 @@ def test_utf8_check_in_slices_agrees_with_a_whole_decode(monkeypatch):
         except UnicodeDecodeError:
             checked = False
         assert checked == valid, data
+
+
+@pytest.mark.parametrize(("late", "encoding"), [
+    ("Café Nero Ltd".encode("utf-8"), "utf-8"), ("Café Nero Ltd".encode("cp1252"), "cp1252"),
+    (b"Caf\xc3", "cp1252"), (b"L\x00td", "utf-8")], ids=["utf8", "cp1252", "cut_at_the_end", "nul"])
+def test_encoding_decided_by_a_late_piece(tmp_path, monkeypatch, late, encoding):
+    """A file read in pieces whose first pieces are plain ASCII: a later piece decides the encoding (UTF-8 kept,
+    cp1252 transcoded, a character cut off at the very end makes it cp1252, a NUL byte sends it to the path
+    that removes NULs), and the result is the one from the same bytes in memory, which are judged whole."""
+    monkeypatch.setattr(readers, "_CHUNK", 64)
+    data = ("\n".join([HEADER, *lines(60)]) + "\n").encode() + b"03/05/2024,Acme Ltd,12.50,Libraries\n"
+    data += b"03/05/2024," + late + (b"" if late == b"Caf\xc3" else b",12.50,Libraries\n")
+    path = tmp_path / "late.csv"
+    path.write_bytes(data)
+    from_path = parse_spend(path, filename="2024-05.csv", limits=TINY)
+    assert_same(parse_spend(data, filename="2024-05.csv", limits=TINY), from_path)
+    assert from_path.encoding == encoding
