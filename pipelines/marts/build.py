@@ -120,6 +120,8 @@ _MART_PREPARE = {
 _MART_INPUTS = {
     "transparency_compliance": (
         ("marts/transparency/due_date", None),
+        ("marts/transparency/horizon_rule", None),
+        ("marts/transparency/days_overdue", None),
         ("marts/transparency/last_modified", "mart_last_modified"),
     ),
 }

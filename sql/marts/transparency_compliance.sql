@@ -32,7 +32,7 @@ span as (
         max(p.period_end) as last_day,
         coalesce(any_value(r.cadence), 'unknown') as cadence,
         any_value(r.threshold) as threshold,
-        least(cast($as_of as date), coalesce(any_value(r.end_date), cast($as_of as date))) as horizon
+        transparency_horizon($as_of, any_value(r.end_date)) as horizon  -- marts/transparency/horizon_rule
     from staging.spend_publications as p
     left join registry as r on r.council_gss = p.council_gss
     group by p.council_gss
@@ -127,8 +127,7 @@ select
     cast(m.due_date as date) as due_date,
     cast(datediff('day', f.period_end, f.published_at) as integer) as lateness_days,
     f.published_at is not null and cast(f.published_at as date) > m.due_date as published_late,
-    case when coalesce(s.lines, 0) = 0 and m.due_date <= m.horizon
-        then cast(datediff('day', m.due_date, m.horizon) as integer) end as days_overdue,
+    transparency_days_overdue(coalesce(s.lines, 0), m.due_date, m.horizon) as days_overdue,  -- marts/transparency/days_overdue
     round(100.0 * s.complete_lines / nullif(s.lines, 0), 4) as mandatory_fields_share,
     round(100.0 * s.purpose_lines / nullif(s.lines, 0), 4) as purpose_present_share,
     round(100.0 * s.vat_lines / nullif(s.lines, 0), 4) as vat_present_share,
