@@ -16,8 +16,8 @@ in `meta.core_builds` at their last build are rebuilt (`full=True` rebuilds ever
 3. the facts are reconciled with the staged lines per publication (rows and net total, to the penny); a
    publication that does not reconcile is held back too and the council rebuilt without it.
 
-Award facts are rebuilt only when their own inputs changed. A no-change night therefore rebuilds nothing. The statements live in `sql/core/` and `sql/marts/`; this module only orders them and binds
-parameters.
+Award facts are rebuilt only when their own inputs changed. A no-change night therefore rebuilds nothing. The
+statements live in `sql/core/` and `sql/marts/`; this module only orders them and binds parameters.
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ from typing import Any
 
 from pipelines import rawstore, sqlfiles
 from pipelines.config import SourcesConfig
-from pipelines.spend.discover import DiscoveredLink, file_name_of
-from pipelines.spend.ingest import MAX_REASON_CHARS, _clear_transient, _parser_hints, _quarantine, parse_stored
+from pipelines.spend.discover import DiscoveredLink
+from pipelines.spend.ingest import MAX_REASON_CHARS, _clear_transient, _quarantine, parse_arguments, parse_stored
 from pipelines.spend.load import apply_supersession, load_publication
 from pipelines.warehouse import Warehouse
 
@@ -91,8 +91,7 @@ def reparse_spend(warehouse: Warehouse, config: SourcesConfig, *, parse: Callabl
 
 def _reparse_one(con, raw_dir: Path, council: dict, item: dict, link: DiscoveredLink, parse) -> tuple[str, int]:
     gss, sha = item["council_gss"], item["sha256"]
-    result = parse_stored(raw_dir, sha, {"filename": file_name_of(link.url), "council_gss": gss,
-                                         "hints": _parser_hints(council, link), "source_url": link.url}, parse)
+    result = parse_stored(raw_dir, sha, parse_arguments(council, link), parse)
     if isinstance(result, Exception):
         reason_code, reason = "parse_error", f"{type(result).__name__}: {result}"
         result = None
