@@ -21,6 +21,7 @@ from decimal import Decimal
 
 import duckdb
 import polars as pl
+import pytest
 
 from pipelines.warehouse import apply_ddl
 
@@ -219,3 +220,13 @@ def build_seeded(con: duckdb.DuckDBPyConnection, mart_params: dict | None = None
     core = build_core(con, COUNCILS)
     marts = build_marts(con, {"as_of": dt.date(2025, 1, 1), **(mart_params or {})})
     return world, core, marts
+
+
+@pytest.fixture(name="con")
+def seeded_staging(tmp_path):
+    """`con`: a throw-away DuckDB file holding the seed's staging tables (nothing built yet), for the modules
+    that import it."""
+    connection = duckdb.connect(str(tmp_path / "w.duckdb"))
+    seed_staging(connection)
+    yield connection
+    connection.close()

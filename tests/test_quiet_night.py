@@ -7,26 +7,17 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-import duckdb
 import polars as pl
 import pytest
 
 from pipelines import stage_state
 from pipelines.marts.build import build_core, build_marts, content_hashes
 from pipelines.marts.refresh import refresh_marts
-from tests.test_marts_seed import BRISTOL, COUNCILS, seed_staging
+from tests.test_marts_seed import BRISTOL, COUNCILS, seeded_staging  # noqa: F401 (the `con` fixture)
 
 MART = "transparency_compliance"
 HYNDBURN = "E07000120"  # the seed's council with missing and trailing months; the others publish every month
 _fetch_ids = itertools.count()
-
-
-@pytest.fixture()
-def con(tmp_path):
-    connection = duckdb.connect(str(tmp_path / "w.duckdb"))
-    seed_staging(connection)
-    yield connection
-    connection.close()
 
 
 def _mart(con) -> str:

@@ -18,18 +18,10 @@ from pipelines.marts.holds import held_back
 from pipelines.marts.refresh import refresh_blocking_checks, refresh_marts
 from pipelines.suppliers import build as supplier_build
 from pipelines.suppliers.build import refresh_suppliers
-from tests.test_marts_seed import BRISTOL, COUNCILS, seed_staging
+from tests.test_marts_seed import BRISTOL, COUNCILS, seeded_staging  # noqa: F401 (the `con` fixture)
 
 PARAMS = {"as_of": dt.date(2025, 1, 1)}
 DATED_MARTS = {"contract_pipeline", "transparency_compliance"}  # the marts whose SQL binds as_of
-
-
-@pytest.fixture()
-def con(tmp_path):
-    connection = duckdb.connect(str(tmp_path / "w.duckdb"))
-    seed_staging(connection)
-    yield connection
-    connection.close()
 
 
 def _supplier_tables(con) -> dict[str, str]:
