@@ -1,6 +1,6 @@
 """Benchmark of the spend parser, side by side with plain readers of the same bytes (not part of `make test`).
 
-Two modes:
+Four modes:
 
 * `scale` (default): a real corpus file (default: Leeds, June 2020, cp1252, 16k lines) and the same file with
   its data rows repeated to about 50 MB and 200 MB, generated in a temporary folder. For each file, each of
@@ -89,11 +89,13 @@ def _child(tool: str, path: str, columns: str) -> None:
             frame = pl.read_csv(path, infer_schema=False, truncate_ragged_lines=True, encoding="windows-1252")
         rows = frame.height
     elif tool == "duckdb":
+        import codecs
+
         import duckdb
 
         encoding = "utf-8"
         with open(path, "rb") as handle:
-            decoder = __import__("codecs").getincrementaldecoder("utf-8")()
+            decoder = codecs.getincrementaldecoder("utf-8")()
             try:
                 while piece := handle.read(1 << 20):
                     decoder.decode(piece)
