@@ -349,3 +349,15 @@ def test_encoding_decided_by_a_late_piece(tmp_path, monkeypatch, late, encoding)
     from_path = parse_spend(path, filename="2024-05.csv", limits=TINY)
     assert_same(parse_spend(data, filename="2024-05.csv", limits=TINY), from_path)
     assert from_path.encoding == encoding
+
+
+@pytest.mark.parametrize("space", ["\x0b", "\x0c", "\u00a0", "\u2003", "\u3000"])
+def test_edge_space_stripped_whatever_the_batch_holds(space):
+    """A cell with a space-like character at its edge is stripped alike whether or not another cell of its
+    batch needs stripping: the whole read (one batch with a ` Parks ` cell far away) and tiny batches (most
+    without one) agree, and the payee has no edge space left."""
+    body = lines(150)
+    body[5] = body[5].replace("Supplier 5 Ltd", f"{space}Edge Payee Ltd{space}")
+    body[140] = body[140].replace("Highways and Transport", " Parks ")
+    result = both(("\n".join([HEADER, *body]) + "\n").encode())
+    assert result.rows.get_column("supplier_name")[5] == "Edge Payee Ltd"

@@ -199,13 +199,13 @@ def _clean_cells(frame: pl.DataFrame) -> pl.DataFrame:
     if not cols:
         return frame
     # One pass over the grid tells, per column, whether any cell is non-ASCII (more bytes than characters) and
-    # whether any needs stripping or is empty; both without regular expressions.
-    edges = ("\t", "\n", "\r", " ")
-    def ragged(c: str) -> pl.Expr:
-        col = pl.col(c)
-        return pl.any_horizontal([col.str.starts_with(e) | col.str.ends_with(e) for e in edges]) | (col.str.len_bytes() == 0)
+    # whether stripping would change any cell or any is empty. The test is the strip itself, so whether a
+    # cell is stripped never depends on the other cells of its column (or of its batch).
+    def needs_strip(c: str) -> pl.Expr:
+        length = pl.col(c).str.len_bytes()
+        return (pl.col(c).str.strip_chars().str.len_bytes() != length) | (length == 0)
     facts = frame.select([(pl.col(c).str.len_bytes() != pl.col(c).str.len_chars()).any().alias(f"a{i}")
-                          for i, c in enumerate(cols)] + [ragged(c).any().alias(f"s{i}") for i, c in enumerate(cols)]).row(0)
+                          for i, c in enumerate(cols)] + [needs_strip(c).any().alias(f"s{i}") for i, c in enumerate(cols)]).row(0)
     non_ascii, needs = facts[:len(cols)], facts[len(cols):]
     wide_cols = [c for c, wide in zip(cols, non_ascii) if wide]
     if wide_cols:
