@@ -535,3 +535,23 @@ def test_a_record_wider_than_the_prefix_is_read_whole():
     last = result.rows.row(5000, named=True)
     assert last["supplier_name"] == "Late Ltd" and last["amount"] == Decimal("7.00")
     assert "extra note" in last["other_attributes"] and "another" in last["other_attributes"]
+
+
+@pytest.mark.parametrize("cells", [
+    ["Highways", "Parks", "Adult Social Care", "Parks"],               # no digit anywhere: nothing to read
+    ["03/04/2023", "Parks", "17/04/2023 00:00:00", "2023-04-30", "x"],  # days among names
+    ["201610", "Jan-17", "2016/17 P08", "P8 2016-17", "Rents 2"],       # months among text with a digit
+    ["04/13/2023", "04/14/2023", "05/01/2023", "12"],                   # month-first proved by the data
+    ["45017", "45018.5", "1500", "3M Ltd"],                             # Excel serials
+])
+def test_content_date_shares_equal_their_plain_definitions(cells):
+    """The day and month shares a column is profiled with (computed on the values holding a digit only) equal
+    the plain definitions over every value: the column's own vote, then the share read."""
+    from pipelines.spend import parse_content, values
+
+    s = pl.Series("v", cells)
+    vote = values.vote_date_formats(s)
+    day = float(values.by_distinct(s, lambda v: values.date_expr(v, vote)).is_not_null().mean()) if vote.formats else 0.0
+    month = float(values.by_distinct(s, values.month_expr).is_not_null().mean())
+    assert parse_content._day_share(s) == day
+    assert parse_content._month_share(s) == month

@@ -112,13 +112,27 @@ def headers_suffice(frame: pl.DataFrame, headers: list[str], fields: list[str | 
     return True
 
 
+def _with_digits(s: pl.Series) -> pl.Series:
+    """The values holding a digit: every day and month form has one, so only these can be read as either (a
+    column of names or categories then costs one scan, not the date parsers' setup)."""
+    return s.filter(s.str.contains(r"\d"))
+
+
 def _day_share(s: pl.Series) -> float:
-    vote = values.vote_date_formats(s)
-    return float(values.by_distinct(s, lambda v: values.date_expr(v, vote)).is_not_null().mean()) if vote.formats else 0.0
+    """Share of the (non-null) values read as days by the column's own format vote."""
+    candidates = _with_digits(s)
+    vote = values.vote_date_formats(candidates) if candidates.len() else None
+    if vote is None or not vote.formats:
+        return 0.0
+    return int(values.by_distinct(candidates, lambda v: values.date_expr(v, vote)).is_not_null().sum()) / s.len()
 
 
 def _month_share(s: pl.Series) -> float:
-    return float(values.by_distinct(s, values.month_expr).is_not_null().mean())
+    """Share of the (non-null) values read as months."""
+    candidates = _with_digits(s)
+    if candidates.len() == 0:
+        return 0.0
+    return int(values.by_distinct(candidates, values.month_expr).is_not_null().sum()) / s.len()
 
 
 def _quick_fit(s: pl.Series, role: str) -> float:
