@@ -555,3 +555,29 @@ def test_content_date_shares_equal_their_plain_definitions(cells):
     month = float(values.by_distinct(s, values.month_expr).is_not_null().mean())
     assert parse_content._day_share(s) == day
     assert parse_content._month_share(s) == month
+
+
+@pytest.mark.parametrize("cells", [["Acme Ltd", None, "REDACTED", "Acme Ltd", ""], [], [None, None], ["x"] * 5])
+def test_by_distinct_equals_evaluating_every_cell(cells):
+    """Evaluating once per distinct value and spreading back gives what evaluating every cell gives, nulls
+    included (an expression of a null need not be null), for struct, literal and text results."""
+    from pipelines.spend import values
+
+    s = pl.Series("supplier_name", cells, dtype=pl.String)
+    for expr_of in (lambda v: v.str.len_bytes(), lambda v: pl.struct(v.alias("a"), v.is_null().alias("n")),
+                    lambda v: pl.lit("k"), lambda v: values.redaction_kind_expr(v, None)):
+        direct = pl.DataFrame({"v": s}).with_columns(expr_of(pl.col("v")).alias("out")).get_column("out")
+        spread = values.by_distinct(s, expr_of)
+        assert spread.dtype == direct.dtype and spread.to_list() == direct.to_list()
+
+
+def test_time_only_cells_match_the_stripped_definition():
+    """A cell is time-only when, stripped, it is a bare time: spaces of any kind around it included."""
+    from pipelines.spend import values
+
+    cells = ["00:00:00", " 0:00 ", "\u00a012:30\u2003", "\t1:02:03\n", "01/02/2023 00:00", "12:3", "x 00:00", None,
+             "", "00:00:00\u200b"]
+    frame = pl.DataFrame({"v": cells})
+    stripped = frame.select(pl.col("v").str.strip_chars().str.contains(r"^\d{1,2}:\d{2}(:\d{2})?$").fill_null(False))
+    assert frame.select(values.time_only_expr(pl.col("v"))).to_series().to_list() == stripped.to_series().to_list()
+    assert stripped.to_series().to_list() == [True] * 4 + [False] * 6

@@ -621,8 +621,6 @@ def compact_strings(frame: pl.DataFrame, columns: list[str] | None = None) -> pl
         column = frame.get_column(name)
         if column.dtype != pl.String or column.len() < 2 * COMPACT_SAMPLE // 4:
             continue
-        if column.estimated_size() <= 20 * column.len():
-            continue  # views only (short values inline, or long ones already shared)
         head = column.head(COMPACT_SAMPLE).drop_nulls()
         if head.len() == 0 or (head.str.len_bytes().mean() or 0) <= 12 or head.n_unique() * 4 > head.len():
             continue
