@@ -207,21 +207,26 @@ def _clean_cells(frame: pl.DataFrame) -> pl.DataFrame:
     facts = frame.select([(pl.col(c).str.len_bytes() != pl.col(c).str.len_chars()).any().alias(f"a{i}")
                           for i, c in enumerate(cols)] + [needs_strip(c).any().alias(f"s{i}") for i, c in enumerate(cols)]).row(0)
     non_ascii, needs = facts[:len(cols)], facts[len(cols):]
-    wide_cols = [c for c, wide in zip(cols, non_ascii) if wide]
-    if wide_cols:
-        # Unicode clean-up only on the rows that carry non-ASCII text (a few in most files), scattered back.
-        fixed = []
-        for c in wide_cols:
-            column = frame.get_column(c)
-            index = column.str.contains(r"[^\x00-\x7f]").fill_null(False).arg_true()
-            cleaned = pl.DataFrame({"v": column.gather(index)}).select(
-                pl.col("v").str.replace_all(r"[\u00a0\u2000-\u200a\u2020\u202f\u205f\u3000\ufeff\x00]", " ")
-                .str.replace_all(r"[\u0080-\u009f]", "").str.normalize("NFKC")).to_series()
-            fixed.append(column.scatter(index, cleaned))
+    changed_cols = []
+    fixed = []
+    for c in (c for c, wide in zip(cols, non_ascii) if wide):
+        # Unicode clean-up only on the cells that are non-ASCII (a few in most files); the column is rebuilt
+        # only when one of them changes (an accent or a curly apostrophe is already clean).
+        column = frame.get_column(c)
+        index = (column.str.len_bytes() != column.str.len_chars()).fill_null(False).arg_true()
+        before = column.gather(index)
+        cleaned = pl.DataFrame({"v": before}).select(
+            pl.col("v").str.replace_all(r"[\u00a0\u2000-\u200a\u2020\u202f\u205f\u3000\ufeff\x00]", " ")
+            .str.replace_all(r"[\u0080-\u009f]", "").str.normalize("NFKC")).to_series()
+        changed = cleaned != before
+        if changed.any():
+            fixed.append(column.scatter(index.filter(changed), cleaned.filter(changed)))
+            changed_cols.append(c)
+    if fixed:
         frame = frame.with_columns(fixed)
     # Strip (and empty -> null) only the columns that need it: an untouched column is not copied. A column
     # changed by the Unicode clean-up is stripped too (NBSP became a space).
-    needs = [n or c in wide_cols for c, n in zip(cols, needs)]
+    needs = [n or c in changed_cols for c, n in zip(cols, needs)]
     exprs = []
     for c, need in zip(cols, needs):
         if need:
