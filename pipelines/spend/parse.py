@@ -33,6 +33,7 @@ import csv
 import json
 import re
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -1047,8 +1048,12 @@ def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: s
     redaction_labels [whole-cell labels a source uses for redacted payees]."""
     hints = dict(hints or {})
     warnings: list[str] = []
-    publication_id = readers.sha256_of(source)
-    read = _sheets_of(source, filename, warnings, limits)
+    # The content hash (the publication id) is computed beside the read: hashlib and file reads release the
+    # GIL, so a large file is hashed on the other core while it is checked and read.
+    with ThreadPoolExecutor(1, thread_name_prefix="spend-hash") as hashing:
+        digest = hashing.submit(readers.sha256_of, source)
+        read = _sheets_of(source, filename, warnings, limits)
+        publication_id = digest.result()
     if isinstance(read, SpendParseResult):
         read.publication_id = publication_id
         return read
