@@ -616,23 +616,27 @@ def compact_strings(frame: pl.DataFrame, columns: list[str] | None = None) -> pl
     """The same frame with each String column (of `columns`, default all) whose values are long (over the 12
     bytes a string view holds inline) and repeated (a department, a body's URL) rebuilt so every repeat points
     at one stored copy: a column of the same few values then costs its 16-byte views, not a copy of the text
-    per row."""
+    per row. The columns' distinct values and codes are computed in one pass each, the columns in parallel."""
+    candidates = []
     for name in frame.columns if columns is None else columns:
         column = frame.get_column(name)
         if column.dtype != pl.String or column.len() < 2 * COMPACT_SAMPLE // 4:
             continue
         head = column.head(COMPACT_SAMPLE).drop_nulls()
-        if head.len() == 0 or (head.str.len_bytes().mean() or 0) <= 12 or head.n_unique() * 4 > head.len():
+        if head.len() == 0 or (head.str.len_bytes().mean() or 0) <= 12 or head.n_unique() * 2 > head.len():
             continue
-        values = column.drop_nulls().unique()
-        if values.len() * 4 > column.len():
-            continue
-        stored = pl.Series(name, values.to_list(), dtype=pl.String)  # fresh buffers, not views into the column
-        codes = column.cast(pl.Enum(stored)).to_physical()  # each cell's position in `stored` (null stays null)
-        # One column at a time: the replaced column is freed before the next is rebuilt.
-        frame = frame.with_columns(stored.gather(codes).alias(name))
-        del column, codes
-    return frame
+        candidates.append(name)
+    if not candidates:
+        return frame
+    distinct = frame.select([pl.col(c).drop_nulls().unique().implode() for c in candidates]).row(0, named=True)
+    # fresh buffers, not views into the column
+    stored = {c: pl.Series(c, values, dtype=pl.String) for c, values in distinct.items()
+              if len(values) * 2 <= frame.height}
+    if not stored:
+        return frame
+    # each cell's position in its column's stored values (null stays null)
+    codes = frame.select([pl.col(c).cast(pl.Enum(values)).to_physical() for c, values in stored.items()])
+    return frame.with_columns([values.gather(codes.get_column(c)) for c, values in stored.items()])
 
 
 def _prefix_width(prefix: str, separator: str) -> int:
