@@ -686,10 +686,14 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
         vote = values.vote_date_formats(raw_dates)
         # Cells naming a month ("2017-01", "201610", "Jan-17", "2016/17 P08") are real accounting months:
         # the first of the month with month precision, not a null date.
+        # (whether a cell is only a time of day, for the flags below, is read per distinct value here too)
         parsed = values.by_distinct(raw_dates, lambda v: pl.struct(
-            values.date_expr(v, vote).alias("day"), values.month_expr(v).alias("month")))
+            values.date_expr(v, vote).alias("day"), values.month_expr(v).alias("month"),
+            values.time_only_expr(v).alias("time_only")))
         work = work.with_columns(parsed.struct.field("day").alias("_date"),
-                                 parsed.struct.field("month").alias("_month"))
+                                 parsed.struct.field("month").alias("_month"),
+                                 parsed.struct.field("time_only").alias("_time_only"))
+        del parsed
         work = work.with_columns(pl.when(pl.col("_date").is_null()).then(pl.col("_month")).alias("_month"))
         months = int(work.get_column("_month").is_not_null().sum())
         if months:
@@ -710,7 +714,7 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
         pl.lit(sheet).alias("sheet"), pl.col("row_number").cast(pl.Int32), pl.col("_class").alias("reason"),
         pl.col("_cells").alias("cells"))
     kept = work.filter(pl.col("_class").is_null() | (pl.col("_class") == "amount_only"))
-    time_only = values.time_only_expr(pl.col("payment_date"))
+    time_only = pl.col("_time_only")
     flag_conditions = {
         "shifted_repaired": pl.col("_shift_from").is_not_null(),
         "amount_unparsed": pl.col("amount").is_not_null() & pl.col("_amount").is_null(),

@@ -588,8 +588,7 @@ def _polars_batches(text: _Utf8Text, name: str, separator: str, eol: str, width:
                                                               f"fields") from exc
                     width = min(limits.max_columns, width * 2 + 8)
             del piece
-            widest = max(widest, max((raw.get_column(c).str.len_bytes().max() or 0 for c in raw.columns),
-                                     default=0))
+            widest = max(widest, max((n or 0 for n in raw.select(pl.all().str.len_bytes().max()).row(0)), default=0))
             if widest > limits.max_field_bytes:
                 batches = []  # refused once the whole text is measured (the reason names the widest cell)
                 continue
