@@ -240,19 +240,23 @@ def _reference_line_facts(data: bytes, block: int) -> readers.LineFacts:
     for kind, chars in ends.items():
         at = [-1] + [i for i in range(len(data)) if data[i:i + 1] in chars] + [len(data)]
         longest[kind] = max((n for n in (b - a - 1 for a, b in zip(at, at[1:])) if n >= block), default=0)
-    return readers.LineFacts(data.count(b"\n"), data.count(b"\r"), data.count(b"\r\n"), longest)
+    odd_quotes = any(line.count(b'"') % 2 for line in data.split(b"\n"))
+    return readers.LineFacts(data.count(b"\n"), data.count(b"\r"), data.count(b"\r\n"), longest, odd_quotes)
 
 
 def test_line_facts_do_not_depend_on_how_the_text_is_fed(monkeypatch):
-    """The text is measured piece by piece as it is read or spooled: the line-end counts and every line at
-    least a block long must be those of the whole text, wherever the pieces, windows and blocks are cut."""
+    """The text is measured piece by piece as it is read or spooled: the line-end counts, every line at least a
+    block long and whether a line holds an odd number of quotes must be those of the whole text, wherever the
+    pieces, windows and blocks are cut."""
     import random
 
     monkeypatch.setattr(readers, "_CHUNK", 7)
     rng = random.Random(7)
     for _ in range(1500):
-        data = bytes(rng.choice(b"ab\r\n" if rng.random() < 0.5 else b"aaaaaab\r\n")
-                     for _ in range(rng.randint(0, 90)))
+        alphabet = rng.choice([b"ab\r\n", b"aaaaaab\r\n", b'ab"\n', b'aaaa"b\r\n'])
+        data = bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 90)))
+        if rng.random() < 0.3:  # quotes in pairs on every line: even lines must not be reported odd
+            data = b"\n".join(line.replace(b'"', b"") + b'""' * (i % 3) for i, line in enumerate(data.split(b"\n")))
         block = rng.randint(1, 12)
         counter = readers._LineCounter(block)
         cuts = sorted(rng.choices(range(len(data) + 1), k=rng.randint(0, 6)))

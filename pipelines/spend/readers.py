@@ -314,6 +314,8 @@ class LineFacts:
     crlf: int      # CR immediately followed by LF
     longest: dict  # the longest line (bytes between two line ends) when lines end at "lf", at "cr", or at
                    # "either", if it is at least the counter's block long; 0 when every line is shorter
+    odd_quotes: bool = False  # some LF-ended line (or the last line) holds an odd number of '"': a quoted field
+                              # may span lines, so the text cannot be cut into batches at any LF
 
 
 LINE_BLOCK = 256 << 10  # lines at least this long are measured exactly (the line limit, 1 MiB, is above it)
@@ -335,6 +337,8 @@ class _LineCounter:
         self.last_end = dict.fromkeys(self.KINDS, -1)  # offset of the last line end seen, per kind
         self.offset = 0
         self.last_was_cr = False
+        self.quotes_since_lf = 0  # '"' since the last LF (only its parity matters)
+        self.odd_quotes = False
 
     def feed(self, piece: bytes) -> None:
         import numpy as np
@@ -343,11 +347,14 @@ class _LineCounter:
         if not data:
             return
         has_cr = b"\r" in data
+        has_quote = b'"' in data
         view = memoryview(data)
         for start in range(0, len(data), _CHUNK):
             window = np.frombuffer(view[start:start + _CHUNK], dtype=np.uint8)
             is_lf = window == 10
             self.lf += int(np.count_nonzero(is_lf))
+            if not self.odd_quotes:
+                self._quote_parity(np, window, is_lf, has_quote)
             if has_cr:
                 is_cr = window == 13
                 self.cr += int(np.count_nonzero(is_cr))
@@ -369,6 +376,25 @@ class _LineCounter:
                     self.last_end[kind] = self.offset + last
         self.offset += len(data)
 
+    def _quote_parity(self, np, window, is_lf, has_quote: bool) -> None:
+        """Whether an LF-ended line holds an odd number of quote characters, carried across windows. The
+        window is in the CPU cache here, so this costs less than checking each batch when it is cut."""
+        quotes = np.flatnonzero(window == 34) if has_quote else None
+        if quotes is None or quotes.size == 0:
+            if self.quotes_since_lf & 1 and is_lf.any():
+                self.odd_quotes = True
+            elif is_lf.any():
+                self.quotes_since_lf = 0
+            return
+        line_ends = np.flatnonzero(is_lf)
+        if line_ends.size == 0:
+            self.quotes_since_lf += quotes.size
+            return
+        before = np.searchsorted(quotes, line_ends)  # quotes of this window before each LF
+        if ((before + self.quotes_since_lf) & 1).any():  # all earlier lines even: a count's parity is its line's
+            self.odd_quotes = True
+        self.quotes_since_lf = quotes.size - int(before[-1])
+
     def _line(self, kind: str, end: int) -> None:
         length = end - self.last_end[kind] - 1
         if length >= self.block and length > self.longest[kind]:
@@ -380,7 +406,7 @@ class _LineCounter:
             length = self.offset - self.last_end[kind] - 1
             if length >= self.block:
                 longest[kind] = max(longest[kind], length)
-        return LineFacts(self.lf, self.cr, self.crlf, longest)
+        return LineFacts(self.lf, self.cr, self.crlf, longest, self.odd_quotes or bool(self.quotes_since_lf & 1))
 
 
 def _line_facts(data: bytes, block: int = LINE_BLOCK) -> LineFacts:
@@ -504,12 +530,17 @@ class _NotBatchable(Exception):
 
 def _record_batches(text: "_Utf8Text", eol: str, batch_bytes: int) -> Iterator[bytes]:
     """Pieces of about `batch_bytes` that end at a line end. Only cut where no quoted field can span the cut:
-    every line of a piece holds an even number of quote characters (else _NotBatchable). Text in memory is
+    every line holds an even number of quote characters (else _NotBatchable; known from the text's LineFacts
+    for LF-ended lines, checked piece by piece for CR-ended ones). Text in memory is
     sliced once per piece; spooled text is read a block at a time, the block's partial last line read again
     with the next one (a seek back, not a copy carried over)."""
     import numpy as np
 
     end = eol.encode()
+    # LF-ended lines were checked as the text was measured (LineFacts.odd_quotes); CR-ended ones are checked here
+    check = eol != "\n"
+    if not check and text.facts.odd_quotes:
+        raise _NotBatchable("a line with an odd number of quotes")
     if text.data is not None:
         data, start = text.data, 0
         while start < len(data):
@@ -520,7 +551,8 @@ def _record_batches(text: "_Utf8Text", eol: str, batch_bytes: int) -> Iterator[b
                     found = data.find(end, start + batch_bytes)
                     cut = len(data) if found < 0 else found + 1
             piece = data[start:cut]
-            _check_quotes(piece, end, np)
+            if check:
+                _check_quotes(piece, end, np)
             yield piece
             start = cut
         return
@@ -541,7 +573,8 @@ def _record_batches(text: "_Utf8Text", eol: str, batch_bytes: int) -> Iterator[b
             spool.seek(cut - len(block), os.SEEK_CUR)
             block = block[:cut]
         size = batch_bytes
-        _check_quotes(block, end, np)
+        if check:
+            _check_quotes(block, end, np)
         yield block
 
 
