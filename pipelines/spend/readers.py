@@ -381,9 +381,8 @@ class _LineCounter:
         window is in the CPU cache here, so this costs less than checking each batch when it is cut."""
         quotes = np.flatnonzero(window == 34) if has_quote else None
         if quotes is None or quotes.size == 0:
-            if self.quotes_since_lf & 1 and is_lf.any():
-                self.odd_quotes = True
-            elif is_lf.any():
+            if is_lf.any():  # the line the first LF ends holds the quotes carried in
+                self.odd_quotes = bool(self.quotes_since_lf & 1)
                 self.quotes_since_lf = 0
             return
         line_ends = np.flatnonzero(is_lf)
