@@ -581,3 +581,37 @@ def test_time_only_cells_match_the_stripped_definition():
     stripped = frame.select(pl.col("v").str.strip_chars().str.contains(r"^\d{1,2}:\d{2}(:\d{2})?$").fill_null(False))
     assert frame.select(values.time_only_expr(pl.col("v"))).to_series().to_list() == stripped.to_series().to_list()
     assert stripped.to_series().to_list() == [True] * 4 + [False] * 6
+
+
+def test_content_profile_equals_column_by_column():
+    """The content profile (statistics and month shares of all columns evaluated together) equals profiling
+    each column on its own, the plain way, for columns with nulls, months, days, money and names."""
+    from pipelines.spend import parse_content, values
+
+    frame = pl.DataFrame({
+        "a": ["201610", "Jan-17", None, "2016/17 P08", "x1"] * 40,
+        "b": ["03/04/2023", None, "17/04/2023", "Parks", "2023-04-30"] * 40,
+        "c": ["1,234.50", "£12.00", None, "(5.00)", "7"] * 40,
+        "d": ["Acme Ltd", "Parks Trust", "J Smith", None, "Acme Ltd"] * 40,
+        "e": [None] * 200,
+    })
+    profiles = parse_content.profile(frame, ["A", "B", "C", "D", "E"])
+    for p, column in zip(profiles, frame.columns):
+        s = frame.get_column(column).drop_nulls()
+        if s.len() == 0:
+            assert p.filled == 0 and p.month_share == 0
+            continue
+        v = pl.DataFrame({"v": s})
+        day = parse_content._day_share(s)
+        month = float(values.by_distinct(s, values.month_expr).is_not_null().mean()) if day < parse_content.FIT else 0.0
+        stats = v.select(
+            pl.col("v").str.contains(r"[.,]\d{1,2}\s*$|^\s*£|[0-9],\d{3}").mean().alias("decimal"),
+            pl.col("v").str.contains(r"[A-Za-z]").mean().alias("letters"),
+            pl.col("v").str.contains(parse_content.COMPANY_WORDS).mean().alias("company"),
+            pl.col("v").str.count_matches(r"\S+").mean().alias("words"),
+            pl.col("v").n_unique().alias("distinct"),
+        ).row(0, named=True)
+        assert (p.filled, p.distinct, p.day_share, p.month_share) == (s.len(), stats["distinct"], day, month), column
+        assert (p.decimal_share, p.letter_share, p.company_share, p.mean_words) == (
+            stats["decimal"], stats["letters"], stats["company"], stats["words"]), column
+    assert profiles[0].month_share == 0.75 and profiles[3].company_share > 0
