@@ -151,20 +151,21 @@ def _quick_fit(s: pl.Series, role: str) -> float:
 def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:
     """Every column's profile. The text statistics and the month shares of all columns are computed in one
     evaluation each (Polars' setup of an expression costs more than a sample column's values)."""
-    def stats_of(c: str) -> list[pl.Expr]:
+    def stats_of(i: int, c: str) -> list[pl.Expr]:
         v = pl.col(c)  # means and counts over the filled cells only (nulls are skipped)
         return [
-            v.str.contains(r"[.,]\d{1,2}\s*$|^\s*£|[0-9],\d{3}").mean().alias(f"{c}.decimal"),
-            v.str.contains(r"[A-Za-z]").mean().alias(f"{c}.letters"),
-            v.str.contains(COMPANY_WORDS).mean().alias(f"{c}.company"),
-            v.str.count_matches(r"\S+").mean().alias(f"{c}.words"),
+            v.str.contains(r"[.,]\d{1,2}\s*$|^\s*£|[0-9],\d{3}").mean().alias(f"{i}.decimal"),
+            v.str.contains(r"[A-Za-z]").mean().alias(f"{i}.letters"),
+            v.str.contains(COMPANY_WORDS).mean().alias(f"{i}.company"),
+            v.str.count_matches(r"\S+").mean().alias(f"{i}.words"),
             # one token mixing letters and digits ("CAPEELOC36004527", "R1234") or all capitals of <= 5 letters
-            v.str.contains(r"^(?:\S*\d\S*[A-Za-z]\S*|\S*[A-Za-z]\S*\d\S*|[A-Z]{1,5})$").mean().alias(f"{c}.code"),
-            v.drop_nulls().n_unique().alias(f"{c}.distinct"),
+            v.str.contains(r"^(?:\S*\d\S*[A-Za-z]\S*|\S*[A-Za-z]\S*\d\S*|[A-Z]{1,5})$").mean().alias(f"{i}.code"),
+            v.drop_nulls().n_unique().alias(f"{i}.distinct"),
         ]
     filled = {c: frame.get_column(c).drop_nulls() for c in frame.columns}
     filled = {c: s for c, s in filled.items() if s.len()}
-    stats = frame.select([e for c in filled for e in stats_of(c)]).row(0, named=True) if filled else {}
+    stats = frame.select([e for i, c in enumerate(frame.columns) if c in filled
+                          for e in stats_of(i, c)]).row(0, named=True) if filled else {}
     months = _month_shares(filled)
     out = []
     for i, (column, header) in enumerate(zip(frame.columns, headers)):
@@ -175,10 +176,10 @@ def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:
         day = _day_share(s)
         month = months[column] if day < FIT else 0.0
         money = float(values.parse_amounts(s).is_not_null().mean())
-        out.append(ColumnProfile(i, header, s.len(), int(stats[f"{column}.distinct"]), day, month,
-                                 money, float(stats[f"{column}.decimal"]), _id_like(s),
-                                 float(stats[f"{column}.letters"]), float(stats[f"{column}.company"]),
-                                 float(stats[f"{column}.words"] or 0), float(stats[f"{column}.code"]), frame.height))
+        out.append(ColumnProfile(i, header, s.len(), int(stats[f"{i}.distinct"]), day, month,
+                                 money, float(stats[f"{i}.decimal"]), _id_like(s),
+                                 float(stats[f"{i}.letters"]), float(stats[f"{i}.company"]),
+                                 float(stats[f"{i}.words"] or 0), float(stats[f"{i}.code"]), frame.height))
     return out
 
 
