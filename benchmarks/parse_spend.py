@@ -77,9 +77,7 @@ def _child(tool: str, path: str, columns: str) -> None:
         from pipelines.spend import readers
         from pipelines.spend.parse import parse_spend
 
-        # a revision before the parser read paths (a `--baseline`) is given the bytes, as its callers did
-        source = Path(path) if hasattr(readers, "source_size") else Path(path).read_bytes()
-        result = parse_spend(source, filename=Path(path).name)
+        result = parse_spend(_parser_input(readers, path), filename=Path(path).name)
         rows = result.rows.height
         assert result.kind == "spend", result.reason
     elif tool == "polars":
@@ -114,6 +112,12 @@ def _child(tool: str, path: str, columns: str) -> None:
     else:
         raise SystemExit(f"unknown tool {tool}")
     print(json.dumps({"seconds": time.perf_counter() - start, "rows": rows, "peak_kib": _own_peak_kib()}))
+
+
+def _parser_input(readers, path: str):
+    """What the parser is given: the file's path, as the nightly reads stored files, or its bytes for a revision
+    (a `--baseline` or `--ref`) from before the parser read paths, as its callers did then."""
+    return Path(path) if hasattr(readers, "source_size") else Path(path).read_bytes()
 
 
 def _import_for(tool: str) -> None:
@@ -241,9 +245,7 @@ def _dump(out: Path, batch_bytes: int, council: str | None, paths: list[str]) ->
 
     limits = readers.ParserLimits(read_batch_bytes=batch_bytes) if batch_bytes else None
     for index, path in enumerate(paths):
-        # by path, as the nightly reads stored files (bytes for a revision that could not read paths)
-        source = Path(path) if hasattr(readers, "source_size") else Path(path).read_bytes()
-        result = parse_spend(source, filename=Path(path).name, limits=limits, council_gss=council)
+        result = parse_spend(_parser_input(readers, path), filename=Path(path).name, limits=limits, council_gss=council)
         fields = {name: getattr(result, name) for name in SCALAR_FIELDS}
         fields["declared_total"] = str(fields["declared_total"])
         fields["schema"] = [f"{k}:{v}" for k, v in result.rows.schema.items()]

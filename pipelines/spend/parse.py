@@ -208,7 +208,6 @@ def _clean_cells(frame: pl.DataFrame) -> pl.DataFrame:
     facts = frame.select([(pl.col(c).str.len_bytes() != pl.col(c).str.len_chars()).any().alias(f"a{i}")
                           for i, c in enumerate(cols)] + [needs_strip(c).any().alias(f"s{i}") for i, c in enumerate(cols)]).row(0)
     non_ascii, needs = facts[:len(cols)], facts[len(cols):]
-    changed_cols = []
     fixed = []
     for c in (c for c, wide in zip(cols, non_ascii) if wide):
         # Unicode clean-up only on the cells that are non-ASCII (a few in most files); the column is rebuilt
@@ -222,12 +221,12 @@ def _clean_cells(frame: pl.DataFrame) -> pl.DataFrame:
         changed = cleaned != before
         if changed.any():
             fixed.append(column.scatter(index.filter(changed), cleaned.filter(changed)))
-            changed_cols.append(c)
     if fixed:
         frame = frame.with_columns(fixed)
     # Strip (and empty -> null) only the columns that need it: an untouched column is not copied. A column
     # changed by the Unicode clean-up is stripped too (NBSP became a space).
-    needs = [n or c in changed_cols for c, n in zip(cols, needs)]
+    changed = {column.name for column in fixed}
+    needs = [n or c in changed for c, n in zip(cols, needs)]
     exprs = []
     for c, need in zip(cols, needs):
         if need:

@@ -129,10 +129,7 @@ def _day_share(s: pl.Series) -> float:
 
 def _month_share(s: pl.Series) -> float:
     """Share of the (non-null) values read as months."""
-    candidates = _with_digits(s)
-    if candidates.len() == 0:
-        return 0.0
-    return int(values.by_distinct(candidates, values.month_expr).is_not_null().sum()) / s.len()
+    return _month_shares({"": s})[""]
 
 
 def _quick_fit(s: pl.Series, role: str) -> float:
@@ -184,11 +181,13 @@ def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:
 
 
 def _month_shares(columns: dict[str, pl.Series]) -> dict[str, float]:
-    """_month_share of each (non-null) column, the month forms evaluated once over all their values."""
-    stacked = pl.concat([pl.DataFrame({"column": name, "v": _with_digits(s)}, schema={"column": pl.String, "v": pl.String})
-                         for name, s in columns.items()] or [pl.DataFrame(schema={"column": pl.String, "v": pl.String})])
-    read = stacked.with_columns(values.by_distinct(stacked.get_column("v"), values.month_expr).is_not_null().alias("month"))
-    months = dict(read.group_by("column").agg(pl.col("month").sum()).iter_rows())
+    """The share of each (non-null, non-empty) column's values read as months, the month forms evaluated once
+    over all their values."""
+    schema = {"column": pl.String, "v": pl.String}
+    stacked = pl.concat([pl.DataFrame({"column": name, "v": _with_digits(s)}, schema=schema)
+                         for name, s in columns.items()] or [pl.DataFrame(schema=schema)])
+    read = values.by_distinct(stacked.get_column("v"), values.month_expr).is_not_null().alias("month")
+    months = dict(stacked.with_columns(read).group_by("column").agg(pl.col("month").sum()).iter_rows())
     return {name: int(months.get(name, 0)) / s.len() for name, s in columns.items()}
 
 

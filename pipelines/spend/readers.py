@@ -111,7 +111,7 @@ def source_bytes(source) -> bytes:
 def _pieces(source, size: int = _CHUNK) -> Iterator[tuple[bytes | bytearray | memoryview, bool]]:
     """(piece, is the last) of at most `size` bytes, in order: views of bytes in memory (no copy), reads of a
     file into two buffers used in turn (a fresh piece per read would cost its page faults every time). A
-    piece of a file is overwritten by the read after next: use it before asking for the next one."""
+    piece of a file is overwritten as soon as the next one is asked for: use it before then."""
     if not is_path(source):
         view = memoryview(source)
         for start in range(0, len(view), size):
@@ -203,6 +203,11 @@ def decode(data: bytes) -> tuple[str, str]:
     return text, encoding
 
 
+def _utf8_name(head: bytes) -> str:
+    """The name of UTF-8 text by its first bytes: with or without a byte order mark."""
+    return "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"
+
+
 def _text_encoding(source) -> tuple[str, bool]:
     """(encoding, has NUL bytes) of text without a UTF-16 BOM: "utf-8" (plain ASCII too), "utf-8-sig" or
     "cp1252", judged on the bytes with NULs removed, one chunk at a time (never a whole-file copy)."""
@@ -224,7 +229,7 @@ def _text_encoding(source) -> tuple[str, bool]:
             _check_utf8(decoder, piece, last)
     except UnicodeDecodeError:
         return "cp1252", has_nul
-    return ("utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"), has_nul
+    return _utf8_name(head), has_nul
 
 
 _DECODE_SLICE = 64 << 10
@@ -259,7 +264,7 @@ def _utf8_file_facts(path, block: int) -> tuple[str, LineFacts] | None:
             except UnicodeDecodeError:
                 return None
         counter.feed(piece)
-    return ("utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"), counter.facts()
+    return _utf8_name(head), counter.facts()
 
 
 def _nul_free_chunks(source, has_nul: bool) -> Iterator[tuple[bytes | memoryview, bool]]:
