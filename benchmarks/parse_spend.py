@@ -8,8 +8,9 @@ Four modes:
   the forking parent is never counted):
     - `parse_spend`: the product's parser (`pipelines.spend.parse.parse_spend`) on the file's path, as the
       nightly and `parse-spend` call it, with the default allocator settings;
-    - `parse_spend(worker)`: the same, with the allocator setting the nightly's parse workers run with
-      (`pipelines.spend.concurrent.WORKER_ALLOCATOR`: one arena, freed memory returned after 200 ms);
+    - `parse_spend(worker)`: the same, with the allocator setting the `keepitlocal` command and the nightly's
+      parse workers run with (`pipelines.allocator.LEAN_ALLOCATOR`: one arena, freed memory returned after
+      200 ms);
     - `polars`: `pl.read_csv(path, infer_schema=False)` (all columns as strings), utf-8 else windows-1252;
     - `duckdb`: `read_csv(..., all_varchar=true)` into a Polars frame (latin-1 for non-UTF-8 bytes: DuckDB has
       no cp1252 without an extension);
@@ -49,7 +50,7 @@ CORPUS = ROOT.parent / "shared" / "corpus" / "spend"
 DEFAULT_SOURCE = CORPUS / "leeds" / "2020-06.csv"
 WORKER_TOOL = "parse_spend(worker)"
 TOOLS = ("parse_spend", WORKER_TOOL, "polars", "duckdb", "pandas")
-# the parse workers' allocator setting (pipelines.spend.concurrent), as literals: a baseline revision may not have it
+# the lean allocator setting (pipelines.allocator), as literals: a baseline revision may not have it
 ALLOCATOR_ENV, WORKER_ALLOCATOR = "_RJEM_MALLOC_CONF", "narenas:1,dirty_decay_ms:200,muzzy_decay_ms:0"
 
 

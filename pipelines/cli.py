@@ -2,7 +2,8 @@
 
 Each subcommand lives in its own module exposing `add_arguments(parser)` and `run(args) -> int`; only the
 chosen one is imported, so `keepitlocal parse-spend` starts without loading Dagster. Command names, flags and
-JSON keys are contracts: keep them stable.
+JSON keys are contracts: keep them stable. The command runs Polars with the lean allocator setting
+(pipelines.allocator), set before any subcommand module loads Polars.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+
+from pipelines.allocator import use_lean_allocator
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -42,6 +45,7 @@ def build_parser(chosen: str | None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    use_lean_allocator()  # before build_parser imports the chosen subcommand's module (and Polars)
     argv = sys.argv[1:] if argv is None else argv
     chosen = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(chosen if chosen in COMMANDS else None)

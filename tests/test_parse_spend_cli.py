@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -108,3 +109,27 @@ def test_same_bytes_same_output_across_processes(corpus, tmp_path):
             outputs.append((proc.stdout, pl.read_parquet(out)))
         assert outputs[0][0] == outputs[1][0]
         assert outputs[0][1].equals(outputs[1][1])
+
+
+def test_command_sets_the_lean_allocator_before_polars_loads(corpus):
+    """The allocator reads its setting when Polars is first loaded: the command puts it in the environment
+    before any subcommand module (and so Polars) is imported; an operator's own setting wins. (Polars puts
+    its own defaults in front of the variable's value when it loads; the last setting of an option wins.)"""
+    from pipelines import allocator
+
+    path = corpus / "spend" / "lambeth" / "2012-06-payments.csv"
+    probe = ("import os, sys\nfrom pipelines import cli\nassert 'polars' not in sys.modules\n"
+             f"code = cli.main(['parse-spend', {str(path)!r}, '--json'])\n"
+             f"print(code, os.environ[{allocator.ALLOCATOR_ENV!r}])")
+    env = {k: v for k, v in os.environ.items() if k != allocator.ALLOCATOR_ENV}
+
+    def setting(env: dict) -> str:
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        code, value = done.stdout.strip().splitlines()[-1].split(" ", 1)
+        assert code == "0"
+        return value
+
+    assert setting(env).endswith("," + allocator.LEAN_ALLOCATOR)
+    operators = setting({**env, allocator.ALLOCATOR_ENV: "dirty_decay_ms:5000"})
+    assert operators.endswith(",dirty_decay_ms:5000") and "narenas" not in operators

@@ -240,10 +240,10 @@ def test_stored_body_is_parsed_from_its_path_and_checked_against_its_hash(tmp_pa
 def test_parse_workers_start_with_the_worker_allocator_setting(tmp_path, monkeypatch):
     """The allocator reads its setting when a process starts: the pool sets it before any worker exists, and
     an operator's own setting wins."""
-    from pipelines import rawstore
+    from pipelines import allocator, rawstore
     from pipelines.spend import concurrent
 
-    monkeypatch.delenv(concurrent.ALLOCATOR_ENV, raising=False)
+    monkeypatch.delenv(allocator.ALLOCATOR_ENV, raising=False)
     raw = tmp_path / "raw"
     sha = rawstore.store(raw, b"Payment Date,Supplier Name,Amount\n01/05/2024,A Ltd,600.00\n")
 
@@ -254,10 +254,10 @@ def test_parse_workers_start_with_the_worker_allocator_setting(tmp_path, monkeyp
             (pid,) = list(pool._executor._processes)
             environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
             return next(v.split(b"=", 1)[1].decode() for v in environ
-                        if v.startswith(concurrent.ALLOCATOR_ENV.encode() + b"="))
+                        if v.startswith(allocator.ALLOCATOR_ENV.encode() + b"="))
         finally:
             pool.close()
 
-    assert worker_setting() == concurrent.WORKER_ALLOCATOR
-    monkeypatch.setenv(concurrent.ALLOCATOR_ENV, "dirty_decay_ms:5000")
+    assert worker_setting() == allocator.LEAN_ALLOCATOR
+    monkeypatch.setenv(allocator.ALLOCATOR_ENV, "dirty_decay_ms:5000")
     assert worker_setting() == "dirty_decay_ms:5000"

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines import sqlfiles
+from pipelines.allocator import use_lean_allocator
 from pipelines.config import SourcesConfig
 from pipelines.spend import fetch as fetch_mod
 from pipelines.spend import ingest
@@ -50,13 +51,6 @@ from pipelines.warehouse import Warehouse
 INFLIGHT_PER_WORKER = 2     # parses submitted or parsed-but-not-loaded per worker process
 PARENT_CHECK_S = 1.0       # how often a parse worker looks for its parent
 TASKS_PER_WORKER = 500      # a worker process is replaced after this many files (bounds slow memory growth)
-# Parse workers hand memory they free back to the system soon. Polars' allocator (jemalloc) otherwise keeps
-# freed pages about 10 s, in one arena per thread, so a worker's footprint grows with every step of a parse
-# rather than with its largest (a 200 MB file: 2.6-2.8x its size at peak instead of 2.3-2.4x). One arena and a
-# 200 ms decay cost no measurable time; returning pages at once (decay 0) cost 15-20%. An operator's own setting
-# of the variable wins.
-ALLOCATOR_ENV = "_RJEM_MALLOC_CONF"
-WORKER_ALLOCATOR = "narenas:1,dirty_decay_ms:200,muzzy_decay_ms:0"
 
 
 def parse_worker_count(config: SourcesConfig, councils: int) -> int:
@@ -124,7 +118,7 @@ class ParsePool:
         self.workers = workers
         # Read by the allocator when a process starts, so it is set before any worker starts: it reaches the
         # processes this one starts from now on (parse workers, workbook readers), never this one.
-        os.environ.setdefault(ALLOCATOR_ENV, WORKER_ALLOCATOR)
+        use_lean_allocator()
         self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_warm_worker, initargs=(os.getpid(),),
                                              max_tasks_per_child=TASKS_PER_WORKER)
