@@ -365,3 +365,46 @@ def test_edge_space_stripped_whatever_the_batch_holds(space):
     body[140] = body[140].replace("Highways and Transport", " Parks ")
     result = both(("\n".join([HEADER, *body]) + "\n").encode())
     assert result.rows.get_column("supplier_name")[5] == "Edge Payee Ltd"
+
+
+@pytest.mark.parametrize("rest", ["plain", "cr_only", "quoted_newline", "cp1252", "nul", "long_line", "wider"])
+def test_a_file_read_on_a_guess_gives_the_measured_result(tmp_path, monkeypatch, rest):
+    """A file on disk is read in batches while a thread measures it, its line ends guessed from its first lines.
+    When the rest of the file contradicts the guess (CR line ends, a quoted field spanning lines, bytes that are
+    not UTF-8, a NUL, a line over the limit) the guessed read is thrown away: the result is always the one from
+    the same bytes in memory, which are measured first."""
+    monkeypatch.setattr(readers, "PREFIX_BYTES", 400)
+    first = ("\n".join([HEADER, *lines(40)]) + "\n").encode()
+    later = {
+        "plain": "\n".join(lines(40, 3)) + "\n",
+        "cr_only": "\r".join(lines(300, 3)) + "\r",
+        "quoted_newline": "\n".join([*lines(10, 3), '04/05/2024,"Multi\nLine Ltd",250.00,Parks', *lines(10)]) + "\n",
+        "cp1252": "03/05/2024,Caf\xe9 Nero Ltd,12.50,Libraries\n",
+        "nul": "03/05/2024,Acme\x00 Ltd,12.50,Libraries\n",
+        "long_line": "03/05/2024," + "x" * 20_000 + ",12.50,Libraries\n",
+        "wider": "05/05/2024,Wide Ltd,99.00,Parks,extra,cells\n",
+    }[rest]
+    data = first + later.encode("cp1252")
+    limits = readers.ParserLimits(max_line_bytes=8192, read_batch_bytes=500)
+    outcomes = []
+    guessed = readers._read_on_a_guess
+
+    def spy(*args):
+        try:
+            sheet = guessed(*args)
+        except readers.RefusedFile:
+            outcomes.append("refused")
+            raise
+        outcomes.append("kept" if sheet is not None else "thrown away")
+        return sheet
+
+    monkeypatch.setattr(readers, "_read_on_a_guess", spy)
+    path = tmp_path / "guess.csv"
+    path.write_bytes(data)
+    from_path = parse_spend(path, filename="2024-05.csv", limits=limits)
+    assert_same(parse_spend(data, filename="2024-05.csv", limits=limits), from_path)
+    if rest == "long_line":
+        assert outcomes == ["refused"] and from_path.reason_code == "line_too_long"
+    else:
+        assert outcomes == ["kept" if rest in ("plain", "wider") else "thrown away"]
+        assert from_path.kind == "spend", from_path.reason

@@ -7,7 +7,9 @@ a quoted newline still counts as one row). Nothing is typed or interpreted yet; 
 Delimited text takes the columnar path: decode once (UTF-8 bytes are used as they are, checked and measured in
 one read; cp1252 is transcoded chunk by chunk into a temporary spool file), count line ends and measure long
 lines on the way, learn the separator and width from a prefix, then `pl.read_csv(..., has_header=False,
-infer_schema=False)` (all strings) over batches of whole lines (`ParserLimits.read_batch_bytes`), each batch
+infer_schema=False)` (all strings) over batches of whole lines (`ParserLimits.read_batch_bytes`). A file on
+disk is read while a thread checks and measures it, its line ends guessed from its first lines; a read the
+measure contradicts is thrown away and the measured text read instead (_read_on_a_guess). Each batch is
 cleaned by the caller's `prepare` and compacted before the next is read, so a read holds one batch beside the
 compact grid. Text that cannot be cut safely (a quoted field spanning lines) is read whole, the same way; only
 bytes Polars refuses (a stray quote inside an unquoted field, CR and LF line ends mixed) go through the csv
@@ -31,6 +33,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from dataclasses import dataclass
 
@@ -432,32 +435,60 @@ def _line_ends(facts: LineFacts) -> str | None:
 class _Utf8Text:
     """The decoded text of one file, read sequentially: the input itself when it already is UTF-8 (the bytes
     in memory, or the file on disk, read a batch at a time), else a temporary spool file the transcoded chunks
-    were written to (so the whole text is never held twice in memory, nor once when it comes from a file)."""
+    were written to (so the whole text is never held twice in memory, nor once when it comes from a file).
+
+    A file on disk is first taken to be plain UTF-8 (the common case: it is its own spool) and is checked and
+    measured in a thread (`pending`) while the caller reads it on that assumption; `settle()` waits for the
+    facts and transcodes a file that turned out not to be plain UTF-8."""
 
     def __init__(self, source, limits: ParserLimits):
+        self.source = source
         self.data: bytes | None = None
-        self.spool = None
-        block = min(LINE_BLOCK, limits.max_line_bytes)
+        self.spool = self.facts = self.pending = self._measuring = None
+        self.block = min(LINE_BLOCK, limits.max_line_bytes)
+        self.max_text_bytes = limits.max_text_bytes
         if source_head(source, 2) in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 exports: small, rare, decoded whole
             self.data, self.encoding = utf8_bytes(source_bytes(source))
-            self.facts = _line_facts(self.data, block)
+            self.facts = _line_facts(self.data, self.block)
             self.size = len(self.data)
             return
         if is_path(source):
-            read = _utf8_file_facts(source, block)
-            if read is not None:
-                (self.encoding, self.facts), self.size = read, source_size(source)
-                self.spool = open(source, "rb")  # the file is its own spool
-                return
+            self.encoding, self.size = _utf8_name(source_head(source, 3)), source_size(source)
+            self.spool = open(source, "rb")  # the file is its own spool
+            self._measuring = ThreadPoolExecutor(1, thread_name_prefix="spend-text-facts")
+            self.pending = self._measuring.submit(_utf8_file_facts, source, self.block)
+            return
+        self._decode(source)
+
+    def settle(self) -> bool:
+        """Wait for the facts of a file measured in a thread. True when it is plain UTF-8 (what was read of it
+        stands), False when it had to be transcoded (the text changed: read it again)."""
+        if self.pending is None:
+            return True
+        read = self._stop_measuring().result()
+        if read is not None:
+            self.encoding, self.facts = read
+            return True
+        self.spool.close()
+        self.spool = None
+        self._decode(self.source)
+        return False
+
+    def _stop_measuring(self):
+        pending, self.pending = self.pending, None
+        self._measuring.shutdown(wait=True)
+        return pending
+
+    def _decode(self, source) -> None:
         self.encoding, has_nul = _text_encoding(source)
         if self.encoding != "cp1252" and not has_nul and not is_path(source):
-            self.data, self.size, self.facts = source, len(source), _line_facts(source, block)
+            self.data, self.size, self.facts = source, len(source), _line_facts(source, self.block)
             return
-        counter, self.size = _LineCounter(block), 0
+        counter, self.size = _LineCounter(self.block), 0
         self.spool = tempfile.TemporaryFile(prefix="spend-text-")
         for piece in _utf8_chunks(source, self.encoding, has_nul):
             self.size += len(piece)
-            if self.size <= limits.max_text_bytes:  # past the limit only the size is counted (refused)
+            if self.size <= self.max_text_bytes:  # past the limit only the size is counted (refused)
                 self.spool.write(piece)
                 counter.feed(piece)
         self.facts = counter.facts()
@@ -477,9 +508,14 @@ class _Utf8Text:
         return self.data if self.data is not None else self.prefix(self.size)
 
     def close(self) -> None:
+        if self.pending is not None:
+            self._stop_measuring()
         if self.spool is not None:
             self.spool.close()
         self.data = self.spool = None
+
+
+PREFIX_BYTES = 1 << 18  # the start of the text the separator, the width and guessed line ends are learnt from
 
 
 def read_text(source, name: str, limits: ParserLimits = DEFAULT_LIMITS,
@@ -494,37 +530,81 @@ def read_text(source, name: str, limits: ParserLimits = DEFAULT_LIMITS,
                                        f"{limits.max_text_bytes:,}")
     text = _Utf8Text(source, limits)
     try:
-        if text.size > limits.max_text_bytes:
-            raise RefusedFile("too_large", f"{name}: {text.size:,} bytes of text once decoded, over the limit")
-        facts = text.facts
-        eol = _line_ends(facts)
-        longest = facts.longest["lf" if eol == "\n" else "cr" if eol == "\r" else "either"]
-        if longest > limits.max_line_bytes:
-            raise RefusedFile("line_too_long", f"{name}: a line of {longest:,} bytes (limit {limits.max_line_bytes:,})")
-        prefix = text.prefix(1 << 18).decode("utf-8", errors="ignore")
-        separator = _sniff_delimiter(prefix)
-        width = _prefix_width(prefix, separator)
-        del prefix
-        frame = (_polars_batches(text, name, separator, eol, width, limits, prepare)
-                 if eol and limits.read_batch_bytes > 0 else None)
-        if frame is None:  # bytes only the whole-text readers handle (quoting across lines, mixed line ends)
-            utf8 = text.whole()
-            frame = _polars_grid(utf8, separator, eol, width, limits) if eol else None
-            if frame is None:
-                frame = _csv_module_grid(utf8, separator, limits)
-            del utf8
-            text.close()
-            widest = max((frame.get_column(c).str.len_bytes().max() or 0 for c in frame.columns
-                          if c != "row_number"), default=0)
-            if widest > limits.max_field_bytes:
-                raise RefusedFile("field_too_long", f"{name}: a cell of {widest:,} bytes (limit "
-                                                    f"{limits.max_field_bytes:,})")
-            if prepare is not None:
-                frame = compact_strings(prepare(frame))
-            return RawSheet(name, frame, text.encoding, prepared=prepare is not None)
-        return RawSheet(name, frame, text.encoding, prepared=prepare is not None)
+        if text.pending is not None:
+            sheet = _read_on_a_guess(text, name, limits, prepare)
+            if sheet is not None:
+                return sheet
+        return _read_measured(text, name, limits, prepare)
     finally:
         text.close()
+
+
+def _read_on_a_guess(text: _Utf8Text, name: str, limits: ParserLimits, prepare) -> RawSheet | None:
+    """A file being measured in a thread (text.pending), read in batches meanwhile, its line ends guessed from
+    its first lines (the other core measures it while this one reads). The result stands only when the
+    measured facts agree: plain UTF-8, the same line ends, no LF-ended line with an odd number of quotes, and
+    no line over the limit (refused first, as a measured read would). Else None: the caller reads the measured
+    text, so the grid is always what the measured read gives."""
+    guess = _line_ends(_line_facts(text.prefix(PREFIX_BYTES)))
+    outcome: RawSheet | Exception | None = None
+    if guess and prepare is not None and limits.read_batch_bytes > 0:
+        try:
+            outcome = _batched_sheet(text, name, guess, limits, prepare)
+        except Exception as exc:  # raised only if the facts confirm the guess (a refusal, or a bug)
+            outcome = exc
+    if not text.settle() or _line_ends(text.facts) != guess or (guess == "\n" and text.facts.odd_quotes):
+        return None
+    _check_line_length(text.facts, guess, name, limits)
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def _read_measured(text: _Utf8Text, name: str, limits: ParserLimits, prepare) -> RawSheet:
+    text.settle()
+    if text.size > limits.max_text_bytes:
+        raise RefusedFile("too_large", f"{name}: {text.size:,} bytes of text once decoded, over the limit")
+    eol = _line_ends(text.facts)
+    _check_line_length(text.facts, eol, name, limits)
+    sheet = (_batched_sheet(text, name, eol, limits, prepare)
+             if eol and limits.read_batch_bytes > 0 and prepare is not None else None)
+    if sheet is not None:
+        return sheet
+    # bytes only the whole-text readers handle (quoting across lines, mixed line ends)
+    separator, width = _separator_and_width(text)
+    utf8 = text.whole()
+    frame = _polars_grid(utf8, separator, eol, width, limits) if eol else None
+    if frame is None:
+        frame = _csv_module_grid(utf8, separator, limits)
+    del utf8
+    text.close()
+    widest = max((frame.get_column(c).str.len_bytes().max() or 0 for c in frame.columns
+                  if c != "row_number"), default=0)
+    if widest > limits.max_field_bytes:
+        raise RefusedFile("field_too_long", f"{name}: a cell of {widest:,} bytes (limit "
+                                            f"{limits.max_field_bytes:,})")
+    if prepare is not None:
+        frame = compact_strings(prepare(frame))
+    return RawSheet(name, frame, text.encoding, prepared=prepare is not None)
+
+
+def _check_line_length(facts: LineFacts, eol: str | None, name: str, limits: ParserLimits) -> None:
+    longest = facts.longest["lf" if eol == "\n" else "cr" if eol == "\r" else "either"]
+    if longest > limits.max_line_bytes:
+        raise RefusedFile("line_too_long", f"{name}: a line of {longest:,} bytes (limit {limits.max_line_bytes:,})")
+
+
+def _separator_and_width(text: _Utf8Text) -> tuple[str, int]:
+    prefix = text.prefix(PREFIX_BYTES).decode("utf-8", errors="ignore")
+    separator = _sniff_delimiter(prefix)
+    return separator, _prefix_width(prefix, separator)
+
+
+def _batched_sheet(text: _Utf8Text, name: str, eol: str, limits: ParserLimits, prepare) -> RawSheet | None:
+    """The grid read in batches (_polars_batches), or None when the text cannot be read that way."""
+    separator, width = _separator_and_width(text)
+    frame = _polars_batches(text, name, separator, eol, width, limits, prepare)
+    return None if frame is None else RawSheet(name, frame, text.encoding, prepared=True)
 
 
 class _NotBatchable(Exception):
@@ -532,10 +612,11 @@ class _NotBatchable(Exception):
     batch for a reason other than width): it is read whole instead."""
 
 
-def _record_batches(text: "_Utf8Text", eol: str, batch_bytes: int) -> Iterator[bytes]:
+def _record_batches(text: "_Utf8Text", eol: str, batch_bytes: int, max_line_bytes: int) -> Iterator[bytes]:
     """Pieces of about `batch_bytes` that end at a line end. Only cut where no quoted field can span the cut:
     every line holds an even number of quote characters (else _NotBatchable; known from the text's LineFacts
-    for LF-ended lines, checked piece by piece for CR-ended ones). Text in memory is
+    for LF-ended lines once measured, checked piece by piece for CR-ended ones). A line over `max_line_bytes`
+    (possible only while the text is still being measured) is not read on (_NotBatchable). Text in memory is
     sliced once per piece; spooled text is read a block at a time, the block's partial last line read again
     with the next one (a seek back, not a copy carried over)."""
     import numpy as np
@@ -543,7 +624,7 @@ def _record_batches(text: "_Utf8Text", eol: str, batch_bytes: int) -> Iterator[b
     end = eol.encode()
     # LF-ended lines were checked as the text was measured (LineFacts.odd_quotes); CR-ended ones are checked here
     check = eol != "\n"
-    if not check and text.facts.odd_quotes:
+    if not check and text.facts is not None and text.facts.odd_quotes:
         raise _NotBatchable("a line with an odd number of quotes")
     if text.data is not None:
         data, start = text.data, 0
@@ -568,8 +649,9 @@ def _record_batches(text: "_Utf8Text", eol: str, batch_bytes: int) -> Iterator[b
             return
         cut = block.rfind(end) + 1
         if cut == 0 and len(block) == size:
-            # no line end yet: read again from the same place, twice as much (lines are bounded by
-            # max_line_bytes, checked before)
+            # no line end yet: read again from the same place, twice as much, up to the line limit
+            if size > max_line_bytes:
+                raise _NotBatchable(f"a line over {max_line_bytes:,} bytes")
             spool.seek(-len(block), os.SEEK_CUR)
             size *= 2
             continue
@@ -606,7 +688,7 @@ def _polars_batches(text: _Utf8Text, name: str, separator: str, eol: str, width:
     batches: list[pl.DataFrame] = []
     widest = 0
     try:
-        for piece in _record_batches(text, eol, limits.read_batch_bytes):
+        for piece in _record_batches(text, eol, limits.read_batch_bytes, limits.max_line_bytes):
             while True:
                 try:
                     raw = pl.read_csv(
