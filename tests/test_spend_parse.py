@@ -571,6 +571,22 @@ def test_by_distinct_equals_evaluating_every_cell(cells):
         assert spread.dtype == direct.dtype and spread.to_list() == direct.to_list()
 
 
+@pytest.mark.parametrize("dates", [
+    [dt.date(2024, 5, 1), None, dt.date(2024, 4, 30), dt.date(2024, 5, 1)], [], [None, None],
+    [dt.date(1, 1, 1), dt.date(9999, 12, 31)], [dt.date(1969, 12, 31), dt.date(1970, 1, 1), None],
+    [dt.date(2024, 5, 1)] * 3, [dt.date(2024, 5, 1)]],
+    ids=["month", "empty", "nulls", "span_too_long", "epoch", "one_day", "one_line"])
+def test_date_text_expr_is_the_string_cast(dates):
+    """ISO text formatted once per day of the span gives what a cast to String gives (nulls, days before the
+    epoch, a span too long to list)."""
+    from pipelines.spend import values
+
+    s = pl.Series("payment_date", dates, dtype=pl.Date)
+    text = pl.DataFrame({"payment_date": s}).select(values.date_text_expr("payment_date", s)).to_series()
+    assert text.dtype == pl.String
+    assert text.to_list() == s.cast(pl.String).to_list()
+
+
 def test_time_only_cells_match_the_stripped_definition():
     """A cell is time-only when, stripped, it is a bare time: spaces of any kind around it included."""
     from pipelines.spend import values

@@ -1211,8 +1211,9 @@ def _fingerprints(rows: pl.DataFrame) -> pl.Series:
     slices in parallel: no Arrow copy, no database connection, and only the running slices' key text alive."""
     if rows.height == 0:
         return pl.Series("row_fingerprint", [], dtype=pl.String)
+    date_text = values.date_text_expr("payment_date", rows.get_column("payment_date"))
     key = pl.concat_str([pl.col("council_gss").fill_null(""), pl.col("transaction_id").fill_null(""),
-                         pl.col("line_no").fill_null(""), pl.col("payment_date").cast(pl.String).fill_null(""),
+                         pl.col("line_no").fill_null(""), date_text.fill_null(""),
                          pl.col("supplier_name").fill_null(""), pl.col("amount").cast(pl.String).fill_null("")],
                         separator="|")
     slices = [rows.lazy().slice(start, FINGERPRINT_SLICE).select(key.alias("_key"))
