@@ -432,6 +432,9 @@ def _line_ends(facts: LineFacts) -> str | None:
     return "\n" if bare_cr * 20 < facts.lf else None
 
 
+PREFIX_BYTES = 1 << 18  # the start of the text the separator, the width and guessed line ends are learnt from
+
+
 class _Utf8Text:
     """The decoded text of one file, read sequentially: the input itself when it already is UTF-8 (the bytes
     in memory, or the file on disk, read a batch at a time), else a temporary spool file the transcoded chunks
@@ -454,6 +457,8 @@ class _Utf8Text:
             return
         if is_path(source):
             self.encoding, self.size = _utf8_name(source_head(source, 3)), source_size(source)
+            # guessed before the thread starts (it would share the interpreter lock with the measure)
+            self.guessed_line_ends = _line_ends(_line_facts(source_head(source, PREFIX_BYTES), self.block))
             self.spool = open(source, "rb")  # the file is its own spool
             self._measuring = ThreadPoolExecutor(1, thread_name_prefix="spend-text-facts")
             self.pending = self._measuring.submit(_utf8_file_facts, source, self.block)
@@ -515,9 +520,6 @@ class _Utf8Text:
         self.data = self.spool = None
 
 
-PREFIX_BYTES = 1 << 18  # the start of the text the separator, the width and guessed line ends are learnt from
-
-
 def read_text(source, name: str, limits: ParserLimits = DEFAULT_LIMITS,
               prepare: "callable | None" = None) -> RawSheet:
     """One delimited text file or member (its bytes, or the path of a file holding them) as a grid of strings.
@@ -545,7 +547,7 @@ def _read_on_a_guess(text: _Utf8Text, name: str, limits: ParserLimits, prepare) 
     measured facts agree: plain UTF-8, the same line ends, no LF-ended line with an odd number of quotes, and
     no line over the limit (refused first, as a measured read would). Else None: the caller reads the measured
     text, so the grid is always what the measured read gives."""
-    guess = _line_ends(_line_facts(text.prefix(PREFIX_BYTES)))
+    guess = text.guessed_line_ends
     outcome: RawSheet | Exception | None = None
     if guess and prepare is not None and limits.read_batch_bytes > 0:
         try:
