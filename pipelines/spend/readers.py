@@ -447,7 +447,7 @@ class _Utf8Text:
     def __init__(self, source, limits: ParserLimits):
         self.source = source
         self.data: bytes | None = None
-        self.spool = self.facts = self.pending = self._measuring = None
+        self.spool = self.facts = self.pending = self._measuring = self.guessed_line_ends = None
         self.block = min(LINE_BLOCK, limits.max_line_bytes)
         self.max_text_bytes = limits.max_text_bytes
         if source_head(source, 2) in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 exports: small, rare, decoded whole
@@ -559,7 +559,7 @@ def _read_on_a_guess(text: _Utf8Text, name: str, limits: ParserLimits, prepare) 
     _check_line_length(text.facts, guess, name, limits)
     if isinstance(outcome, Exception):
         raise outcome
-    return outcome
+    return outcome  # None when the batches were refused for another reason: the measured read tries them again
 
 
 def _read_measured(text: _Utf8Text, name: str, limits: ParserLimits, prepare) -> RawSheet:
