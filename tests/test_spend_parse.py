@@ -557,6 +557,30 @@ def test_content_date_shares_equal_their_plain_definitions(cells):
     assert parse_content._month_share(s) == month
 
 
+def test_day_shares_of_many_columns_equal_each_columns_own_vote():
+    """The day shares of several columns evaluated together equal each column's own vote and read, whatever
+    the other columns hold (mixed formats, month-first proved by one column only, serials, times, no digits)."""
+    from pipelines.spend import parse_content, values
+
+    columns = {
+        "uk": ["03/04/2023", "17/04/2023 00:00:00", "2023-04-30", "Parks", "05-Oct-21"] * 3,
+        "us": ["04/13/2023", "04/14/2023", "05/01/2023", "12"],
+        "mixed": ["03/04/2023"] * 17 + ["05-Oct-21"] * 3 + ["3 April 2023", "x1"],
+        "serial": ["45017", "45018.5", "1500", "3M Ltd"],
+        "times": ["00:00:00", "12:30", "0:00"],
+        "names": ["Highways", "Parks"],
+        "months": ["201610", "Jan-17", "2016/17 P08"],
+    }
+    series = {name: pl.Series(name, cells) for name, cells in columns.items()}
+    expected = {}
+    for name, s in series.items():
+        vote = values.vote_date_formats(s)
+        expected[name] = (float(values.by_distinct(s, lambda v: values.date_expr(v, vote)).is_not_null().mean())
+                          if vote.formats else 0.0)
+    assert parse_content._day_shares(series) == expected
+    assert expected["us"] == 0.75 and expected["mixed"] > 0.9 and expected["names"] == 0
+
+
 @pytest.mark.parametrize("cells", [["Acme Ltd", None, "REDACTED", "Acme Ltd", ""], [], [None, None], ["x"] * 5])
 def test_by_distinct_equals_evaluating_every_cell(cells):
     """Evaluating once per distinct value and spreading back gives what evaluating every cell gives, nulls

@@ -120,11 +120,24 @@ def _with_digits(s: pl.Series) -> pl.Series:
 
 def _day_share(s: pl.Series) -> float:
     """Share of the (non-null) values read as days by the column's own format vote."""
-    candidates = _with_digits(s)
-    vote = values.vote_date_formats(candidates) if candidates.len() else None
-    if vote is None or not vote.formats:
-        return 0.0
-    return int(values.by_distinct(candidates, lambda v: values.date_expr(v, vote)).is_not_null().sum()) / s.len()
+    return _day_shares({"": s})[""]
+
+
+def _day_shares(columns: dict[str, pl.Series]) -> dict[str, float]:
+    """The share of each (non-null, non-empty) column's values read as days by the column's own format vote
+    (values.vote_date_formats), the candidate formats evaluated once over all columns' distinct values."""
+    schema = {"column": pl.String, "v": pl.String}
+    stacked = pl.concat([pl.DataFrame({"column": name, "v": _with_digits(s)}, schema=schema)
+                         for name, s in columns.items()] or [pl.DataFrame(schema=schema)])
+    reads = (stacked.group_by("column", "v").len("w")
+             .with_columns(values.clean_date_text(pl.col("v")))  # once, not inside each candidate
+             .select(pl.col("column"), pl.col("w"), *values.candidate_reads(pl.col("v"))))
+    shares = {}
+    for (name,), column_reads in reads.partition_by("column", as_dict=True).items():
+        vote = values.vote_from_reads(column_reads)
+        read = column_reads.filter(pl.any_horizontal(vote.formats)).get_column("w").sum() if vote.formats else 0
+        shares[name] = int(read) / columns[name].len()
+    return {name: shares.get(name, 0.0) for name in columns}
 
 
 def _month_share(s: pl.Series) -> float:
@@ -163,14 +176,14 @@ def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:
     filled = {c: s for c, s in filled.items() if s.len()}
     stats = frame.select([e for i, c in enumerate(frame.columns) if c in filled
                           for e in stats_of(i, c)]).row(0, named=True) if filled else {}
-    months = _month_shares(filled)
+    days, months = _day_shares(filled), _month_shares(filled)
     out = []
     for i, (column, header) in enumerate(zip(frame.columns, headers)):
         s = filled.get(column)
         if s is None:
             out.append(ColumnProfile(i, header, 0, 0, 0, 0, 0, 0, False, 0, 0, 0, 0, frame.height))
             continue
-        day = _day_share(s)
+        day = days[column]
         month = months[column] if day < FIT else 0.0
         money = float(values.parse_amounts(s).is_not_null().mean())
         out.append(ColumnProfile(i, header, s.len(), int(stats[f"{i}.distinct"]), day, month,

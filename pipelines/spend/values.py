@@ -68,7 +68,7 @@ class DateVote:
     values: int                  # non-empty values in the column
 
 
-def _clean_date_text(expr: pl.Expr) -> pl.Expr:
+def clean_date_text(expr: pl.Expr) -> pl.Expr:
     """Drop a time of day (every date here is a day), ordinals (14th) and the 4-letter "Sept"."""
     s = expr.str.strip_chars()
     s = s.str.replace(r"[ T]+\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm])?(Z|[+-]\d{2}:?\d{2})?$", "")
@@ -95,24 +95,35 @@ def _candidate(name: str, fmt: str | None, cleaned: pl.Expr) -> pl.Expr:
     return _in_window(cleaned.str.strptime(pl.Date, fmt, strict=False, exact=True))
 
 
+DATE_CANDIDATES: list[tuple[str, str | None]] = [*DATE_FORMATS, ("excel_serial", None)]
+
+
 def vote_date_formats(values: pl.Series) -> DateVote:
     """Score every candidate format over the whole column (openspending's per-column vote): drop formats that
     parse under 25% of the best; month-first survives only when it beats day-first (the data proves it).
     Votes are counted over distinct values weighted by how often each occurs (a month of payments has a few
     dozen distinct dates), so the cost does not grow with the number of lines."""
     frame = (pl.DataFrame({"v": values}).group_by("v").len("w")
-             .select(_clean_date_text(pl.col("v")).alias("v"), pl.col("w")))
-    candidates = [*DATE_FORMATS, ("excel_serial", None)]
-    counts_row = frame.select(
-        [(_candidate(name, fmt, pl.col("v")).is_not_null() * pl.col("w")).sum().alias(name)
-         for name, fmt in candidates]
-    ).row(0, named=True)
-    counts = {k: int(v or 0) for k, v in counts_row.items()}
-    total = int(frame.filter(pl.col("v").is_not_null()).get_column("w").sum())
+             .select(clean_date_text(pl.col("v")).alias("v"), pl.col("w")))
+    return vote_from_reads(frame.select(pl.col("w"), *candidate_reads(pl.col("v"))))
+
+
+def candidate_reads(cleaned: pl.Expr) -> list[pl.Expr]:
+    """Whether the (cleaned) value is there (`filled`), and one Boolean column per candidate format: whether
+    it reads the value as a day in the window."""
+    return [cleaned.is_not_null().alias("filled"),
+            *[_candidate(name, fmt, cleaned).is_not_null().alias(name) for name, fmt in DATE_CANDIDATES]]
+
+
+def vote_from_reads(reads: pl.DataFrame) -> DateVote:
+    """The vote over distinct cleaned values: `w` (how often each occurs) and the candidate_reads columns."""
+    counts_row = reads.select([(pl.col(name) * pl.col("w")).sum().alias(name) for name, _ in DATE_CANDIDATES]).row(0)
+    counts = {name: int(c or 0) for (name, _), c in zip(DATE_CANDIDATES, counts_row)}
+    total = int(reads.filter(pl.col("filled")).get_column("w").sum())
     best = max(counts.values(), default=0)
     if best == 0:
         return DateVote([], counts, total)
-    order = {name: i for i, (name, _) in enumerate(candidates)}
+    order = {name: i for i, (name, _) in enumerate(DATE_CANDIDATES)}
     # A format under 25% of the best is kept only if it reads values nobody else reads (checked below): a
     # genuinely mixed column (15% "05-Oct-21" among dd/mm/yyyy) must not lose its minority rows.
     survivors = [n for n, c in counts.items() if c > 0]
@@ -123,15 +134,9 @@ def vote_date_formats(values: pl.Series) -> DateVote:
     survivors.sort(key=lambda n: (-counts[n], order[n]))
     # Keep a later format only if it reads values the earlier ones do not ("%d %B %Y" also reads "3 Apr 2023").
     useful: list[str] = []
-    fmt = dict(DATE_FORMATS)
     for name in survivors:
-        if not useful:
-            useful.append(name)
-            continue
-        earlier = pl.coalesce([_candidate(n, fmt.get(n), pl.col("v")) for n in useful])
-        adds = frame.select((earlier.is_null() & _candidate(name, fmt.get(name), pl.col("v")).is_not_null()).sum()).item()
         # (distinct values suffice here: a format is useful if it reads any value the earlier ones do not)
-        if adds:
+        if not useful or reads.select((~pl.any_horizontal(useful) & pl.col(name)).any()).item():
             useful.append(name)
     return DateVote(useful, counts, total)
 
@@ -140,9 +145,9 @@ def date_expr(expr: pl.Expr, vote: DateVote) -> pl.Expr:
     """Parse with the surviving formats in vote order (first success wins); null when none applies."""
     if not vote.formats:
         return pl.lit(None, dtype=pl.Date)
-    fmt = dict(DATE_FORMATS)
-    cleaned = _clean_date_text(expr)
-    return pl.coalesce([_candidate(name, fmt.get(name), cleaned) for name in vote.formats])
+    fmt = dict(DATE_CANDIDATES)
+    cleaned = clean_date_text(expr)
+    return pl.coalesce([_candidate(name, fmt[name], cleaned) for name in vote.formats])
 
 
 def by_distinct(series: pl.Series, expr_of: "callable") -> pl.Series:
