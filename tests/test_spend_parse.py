@@ -624,8 +624,8 @@ def test_time_only_cells_match_the_stripped_definition():
 
 
 def test_content_profile_equals_column_by_column():
-    """The content profile (statistics and month shares of all columns evaluated together) equals profiling
-    each column on its own, the plain way, for columns with nulls, months, days, money and names."""
+    """The content profile (statistics, day, month and money shares of all columns evaluated together) equals
+    profiling each column on its own, the plain way, for columns with nulls, months, days, money and names."""
     from pipelines.spend import parse_content, values
 
     frame = pl.DataFrame({
@@ -654,4 +654,5 @@ def test_content_profile_equals_column_by_column():
         assert (p.filled, p.distinct, p.day_share, p.month_share) == (s.len(), stats["distinct"], day, month), column
         assert (p.decimal_share, p.letter_share, p.company_share, p.mean_words) == (
             stats["decimal"], stats["letters"], stats["company"], stats["words"]), column
+        assert p.money_share == float(values.parse_amounts(s).is_not_null().mean()), column
     assert profiles[0].month_share == 0.75 and profiles[3].company_share > 0

@@ -176,7 +176,7 @@ def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:
     filled = {c: s for c, s in filled.items() if s.len()}
     stats = frame.select([e for i, c in enumerate(frame.columns) if c in filled
                           for e in stats_of(i, c)]).row(0, named=True) if filled else {}
-    days, months = _day_shares(filled), _month_shares(filled)
+    days, months, moneys = _day_shares(filled), _month_shares(filled), _money_shares(filled)
     out = []
     for i, (column, header) in enumerate(zip(frame.columns, headers)):
         s = filled.get(column)
@@ -185,7 +185,7 @@ def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:
             continue
         day = days[column]
         month = months[column] if day < FIT else 0.0
-        money = float(values.parse_amounts(s).is_not_null().mean())
+        money = moneys[column]
         out.append(ColumnProfile(i, header, s.len(), int(stats[f"{i}.distinct"]), day, month,
                                  money, float(stats[f"{i}.decimal"]), _id_like(s),
                                  float(stats[f"{i}.letters"]), float(stats[f"{i}.company"]),
@@ -202,6 +202,17 @@ def _month_shares(columns: dict[str, pl.Series]) -> dict[str, float]:
     read = values.by_distinct(stacked.get_column("v"), values.month_expr).is_not_null().alias("month")
     months = dict(stacked.with_columns(read).group_by("column").agg(pl.col("month").sum()).iter_rows())
     return {name: int(months.get(name, 0)) / s.len() for name, s in columns.items()}
+
+
+def _money_shares(columns: dict[str, pl.Series]) -> dict[str, float]:
+    """The share of each (non-null, non-empty) column's values read as amounts (values.amount_expr), evaluated
+    once per distinct value of all the columns together."""
+    schema = {"column": pl.String, "v": pl.String}
+    stacked = pl.concat([pl.DataFrame({"column": name, "v": s}, schema=schema) for name, s in columns.items()]
+                        or [pl.DataFrame(schema=schema)])
+    read = values.by_distinct(stacked.get_column("v"), values.amount_expr).is_not_null().alias("money")
+    moneys = dict(stacked.with_columns(read).group_by("column").agg(pl.col("money").sum()).iter_rows())
+    return {name: int(moneys.get(name, 0)) / s.len() for name, s in columns.items()}
 
 
 def _id_like(s: pl.Series) -> bool:
