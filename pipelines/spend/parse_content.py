@@ -126,10 +126,7 @@ def _day_share(s: pl.Series) -> float:
 def _day_shares(columns: dict[str, pl.Series]) -> dict[str, float]:
     """The share of each (non-null, non-empty) column's values read as days by the column's own format vote
     (values.vote_date_formats), the candidate formats evaluated once over all columns' distinct values."""
-    schema = {"column": pl.String, "v": pl.String}
-    stacked = pl.concat([pl.DataFrame({"column": name, "v": _with_digits(s)}, schema=schema)
-                         for name, s in columns.items()] or [pl.DataFrame(schema=schema)])
-    reads = (stacked.group_by("column", "v").len("w")
+    reads = (_stacked(columns, _with_digits).group_by("column", "v").len("w")
              .with_columns(values.clean_date_text(pl.col("v")))  # once, not inside each candidate
              .select(pl.col("column"), pl.col("w"), *values.candidate_reads(pl.col("v"))))
     shares = {}
@@ -196,23 +193,30 @@ def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:
 def _month_shares(columns: dict[str, pl.Series]) -> dict[str, float]:
     """The share of each (non-null, non-empty) column's values read as months, the month forms evaluated once
     over all their values."""
-    schema = {"column": pl.String, "v": pl.String}
-    stacked = pl.concat([pl.DataFrame({"column": name, "v": _with_digits(s)}, schema=schema)
-                         for name, s in columns.items()] or [pl.DataFrame(schema=schema)])
-    read = values.by_distinct(stacked.get_column("v"), values.month_expr).is_not_null().alias("month")
-    months = dict(stacked.with_columns(read).group_by("column").agg(pl.col("month").sum()).iter_rows())
-    return {name: int(months.get(name, 0)) / s.len() for name, s in columns.items()}
+    stacked = _stacked(columns, _with_digits)
+    return _shares(columns, stacked, values.by_distinct(stacked.get_column("v"), values.month_expr).is_not_null())
 
 
 def _money_shares(columns: dict[str, pl.Series]) -> dict[str, float]:
     """The share of each (non-null, non-empty) column's values read as amounts (values.amount_expr), evaluated
     once per distinct value of all the columns together."""
+    stacked = _stacked(columns)
+    return _shares(columns, stacked, values.by_distinct(stacked.get_column("v"), values.amount_expr).is_not_null())
+
+
+def _stacked(columns: dict[str, pl.Series], keep=lambda s: s) -> pl.DataFrame:
+    """The columns' values (those `keep` keeps) one under another: `column` (its name) and `v`."""
     schema = {"column": pl.String, "v": pl.String}
-    stacked = pl.concat([pl.DataFrame({"column": name, "v": s}, schema=schema) for name, s in columns.items()]
-                        or [pl.DataFrame(schema=schema)])
-    read = values.by_distinct(stacked.get_column("v"), values.amount_expr).is_not_null().alias("money")
-    moneys = dict(stacked.with_columns(read).group_by("column").agg(pl.col("money").sum()).iter_rows())
-    return {name: int(moneys.get(name, 0)) / s.len() for name, s in columns.items()}
+    return pl.concat([pl.DataFrame({"column": name, "v": keep(s)}, schema=schema) for name, s in columns.items()]
+                     or [pl.DataFrame(schema=schema)])
+
+
+def _shares(columns: dict[str, pl.Series], stacked: pl.DataFrame, read: pl.Series) -> dict[str, float]:
+    """Per column, the share of its values (all of them, not only the stacked ones) that `read` (one Boolean
+    per stacked value) holds true."""
+    counts = dict(stacked.select(pl.col("column"), read.alias("read")).group_by("column")
+                  .agg(pl.col("read").sum()).iter_rows())
+    return {name: int(counts.get(name, 0)) / s.len() for name, s in columns.items()}
 
 
 def _id_like(s: pl.Series) -> bool:
