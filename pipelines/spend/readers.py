@@ -4,16 +4,16 @@ Everything here returns `RawSheet`s: a sheet name and a Polars frame of String c
 `row_number` (1-based line/row of the record in its source sheet; for CSV the record number, so a record with
 a quoted newline still counts as one row). Nothing is typed or interpreted yet; parse.py does that.
 
-Delimited text takes the columnar path: decode once (UTF-8 bytes are used as they are, checked and measured in
-one read; cp1252 is transcoded chunk by chunk into a temporary spool file), count line ends and measure long
-lines on the way, learn the separator and width from a prefix, then `pl.read_csv(..., has_header=False,
-infer_schema=False)` (all strings) over batches of whole lines (`ParserLimits.read_batch_bytes`). A file on
-disk is read while a thread checks and measures it, its line ends guessed from its first lines; a read the
-measure contradicts is thrown away and the measured text read instead (_read_on_a_guess). Each batch is
-cleaned by the caller's `prepare` and compacted before the next is read, so a read holds one batch beside the
-compact grid. Text that cannot be cut safely (a quoted field spanning lines) is read whole, the same way; only
-bytes Polars refuses (a stray quote inside an unquoted field, CR and LF line ends mixed) go through the csv
-module, with the same limits. Batched or whole, the grid is the same.
+Delimited text takes the columnar path: decode once (UTF-8 bytes are used as they are, checked and measured in one
+read; cp1252 is transcoded chunk by chunk into a temporary spool file), count line ends and measure long lines on
+the way, learn the separator and width from a prefix, then `pl.read_csv(..., has_header=False, infer_schema=False)`
+(all strings) over batches of whole lines (`ParserLimits.read_batch_bytes`). A file on disk is read while a thread
+checks and measures it, its line ends guessed from its first lines; a read the measure contradicts is thrown away
+and the measured text read instead (_read_on_a_guess). Each batch is cleaned by the caller's `prepare` and
+compacted before the next is read, so a read holds one batch beside the compact grid. Text that cannot be cut
+safely (a quoted field spanning lines) is read whole, the same way; only bytes Polars refuses (a stray quote inside
+an unquoted field, CR and LF line ends mixed) go through the csv module, with the same limits. Batched or whole,
+the grid is the same.
 
 Every limit (`ParserLimits`) is checked before the bytes reach a reader that could blow up, and a refusal is
 a `RefusedFile` with its own reason code.
