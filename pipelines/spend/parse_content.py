@@ -156,8 +156,8 @@ def _quick_fit(s: pl.Series, role: str) -> float:
 
 
 def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:
-    """Every column's profile. The text statistics and the month shares of all columns are computed in one
-    evaluation each (Polars' setup of an expression costs more than a sample column's values)."""
+    """Every column's profile. The text statistics and the day, month and money shares of all columns are
+    computed in one evaluation each (Polars' setup of an expression costs more than a sample column's values)."""
     def stats_of(i: int, c: str) -> list[pl.Expr]:
         v = pl.col(c)  # means and counts over the filled cells only (nulls are skipped)
         return [

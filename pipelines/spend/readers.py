@@ -456,9 +456,10 @@ class _Utf8Text:
             self.size = len(self.data)
             return
         if is_path(source):
-            self.encoding, self.size = _utf8_name(source_head(source, 3)), source_size(source)
+            head = source_head(source, PREFIX_BYTES)
+            self.encoding, self.size = _utf8_name(head), source_size(source)
             # guessed before the thread starts (it would share the interpreter lock with the measure)
-            self.guessed_line_ends = _line_ends(_line_facts(source_head(source, PREFIX_BYTES), self.block))
+            self.guessed_line_ends = _line_ends(_line_facts(head, self.block))
             self.spool = open(source, "rb")  # the file is its own spool
             self._measuring = ThreadPoolExecutor(1, thread_name_prefix="spend-text-facts")
             self.pending = self._measuring.submit(_utf8_file_facts, source, self.block)
@@ -559,7 +560,8 @@ def _read_on_a_guess(text: _Utf8Text, name: str, limits: ParserLimits, prepare) 
     _check_line_length(text.facts, guess, name, limits)
     if isinstance(outcome, Exception):
         raise outcome
-    return outcome  # None when the batches were refused for another reason: the measured read tries them again
+    # no batches (Polars refused one for another reason, or batching is off): the whole text, as measured
+    return outcome if outcome is not None else _read_whole(text, name, guess, limits, prepare)
 
 
 def _read_measured(text: _Utf8Text, name: str, limits: ParserLimits, prepare) -> RawSheet:
@@ -570,9 +572,11 @@ def _read_measured(text: _Utf8Text, name: str, limits: ParserLimits, prepare) ->
     _check_line_length(text.facts, eol, name, limits)
     sheet = (_batched_sheet(text, name, eol, limits, prepare)
              if eol and limits.read_batch_bytes > 0 and prepare is not None else None)
-    if sheet is not None:
-        return sheet
-    # bytes only the whole-text readers handle (quoting across lines, mixed line ends)
+    return sheet if sheet is not None else _read_whole(text, name, eol, limits, prepare)
+
+
+def _read_whole(text: _Utf8Text, name: str, eol: str | None, limits: ParserLimits, prepare) -> RawSheet:
+    """Bytes only the whole-text readers handle (quoting across lines, mixed line ends), or batching off."""
     separator, width = _separator_and_width(text)
     utf8 = text.whole()
     frame = _polars_grid(utf8, separator, eol, width, limits) if eol else None
