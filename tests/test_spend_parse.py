@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+import unicodedata
 import zipfile
 from decimal import Decimal
 
@@ -11,7 +13,7 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from pipelines.spend.parse import parse_spend
+from pipelines.spend.parse import _clean_cells, parse_spend
 from pipelines.spend.readers import sniff
 
 
@@ -52,6 +54,34 @@ def test_mixed_line_endings_nul_and_nbsp():
     data = data.replace(b"B", b"B\x00", 1)
     rows = parse(data).rows
     assert rows.get_column("supplier_name").to_list() == ["A Ltd", "B Ltd"]
+
+
+# Unicode White_Space, what str.strip_chars removes; U+001C-U+001F are not in it (Python's str.strip takes them)
+WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+
+
+def cleaned_cell(cell: str | None) -> str | None:
+    """One cell cleaned by parsing.md's rules, on its own (never depending on the other cells)."""
+    if cell is None:
+        return None
+    if not cell.isascii():
+        cell = re.sub("[\u00a0\u2000-\u200a\u2020\u202f\u205f\u3000\ufeff\x00]", " ", cell)
+        cell = unicodedata.normalize("NFKC", re.sub("[\u0080-\u009f]", "", cell))
+    return cell.strip(WHITE_SPACE) or None
+
+
+@pytest.mark.parametrize("edge", ["\t", "\n", "\r", "\x0b", "\x0c", " ", "\x1c", "\x1f", "\x01", "\x7f", "\u2028",
+                                  "\u1680", "\u0085", "\u00a0", "\u3000", "\u200b", "é"])
+def test_a_cell_is_stripped_exactly_when_an_edge_is_white_space(edge):
+    """Each cell is cleaned as it would be alone, whatever else its column holds: beside plain ASCII cells
+    (stripped when a first or last byte is white space) and beside a cell of non-ASCII text."""
+    for cell in (f"{edge}Parks", f"Parks{edge}", edge, f"{edge}Pa{edge}rks{edge}", f"Pa{edge}rks", "", None):
+        frame = pl.DataFrame({"c0": ["Parks", cell, "Roads"], "c1": [cell, "Café", None]},
+                             schema={"c0": pl.String, "c1": pl.String}).with_row_index("row_number")
+        got = _clean_cells(frame)
+        for column in ("c0", "c1"):
+            assert got.get_column(column).to_list() == [cleaned_cell(c) for c in frame.get_column(column)], \
+                (column, cell)
 
 
 def test_cp1252_pound_in_header_and_value():

@@ -199,14 +199,17 @@ def _clean_cells(frame: pl.DataFrame) -> pl.DataFrame:
     cols = [c for c in frame.columns if c != "row_number"]
     if not cols:
         return frame
-    # One pass over the grid tells, per column, whether any cell is non-ASCII (more bytes than characters) and
-    # whether stripping would change any cell or any is empty. The test is the strip itself, so whether a
-    # cell is stripped never depends on the other cells of its column (or of its batch).
-    def needs_strip(c: str) -> pl.Expr:
-        length = pl.col(c).str.len_bytes()
-        return (pl.col(c).str.strip_chars().str.len_bytes() != length) | (length == 0)
+    # One pass over the grid tells, per column, whether any cell is non-ASCII (more bytes than characters) and,
+    # for an ASCII column, whether stripping would change any cell or any is empty: an ASCII cell changes
+    # exactly when its first or last byte is whitespace, read from the cell's bytes without scanning its text.
+    # Whether a cell is stripped never depends on the other cells of its column (or of its batch).
+    def ascii_needs_strip(c: str) -> pl.Expr:
+        cell = pl.col(c).cast(pl.Binary)
+        return (cell.bin.get(0, null_on_oob=True).is_in(ASCII_WHITESPACE)
+                | cell.bin.get(-1, null_on_oob=True).is_in(ASCII_WHITESPACE) | (cell.bin.size() == 0)).any()
     facts = frame.select([(pl.col(c).str.len_bytes() != pl.col(c).str.len_chars()).any().alias(f"a{i}")
-                          for i, c in enumerate(cols)] + [needs_strip(c).any().alias(f"s{i}") for i, c in enumerate(cols)]).row(0)
+                          for i, c in enumerate(cols)] +
+                         [ascii_needs_strip(c).alias(f"s{i}") for i, c in enumerate(cols)]).row(0)
     non_ascii, needs = facts[:len(cols)], facts[len(cols):]
     fixed = []
     for c in (c for c, wide in zip(cols, non_ascii) if wide):
@@ -223,16 +226,19 @@ def _clean_cells(frame: pl.DataFrame) -> pl.DataFrame:
             fixed.append(column.scatter(index.filter(changed), cleaned.filter(changed)))
     if fixed:
         frame = frame.with_columns(fixed)
-    # Strip (and empty -> null) only the columns that need it: an untouched column is not copied. A column
-    # changed by the Unicode clean-up is stripped too (NBSP became a space).
-    changed = {column.name for column in fixed}
-    needs = [n or c in changed for c, n in zip(cols, needs)]
-    exprs = []
-    for c, need in zip(cols, needs):
-        if need:
-            s = pl.col(c).str.strip_chars()
-            exprs.append(pl.when(s.str.len_bytes() > 0).then(s).alias(c))
+    # A non-ASCII column may end in Unicode whitespace: it is tested on its text (after the clean-up above,
+    # which may have made a space of an NBSP).
+    wide = [c for c, w in zip(cols, non_ascii) if w]
+    if wide:
+        tested = frame.select([((pl.col(c).str.strip_chars().str.len_bytes() != pl.col(c).str.len_bytes())
+                                | (pl.col(c).str.len_bytes() == 0)).any().alias(c) for c in wide]).row(0, named=True)
+        needs = [tested[c] if c in tested else n for c, n in zip(cols, needs)]
+    # Strip (and empty -> null) only the columns that need it: an untouched column is not copied.
+    exprs = [pl.col(c).str.strip_chars().replace("", None) for c, need in zip(cols, needs) if need]
     return frame.with_columns(exprs) if exprs else frame
+
+
+ASCII_WHITESPACE = [9, 10, 11, 12, 13, 32]  # the bytes str.strip_chars removes from ASCII text (tab to CR, space)
 
 
 def _period_precision(period_key: str | None) -> str:
