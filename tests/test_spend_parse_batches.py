@@ -279,12 +279,16 @@ def test_a_long_line_is_refused_whatever_the_block(tmp_path):
 def test_shared_texts_equal_the_direct_computation():
     """Payee spaces collapsed only where needed, other-attributes JSON encoded once per distinct combination:
     the same values as computing every line."""
-    from pipelines.spend.parse import _collapse_spaces, _other_attributes
+    from pipelines.spend.parse import _cells_matching, _collapse_spaces, _other_attributes
 
     n = 9000
     names = pl.Series("supplier_name", [["A  B Ltd", "Tab\tLtd", "Plain Ltd", None, " Lead", "Line\nLtd"][i % 6]
                                         for i in range(n)])
-    assert _collapse_spaces(names).equals(names.str.replace_all(r"\s+", " "), null_equal=True)
+    collapsed, distinct = _collapse_spaces(names)
+    assert collapsed.equals(names.str.replace_all(r"\s+", " "), null_equal=True)
+    assert set(collapsed.drop_nulls()) <= set(distinct)
+    assert _cells_matching(collapsed, distinct, r"^\S+ Ltd$").equals(
+        collapsed.str.contains(r"^\S+ Ltd$").fill_null(False))
     kept = pl.DataFrame({"_x0": [["Yes", "No", None][i % 3] for i in range(n)],
                          "_x1": [[None, "Fleet", "Fleet", "Café"][i % 4] for i in range(n)]})
     extras = [("Procurement Card", "c3"), ("Category", "c5")]

@@ -84,6 +84,7 @@ TOTAL_LABEL = r"(?i)^(grand |sub ?|net |overall |report |page )?totals?( amount|
 # Looser labels ("Total for April", "Directorate total") count only outside the supplier column and only on a
 # row with no supplier and no date, so no supplier name can ever be taken for a total.
 LOOSE_TOTAL_LABEL = r"(?i)^((grand |sub ?|net |overall |report |page |period |month(ly)? )?totals?\b.*|.*\btotals?:?)$"
+NUMERIC_NAME = r"^[\d\s.,£()-]+$"  # a payee cell holding only a number (flagged supplier_numeric)
 
 
 @dataclass
@@ -675,16 +676,20 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     if separator == ",":
         warnings.append(f"sheet {sheet!r}: amounts use a decimal comma (1.234,56); read as such")
         raw_amount = values.from_decimal_comma(raw_amount)
-    work = work.with_columns(
-        values.parse_amounts(raw_amount).alias("_amount"),
-        _collapse_spaces(work.get_column("supplier_name")),
-    )
+    names, distinct_names = _collapse_spaces(work.get_column("supplier_name"))
+    work = work.with_columns(values.parse_amounts(raw_amount).alias("_amount"), names)
+    del names
     unparsed = int((work.get_column("_amount").is_null() & raw_amount.is_not_null()).sum())
     if unparsed:
         warnings.append(f"amount_unparsed: sheet {sheet!r}: {unparsed} amounts could not be read (lines kept, "
                         f"flagged amount_unparsed, not counted in the total)")
     del raw_amount
     work = _repair_shifted_amounts(work, fields, warnings, sheet)
+    # the payee patterns, read once per distinct payee (a repair above may have emptied a payee cell)
+    names = work.get_column("supplier_name")
+    work = work.with_columns(_cells_matching(names, distinct_names, TOTAL_LABEL).alias("_total_name"),
+                             _cells_matching(names, distinct_names, NUMERIC_NAME).alias("_numeric_name"))
+    del names, distinct_names
     # Dates: one vote per column, each distinct value parsed once.
     if grain == "transaction":
         raw_dates = work.get_column("payment_date")
@@ -732,7 +737,7 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
             "date_unparsed": pl.col("_date").is_null() & pl.col("payment_date").is_not_null() & ~time_only,
             "date_missing": pl.col("payment_date").is_null(),
         }
-    flag_conditions["supplier_numeric"] = pl.col("supplier_name").str.contains(r"^[\d\s.,£()-]+$")
+    flag_conditions["supplier_numeric"] = pl.col("_numeric_name")
     if layout.positional:
         flag_conditions["positional_header"] = pl.lit(True)
     kept = kept.with_columns(_flags(kept, flag_conditions))
@@ -777,13 +782,24 @@ def _flags(kept: pl.DataFrame, conditions: dict[str, pl.Expr]) -> pl.Series:
     return unflagged.scatter(flagged, names)
 
 
-def _collapse_spaces(column: pl.Series) -> pl.Series:
-    """Runs of whitespace -> one space, computed only for the cells that hold a run or a tab/newline (a few):
-    every other cell is already its own result and keeps its stored text (no new copy of the column)."""
-    index = column.str.contains(r"\s\s|[^\S ]").fill_null(False).arg_true()
-    if index.len() == 0:
-        return column
-    return column.scatter(index, column.gather(index).str.replace_all(r"\s+", " "))
+def _collapse_spaces(column: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Runs of whitespace -> one space, and the values the result's cells are among (the column's distinct
+    values and their collapsed forms). The test runs once per distinct value and the change only on the cells
+    holding a run or a tab/newline (a few): every other cell is already its own result and keeps its stored
+    text (no new copy of the column)."""
+    distinct = column.drop_nulls().unique()
+    runs = distinct.filter(distinct.str.contains(r"\s\s|[^\S ]"))
+    if runs.len() == 0:
+        return column, distinct
+    index = column.is_in(runs.implode()).fill_null(False).arg_true()
+    collapsed = column.scatter(index, column.gather(index).str.replace_all(r"\s+", " "))
+    return collapsed, pl.concat([distinct, runs.str.replace_all(r"\s+", " ")]).unique()
+
+
+def _cells_matching(column: pl.Series, distinct: pl.Series, pattern: str) -> pl.Series:
+    """Whether each cell of `column` (whose values are among `distinct`) contains `pattern` (false for a null),
+    the pattern run once per distinct value rather than once per cell."""
+    return column.is_in(distinct.filter(distinct.str.contains(pattern)).implode()).fill_null(False)
 
 
 def _other_attributes(kept: pl.DataFrame, extras: list[tuple[str, str]]) -> pl.Series:
@@ -858,7 +874,7 @@ def _classify_rows(work: pl.DataFrame, body: pl.DataFrame, all_cols: list[str], 
     the label checks run only on those rows, never on every line: not on every line of a file whose dates are
     all missing either."""
     suspect = (~pl.col("_any") | pl.col("_amount").is_null() | pl.col("supplier_name").is_null()
-               | pl.col("supplier_name").str.contains(TOTAL_LABEL).fill_null(False))
+               | pl.col("_total_name").fill_null(False))
     mask = work.select(suspect.alias("m")).to_series()
     if not mask.any():
         return work.with_columns(_class=pl.lit(None, dtype=pl.String), _cells=pl.lit(None, dtype=pl.String))
