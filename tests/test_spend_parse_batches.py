@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import random
 import tempfile
 from pathlib import Path
 
@@ -274,6 +275,23 @@ def test_a_long_line_is_refused_whatever_the_block(tmp_path):
     with pytest.raises(readers.RefusedFile, match="a line of 5,0"):
         readers.read_text(path, "long.csv", readers.ParserLimits(max_line_bytes=4096))
     assert readers.read_text(path, "long.csv", readers.ParserLimits(max_line_bytes=8192)).frame.height == 3
+
+
+@pytest.mark.parametrize("share", [0.0, 0.01, 0.5, 1.0])
+def test_line_flags_equal_the_direct_computation(share):
+    """Flag names per line, by code lookup, equal naming every line's conditions directly (none, few, half
+    and all lines flagged; a null condition is not met)."""
+    from pipelines.spend.parse import _flags
+
+    rng = random.Random(7)
+    n, names = 4000, ["amount_unparsed", "date_lost", "date_missing", "supplier_numeric"]
+    kept = pl.DataFrame({name: [None if rng.random() < 0.05 else rng.random() < share for _ in range(n)]
+                         for name in names}, schema={name: pl.Boolean for name in names})
+    conditions = {name: pl.col(name) for name in names}
+    direct = kept.select(pl.concat_str([pl.when(pl.col(name)).then(pl.lit(name)) for name in names],
+                                       separator=",", ignore_nulls=True).alias("_flags")).to_series()
+    direct = direct.replace("", None)
+    assert _flags(kept, conditions).equals(direct, null_equal=True)
 
 
 def test_shared_texts_equal_the_direct_computation():

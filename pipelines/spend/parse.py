@@ -771,15 +771,22 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
 
 def _flags(kept: pl.DataFrame, conditions: dict[str, pl.Expr]) -> pl.Series:
     """`_flags`: the names of the conditions a line meets, comma-separated (null for none). The conditions are
-    evaluated as bits; the names are joined only for the (few) flagged lines, never a text column per flag."""
+    evaluated as bits and summed into one code per flagged line; each code present is named once and the lines
+    take their code's names by lookup, never a text column per flag nor a text built per line."""
     bits = kept.select([condition.fill_null(False).alias(name) for name, condition in conditions.items()])
-    flagged = bits.select(pl.any_horizontal(pl.all()).alias("any")).to_series().arg_true()
+    index = bits.select(pl.any_horizontal(pl.all())).to_series().arg_true()
     unflagged = pl.repeat(None, kept.height, dtype=pl.String, eager=True).alias("_flags")
-    if flagged.len() == 0:
+    if index.len() == 0:
         return unflagged
-    names = bits[flagged].select(pl.concat_str([pl.when(pl.col(name)).then(pl.lit(name)) for name in conditions],
-                                               separator=",", ignore_nulls=True)).to_series()
-    return unflagged.scatter(flagged, names)
+    few = index.len() * 4 <= kept.height  # then only the flagged lines are coded, and put in place
+    code = (bits[index] if few else bits).select(pl.sum_horizontal(
+        [pl.when(pl.col(name)).then(pl.lit(1 << i, dtype=pl.UInt32)).otherwise(pl.lit(0, dtype=pl.UInt32))
+         for i, name in enumerate(conditions)])).to_series()
+    labels = [None] * (code.max() + 1)  # code 0 (no flag) names none
+    for present in code.unique().to_list():
+        labels[present] = ",".join(name for i, name in enumerate(conditions) if present >> i & 1) or None
+    names = pl.Series("_flags", labels, dtype=pl.String).gather(code)
+    return unflagged.scatter(index, names) if few else names.alias("_flags")
 
 
 def _collapse_spaces(column: pl.Series) -> tuple[pl.Series, pl.Series]:
