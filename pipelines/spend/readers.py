@@ -688,49 +688,65 @@ def _polars_batches(text: _Utf8Text, name: str, separator: str, eol: str, width:
     a time, each batch prepared and compacted before the next is read. The same grid as one whole read
     (_polars_grid): a record wider than seen so far widens the read (earlier batches gain null columns), the
     widest cell is measured on the raw text. None when the text cannot be read in batches (the caller reads
-    it whole)."""
+    it whole). The next batch is read by Polars in a thread while this one is prepared."""
     if prepare is None:
         return None
     batches: list[pl.DataFrame] = []
     widest = 0
-    try:
-        for piece in _record_batches(text, eol, limits.read_batch_bytes, limits.max_line_bytes):
-            while True:
-                try:
-                    raw = pl.read_csv(
-                        piece, has_header=False, infer_schema=False, separator=separator, eol_char=eol,
-                        quote_char='"', schema={f"c{i}": pl.String for i in range(width)},
-                        missing_columns="insert", truncate_ragged_lines=False, raise_if_empty=False,
-                        encoding="utf8",
-                    )
-                    break
-                except (pl.exceptions.ComputeError, pl.exceptions.SchemaError) as exc:
-                    # A batch whose first record is the wide one is refused as "not specified in schema".
-                    if "more fields" not in str(exc) and "not specified in schema" not in str(exc):
-                        raise _NotBatchable(str(exc)) from exc
-                    if width >= limits.max_columns:
-                        raise RefusedFile("too_many_columns", f"a record has more than {limits.max_columns:,} "
-                                                              f"fields") from exc
-                    width = min(limits.max_columns, width * 2 + 8)
+    pieces = _record_batches(text, eol, limits.read_batch_bytes, limits.max_line_bytes)
+    with ThreadPoolExecutor(1, thread_name_prefix="spend-read-ahead") as ahead:
+        try:
+            piece = next(pieces, None)
+            pending = ahead.submit(_read_piece, piece, separator, eol, width, limits) if piece is not None else None
             del piece
-            widest = max(widest, max((n or 0 for n in raw.select(pl.all().str.len_bytes().max()).row(0)), default=0))
-            if widest > limits.max_field_bytes:
-                batches = []  # refused once the whole text is measured (the reason names the widest cell)
-                continue
-            batches.append(compact_strings(prepare(raw)))
-            del raw
-    except (_NotBatchable, pl.exceptions.NoDataError):
-        return None
+            while pending is not None:
+                raw, width = pending.result()
+                piece = next(pieces, None)
+                pending = (ahead.submit(_read_piece, piece, separator, eol, width, limits)
+                           if piece is not None else None)
+                del piece
+                widest = max(widest, max((n or 0 for n in raw.select(pl.all().str.len_bytes().max()).row(0)),
+                                         default=0))
+                if widest > limits.max_field_bytes:
+                    batches = []  # refused once the whole text is measured (the reason names the widest cell)
+                    continue
+                batches.append(compact_strings(prepare(raw)))
+                del raw
+        except (_NotBatchable, pl.exceptions.NoDataError):
+            return None
     if widest > limits.max_field_bytes:
         raise RefusedFile("field_too_long", f"{name}: a cell of {widest:,} bytes (limit {limits.max_field_bytes:,})")
     if not batches:
         return None
+    width = max(b.width for b in batches)
     names = [f"c{i}" for i in range(width)]
     batches = [b if b.width == width else b.with_columns([pl.lit(None, dtype=pl.String).alias(c)
                                                           for c in names[b.width:]]) for b in batches]
     frame = pl.concat(batches, how="vertical", rechunk=False)
     del batches
     return frame.with_row_index("row_number", offset=1).with_columns(pl.col("row_number").cast(pl.Int64))
+
+
+def _read_piece(piece: bytes, separator: str, eol: str, width: int, limits: ParserLimits) -> tuple[pl.DataFrame, int]:
+    """One batch's records as String columns c0..c(width-1), and the width: widened (up to the column limit)
+    when a record is wider than `width`."""
+    while True:
+        try:
+            raw = pl.read_csv(
+                piece, has_header=False, infer_schema=False, separator=separator, eol_char=eol,
+                quote_char='"', schema={f"c{i}": pl.String for i in range(width)},
+                missing_columns="insert", truncate_ragged_lines=False, raise_if_empty=False,
+                encoding="utf8",
+            )
+            return raw, width
+        except (pl.exceptions.ComputeError, pl.exceptions.SchemaError) as exc:
+            # A batch whose first record is the wide one is refused as "not specified in schema".
+            if "more fields" not in str(exc) and "not specified in schema" not in str(exc):
+                raise _NotBatchable(str(exc)) from exc
+            if width >= limits.max_columns:
+                raise RefusedFile("too_many_columns", f"a record has more than {limits.max_columns:,} "
+                                                      f"fields") from exc
+            width = min(limits.max_columns, width * 2 + 8)
 
 
 COMPACT_SAMPLE = 4096
