@@ -84,6 +84,20 @@ def test_a_cell_is_stripped_exactly_when_an_edge_is_white_space(edge):
                 (column, cell)
 
 
+def test_amounts_in_the_payee_or_date_column_stay_where_they_are():
+    """A repair takes a shifted amount from descriptive columns only: an amount in the payee or the date column
+    stays there (its line flagged), so what the payees and dates say is read once, before any repair."""
+    body = [f"0{1 + i % 9}/04/2024,Supplier {i} Ltd,{100 + i}.00,Parks" for i in range(20)]
+    data = csv_bytes(["Date,Supplier,Amount,Dept", *body, "10/04/2024,750.00,,Parks", "650.00,Beta Ltd,,Parks",
+                      "11/04/2024,Gamma Ltd,,812.50"])
+    rows = parse(data).rows.tail(3)
+    assert rows.get_column("supplier_name").to_list() == ["750.00", "Beta Ltd", "Gamma Ltd"]
+    assert rows.get_column("payment_date").to_list() == [dt.date(2024, 4, 10), None, dt.date(2024, 4, 11)]
+    assert rows.get_column("amount").to_list() == [None, None, Decimal("812.50")]
+    assert rows.get_column("row_flags").to_list() == ["amount_missing,supplier_numeric",
+                                                      "amount_missing,date_unparsed", "shifted_repaired"]
+
+
 def test_cp1252_pound_in_header_and_value():
     data = csv_bytes(["Supplier Name,Payment Date,Net Amount (£)", "A Ltd,01/05/2024,£322.50"], encoding="cp1252")
     result = parse(data)

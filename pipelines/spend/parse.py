@@ -676,34 +676,24 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     if separator == ",":
         warnings.append(f"sheet {sheet!r}: amounts use a decimal comma (1.234,56); read as such")
         raw_amount = values.from_decimal_comma(raw_amount)
-    names, distinct_names = _collapse_spaces(work.get_column("supplier_name"))
-    work = work.with_columns(values.parse_amounts(raw_amount).alias("_amount"), names)
-    del names
+    # The amounts, payees and dates are read each on its own: payees and dates in threads beside the amounts
+    # (each step keeps about one core busy, and Polars releases the interpreter lock while it works).
+    with ThreadPoolExecutor(2, thread_name_prefix="spend-columns") as reading:
+        payees = reading.submit(_read_payees, work.get_column("supplier_name"))
+        dates = reading.submit(_read_dates, work.get_column("payment_date")) if grain == "transaction" else None
+        amounts = values.parse_amounts(raw_amount)
+        payees = payees.result()
+        vote, dates = dates.result() if dates is not None else (None, pl.DataFrame())
+    work = work.with_columns(amounts.alias("_amount"), *payees.get_columns(), *dates.get_columns())
+    del amounts, payees, dates
     unparsed = int((work.get_column("_amount").is_null() & raw_amount.is_not_null()).sum())
     if unparsed:
         warnings.append(f"amount_unparsed: sheet {sheet!r}: {unparsed} amounts could not be read (lines kept, "
                         f"flagged amount_unparsed, not counted in the total)")
     del raw_amount
+    # (a repair takes amounts from descriptive columns only, never from the payee or date columns: ID_LIKE)
     work = _repair_shifted_amounts(work, fields, warnings, sheet)
-    # the payee patterns, read once per distinct payee (a repair above may have emptied a payee cell)
-    names = work.get_column("supplier_name")
-    work = work.with_columns(_cells_matching(names, distinct_names, TOTAL_LABEL).alias("_total_name"),
-                             _cells_matching(names, distinct_names, NUMERIC_NAME).alias("_numeric_name"))
-    del names, distinct_names
-    # Dates: one vote per column, each distinct value parsed once.
     if grain == "transaction":
-        raw_dates = work.get_column("payment_date")
-        vote = values.vote_date_formats(raw_dates)
-        # Cells naming a month ("2017-01", "201610", "Jan-17", "2016/17 P08") are real accounting months:
-        # the first of the month with month precision, not a null date.
-        # (whether a cell is only a time of day, for the flags below, is read per distinct value here too)
-        parsed = values.by_distinct(raw_dates, lambda v: pl.struct(
-            values.date_expr(v, vote).alias("day"), values.month_expr(v).alias("month"),
-            values.time_only_expr(v).alias("time_only")))
-        work = work.with_columns(parsed.struct.field("day").alias("_date"),
-                                 parsed.struct.field("month").alias("_month"),
-                                 parsed.struct.field("time_only").alias("_time_only"))
-        del parsed
         work = work.with_columns(pl.when(pl.col("_date").is_null()).then(pl.col("_month")).alias("_month"))
         months = int(work.get_column("_month").is_not_null().sum())
         if months:
@@ -787,6 +777,28 @@ def _flags(kept: pl.DataFrame, conditions: dict[str, pl.Expr]) -> pl.Series:
         labels[present] = ",".join(name for i, name in enumerate(conditions) if present >> i & 1) or None
     names = pl.Series("_flags", labels, dtype=pl.String).gather(code)
     return unflagged.scatter(index, names) if few else names.alias("_flags")
+
+
+def _read_payees(names: pl.Series) -> pl.DataFrame:
+    """The payee column with runs of spaces collapsed, and what each payee says, read once per distinct payee:
+    `_total_name` (a total label), `_numeric_name` (only a number)."""
+    names, distinct = _collapse_spaces(names)
+    return pl.DataFrame([
+        names,
+        _cells_matching(names, distinct, TOTAL_LABEL).alias("_total_name"),
+        _cells_matching(names, distinct, NUMERIC_NAME).alias("_numeric_name"),
+    ])
+
+
+def _read_dates(raw_dates: pl.Series) -> tuple[values.DateVote, pl.DataFrame]:
+    """The column's date format vote, and per cell `_date` (a day), `_month` (a cell naming an accounting month:
+    "2017-01", "201610", "Jan-17", "2016/17 P08", the first of the month with month precision, not a null
+    date) and `_time_only` (only a time of day), each distinct value parsed once."""
+    vote = values.vote_date_formats(raw_dates)
+    parsed = values.by_distinct(raw_dates, lambda v: pl.struct(
+        values.date_expr(v, vote).alias("_date"), values.month_expr(v).alias("_month"),
+        values.time_only_expr(v).alias("_time_only")))
+    return vote, parsed.struct.unnest()
 
 
 def _collapse_spaces(column: pl.Series) -> tuple[pl.Series, pl.Series]:
