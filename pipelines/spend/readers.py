@@ -10,7 +10,7 @@ the way, learn the separator and width from a prefix, then `pl.read_csv(..., has
 (all strings) over batches of whole lines (`ParserLimits.read_batch_bytes`). A file on disk is read while a thread
 checks and measures it, its line ends guessed from its first lines; a read the measure contradicts is thrown away
 and the measured text read instead (_read_on_a_guess). Each batch is cleaned by the caller's `prepare` and
-compacted before the next is read, so a read holds one batch beside the compact grid. Text that cannot be cut
+compacted while Polars reads the next one in a thread, so a read holds two batches beside the compact grid. Text that cannot be cut
 safely (a quoted field spanning lines) is read whole, the same way; only bytes Polars refuses (a stray quote inside
 an unquoted field, CR and LF line ends mixed) go through the csv module, with the same limits. Batched or whole,
 the grid is the same.
@@ -685,10 +685,10 @@ def _check_quotes(piece: bytes, end: bytes, np) -> None:
 def _polars_batches(text: _Utf8Text, name: str, separator: str, eol: str, width: int, limits: ParserLimits,
                     prepare: "callable | None") -> pl.DataFrame | None:
     """All records as String columns c0..cN plus row_number, read `limits.read_batch_bytes` of whole lines at
-    a time, each batch prepared and compacted before the next is read. The same grid as one whole read
-    (_polars_grid): a record wider than seen so far widens the read (earlier batches gain null columns), the
-    widest cell is measured on the raw text. None when the text cannot be read in batches (the caller reads
-    it whole). The next batch is read by Polars in a thread while this one is prepared."""
+    a time, each batch prepared and compacted while Polars reads the next one in a thread. The same grid as one
+    whole read (_polars_grid): a record wider than seen so far widens the read (earlier batches gain null
+    columns), the widest cell is measured on the raw text. None when the text cannot be read in batches (the
+    caller reads it whole)."""
     if prepare is None:
         return None
     batches: list[pl.DataFrame] = []
