@@ -50,8 +50,8 @@ CORPUS = ROOT.parent / "shared" / "corpus" / "spend"
 DEFAULT_SOURCE = CORPUS / "leeds" / "2020-06.csv"
 WORKER_TOOL = "parse_spend(worker)"
 TOOLS = ("parse_spend", WORKER_TOOL, "polars", "duckdb", "pandas")
-# the lean allocator setting (pipelines.allocator), as literals: a baseline revision may not have it
-ALLOCATOR_ENV, WORKER_ALLOCATOR = "_RJEM_MALLOC_CONF", "narenas:1,dirty_decay_ms:200,muzzy_decay_ms:0"
+# the lean allocator setting (pipelines.allocator.LEAN_ALLOCATOR), as literals: a baseline revision may not have it
+ALLOCATOR_ENV, WORKER_ALLOCATOR = "_RJEM_MALLOC_CONF", "narenas:1,dirty_decay_ms:50,muzzy_decay_ms:0"
 
 
 # --- children: each does one job on one file and prints {"seconds": s, "rows": n, "peak_kib": k} -------------

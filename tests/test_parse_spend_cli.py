@@ -133,3 +133,17 @@ def test_command_sets_the_lean_allocator_before_polars_loads(corpus):
     assert setting(env).endswith("," + allocator.LEAN_ALLOCATOR)
     operators = setting({**env, allocator.ALLOCATOR_ENV: "dirty_decay_ms:5000"})
     assert operators.endswith(",dirty_decay_ms:5000") and "narenas" not in operators
+
+
+def test_the_benchmark_measures_the_workers_allocator_setting():
+    """The parse benchmark's worker runs carry the setting as a literal (a baseline revision may predate
+    pipelines.allocator): it must be the product's."""
+    import importlib.util
+
+    from pipelines import allocator
+
+    path = Path(__file__).parent.parent / "benchmarks" / "parse_spend.py"
+    spec = importlib.util.spec_from_file_location("parse_benchmark", path)
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    assert (benchmark.ALLOCATOR_ENV, benchmark.WORKER_ALLOCATOR) == (allocator.ALLOCATOR_ENV, allocator.LEAN_ALLOCATOR)

@@ -483,6 +483,7 @@ class SheetOutcome:
     dropped_by_reason: dict[str, int] = field(default_factory=dict)
     mapping: dict[str, dict] = field(default_factory=dict)
     amount_basis: str = "unknown"
+    redaction_kinds: pl.Series | None = None  # per distinct payee, looked up by the lines' `_payee` code
 
 
 def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[str],
@@ -679,10 +680,10 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     # The amounts, payees and dates are read each on its own: payees and dates in threads beside the amounts
     # (each step keeps about one core busy, and Polars releases the interpreter lock while it works).
     with ThreadPoolExecutor(2, thread_name_prefix="spend-columns") as reading:
-        payees = reading.submit(_read_payees, work.get_column("supplier_name"))
+        payees = reading.submit(_read_payees, work.get_column("supplier_name"), hints.get("redaction_labels"))
         dates = reading.submit(_read_dates, work.get_column("payment_date")) if grain == "transaction" else None
         amounts = values.parse_amounts(raw_amount)
-        payees = payees.result()
+        payees, redaction_kinds = payees.result()
         vote, dates = dates.result() if dates is not None else (None, pl.DataFrame())
     work = work.with_columns(amounts.alias("_amount"), *payees.get_columns(), *dates.get_columns())
     del amounts, payees, dates
@@ -756,7 +757,8 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
         counts[reason] = counts.get(reason, 0) + n
     basis = amount_basis_of(layout, vocab, hints)
     return SheetOutcome(kept, dropped, header, fields, populated, declared, grain=grain, is_card_file=is_card_file,
-                        dropped_by_reason=counts, mapping=_mapping_of(layout), amount_basis=basis)
+                        dropped_by_reason=counts, mapping=_mapping_of(layout), amount_basis=basis,
+                        redaction_kinds=redaction_kinds)
 
 
 def _flags(kept: pl.DataFrame, conditions: dict[str, pl.Expr]) -> pl.Series:
@@ -779,15 +781,18 @@ def _flags(kept: pl.DataFrame, conditions: dict[str, pl.Expr]) -> pl.Series:
     return unflagged.scatter(index, names) if few else names.alias("_flags")
 
 
-def _read_payees(names: pl.Series) -> pl.DataFrame:
-    """The payee column with runs of spaces collapsed, and what each payee says, read once per distinct payee:
-    `_total_name` (a total label), `_numeric_name` (only a number)."""
+def _read_payees(names: pl.Series, redaction_labels: list[str] | None) -> tuple[pl.DataFrame, pl.Series]:
+    """The payee column with runs of spaces collapsed and what each payee says, read once per distinct payee:
+    `_total_name` (a total label), `_numeric_name` (only a number), and `_payee`, the line's code for its
+    payee's redaction kind among the kinds returned beside (looked up when the lines are assembled)."""
     names, distinct = _collapse_spaces(names)
+    kinds, codes = values.per_distinct(names, lambda v: values.redaction_kind_expr(v, redaction_labels), distinct)
     return pl.DataFrame([
         names,
         _cells_matching(names, distinct, TOTAL_LABEL).alias("_total_name"),
         _cells_matching(names, distinct, NUMERIC_NAME).alias("_numeric_name"),
-    ])
+        codes.alias("_payee"),
+    ]), kinds
 
 
 def _read_dates(raw_dates: pl.Series) -> tuple[values.DateVote, pl.DataFrame]:
@@ -1216,6 +1221,7 @@ def _assemble(outcomes: list[tuple[str, SheetOutcome]], hints: dict, council_gss
                                          "supplier_charity_no", "creditor_type", "department", "service_area",
                                          "expense_type", "expense_code", "purpose", "capital_revenue")],
             pl.col("_amount").alias("amount"),
+            pl.lit(o.redaction_kinds).gather(pl.col("_payee")).alias("redaction_kind"),
             pl.lit(o.amount_basis, dtype=pl.String).alias("amount_basis"),
             irrecoverable.alias("irrecoverable_vat"),
             card.alias("is_card"),
@@ -1234,8 +1240,6 @@ def _assemble(outcomes: list[tuple[str, SheetOutcome]], hints: dict, council_gss
         pl.lit(inferred_gss, dtype=pl.String).alias("council_gss"),
         pl.lit(publication_id).alias("publication_id"),
         pl.lit(period_key, dtype=pl.String).alias("period_key"),
-        values.by_distinct(rows.get_column("supplier_name"), lambda v: values.redaction_kind_expr(
-            v, hints.get("redaction_labels"))).alias("redaction_kind"),
         (pl.col("amount").abs() < pl.lit(threshold, dtype=values.MONEY)).alias("below_threshold")
         if threshold is not None else pl.lit(False).alias("below_threshold"),
         pl.lit(source_url, dtype=pl.String).alias("source_url"),

@@ -152,15 +152,24 @@ def date_expr(expr: pl.Expr, vote: DateVote) -> pl.Expr:
 
 def by_distinct(series: pl.Series, expr_of: "callable") -> pl.Series:
     """`expr_of(pl.col("v"))` evaluated once per distinct value of a String column and spread back to every
-    cell by position (dates, months, redaction kinds: columns with few distinct values among many lines).
-    Each cell's position among the distinct values is its code in an Enum of them: a gather, where a join
-    back on the text held a copy of the column and its hash table (about 50 MB more at a million lines)."""
-    distinct = series.drop_nulls().unique()
-    # a null cell is evaluated too (as the last value): expr_of(null) need not be null
+    cell by position (dates, months: columns with few distinct values among many lines)."""
+    evaluated, codes = per_distinct(series, expr_of)
+    return evaluated.gather(codes)
+
+
+def per_distinct(series: pl.Series, expr_of: "callable",
+                 distinct: pl.Series | None = None) -> tuple[pl.Series, pl.Series]:
+    """`expr_of(pl.col("v"))` evaluated once per distinct value of a String column (a null cell is evaluated
+    too, as the last value: expr_of(null) need not be null), and each cell's position among those values: its
+    code in an Enum of them. A gather by code spreads the results to the cells, where a join back on the text
+    held a copy of the column and its hash table (about 50 MB more at a million lines). `distinct`: the
+    column's distinct values when already known (or a superset of them, without repeats)."""
+    if distinct is None:
+        distinct = series.drop_nulls().unique()
     evaluated = pl.DataFrame({"v": pl.concat([distinct, pl.Series([None], dtype=pl.String)])}).with_columns(
         expr_of(pl.col("v")).alias("out")).get_column("out")
     codes = series.cast(pl.Enum(distinct)).to_physical().fill_null(distinct.len())
-    return evaluated.gather(codes)
+    return evaluated, codes
 
 
 def date_text_expr(column: str, dates: pl.Series) -> pl.Expr:
