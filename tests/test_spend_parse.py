@@ -57,7 +57,8 @@ def test_mixed_line_endings_nul_and_nbsp():
 
 
 # Unicode White_Space, what str.strip_chars removes; U+001C-U+001F are not in it (Python's str.strip takes them)
-WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+WHITE_SPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+               + "\u2028\u2029\u202f\u205f\u3000")
 
 
 def cleaned_cell(cell: str | None) -> str | None:

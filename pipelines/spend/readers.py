@@ -10,10 +10,10 @@ the way, learn the separator and width from a prefix, then `pl.read_csv(..., has
 (all strings) over batches of whole lines (`ParserLimits.read_batch_bytes`). A file on disk is read while a thread
 checks and measures it, its line ends guessed from its first lines; a read the measure contradicts is thrown away
 and the measured text read instead (_read_on_a_guess). Each batch is cleaned by the caller's `prepare` and
-compacted while Polars reads the next one in a thread, so a read holds two batches beside the compact grid. Text that cannot be cut
-safely (a quoted field spanning lines) is read whole, the same way; only bytes Polars refuses (a stray quote inside
-an unquoted field, CR and LF line ends mixed) go through the csv module, with the same limits. Batched or whole,
-the grid is the same.
+compacted while Polars reads the next one in a thread, so a read holds two batches beside the compact grid. Text
+that cannot be cut safely (a quoted field spanning lines) is read whole, the same way; only bytes Polars refuses (a
+stray quote inside an unquoted field, CR and LF line ends mixed) go through the csv module, with the same limits.
+Batched or whole, the grid is the same.
 
 Every limit (`ParserLimits`) is checked before the bytes reach a reader that could blow up, and a refusal is
 a `RefusedFile` with its own reason code.
