@@ -10,7 +10,7 @@ Four modes:
       nightly and `parse-spend` call it, with the default allocator settings;
     - `parse_spend(worker)`: the same, with the allocator setting the `keepitlocal` command and the nightly's
       parse workers run with (`pipelines.allocator.LEAN_ALLOCATOR`: one arena, freed memory returned after
-      200 ms);
+      50 ms);
     - `polars`: `pl.read_csv(path, infer_schema=False)` (all columns as strings), utf-8 else windows-1252;
     - `duckdb`: `read_csv(..., all_varchar=true)` into a Polars frame (latin-1 for non-UTF-8 bytes: DuckDB has
       no cp1252 without an extension);

@@ -584,11 +584,7 @@ def _read_whole(text: _Utf8Text, name: str, eol: str | None, limits: ParserLimit
         frame = _csv_module_grid(utf8, separator, limits)
     del utf8
     text.close()
-    widest = max((frame.get_column(c).str.len_bytes().max() or 0 for c in frame.columns
-                  if c != "row_number"), default=0)
-    if widest > limits.max_field_bytes:
-        raise RefusedFile("field_too_long", f"{name}: a cell of {widest:,} bytes (limit "
-                                            f"{limits.max_field_bytes:,})")
+    _check_field_width(_widest_cell(frame), name, limits)
     if prepare is not None:
         frame = compact_strings(prepare(frame))
     return RawSheet(name, frame, text.encoding, prepared=prepare is not None)
@@ -598,6 +594,24 @@ def _check_line_length(facts: LineFacts, eol: str | None, name: str, limits: Par
     longest = facts.longest["lf" if eol == "\n" else "cr" if eol == "\r" else "either"]
     if longest > limits.max_line_bytes:
         raise RefusedFile("line_too_long", f"{name}: a line of {longest:,} bytes (limit {limits.max_line_bytes:,})")
+
+
+def _widest_cell(frame: pl.DataFrame) -> int:
+    """Bytes in the longest cell of a grid's text columns."""
+    longest = frame.select(pl.col(pl.String).str.len_bytes().max())
+    return max((n or 0 for n in longest.row(0)), default=0) if longest.width else 0
+
+
+def _check_field_width(widest: int, name: str, limits: ParserLimits) -> None:
+    if widest > limits.max_field_bytes:
+        raise RefusedFile("field_too_long", f"{name}: a cell of {widest:,} bytes (limit {limits.max_field_bytes:,})")
+
+
+def _wider(width: int, limits: ParserLimits, exc: Exception) -> int:
+    """The width to read again with when a record has more than `width` fields (refused past the limit)."""
+    if width >= limits.max_columns:
+        raise RefusedFile("too_many_columns", f"a record has more than {limits.max_columns:,} fields") from exc
+    return min(limits.max_columns, width * 2 + 8)
 
 
 def _separator_and_width(text: _Utf8Text) -> tuple[str, int]:
@@ -705,8 +719,7 @@ def _polars_batches(text: _Utf8Text, name: str, separator: str, eol: str, width:
                 pending = (ahead.submit(_read_piece, piece, separator, eol, width, limits)
                            if piece is not None else None)
                 del piece
-                widest = max(widest, max((n or 0 for n in raw.select(pl.all().str.len_bytes().max()).row(0)),
-                                         default=0))
+                widest = max(widest, _widest_cell(raw))
                 if widest > limits.max_field_bytes:
                     batches = []  # refused once the whole text is measured (the reason names the widest cell)
                     continue
@@ -714,8 +727,7 @@ def _polars_batches(text: _Utf8Text, name: str, separator: str, eol: str, width:
                 del raw
         except (_NotBatchable, pl.exceptions.NoDataError):
             return None
-    if widest > limits.max_field_bytes:
-        raise RefusedFile("field_too_long", f"{name}: a cell of {widest:,} bytes (limit {limits.max_field_bytes:,})")
+    _check_field_width(widest, name, limits)
     if not batches:
         return None
     width = max(b.width for b in batches)
@@ -743,10 +755,7 @@ def _read_piece(piece: bytes, separator: str, eol: str, width: int, limits: Pars
             # A batch whose first record is the wide one is refused as "not specified in schema".
             if "more fields" not in str(exc) and "not specified in schema" not in str(exc):
                 raise _NotBatchable(str(exc)) from exc
-            if width >= limits.max_columns:
-                raise RefusedFile("too_many_columns", f"a record has more than {limits.max_columns:,} "
-                                                      f"fields") from exc
-            width = min(limits.max_columns, width * 2 + 8)
+            width = _wider(width, limits, exc)
 
 
 COMPACT_SAMPLE = 4096
@@ -807,9 +816,7 @@ def _polars_grid(utf8: bytes, separator: str, eol: str, width: int, limits: Pars
         except pl.exceptions.ComputeError as exc:
             message = str(exc)
             if "more fields" in message:
-                if width >= limits.max_columns:
-                    raise RefusedFile("too_many_columns", f"a record has more than {limits.max_columns:,} fields") from exc
-                width = min(limits.max_columns, width * 2 + 8)
+                width = _wider(width, limits, exc)
                 continue
             if quote and not re.search(rb'(?:^|[' + re.escape(separator.encode()) + rb'])"', utf8, re.M):
                 quote = None  # no field is quoted anywhere: every '"' is a literal character (O"Brien)
