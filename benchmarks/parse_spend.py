@@ -9,8 +9,8 @@ Four modes:
     - `parse_spend`: the product's parser (`pipelines.spend.parse.parse_spend`) on the file's path, as the
       nightly and `parse-spend` call it, with the default allocator settings;
     - `parse_spend(worker)`: the same, with the allocator setting the `keepitlocal` command and the nightly's
-      parse workers run with (`pipelines.allocator.LEAN_ALLOCATOR`: one arena, freed memory returned after
-      50 ms);
+      parse workers run with (`pipelines.allocator`: Polars' allocator with one arena and freed memory
+      returned after 50 ms, the C library's with one arena);
     - `polars`: `pl.read_csv(path, infer_schema=False)` (all columns as strings), utf-8 else windows-1252;
     - `duckdb`: `read_csv(..., all_varchar=true)` into a Polars frame (latin-1 for non-UTF-8 bytes: DuckDB has
       no cp1252 without an extension);
@@ -50,8 +50,8 @@ CORPUS = ROOT.parent / "shared" / "corpus" / "spend"
 DEFAULT_SOURCE = CORPUS / "leeds" / "2020-06.csv"
 WORKER_TOOL = "parse_spend(worker)"
 TOOLS = ("parse_spend", WORKER_TOOL, "polars", "duckdb", "pandas")
-# the lean allocator setting (pipelines.allocator.LEAN_ALLOCATOR), as literals: a baseline revision may not have it
-ALLOCATOR_ENV, WORKER_ALLOCATOR = "_RJEM_MALLOC_CONF", "narenas:1,dirty_decay_ms:50,muzzy_decay_ms:0"
+# the lean allocator settings (pipelines.allocator), as literals: a baseline revision may not have them
+WORKER_ALLOCATOR = {"_RJEM_MALLOC_CONF": "narenas:1,dirty_decay_ms:50,muzzy_decay_ms:0", "MALLOC_ARENA_MAX": "1"}
 
 
 # --- children: each does one job on one file and prints {"seconds": s, "rows": n, "peak_kib": k} -------------
@@ -177,9 +177,10 @@ def _measure(tool: str, path: Path, columns: dict) -> dict:
     root = BASELINES.get(tool, ROOT)
     child_tool = "parse_spend" if tool in BASELINES or tool == WORKER_TOOL else tool
     env = {**os.environ, "PYTHONPATH": str(root)}
-    env.pop(ALLOCATOR_ENV, None)
-    if tool == WORKER_TOOL:  # the parser as the nightly's parse workers run it (their allocator setting)
-        env[ALLOCATOR_ENV] = WORKER_ALLOCATOR
+    for name in WORKER_ALLOCATOR:
+        env.pop(name, None)
+    if tool == WORKER_TOOL:  # the parser as the nightly's parse workers run it (their allocator settings)
+        env.update(WORKER_ALLOCATOR)
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, __file__, "child", child_tool, str(path), json.dumps(columns)],
                           capture_output=True, cwd=root, env=env)

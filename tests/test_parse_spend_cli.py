@@ -112,27 +112,53 @@ def test_same_bytes_same_output_across_processes(corpus, tmp_path):
 
 
 def test_command_sets_the_lean_allocator_before_polars_loads(corpus):
-    """The allocator reads its setting when Polars is first loaded: the command puts it in the environment
-    before any subcommand module (and so Polars) is imported; an operator's own setting wins. (Polars puts
-    its own defaults in front of the variable's value when it loads; the last setting of an option wins.)"""
+    """The allocators read their settings when Polars is first loaded (jemalloc) and when a process starts (the
+    C library's): the command puts them in the environment before any subcommand module (and so Polars) is
+    imported; an operator's own settings win. (Polars puts its own defaults in front of the variable's value
+    when it loads; the last setting of an option wins.)"""
     from pipelines import allocator
 
     path = corpus / "spend" / "lambeth" / "2012-06-payments.csv"
     probe = ("import os, sys\nfrom pipelines import cli\nassert 'polars' not in sys.modules\n"
              f"code = cli.main(['parse-spend', {str(path)!r}, '--json'])\n"
-             f"print(code, os.environ[{allocator.ALLOCATOR_ENV!r}])")
-    env = {k: v for k, v in os.environ.items() if k != allocator.ALLOCATOR_ENV}
+             f"print(code, os.environ[{allocator.C_ARENAS_ENV!r}], os.environ[{allocator.ALLOCATOR_ENV!r}])")
+    env = {k: v for k, v in os.environ.items() if k not in (allocator.ALLOCATOR_ENV, allocator.C_ARENAS_ENV)}
 
-    def setting(env: dict) -> str:
+    def settings(env: dict) -> tuple[str, str]:
         done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
         assert done.returncode == 0, done.stderr
-        code, value = done.stdout.strip().splitlines()[-1].split(" ", 1)
+        code, arenas, jemalloc = done.stdout.strip().splitlines()[-1].split(" ", 2)
         assert code == "0"
-        return value
+        return arenas, jemalloc
 
-    assert setting(env).endswith("," + allocator.LEAN_ALLOCATOR)
-    operators = setting({**env, allocator.ALLOCATOR_ENV: "dirty_decay_ms:5000"})
-    assert operators.endswith(",dirty_decay_ms:5000") and "narenas" not in operators
+    arenas, jemalloc = settings(env)
+    assert jemalloc.endswith("," + allocator.LEAN_ALLOCATOR) and arenas == allocator.LEAN_C_ARENAS
+    arenas, jemalloc = settings({**env, allocator.ALLOCATOR_ENV: "dirty_decay_ms:5000", allocator.C_ARENAS_ENV: "4"})
+    assert jemalloc.endswith(",dirty_decay_ms:5000") and "narenas" not in jemalloc and arenas == "4"
+
+
+def test_threads_share_one_c_arena_under_the_lean_setting():
+    """Threads started after the setting allocate Python's large buffers from one arena of the C library (the
+    read-ahead thread's freed pieces are then reused, not kept aside), where each thread otherwise gets its
+    own. Counted from glibc's own report of its arenas."""
+    probe = ("import ctypes, sys, threading\nfrom pipelines import allocator\n"
+             "if sys.argv[1] == 'lean':\n    assert allocator.use_lean_allocator() is None\n"
+             "def work():\n    pieces = [bytes(1 << 20) for _ in range(4)]\n"
+             "threads = [threading.Thread(target=work) for _ in range(3)]\n"
+             "[t.start() for t in threads]\n[t.join() for t in threads]\n"
+             "ctypes.CDLL(None).malloc_stats()\n")
+    from pipelines import allocator
+
+    env = {k: v for k, v in os.environ.items() if k != allocator.C_ARENAS_ENV}
+
+    def arenas(mode: str) -> int:
+        done = subprocess.run([sys.executable, "-c", probe, mode], capture_output=True, text=True, env=env,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        return sum(line.startswith("Arena ") for line in done.stderr.splitlines())
+
+    assert arenas("lean") == 1
+    assert arenas("plain") > 1
 
 
 def test_the_benchmark_measures_the_workers_allocator_setting():
@@ -146,4 +172,5 @@ def test_the_benchmark_measures_the_workers_allocator_setting():
     spec = importlib.util.spec_from_file_location("parse_benchmark", path)
     benchmark = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(benchmark)
-    assert (benchmark.ALLOCATOR_ENV, benchmark.WORKER_ALLOCATOR) == (allocator.ALLOCATOR_ENV, allocator.LEAN_ALLOCATOR)
+    assert benchmark.WORKER_ALLOCATOR == {allocator.ALLOCATOR_ENV: allocator.LEAN_ALLOCATOR,
+                                          allocator.C_ARENAS_ENV: allocator.LEAN_C_ARENAS}

@@ -244,20 +244,22 @@ def test_parse_workers_start_with_the_worker_allocator_setting(tmp_path, monkeyp
     from pipelines.spend import concurrent
 
     monkeypatch.delenv(allocator.ALLOCATOR_ENV, raising=False)
+    monkeypatch.delenv(allocator.C_ARENAS_ENV, raising=False)
     raw = tmp_path / "raw"
     sha = rawstore.store(raw, b"Payment Date,Supplier Name,Amount\n01/05/2024,A Ltd,600.00\n")
 
-    def worker_setting() -> str:
+    def worker_settings() -> tuple[str, str]:
         pool = concurrent.ParsePool(1)
         try:
             assert pool.submit(raw, sha, {"filename": "2024-05.csv"}, None).result(timeout=120)[0] == "ok"
             (pid,) = list(pool._executor._processes)
-            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-            return next(v.split(b"=", 1)[1].decode() for v in environ
-                        if v.startswith(allocator.ALLOCATOR_ENV.encode() + b"="))
+            environ = dict(v.decode().split("=", 1) for v in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+                           if b"=" in v)
+            return environ[allocator.ALLOCATOR_ENV], environ[allocator.C_ARENAS_ENV]
         finally:
             pool.close()
 
-    assert worker_setting() == allocator.LEAN_ALLOCATOR
+    assert worker_settings() == (allocator.LEAN_ALLOCATOR, allocator.LEAN_C_ARENAS)
     monkeypatch.setenv(allocator.ALLOCATOR_ENV, "dirty_decay_ms:5000")
-    assert worker_setting() == "dirty_decay_ms:5000"
+    monkeypatch.setenv(allocator.C_ARENAS_ENV, "4")
+    assert worker_settings() == ("dirty_decay_ms:5000", "4")

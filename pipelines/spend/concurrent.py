@@ -116,8 +116,9 @@ class ParsePool:
 
     def __init__(self, workers: int):
         self.workers = workers
-        # Read by the allocator when a process starts, so it is set before any worker starts: it reaches the
-        # processes this one starts from now on (parse workers, workbook readers), never this one.
+        # Read by the allocators when a process starts, so it is set before any worker starts: it reaches the
+        # processes this one starts from now on (parse workers, workbook readers); of this one's, only the C
+        # library's arena limit (for threads started from now on).
         use_lean_allocator()
         self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_warm_worker, initargs=(os.getpid(),),

@@ -10,7 +10,8 @@ the way, learn the separator and width from a prefix, then `pl.read_csv(..., has
 (all strings) over batches of whole lines (`ParserLimits.read_batch_bytes`). A file on disk is read while a thread
 checks and measures it, its line ends guessed from its first lines; a read the measure contradicts is thrown away
 and the measured text read instead (_read_on_a_guess). Each batch is cleaned by the caller's `prepare` and
-compacted while Polars reads the next one in a thread, so a read holds two batches beside the compact grid. Text
+compacted while the next one is read (from the file, then by Polars) in a thread, so a read holds two batches
+beside the compact grid. Text
 that cannot be cut safely (a quoted field spanning lines) is read whole, the same way; only bytes Polars refuses (a
 stray quote inside an unquoted field, CR and LF line ends mixed) go through the csv module, with the same limits.
 Batched or whole, the grid is the same.
@@ -699,9 +700,9 @@ def _check_quotes(piece: bytes, end: bytes, np) -> None:
 def _polars_batches(text: _Utf8Text, name: str, separator: str, eol: str, width: int, limits: ParserLimits,
                     prepare: "callable | None") -> pl.DataFrame | None:
     """All records as String columns c0..cN plus row_number, read `limits.read_batch_bytes` of whole lines at
-    a time, each batch prepared and compacted while Polars reads the next one in a thread. The same grid as one
-    whole read (_polars_grid): a record wider than seen so far widens the read (earlier batches gain null
-    columns), the widest cell is measured on the raw text. None when the text cannot be read in batches (the
+    a time, each batch prepared and compacted while the next one is read (_read_next) in a thread. The same
+    grid as one whole read (_polars_grid): a record wider than seen so far widens the read (earlier batches
+    gain null columns), the widest cell is measured on the raw text. None when the text cannot be read in batches (the
     caller reads it whole)."""
     if prepare is None:
         return None
@@ -710,16 +711,11 @@ def _polars_batches(text: _Utf8Text, name: str, separator: str, eol: str, width:
     pieces = _record_batches(text, eol, limits.read_batch_bytes, limits.max_line_bytes)
     with ThreadPoolExecutor(1, thread_name_prefix="spend-read-ahead") as ahead:
         try:
-            piece = next(pieces, None)
-            pending = ahead.submit(_read_piece, piece, separator, eol, width, limits) if piece is not None else None
-            del piece
-            while pending is not None:
-                raw, width = pending.result()
-                piece = next(pieces, None)
-                pending = (ahead.submit(_read_piece, piece, separator, eol, width, limits)
-                           if piece is not None else None)
-                del piece
-                widest = max(widest, _widest_cell(raw))
+            pending = ahead.submit(_read_next, pieces, separator, eol, width, limits)
+            while (read := pending.result()) is not None:
+                raw, width, raw_widest = read
+                pending = ahead.submit(_read_next, pieces, separator, eol, width, limits)
+                widest = max(widest, raw_widest)
                 if widest > limits.max_field_bytes:
                     batches = []  # refused once the whole text is measured (the reason names the widest cell)
                     continue
@@ -737,6 +733,17 @@ def _polars_batches(text: _Utf8Text, name: str, separator: str, eol: str, width:
     frame = pl.concat(batches, how="vertical", rechunk=False)
     del batches
     return frame.with_row_index("row_number", offset=1).with_columns(pl.col("row_number").cast(pl.Int64))
+
+
+def _read_next(pieces: Iterator[bytes], separator: str, eol: str, width: int,
+               limits: ParserLimits) -> tuple[pl.DataFrame, int, int] | None:
+    """The next piece's records (_read_piece), the width they were read with, and their widest cell; None after
+    the last piece."""
+    piece = next(pieces, None)
+    if piece is None:
+        return None
+    raw, width = _read_piece(piece, separator, eol, width, limits)
+    return raw, width, _widest_cell(raw)
 
 
 def _read_piece(piece: bytes, separator: str, eol: str, width: int, limits: ParserLimits) -> tuple[pl.DataFrame, int]:
