@@ -143,6 +143,34 @@ def test_unmapped_header_lists_headers():
     assert result.reason_code == "unmapped_header"
 
 
+def test_missing_date_column_dated_by_the_files_period_else_rejected():
+    """A file with no payment date column (Darlington's "Supplier, Invoice Line Value" under a "Jun-13"
+    title) is dated as a person would date it: by the month or quarter its file name or link names, every line
+    flagged date_missing. With no such period, or only a year, nobody could date it: rejected."""
+    lines = ["Directorate,Supplier,Invoice Line Value (net of VAT)", "People,A Ltd,600.00", "Place,B Ltd,700.50"]
+    assert parse(csv_bytes(lines)).reason_code == "unmapped_header"
+    yearly = parse(csv_bytes(lines), filename="spend-2024.csv")
+    assert yearly.reason_code == "unmapped_header" and "no month or quarter" in yearly.reason
+    for name, label, precision in (("spend-2024-05.csv", None, "month"), ("data.csv", "April to June 2024", "quarter")):
+        result = parse(csv_bytes(lines), filename=name, hints={"link_text": label} if label else None)
+        assert result.kind == "spend", result.reason
+        rows = result.rows
+        assert rows.get_column("amount").sum() == Decimal("1300.50")
+        assert rows.get_column("payment_date").null_count() == 2
+        assert set(rows.get_column("date_precision")) == {precision}
+        assert set(rows.get_column("row_flags")) == {"date_missing"}
+        assert any("no payment date column; lines dated by the file's period" in w for w in result.warnings)
+
+
+def test_a_period_named_file_still_maps_its_date_column_by_content():
+    """The period stands in only for a missing date column: an unknown date header is still found by content."""
+    result = parse(csv_bytes(["Supplier Name,Settled,Amount"] + _lines("{s},{d},{a}")), filename="spend-2016-10.csv")
+    assert result.kind == "spend", result.reason
+    assert result.mapping["payment_date"] == {"header": "Settled", "basis": "content",
+                                              "score": result.mapping["payment_date"]["score"]}
+    assert set(result.rows.get_column("date_precision")) == {"day"}
+
+
 def test_missing_date_column_rejected_unless_aggregate():
     assert parse(csv_bytes(["Supplier Name,Amount", "A Ltd,10"])).reason_code == "unmapped_header"
     aggregate = parse(csv_bytes(["Supplier Name,Sum of Net Amount", "A Ltd,10", "B Ltd,5"]), filename="2024-05.csv")
@@ -167,6 +195,39 @@ def test_unmapped_extra_columns_kept_as_json():
     data = csv_bytes(["Supplier Name,Payment Date,Amount,Ward", "A Ltd,01/05/2024,10.00,North"])
     rows = parse(data).rows
     assert rows.item(0, "other_attributes") == '{"Ward":"North"}'
+
+
+def test_repeated_header_names_are_numbered_not_refused():
+    """Real exports repeat a name over a code column and its description (Wakefield's "Class Code", Craven's
+    "Cost Centre Code"): the file parses and each column keeps its cells under its own numbered name, never
+    one already in the header."""
+    data = csv_bytes(["Supplier Name,Payment Date,Class Code,Class Code,Class Code (2),Amount,Amount",
+                      "A Ltd,01/05/2024,CAT10,Vehicle Hire,x,600.00,720.00"])
+    result = parse(data)
+    assert result.kind == "spend", result.reason
+    assert result.rows.item(0, "amount") == Decimal("600.00")
+    assert result.rows.item(0, "other_attributes") == (
+        '{"Class Code":"CAT10","Class Code (3)":"Vehicle Hire","Class Code (2)":"x","Amount (2)":"720.00"}')
+    assert result.header == {"Supplier Name": "supplier_name", "Payment Date": "payment_date",
+                             "Class Code": "other_attributes", "Class Code (3)": "other_attributes",
+                             "Class Code (2)": "other_attributes", "Amount": "amount", "Amount (2)": "other_attributes"}
+    assert any("repeated" in w and "'Amount', 'Class Code'" in w for w in result.warnings)
+
+
+def test_headers_of_real_files_unseen_before():
+    """Company and charity numbers, the body and capital/revenue, as Wakefield, Salford and Newcastle name them."""
+    data = csv_bytes(["Authority Name,Supplier Name,Payment Date,Amount,Cap/Rev,Company Registration,"
+                      "Charity Registration",
+                      "Wakefield Council,A Ltd,01/05/2024,600.00,Revenue,06327334,N/A",
+                      "Wakefield Council,B Trust,02/05/2024,700.00,Capital,,1012345"])
+    result = parse(data)
+    assert result.header == {"Authority Name": "body_name", "Supplier Name": "supplier_name",
+                             "Payment Date": "payment_date", "Amount": "amount", "Cap/Rev": "capital_revenue",
+                             "Company Registration": "supplier_company_no",
+                             "Charity Registration": "supplier_charity_no"}
+    rows = result.rows
+    assert rows.get_column("supplier_company_no").to_list() == ["06327334", None]
+    assert rows.item(1, "supplier_charity_no") == "1012345"
 
 
 def test_zip_of_csvs_reads_every_member():

@@ -47,7 +47,7 @@ from pipelines.spend import parse_content, readers, values
 from pipelines.spend.periods import parse_period_label, period_precision  # the same reading of labels the fetcher uses
 
 # Bumped whenever the same bytes give different output (`keepitlocal rebuild spend` re-parses older versions).
-PARSER_VERSION = "spend-parse/2.0"
+PARSER_VERSION = "spend-parse/2.1"
 ALIASES_PATH = Path(__file__).with_name("aliases.csv")
 HEADER_SEARCH_ROWS = 60  # report preambles (even whole SQL queries) come before the header
 DEFAULT_THRESHOLD = Decimal("500")
@@ -435,6 +435,7 @@ def _map_headers(cells: list[str | None], columns: list[str], vocab: Vocabulary,
             warnings.append(f"fuzzy header match: {raw!r} -> {match.field} (score {match.score:.2f})")
         display.append(raw)
         candidates.append(match)
+    display = _numbered_repeats(display, warnings)
     matches: list[ColumnMatch] = [ColumnMatch(None, None, 0.0)] * len(candidates)
     taken: set[str] = set()
     order = sorted(range(len(candidates)), key=lambda i: (candidates[i].low_priority,
@@ -486,8 +487,10 @@ class SheetOutcome:
     redaction_kinds: pl.Series | None = None  # per distinct payee, looked up by the lines' `_payee` code
 
 
-def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[str],
-            sheet: str, previous: SheetOutcome | None) -> tuple[SheetLayout | None, tuple[str, str] | None]:
+def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[str], sheet: str,
+            previous: SheetOutcome | None, period_dated: bool) -> tuple[SheetLayout | None, tuple[str, str] | None]:
+    """The sheet's header rows and columns mapped to fields. `period_dated`: the file's period (a month or a
+    quarter) can date its lines, so a sheet with no payment date column is not refused for it."""
     cols = [c for c in frame.columns if c != "row_number"]
     located = _locate_header(frame, vocab)
     if located is None:
@@ -500,7 +503,7 @@ def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[
             matches = [ColumnMatch(f, "content" if f else None, 0.5 if f else 0.0) for f in fields]
             return SheetLayout([], non_empty_cols, [f or f"column_{i + 1}" for i, f in enumerate(fields)], fields,
                                False, positional=True, matches=matches), None
-        return _headerless_layout(frame, cols, sheet, warnings)
+        return _headerless_layout(frame, cols, sheet, warnings, period_dated)
     header_rows, cells, at_end = located
     cells = _repair_corrupted_header(cells, warnings, sheet)
     keys = [header_key(c) for c in cells]
@@ -531,35 +534,40 @@ def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[
         warnings.append(f"sheet {sheet!r}: header split over rows {header_rows[0]}-{header_rows[1]}")
     aggregate = any("aggregate" in vocab.flags.get(header_key(h), ()) for h, m in zip(display, matches)
                     if m.field == "amount")
-    matches, error = _check_roles(data, kept_cols, display, matches, not aggregate, warnings, sheet)
+    matches, error = _check_roles(data, kept_cols, display, matches, not aggregate, warnings, sheet, period_dated)
     if error:
         return None, error
     return SheetLayout(header_rows, kept_cols, display, [m.field for m in matches], at_end, matches=matches), None
 
 
 def _check_roles(data: pl.DataFrame, columns: list[str], display: list[str], matches: list[ColumnMatch],
-                 date_required: bool, warnings: list[str], sheet: str) -> tuple[list[ColumnMatch], tuple[str, str] | None]:
+                 date_required: bool, warnings: list[str], sheet: str,
+                 period_dated: bool) -> tuple[list[ColumnMatch], tuple[str, str] | None]:
     """Second mapping step (parse_content): the payment date, amount and payee columns the headers chose must
     hold such values; a role left unmapped, or mapped to a column holding something else, is inferred from
-    the values. Returns the updated matches, or a rejection naming the missing role and the candidates."""
+    the values. Returns the updated matches, or a rejection naming the missing role and the candidates. A
+    required date column is looked for all the same when the file's period can date the lines
+    (`period_dated`), but its absence is then no rejection."""
     frame = parse_content.sample(data, columns)
     if parse_content.headers_suffice(frame, display, [m.field for m in matches], date_required):
         return matches, None
     profiles = parse_content.profile(frame, display)
     resolution = parse_content.resolve(profiles, [m.field for m in matches], [m.basis for m in matches],
-                                       [m.score for m in matches], frame, date_required)
+                                       [m.score for m in matches], frame, date_required and not period_dated)
     for note in resolution.notes:
         warnings.append(f"sheet {sheet!r}: {note}")
     if resolution.error:
         code, reason = resolution.error
+        if date_required and not period_dated and "payment_date" not in resolution.fields:
+            reason += "; and no month or quarter in the file name or link to date the lines by"
         return matches, (code, f"sheet {sheet!r}: {reason}")
     updated = [m if (f, b) == (m.field, m.basis) else ColumnMatch(f, b, s, m.low_priority)
                for m, f, b, s in zip(matches, resolution.fields, resolution.bases, resolution.scores)]
     return updated, None
 
 
-def _headerless_layout(frame: pl.DataFrame, cols: list[str], sheet: str,
-                       warnings: list[str]) -> tuple[SheetLayout | None, tuple[str, str] | None]:
+def _headerless_layout(frame: pl.DataFrame, cols: list[str], sheet: str, warnings: list[str],
+                       period_dated: bool) -> tuple[SheetLayout | None, tuple[str, str] | None]:
     """A sheet whose header names nothing in the alias vocabulary, or that has no header row at all: map every
     column by its content. A row of words directly above the first row with an amount is the header (an
     unknown vocabulary); otherwise the data starts at the first row whose amount cell parses (rows above it
@@ -572,16 +580,17 @@ def _headerless_layout(frame: pl.DataFrame, cols: list[str], sheet: str,
         data = frame.filter(pl.col("row_number") > header_row)
         kept = [c for c in non_empty_cols if data.get_column(c).null_count() < data.height]
         cells = frame.filter(pl.col("row_number") == header_row).select(kept).row(0)
-        display = [cell if cell is not None else f"column_{int(c[1:]) + 1}" for c, cell in zip(kept, cells)]
+        display = _numbered_repeats([cell if cell is not None else f"column_{int(c[1:]) + 1}"
+                                     for c, cell in zip(kept, cells)], warnings)
         matches, error = _check_roles(data, kept, display, [ColumnMatch(None, None, 0.0) for _ in kept], True,
-                                      warnings, sheet)
+                                      warnings, sheet, period_dated)
         if error:
             return None, (error[0], f"headers name no known field and {error[1]}")
         warnings.append(f"sheet {sheet!r}: no header cell is a known alias; columns mapped by their content")
         return SheetLayout([header_row], kept, display, [m.field for m in matches], False, matches=matches), None
     display = [f"column_{int(c[1:]) + 1}" for c in non_empty_cols]
     blank = [ColumnMatch(None, None, 0.0) for _ in non_empty_cols]
-    matches, error = _check_roles(frame, non_empty_cols, display, blank, True, warnings, sheet)
+    matches, error = _check_roles(frame, non_empty_cols, display, blank, True, warnings, sheet, period_dated)
     if error:
         first = next((r for r in frame.select(cols).rows() if any(v is not None for v in r)), None)
         shown = [v for v in first if v is not None][:20] if first else []
@@ -618,7 +627,7 @@ def _wordy_header_row(frame: pl.DataFrame, cols: list[str]) -> int | None:
 def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict, warnings: list[str],
                  period_precision: str, previous: SheetOutcome | None) -> SheetOutcome:
     """One sheet's cleaned grid (_clean_cells) -> its lines, dropped rows and mapping."""
-    layout, error = _layout(frame, vocab, hints, warnings, sheet, previous)
+    layout, error = _layout(frame, vocab, hints, warnings, sheet, previous, period_dated=period_precision != "none")
     if layout is None:
         return SheetOutcome(None, None, {}, [], [], [], error=error)
     header = dict(zip(layout.raw_headers, [f or "other_attributes" for f in layout.fields]))
@@ -633,10 +642,16 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     if "payment_date" not in layout.fields:
         aggregate = any("aggregate" in vocab.flags.get(header_key(h), ()) for h, f in
                         zip(layout.raw_headers, layout.fields) if f == "amount")
-        if not aggregate:
+        if aggregate:
+            grain = "supplier_month"
+        elif period_precision != "none":  # as a person would: the lines are the file's month's (or quarter's)
+            grain = "transaction"
+            warnings.append(f"sheet {sheet!r}: no payment date column; lines dated by the file's period "
+                            f"({period_precision} precision), flagged date_missing")
+        else:
             return SheetOutcome(None, None, header, [], [], [], error=(
-                "unmapped_header", f"sheet {sheet!r}: no payment date column; headers: {layout.raw_headers}"))
-        grain = "supplier_month"
+                "unmapped_header", f"sheet {sheet!r}: no payment date column, and no month or quarter in the file "
+                f"name or link to date the lines by; headers: {layout.raw_headers}"))
     else:
         grain = "transaction"
     # An "Irrecoverable VAT" column holding Y/N flags (not amounts) is kept as text in other_attributes.
@@ -824,6 +839,24 @@ def _cells_matching(column: pl.Series, distinct: pl.Series, pattern: str) -> pl.
     """Whether each cell of `column` (whose values are among `distinct`) contains `pattern` (false for a null),
     the pattern run once per distinct value rather than once per cell."""
     return column.is_in(distinct.filter(distinct.str.contains(pattern)).implode()).fill_null(False)
+
+
+def _numbered_repeats(headers: list[str], warnings: list[str]) -> list[str]:
+    """The headers with each repeat of a name numbered ("Class Code", "Class Code (2)"): the columns are told
+    apart by header in other_attributes, the header report and the mapping (real exports repeat a name over a
+    code column and its description)."""
+    taken, seen, named = set(headers), set(), []
+    for header in headers:
+        name, n = header, 1
+        while name in seen or (name != header and name in taken):
+            n += 1
+            name = f"{header} ({n})"
+        seen.add(name)
+        named.append(name)
+    repeated = sorted({h for h, n in zip(headers, named) if h != n})
+    if repeated:
+        warnings.append(f"header names repeated, later ones numbered: {repeated}")
+    return named
 
 
 def _other_attributes(kept: pl.DataFrame, extras: list[tuple[str, str]]) -> pl.Series:
