@@ -162,6 +162,20 @@ def test_missing_date_column_dated_by_the_files_period_else_rejected():
         assert any("no payment date column; lines dated by the file's period" in w for w in result.warnings)
 
 
+def test_an_undated_sheet_beside_dated_sheets_is_skipped_not_counted_twice():
+    """A supplier list with amounts and no dates next to the dated transactions is a summary of them: its money
+    must not be added to theirs, period or not. Undated sheets on their own are dated by the period."""
+    dated = [["Supplier Name", "Payment Date", "Amount"], ["A Ltd", "01/05/2024", 600], ["B Ltd", "02/05/2024", 700]]
+    undated = [["Supplier Name", "Amount"], ["A Ltd", 600], ["B Ltd", 700]]
+    result = parse(_workbook({"Transactions": dated, "By supplier": undated}), filename="spend-2024-05.xlsx")
+    assert result.kind == "spend", result.reason
+    assert result.sheets == ["Transactions"] and result.rows.get_column("amount").sum() == Decimal("1300")
+    assert result.dropped_by_reason == {"header": 1, "sheet_without_table": 3}
+    assert any("'By supplier' skipped: no payment date column" in w for w in result.warnings)
+    both = parse(_workbook({"April": undated, "May": undated}), filename="spend-2024-05.xlsx")
+    assert both.sheets == ["April", "May"] and both.rows.height == 4
+
+
 def test_a_period_named_file_still_maps_its_date_column_by_content():
     """The period stands in only for a missing date column: an unknown date header is still found by content."""
     result = parse(csv_bytes(["Supplier Name,Settled,Amount"] + _lines("{s},{d},{a}")), filename="spend-2016-10.csv")

@@ -485,6 +485,7 @@ class SheetOutcome:
     mapping: dict[str, dict] = field(default_factory=dict)
     amount_basis: str = "unknown"
     redaction_kinds: pl.Series | None = None  # per distinct payee, looked up by the lines' `_payee` code
+    period_dated: bool = False  # no payment date column: the lines are dated by the file's period
 
 
 def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[str], sheet: str,
@@ -773,7 +774,8 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     basis = amount_basis_of(layout, vocab, hints)
     return SheetOutcome(kept, dropped, header, fields, populated, declared, grain=grain, is_card_file=is_card_file,
                         dropped_by_reason=counts, mapping=_mapping_of(layout), amount_basis=basis,
-                        redaction_kinds=redaction_kinds)
+                        redaction_kinds=redaction_kinds, period_dated="payment_date" not in layout.fields
+                        and grain == "transaction")
 
 
 def _flags(kept: pl.DataFrame, conditions: dict[str, pl.Expr]) -> pl.Series:
@@ -1181,6 +1183,14 @@ def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: s
                          sheets=[s.name for s in raw_sheets], warnings=warnings)
     for code, reason in errors:
         warnings.append(f"sheet skipped ({code}): {reason}")
+    if any(o.grain == "transaction" and not o.period_dated for _, o in outcomes):
+        # A sheet with payees and amounts but no dates beside dated sheets is a summary of them (or, if not,
+        # nothing tells its money from theirs): skipped as it was before undated sheets were read.
+        for name, o in outcomes:
+            if o.period_dated:
+                warnings.append(f"sheet {name!r} skipped: no payment date column, beside sheets with dates")
+                skipped["sheet_without_table"] = skipped.get("sheet_without_table", 0) + o.rows_in
+        outcomes = [(name, o) for name, o in outcomes if not o.period_dated]
     grains = {o.grain for _, o in outcomes}
     grain = "transaction" if "transaction" in grains else "supplier_month"
     if grain == "transaction" and "supplier_month" in grains:
