@@ -228,6 +228,16 @@ def test_repeated_header_names_are_numbered_not_refused():
     assert any("repeated" in w and "'Amount', 'Class Code'" in w for w in result.warnings)
 
 
+def test_repeat_numbers_never_meet_a_published_name():
+    from pipelines.spend.parse import _numbered_repeats
+
+    warnings: list[str] = []
+    named = _numbered_repeats(["x"] * 4 + ["x (3)", "y", "x (2)"], warnings)
+    assert named == ["x", "x (4)", "x (5)", "x (6)", "x (3)", "y", "x (2)"]
+    assert warnings == ["header names repeated, later ones numbered: ['x']"]
+    assert len(set(_numbered_repeats(["x"] * 20_000, []))) == 20_000
+
+
 def test_headers_of_real_files_unseen_before():
     """Company and charity numbers, the body and capital/revenue, as Wakefield, Salford and Newcastle name them."""
     data = csv_bytes(["Authority Name,Supplier Name,Payment Date,Amount,Cap/Rev,Company Registration,"

@@ -320,23 +320,25 @@ def _locate_header(frame: pl.DataFrame, vocab: Vocabulary) -> tuple[list[int], l
     rows = head.rows()
     candidates = list(range(min(HEADER_SEARCH_ROWS, len(rows))))
     last_row = frame.row(int(filled[-1]))
+    position = {c: i for i, c in enumerate(frame.columns)}  # (looked up once: a sheet may be 16k columns wide)
+    at, number_at = [position[c] for c in cols], position["row_number"]
     best: tuple[int, int, list[int], list[str | None], bool] | None = None  # (score, -order, rownums, cells, last)
     for i in candidates:
-        cells = [rows[i][frame.columns.index(c)] for c in cols]
+        cells = [rows[i][j] for j in at]
         score = _score([header_key(c) for c in cells], vocab)
-        rownums = [rows[i][frame.columns.index("row_number")]]
+        rownums = [rows[i][number_at]]
         if score > 0 and i + 1 < len(rows):  # only a row that is already header-like continues below
-            below = [rows[i + 1][frame.columns.index(c)] for c in cols]
+            below = [rows[i + 1][j] for j in at]
             joined = [(a or "") + (b or "") if (a or b) else None for a, b in zip(cells, below)]
             joined_score = _score([header_key(c) for c in joined], vocab)
             if joined_score > score:
                 score, cells = joined_score, joined
-                rownums = rownums + [rows[i + 1][frame.columns.index("row_number")]]
+                rownums = rownums + [rows[i + 1][number_at]]
         if score > 0 and (best is None or score > best[0]):
             best = (score, -i, rownums, cells, False)
-    last_cells = [last_row[frame.columns.index(c)] for c in cols]
+    last_cells = [last_row[j] for j in at]
     last_score = _score([header_key(c) for c in last_cells], vocab)
-    last_num = last_row[frame.columns.index("row_number")]
+    last_num = last_row[number_at]
     if last_score > 0 and (best is None or last_score > best[0]) and non_empty_height > 1:
         best = (last_score, 0, [last_num], last_cells, True)
     if best is None:
@@ -760,12 +762,12 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     )
     populated = []
     if kept.height:
-        for c, f in zip(layout.columns, layout.fields):
-            name = f if f else None
-            col = f if f else f"_x{[e[1] for e in extras].index(c)}"
-            share = kept.get_column(col).is_not_null().sum() / kept.height if col in kept.columns else 0
-            if share >= 0.1:
-                populated.append(name)
+        extra_names = {c: f"_x{i}" for i, (_, c) in enumerate(extras)}
+        names = [f or extra_names[c] for c, f in zip(layout.columns, layout.fields)]
+        present = set(kept.columns)
+        filled = kept.select([pl.col(n).is_not_null().sum() for n in dict.fromkeys(names) if n in present]).row(
+            0, named=True)
+        populated = [f or None for n, f in zip(names, layout.fields) if filled.get(n, 0) / kept.height >= 0.1]
     is_card_file = any("card" in vocab.flags.get(header_key(h), ()) and f not in ("card_flag",)
                        for h, f in zip(layout.raw_headers, layout.fields) if f)
     counts = _outside_counts(frame, layout)
@@ -848,11 +850,13 @@ def _numbered_repeats(headers: list[str], warnings: list[str]) -> list[str]:
     apart by header in other_attributes, the header report and the mapping (real exports repeat a name over a
     code column and its description)."""
     taken, seen, named = set(headers), set(), []
+    last: dict[str, int] = {}  # the last number given to each name (a header of one name many times: no rescans)
     for header in headers:
-        name, n = header, 1
+        name, n = header, last.get(header, 1)
         while name in seen or (name != header and name in taken):
             n += 1
             name = f"{header} ({n})"
+        last[header] = n
         seen.add(name)
         named.append(name)
     repeated = sorted({h for h, n in zip(headers, named) if h != n})
