@@ -31,14 +31,16 @@ HEADER = "Supplier Name,Payment Date,Amount"
 def test_negative_forms_and_float_artefacts():
     data = csv_bytes([HEADER, "A Ltd,01/04/2024,(123.45)", "B Ltd,02/04/2024,123.45-", "C Ltd,03/04/2024,50.00 CR",
                       'D Ltd,04/04/2024,"£1,234.5699999999"', "E Ltd,05/04/2024,0.125", "F Ltd,06/04/2024,-0.135",
-                      "G Ltd,07/04/2024, 519.89 ", "H Ltd,08/04/2024,0", "I Ltd,09/04/2024,NA"])
+                      "G Ltd,07/04/2024, 519.89 ", "H Ltd,08/04/2024,0", "I Ltd,09/04/2024,NA",
+                      'J Ltd,10/04/2024," -   "', 'K Ltd,11/04/2024," £ -  "', "L Ltd,12/04/2024,--"])
     rows = parse(data).rows
     amounts = rows.get_column("amount").to_list()
     assert amounts[:8] == [Decimal(x) for x in ("-123.45", "-123.45", "-50.00", "1234.57", "0.12", "-0.14",
                                                  "519.89", "0.00")]
     assert amounts[8] is None  # kept, not dropped
     assert rows.item(8, "row_flags") == "amount_unparsed"
-    assert rows.height == 9
+    assert amounts[9:] == [Decimal("0.00"), Decimal("0.00"), None]  # the accounting format's zero is a dash
+    assert rows.height == 12
 
 
 def test_cr_only_line_endings_and_quoted_newline():
@@ -644,6 +646,40 @@ def test_words_in_the_amount_column_rejected_not_a_zero_total():
     result = parse(csv_bytes([HEADER] + lines))
     assert (result.kind, result.reason_code) == ("rejected", "amount_unparseable")
     assert "Amount" in result.reason
+
+
+def test_codes_that_half_parse_never_stand_in_for_an_unreadable_amount():
+    """Amounts the reader cannot take ("Ł45,972.00", a mis-decoded pound sign) beside project codes of which
+    half happen to be numbers ("00000000" beside "SE3263"), or a mostly empty code column with one number: the
+    file is rejected (amount_unparseable), never totalled from the codes."""
+    lines = [f"{SUPPLIERS[i % 8]},{1 + i % 28:02d}/05/2024,\"\u0141{40_000 + 17 * i:,}.00\","
+             f"{'00000000' if i % 2 else f'SE{3000 + i}'},{'100876' if i == 3 else ''}" for i in range(30)]
+    result = parse(csv_bytes(["Supplier Name,Date,Amount,Project Number,Project Code"] + lines))
+    assert (result.kind, result.reason_code) == ("rejected", "amount_unparseable"), result.reason
+    assert "'Amount'" in result.reason
+
+
+def test_a_header_below_a_long_preamble_is_found():
+    """A card file's guide to merchant categories ran to row 84 before its header: the search goes past its
+    first 60 rows when none of them is a header."""
+    guide = [f"Category {i},Examples of what is bought under category {i}" for i in range(80)]
+    lines = [f"MOD{i},{1 + i % 28:02d}-May-13,{SUPPLIERS[i % 8]},{500 + i}.50" for i in range(20)]
+    result = parse(csv_bytes(guide + ["", "GPC TRANSPARENCY DATA FOR MAY 2013,,,",
+                                      "UniqueRef,Transaction Date,Merchant Name,Amount"] + lines))
+    assert result.kind == "spend", result.reason
+    assert result.rows.height == 20 and result.dropped_by_reason == {"header": 1, "preamble": 82}
+    assert result.rows.get_column("supplier_name").to_list()[:2] == SUPPLIERS[:2]
+    assert result.rows.get_column("is_card").all()
+
+
+def test_a_card_files_merchant_beats_its_account_name():
+    """In a card file "Account Name" is the card holder's unit and "Merchant Name" the payee."""
+    data = csv_bytes(["Account Name,Posted Date,Billing Amount,Merchant Name",
+                      'DFT/HS2,11/08/2015,"£1,499.00",IND & PARLIAMENT TRST'])
+    result = parse(data)
+    assert result.header["Merchant Name"] == "supplier_name" and result.header["Account Name"] == "other_attributes"
+    assert parse(csv_bytes(["Account Name,Payment Date,Amount", "Acme Ltd,01/05/2024,600.00"])).rows.item(
+        0, "supplier_name") == "Acme Ltd"  # alone, it is the payee's account
 
 
 def test_two_equal_date_columns_with_no_clue_are_ambiguous():

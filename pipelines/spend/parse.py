@@ -47,9 +47,12 @@ from pipelines.spend import parse_content, readers, values
 from pipelines.spend.periods import parse_period_label, period_precision  # the same reading of labels the fetcher uses
 
 # Bumped whenever the same bytes give different output (`keepitlocal rebuild spend` re-parses older versions).
-PARSER_VERSION = "spend-parse/2.1"
+PARSER_VERSION = "spend-parse/2.2"
 ALIASES_PATH = Path(__file__).with_name("aliases.csv")
 HEADER_SEARCH_ROWS = 60  # report preambles (even whole SQL queries) come before the header
+# When none of those rows is a header, the rows below them up to this row (and this many cells: a wide sheet
+# is searched less far). A card file's guide to merchant categories ran to row 84.
+LONG_PREAMBLE_ROWS, HEADER_SEARCH_CELLS = 300, 50_000
 DEFAULT_THRESHOLD = Decimal("500")
 FEW_ROWS = 25  # fewer payment lines than this in a whole file: probably a partial upload (warned, kept)
 
@@ -316,26 +319,32 @@ def _locate_header(frame: pl.DataFrame, vocab: Vocabulary) -> tuple[list[int], l
     if filled.len() == 0:
         return None
     non_empty_height = filled.len()
-    head = frame[filled.head(HEADER_SEARCH_ROWS + 1)]
-    rows = head.rows()
-    candidates = list(range(min(HEADER_SEARCH_ROWS, len(rows))))
     last_row = frame.row(int(filled[-1]))
     position = {c: i for i, c in enumerate(frame.columns)}  # (looked up once: a sheet may be 16k columns wide)
     at, number_at = [position[c] for c in cols], position["row_number"]
-    best: tuple[int, int, list[int], list[str | None], bool] | None = None  # (score, -order, rownums, cells, last)
-    for i in candidates:
-        cells = [rows[i][j] for j in at]
-        score = _score([header_key(c) for c in cells], vocab)
-        rownums = [rows[i][number_at]]
-        if score > 0 and i + 1 < len(rows):  # only a row that is already header-like continues below
-            below = [rows[i + 1][j] for j in at]
-            joined = [(a or "") + (b or "") if (a or b) else None for a, b in zip(cells, below)]
-            joined_score = _score([header_key(c) for c in joined], vocab)
-            if joined_score > score:
-                score, cells = joined_score, joined
-                rownums = rownums + [rows[i + 1][number_at]]
-        if score > 0 and (best is None or score > best[0]):
-            best = (score, -i, rownums, cells, False)
+
+    def best_row(first: int, last: int) -> tuple[int, int, list[int], list[str | None], bool] | None:
+        """(score, -order, rownums, cells, is_last) of the best header among non-empty rows first..last-1."""
+        rows = frame[filled.slice(first, last - first + 1)].rows()  # one row more: a header may continue below
+        best = None
+        for k in range(min(last - first, len(rows))):
+            cells = [rows[k][j] for j in at]
+            score = _score([header_key(c) for c in cells], vocab)
+            rownums = [rows[k][number_at]]
+            if score > 0 and k + 1 < len(rows):  # only a row that is already header-like continues below
+                below = [rows[k + 1][j] for j in at]
+                joined = [(a or "") + (b or "") if (a or b) else None for a, b in zip(cells, below)]
+                joined_score = _score([header_key(c) for c in joined], vocab)
+                if joined_score > score:
+                    score, cells = joined_score, joined
+                    rownums = rownums + [rows[k + 1][number_at]]
+            if score > 0 and (best is None or score > best[0]):
+                best = (score, -(first + k), rownums, cells, False)
+        return best
+
+    best = best_row(0, HEADER_SEARCH_ROWS)
+    if best is None:  # a long preamble (a card file's guide to merchant categories): look further, within bounds
+        best = best_row(HEADER_SEARCH_ROWS, min(LONG_PREAMBLE_ROWS, HEADER_SEARCH_CELLS // max(1, len(cols))))
     last_cells = [last_row[j] for j in at]
     last_score = _score([header_key(c) for c in last_cells], vocab)
     last_num = last_row[number_at]

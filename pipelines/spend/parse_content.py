@@ -42,6 +42,10 @@ COMPANY_WORDS = (r"(?i)\b(ltd|limited|plc|llp|cic|cio|inc|llc|gmbh|council|trust
 CODE_FIELDS = {"transaction_id", "line_no", "invoice_number", "supplier_id", "supplier_vat_reg",
                "supplier_company_no", "supplier_charity_no", "expense_code", "body_code"}
 FIT = 0.5  # share of filled sample values that must fit a role for a column to hold it
+# The least money score of a column taken as the amount by its content: whole pounds on every row score 0.4;
+# project codes that parse on half their values ("00000000" beside "SE3263"), or a mostly empty column with one
+# number, score about 0.2 or less and would make up the money.
+MIN_MONEY_SCORE = 0.3
 
 
 @dataclass(frozen=True)
@@ -262,7 +266,7 @@ def _role_score(p: ColumnProfile, role: str) -> float:
     if role == "payment_date":
         base = p.date_share if p.date_share >= FIT else 0.0
     elif role == "amount":
-        base = p.money_score if p.money_share >= FIT else 0.0
+        base = p.money_score if p.money_share >= FIT and p.money_score >= MIN_MONEY_SCORE else 0.0
     else:
         base = p.name_score
     return base + words if base else 0.0
