@@ -670,6 +670,24 @@ def test_a_header_below_a_long_preamble_is_found():
     assert result.rows.height == 20 and result.dropped_by_reason == {"header": 1, "preamble": 82}
     assert result.rows.get_column("supplier_name").to_list()[:2] == SUPPLIERS[:2]
     assert result.rows.get_column("is_card").all()
+    wide = ",".join(f"Note {i}" for i in range(2_000))  # 60 rows of 2,003 cells are already past the cell bound
+    result = parse(csv_bytes(guide + [f"Supplier Name,Payment Date,Amount,{wide}", "A Ltd,01/05/2024,600.00"]))
+    assert result.reason_code == "unmapped_header", result.reason  # refused, not a crash
+
+
+def test_a_sheet_too_wide_to_map_by_its_values_is_refused_by_name():
+    """Telling the roles by the values is bounded (a hostile sheet has 16,384 columns): past the bound a sheet
+    without a header, or whose headers leave a role open, is refused with the reason; a named header still maps."""
+    from pipelines.spend.parse import CONTENT_MAX_COLUMNS
+
+    notes = ",".join(["n"] * CONTENT_MAX_COLUMNS)
+    lines = [f"{SUPPLIERS[i % 8]},0{1 + i % 9}/05/2024,{600 + i}.00,{notes}" for i in range(30)]
+    headerless = parse(csv_bytes(lines))
+    assert headerless.reason_code == "unmapped_header" and "too many to tell" in headerless.reason
+    unknown_date = parse(csv_bytes([f"Supplier Name,When,Amount,{notes}"] + lines))
+    assert unknown_date.reason_code == "unmapped_header" and "headers do not name every role" in unknown_date.reason
+    named = parse(csv_bytes([f"Supplier Name,Payment Date,Amount,{notes}"] + lines))
+    assert named.kind == "spend" and named.rows.height == 30
 
 
 def test_a_card_files_merchant_beats_its_account_name():

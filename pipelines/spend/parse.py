@@ -53,6 +53,7 @@ HEADER_SEARCH_ROWS = 60  # report preambles (even whole SQL queries) come before
 # When none of those rows is a header, the rows below them up to this row (and this many cells: a wide sheet
 # is searched less far). A card file's guide to merchant categories ran to row 84.
 LONG_PREAMBLE_ROWS, HEADER_SEARCH_CELLS = 300, 50_000
+CONTENT_MAX_COLUMNS = 200  # columns whose values are read to map them, at most (real sheets: a few dozen)
 DEFAULT_THRESHOLD = Decimal("500")
 FEW_ROWS = 25  # fewer payment lines than this in a whole file: probably a partial upload (warned, kept)
 
@@ -325,6 +326,8 @@ def _locate_header(frame: pl.DataFrame, vocab: Vocabulary) -> tuple[list[int], l
 
     def best_row(first: int, last: int) -> tuple[int, int, list[int], list[str | None], bool] | None:
         """(score, -order, rownums, cells, is_last) of the best header among non-empty rows first..last-1."""
+        if last <= first:
+            return None
         rows = frame[filled.slice(first, last - first + 1)].rows()  # one row more: a header may continue below
         best = None
         for k in range(min(last - first, len(rows))):
@@ -563,6 +566,8 @@ def _check_roles(data: pl.DataFrame, columns: list[str], display: list[str], mat
     frame = parse_content.sample(data, columns)
     if parse_content.headers_suffice(frame, display, [m.field for m in matches], date_required):
         return matches, None
+    if len(columns) > CONTENT_MAX_COLUMNS:
+        return matches, _too_wide_for_content(sheet, len(columns), "its headers do not name every role")
     profiles = parse_content.profile(frame, display)
     resolution = parse_content.resolve(profiles, [m.field for m in matches], [m.basis for m in matches],
                                        [m.score for m in matches], frame, date_required and not period_dated)
@@ -578,6 +583,12 @@ def _check_roles(data: pl.DataFrame, columns: list[str], display: list[str], mat
     return updated, None
 
 
+def _too_wide_for_content(sheet: str, width: int, why: str) -> tuple[str, str]:
+    # Telling the roles by the values costs milliseconds a column (a hostile sheet has 16,384): bounded.
+    return ("unmapped_header", f"sheet {sheet!r}: {why}, and {width:,} columns are too many to tell the payment "
+            f"date, amount and supplier by their values (limit {CONTENT_MAX_COLUMNS})")
+
+
 def _headerless_layout(frame: pl.DataFrame, cols: list[str], sheet: str, warnings: list[str],
                        period_dated: bool) -> tuple[SheetLayout | None, tuple[str, str] | None]:
     """A sheet whose header names nothing in the alias vocabulary, or that has no header row at all: map every
@@ -587,6 +598,8 @@ def _headerless_layout(frame: pl.DataFrame, cols: list[str], sheet: str, warning
     non_empty_cols = [c for c in cols if frame.get_column(c).null_count() < frame.height]
     if not non_empty_cols:
         return None, ("empty", f"sheet {sheet!r} has no cells")
+    if len(non_empty_cols) > CONTENT_MAX_COLUMNS:
+        return None, _too_wide_for_content(sheet, len(non_empty_cols), "no header row was found")
     header_row = _wordy_header_row(frame, non_empty_cols)
     if header_row is not None:
         data = frame.filter(pl.col("row_number") > header_row)
