@@ -152,6 +152,10 @@ def test_org_ids(scheme, given, expected):
         ("THIRD PARTY SUPPLIER", "personal"),
         ("THIRD PARTY", "personal"),
         ("Private and confidential", "personal"),
+        ("Personal expenses name witheld", "personal"),  # IPO, BIS (as spelt)
+        ("Personal Expense, Name Witheld", "personal"),
+        ("Staff expenses - name withheld", "personal"),
+        ("Supplier name witheld", "personal"),
         ("REDACTED COMMERCIAL CONFIDENTIALITY", "commercial"),
         ("REDACTED - COMMERCIAL SENSITIVITY", "commercial"),
         ("YOUNG DEVON (IVYBRIDGE)****5215", "pseudonymised"),
@@ -165,6 +169,7 @@ def test_org_ids(scheme, given, expected):
         ("PRIVATE RESIDENTIAL CARE", "none"),
         ("THIRD PARTY FORENSIC SERVICES", "none"),
         ("REMOVALS DIRECT LTD", "none"),
+        ("Personal Expenses Insurance Ltd", "none"),
     ],
 )
 def test_redaction_kinds(cell, kind):

@@ -178,6 +178,38 @@ def test_an_undated_sheet_beside_dated_sheets_is_skipped_not_counted_twice():
     assert both.sheets == ["April", "May"] and both.rows.height == 4
 
 
+def test_a_table_without_header_or_dates_is_not_dated_by_the_period():
+    """MoD's summary of totals per contract under its month, with no header: nothing says these are payments,
+    so the file's period does not make them so."""
+    lines = ["CONTRACTS WHERE THE GPC IS THE PAYMENT METHOD,", "SUMMARY OF EXPENDITURE,", ",Dec-11",
+             "STATIONERY CONTRACT,1234567.89", "DEFENCE TRAVEL CONTRACT - SCHEDULE AIRLINES,2345678.90",
+             "PAPER CONTRACT,0"]
+    result = parse(csv_bytes(lines), filename="GPC_DATA_DEC_2011.csv")
+    assert result.reason_code == "unmapped_header" and "payment date" in result.reason
+    assert "no month or quarter" not in result.reason  # there is one; the sheet is refused for having no header
+
+
+def test_a_file_dated_wholly_outside_its_named_period_is_kept_and_said():
+    lines = [HEADER, "A Ltd,01/12/2010,600.00", "B Ltd,13/12/2010,700.00"]
+    outside = parse(csv_bytes(lines), filename="August-2010.csv")
+    assert outside.kind == "spend" and outside.rows.height == 2
+    assert [w for w in outside.warnings if w.startswith("period_mismatch")] == [
+        "period_mismatch: no line is dated within the period 2010-08 that the file name or link gives "
+        "(lines dated 2010-12-01 to 2010-12-13)"]
+    inside = parse(csv_bytes(lines), filename="December-2010.csv")
+    assert not any(w.startswith("period_mismatch") for w in inside.warnings)
+
+
+def test_a_spreadsheet_error_in_a_header_cell_names_nothing():
+    """Ofwat's "#NAME?" over its department column read as the alias "Name" (a payee) and beat "Supplier"."""
+    data = csv_bytes(["#NAME?,Date,Supplier,Amount", "OFWAT,01/04/2011,DELOITTE,1000.00",
+                      "OFWAT,02/04/2011,VIGLEN LTD,2000.00"])
+    result = parse(data)
+    assert result.header == {"#NAME?": "other_attributes", "Date": "payment_date", "Supplier": "supplier_name",
+                             "Amount": "amount"}
+    assert result.rows.get_column("supplier_name").to_list() == ["DELOITTE", "VIGLEN LTD"]
+
+
 def test_a_period_named_file_still_maps_its_date_column_by_content():
     """The period stands in only for a missing date column: an unknown date header is still found by content."""
     result = parse(csv_bytes(["Supplier Name,Settled,Amount"] + _lines("{s},{d},{a}")), filename="spend-2016-10.csv")

@@ -13,7 +13,7 @@ import polars as pl
 
 from pipelines.normalise.text import clean_text
 
-_REDACT_WORD = r"(redacted|withheld|removed|not disclosed|undisclosed|not for publication)"
+_REDACT_WORD = r"(redacted|withheld|witheld|removed|not disclosed|undisclosed|not for publication)"
 COMMERCIAL_PATTERNS = [
     rf"^{_REDACT_WORD}\b.*\bcommercial",
     r"^commercial(ly)? (sensitive|sensitivity|confidential|in confidence)( (information|data|supplier|payee))?( redacted| withheld)?$",
@@ -22,7 +22,9 @@ COMMERCIAL_PATTERNS = [
 PERSONAL_PATTERNS = [
     rf"^{_REDACT_WORD}($|[\s\-:(/,.*])",
     r"^(personal|private|sensitive|confidential) (data|information|details)( redacted| withheld| removed)?$",
-    r"^(name|payee|supplier|recipient|beneficiary|creditor)( name)? (withheld|redacted|not disclosed|removed)$",
+    rf"^(name|payee|supplier|recipient|beneficiary|creditor)( name)? {_REDACT_WORD}$",
+    # a person's claim under its kind: "Personal expenses name witheld", "Personal Expense, Name Witheld"
+    rf"^(personal|staff|employee|officer)s?'? (expenses?|payments?|claims?)[\s,\-:]*(name|payee)s? {_REDACT_WORD}$",
     r"^(private|individual|private individual|an individual|personal|personal data)$",
     r"^private (and|&) confidential$",
     r"^third party( supplier| payee| payment)?$",

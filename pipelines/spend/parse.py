@@ -44,10 +44,14 @@ import polars as pl
 import polars_hash as plh
 
 from pipelines.spend import parse_content, readers, values
-from pipelines.spend.periods import parse_period_label, period_precision  # the same reading of labels the fetcher uses
+from pipelines.spend.periods import (  # the same reading of labels the fetcher uses
+    parse_period_label,
+    period_precision,
+    period_range,
+)
 
 # Bumped whenever the same bytes give different output (`keepitlocal rebuild spend` re-parses older versions).
-PARSER_VERSION = "spend-parse/2.2"
+PARSER_VERSION = "spend-parse/2.3"
 ALIASES_PATH = Path(__file__).with_name("aliases.csv")
 HEADER_SEARCH_ROWS = 60  # report preambles (even whole SQL queries) come before the header
 # When none of those rows is a header, the rows below them up to this row (and this many cells: a wide sheet
@@ -119,9 +123,16 @@ class SpendParseResult:
 
 # --- the alias vocabulary -----------------------------------------------------------------------------------
 
+# A spreadsheet's error values: a header cell holding one names nothing (Ofwat's "#NAME?" over its department
+# column read as the alias "Name", a payee).
+SPREADSHEET_ERRORS = frozenset({"#NAME?", "#REF!", "#VALUE!", "#N/A", "#DIV/0!", "#NULL!", "#NUM!", "#SPILL!",
+                                "#CALC!"})
+
+
 def header_key(text: str | None) -> str:
-    """parsing.md §4.1: drop "(01) " prefixes, "(A)"/"(N/A)" suffixes and asterisks, lower-case, keep [a-z0-9]."""
-    if text is None:
+    """parsing.md §4.1: drop "(01) " prefixes, "(A)"/"(N/A)" suffixes and asterisks, lower-case, keep [a-z0-9]. A
+    spreadsheet error value is no name ("")."""
+    if text is None or str(text).strip().upper() in SPREADSHEET_ERRORS:
         return ""
     t = unicodedata.normalize("NFKC", str(text).translate(readers._SPACE_LIKE)).strip()
     t = re.sub(r"^\(\d+\)\s*", "", t)
@@ -518,7 +529,7 @@ def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[
             matches = [ColumnMatch(f, "content" if f else None, 0.5 if f else 0.0) for f in fields]
             return SheetLayout([], non_empty_cols, [f or f"column_{i + 1}" for i, f in enumerate(fields)], fields,
                                False, positional=True, matches=matches), None
-        return _headerless_layout(frame, cols, sheet, warnings, period_dated)
+        return _headerless_layout(frame, cols, sheet, warnings)
     header_rows, cells, at_end = located
     cells = _repair_corrupted_header(cells, warnings, sheet)
     keys = [header_key(c) for c in cells]
@@ -557,12 +568,12 @@ def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[
 
 def _check_roles(data: pl.DataFrame, columns: list[str], display: list[str], matches: list[ColumnMatch],
                  date_required: bool, warnings: list[str], sheet: str,
-                 period_dated: bool) -> tuple[list[ColumnMatch], tuple[str, str] | None]:
+                 period_dated: bool | None) -> tuple[list[ColumnMatch], tuple[str, str] | None]:
     """Second mapping step (parse_content): the payment date, amount and payee columns the headers chose must
     hold such values; a role left unmapped, or mapped to a column holding something else, is inferred from
     the values. Returns the updated matches, or a rejection naming the missing role and the candidates. A
     required date column is looked for all the same when the file's period can date the lines
-    (`period_dated`), but its absence is then no rejection."""
+    (`period_dated`), but its absence is then no rejection; None: a sheet without a header, never dated so."""
     frame = parse_content.sample(data, columns)
     if parse_content.headers_suffice(frame, display, [m.field for m in matches], date_required):
         return matches, None
@@ -575,7 +586,7 @@ def _check_roles(data: pl.DataFrame, columns: list[str], display: list[str], mat
         warnings.append(f"sheet {sheet!r}: {note}")
     if resolution.error:
         code, reason = resolution.error
-        if date_required and not period_dated and "payment_date" not in resolution.fields:
+        if date_required and period_dated is False and "payment_date" not in resolution.fields:
             reason += "; and no month or quarter in the file name or link to date the lines by"
         return matches, (code, f"sheet {sheet!r}: {reason}")
     updated = [m if (f, b) == (m.field, m.basis) else ColumnMatch(f, b, s, m.low_priority)
@@ -589,12 +600,14 @@ def _too_wide_for_content(sheet: str, width: int, why: str) -> tuple[str, str]:
             f"date, amount and supplier by their values (limit {CONTENT_MAX_COLUMNS})")
 
 
-def _headerless_layout(frame: pl.DataFrame, cols: list[str], sheet: str, warnings: list[str],
-                       period_dated: bool) -> tuple[SheetLayout | None, tuple[str, str] | None]:
+def _headerless_layout(frame: pl.DataFrame, cols: list[str], sheet: str,
+                       warnings: list[str]) -> tuple[SheetLayout | None, tuple[str, str] | None]:
     """A sheet whose header names nothing in the alias vocabulary, or that has no header row at all: map every
     column by its content. A row of words directly above the first row with an amount is the header (an
     unknown vocabulary); otherwise the data starts at the first row whose amount cell parses (rows above it
-    are a preamble) and columns are named column_1, column_2, ..."""
+    are a preamble) and columns are named column_1, column_2, ... Such a sheet must show its dates: with no header
+    to read, a table without them (MoD's summary of totals per contract under its month) is not taken for
+    payments dated by the file's period."""
     non_empty_cols = [c for c in cols if frame.get_column(c).null_count() < frame.height]
     if not non_empty_cols:
         return None, ("empty", f"sheet {sheet!r} has no cells")
@@ -608,14 +621,14 @@ def _headerless_layout(frame: pl.DataFrame, cols: list[str], sheet: str, warning
         display = _numbered_repeats([cell if cell is not None else f"column_{int(c[1:]) + 1}"
                                      for c, cell in zip(kept, cells)], warnings)
         matches, error = _check_roles(data, kept, display, [ColumnMatch(None, None, 0.0) for _ in kept], True,
-                                      warnings, sheet, period_dated)
+                                      warnings, sheet, period_dated=None)
         if error:
             return None, (error[0], f"headers name no known field and {error[1]}")
         warnings.append(f"sheet {sheet!r}: no header cell is a known alias; columns mapped by their content")
         return SheetLayout([header_row], kept, display, [m.field for m in matches], False, matches=matches), None
     display = [f"column_{int(c[1:]) + 1}" for c in non_empty_cols]
     blank = [ColumnMatch(None, None, 0.0) for _ in non_empty_cols]
-    matches, error = _check_roles(frame, non_empty_cols, display, blank, True, warnings, sheet, period_dated)
+    matches, error = _check_roles(frame, non_empty_cols, display, blank, True, warnings, sheet, period_dated=None)
     if error:
         first = next((r for r in frame.select(cols).rows() if any(v is not None for v in r)), None)
         shown = [v for v in first if v is not None][:20] if first else []
@@ -1135,6 +1148,18 @@ def _sheets_of(source: readers.Source, filename: str | None, warnings: list[str]
         return _rejected(exc.code, str(exc), format=fmt)
 
 
+def _warn_if_dated_outside(dates: pl.Series, period_key: str | None, warnings: list[str]) -> None:
+    """A file none of whose lines falls in the period its name or link gives (DFID's "August-2010" holds December's
+    payments) is kept as published, but said: the period decides which file a later one replaces."""
+    dates = dates.drop_nulls()
+    if period_key is None or dates.len() == 0:
+        return
+    first, last = period_range(period_key)
+    if not dates.is_between(first, last).any():
+        warnings.append(f"period_mismatch: no line is dated within the period {period_key} that the file name or "
+                        f"link gives (lines dated {dates.min()} to {dates.max()})")
+
+
 def parse_spend(source: readers.Source, *, filename: str | None = None, council_gss: str | None = None,
                 hints: dict | None = None, source_url: str | None = None,
                 limits: readers.ParserLimits | None = None) -> SpendParseResult:
@@ -1235,6 +1260,7 @@ def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: s
     distinct = {json.dumps(h, sort_keys=True) for h in headers.values()}
     header = next(iter(headers.values())) if len(distinct) == 1 else headers
     totals = [d for _, o in outcomes for d in o.declared]
+    _warn_if_dated_outside(rows.get_column("payment_date"), period_key, warnings)
     if rows.height < FEW_ROWS:
         warnings.append(f"few_rows: only {rows.height} payment lines; possibly a partial upload")
     dropped_by_reason = dict(skipped)
