@@ -11,9 +11,9 @@ the way, learn the separator and width from a prefix, then `pl.read_csv(..., has
 checks and measures it, its line ends guessed from its first lines; a read the measure contradicts is thrown away
 and the measured text read instead (_read_on_a_guess). Each batch is cleaned by the caller's `prepare` and
 compacted while the next one is read (from the file, then by Polars) in a thread, so a read holds two batches
-beside the compact grid. Text
-that cannot be cut safely (a quoted field spanning lines) is read whole, the same way; only bytes Polars refuses (a
-stray quote inside an unquoted field, CR and LF line ends mixed) go through the csv module, with the same limits.
+beside the compact grid. Text that cannot be cut safely (a quoted field spanning lines) is read whole, the same
+way; only bytes Polars refuses (a stray quote inside an unquoted field, CR and LF line ends mixed) go through the
+csv module, with the same limits.
 Batched or whole, the grid is the same.
 
 Every limit (`ParserLimits`) is checked before the bytes reach a reader that could blow up, and a refusal is
@@ -702,8 +702,8 @@ def _polars_batches(text: _Utf8Text, name: str, separator: str, eol: str, width:
     """All records as String columns c0..cN plus row_number, read `limits.read_batch_bytes` of whole lines at
     a time, each batch prepared and compacted while the next one is read (_read_next) in a thread. The same
     grid as one whole read (_polars_grid): a record wider than seen so far widens the read (earlier batches
-    gain null columns), the widest cell is measured on the raw text. None when the text cannot be read in batches (the
-    caller reads it whole)."""
+    gain null columns), the widest cell is measured on the raw text. None when the text cannot be read in
+    batches (the caller reads it whole)."""
     if prepare is None:
         return None
     batches: list[pl.DataFrame] = []

@@ -23,8 +23,8 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (the 1900 leap-year bug is 
 
 def amount_expr(expr: pl.Expr) -> pl.Expr:
     """Text -> Decimal(18, 2). Handles £ (either encoding), commas, spaces, (brackets), trailing minus, a CR
-    suffix, a leading +, a lone dash (zero), and float artefacts (473.52000000000004): the decimal cast rounds half-even to 2 dp.
-    Unparseable text gives null; the caller flags it."""
+    suffix, a leading +, a lone dash (zero), and float artefacts (473.52000000000004): the decimal cast rounds
+    half-even to 2 dp. Unparseable text gives null; the caller flags it."""
     s = expr.str.strip_chars()
     credit = s.str.contains(r"(?i)\s*\bCR\.?$")
     s = s.str.replace(r"(?i)\s*\bCR\.?$", "")
