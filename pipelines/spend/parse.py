@@ -510,7 +510,11 @@ class SheetOutcome:
     mapping: dict[str, dict] = field(default_factory=dict)
     amount_basis: str = "unknown"
     redaction_kinds: pl.Series | None = None  # per distinct payee, looked up by the lines' `_payee` code
-    period_dated: bool = False  # no payment date column: the lines are dated by the file's period
+
+    @property
+    def period_dated(self) -> bool:
+        """Payment lines with no payment date column: dated by the file's period."""
+        return self.grain == "transaction" and "payment_date" not in self.fields
 
 
 def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[str], sheet: str,
@@ -665,7 +669,8 @@ def _wordy_header_row(frame: pl.DataFrame, cols: list[str]) -> int | None:
 def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict, warnings: list[str],
                  period_precision: str, previous: SheetOutcome | None) -> SheetOutcome:
     """One sheet's cleaned grid (_clean_cells) -> its lines, dropped rows and mapping."""
-    layout, error = _layout(frame, vocab, hints, warnings, sheet, previous, period_dated=period_precision != "none")
+    period_dated = period_precision != "none"  # the file's month or quarter can date lines that have no date
+    layout, error = _layout(frame, vocab, hints, warnings, sheet, previous, period_dated)
     if layout is None:
         return SheetOutcome(None, None, {}, [], [], [], error=error)
     header = dict(zip(layout.raw_headers, [f or "other_attributes" for f in layout.fields]))
@@ -682,7 +687,7 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
                         zip(layout.raw_headers, layout.fields) if f == "amount")
         if aggregate:
             grain = "supplier_month"
-        elif period_precision != "none":  # as a person would: the lines are the file's month's (or quarter's)
+        elif period_dated:  # as a person would: the lines are the file's month's (or quarter's)
             grain = "transaction"
             warnings.append(f"sheet {sheet!r}: no payment date column; lines dated by the file's period "
                             f"({period_precision} precision), flagged date_missing")
@@ -811,8 +816,7 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     basis = amount_basis_of(layout, vocab, hints)
     return SheetOutcome(kept, dropped, header, fields, populated, declared, grain=grain, is_card_file=is_card_file,
                         dropped_by_reason=counts, mapping=_mapping_of(layout), amount_basis=basis,
-                        redaction_kinds=redaction_kinds, period_dated="payment_date" not in layout.fields
-                        and grain == "transaction")
+                        redaction_kinds=redaction_kinds)
 
 
 def _flags(kept: pl.DataFrame, conditions: dict[str, pl.Expr]) -> pl.Series:
@@ -1148,6 +1152,16 @@ def _sheets_of(source: readers.Source, filename: str | None, warnings: list[str]
         return _rejected(exc.code, str(exc), format=fmt)
 
 
+def _set_aside(outcomes: list[tuple[str, SheetOutcome]], summary, reason: str, why: str, warnings: list[str],
+               skipped: dict[str, int]) -> list[tuple[str, SheetOutcome]]:
+    """The sheets that are not `summary(outcome)`; the others' records are counted as dropped for `reason`."""
+    for name, o in outcomes:
+        if summary(o):
+            warnings.append(f"sheet {name!r} skipped: {why}")
+            skipped[reason] = skipped.get(reason, 0) + o.rows_in
+    return [(name, o) for name, o in outcomes if not summary(o)]
+
+
 def _warn_if_dated_outside(dates: pl.Series, period_key: str | None, warnings: list[str]) -> None:
     """A file none of whose lines falls in the period its name or link gives (DFID's "August-2010" holds December's
     payments) is kept as published, but said: the period decides which file a later one replaces."""
@@ -1234,23 +1248,16 @@ def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: s
                          sheets=[s.name for s in raw_sheets], warnings=warnings)
     for code, reason in errors:
         warnings.append(f"sheet skipped ({code}): {reason}")
+    # Summaries beside the sheets they sum would count the same money twice: a sheet with payees and amounts but
+    # no dates beside dated sheets (skipped as it was before undated sheets were read), a pivot beside lines.
     if any(o.grain == "transaction" and not o.period_dated for _, o in outcomes):
-        # A sheet with payees and amounts but no dates beside dated sheets is a summary of them (or, if not,
-        # nothing tells its money from theirs): skipped as it was before undated sheets were read.
-        for name, o in outcomes:
-            if o.period_dated:
-                warnings.append(f"sheet {name!r} skipped: no payment date column, beside sheets with dates")
-                skipped["sheet_without_table"] = skipped.get("sheet_without_table", 0) + o.rows_in
-        outcomes = [(name, o) for name, o in outcomes if not o.period_dated]
+        outcomes = _set_aside(outcomes, lambda o: o.period_dated, "sheet_without_table",
+                              "no payment date column, beside sheets with dates", warnings, skipped)
     grains = {o.grain for _, o in outcomes}
     grain = "transaction" if "transaction" in grains else "supplier_month"
     if grain == "transaction" and "supplier_month" in grains:
-        # A pivot / summary sheet next to the transaction sheets would count the same money twice.
-        for name, o in outcomes:
-            if o.grain == "supplier_month":
-                warnings.append(f"sheet {name!r} skipped: a supplier summary beside transaction-level sheets")
-                skipped["supplier_summary_sheet"] = skipped.get("supplier_summary_sheet", 0) + o.rows_in
-        outcomes = [(name, o) for name, o in outcomes if o.grain == "transaction"]
+        outcomes = _set_aside(outcomes, lambda o: o.grain == "supplier_month", "supplier_summary_sheet",
+                              "a supplier summary beside transaction-level sheets", warnings, skipped)
     rows = _assemble(outcomes, hints, council_gss, publication_id, period_key, source_url)
     if rows.height == 0:
         return _rejected("empty", "a header but no payment lines", format=fmt, publication_id=publication_id,

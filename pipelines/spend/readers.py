@@ -13,8 +13,7 @@ and the measured text read instead (_read_on_a_guess). Each batch is cleaned by 
 compacted while the next one is read (from the file, then by Polars) in a thread, so a read holds two batches
 beside the compact grid. Text that cannot be cut safely (a quoted field spanning lines) is read whole, the same
 way; only bytes Polars refuses (a stray quote inside an unquoted field, CR and LF line ends mixed) go through the
-csv module, with the same limits.
-Batched or whole, the grid is the same.
+csv module, with the same limits. Batched or whole, the grid is the same.
 
 Every limit (`ParserLimits`) is checked before the bytes reach a reader that could blow up, and a refusal is
 a `RefusedFile` with its own reason code.
