@@ -632,6 +632,32 @@ def test_content_maps_names_under_an_id_header_and_a_month_period():
     assert rows.get_column("supplier_name").to_list()[:2] == SUPPLIERS[:2]
 
 
+@pytest.mark.parametrize("header, quarter", [("Date", "July 2016-September 2016"), ("Period", "Q2 2016/17"),
+                                             ("Reporting Quarter", "Jul - Sep 16")])
+def test_a_column_of_quarters_dates_its_lines_by_the_quarter(header, quarter):
+    """A quarterly file whose only date is the quarter each line belongs to (a real council's "Date" column held
+    "July 2010-September 2010"): the lines are dated by the quarter's first day with quarter precision, under
+    a date header or found by the values under any other, never refused or flagged as unreadable dates."""
+    lines = [f"Supplier Name,Directorate,{header},Amount"] + _lines("{s},Adults," + quarter + ",{a}")
+    result = parse(csv_bytes(lines), filename="spend.csv")
+    assert result.kind == "spend", result.reason
+    assert result.mapping["payment_date"]["header"] == header
+    rows = result.rows
+    assert set(rows.get_column("payment_date")) == {dt.date(2016, 7, 1)}
+    assert set(rows.get_column("date_precision")) == {"quarter"}
+    assert rows.get_column("row_flags").null_count() == rows.height
+    assert f"{rows.height} payment dates are quarters (date_precision quarter)" in " ".join(result.warnings)
+
+
+def test_day_dates_beside_a_quarter_column_stay_days():
+    """A quarter column next to the payment date is a label: the days date the lines."""
+    lines = ["Supplier Name,Quarter,Payment Date,Amount"] + _lines("{s},Q3 2016/17,{d},{a}")
+    result = parse(csv_bytes(lines))
+    assert result.kind == "spend", result.reason
+    assert result.mapping["payment_date"]["header"] == "Payment Date"
+    assert set(result.rows.get_column("date_precision")) == {"day"}
+
+
 def test_content_maps_a_renamed_amount_and_reads_its_basis():
     header = "Directorate,Supplier Name,Payment Date,Total (excludes VAT)"
     result = parse(csv_bytes([header] + _lines("Adults,{s},{d},{a}")))
@@ -768,7 +794,7 @@ def test_content_date_shares_equal_their_plain_definitions(cells):
     s = pl.Series("v", cells)
     vote = values.vote_date_formats(s)
     day = float(values.by_distinct(s, lambda v: values.date_expr(v, vote)).is_not_null().mean()) if vote.formats else 0.0
-    month = float(values.by_distinct(s, values.month_expr).is_not_null().mean())
+    month = float(values.by_distinct(s, values.period_start_expr).is_not_null().mean())
     assert parse_content._day_share(s) == day
     assert parse_content._month_share(s) == month
 
@@ -859,7 +885,8 @@ def test_content_profile_equals_column_by_column():
             continue
         v = pl.DataFrame({"v": s})
         day = parse_content._day_share(s)
-        month = float(values.by_distinct(s, values.month_expr).is_not_null().mean()) if day < parse_content.FIT else 0.0
+        month = (float(values.by_distinct(s, values.period_start_expr).is_not_null().mean())
+                 if day < parse_content.FIT else 0.0)
         stats = v.select(
             pl.col("v").str.contains(r"[.,]\d{1,2}\s*$|^\s*£|[0-9],\d{3}").mean().alias("decimal"),
             pl.col("v").str.contains(r"[A-Za-z]").mean().alias("letters"),

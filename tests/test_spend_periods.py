@@ -126,6 +126,32 @@ MONTH_CELLS = [
 ]
 
 
+QUARTER_CELLS = [
+    ("Q1 2016/17", date(2016, 4, 1)), ("2016/17 Q1", date(2016, 4, 1)), ("Quarter 1 2016-17", date(2016, 4, 1)),
+    ("Qtr 4 2016/2017", date(2017, 1, 1)), ("q3 2016-17", date(2016, 10, 1)), ("FY2016-17 Q3", date(2016, 10, 1)),
+    ("Q2 2016", date(2016, 7, 1)), ("2016 Q2", date(2016, 7, 1)), ("Apr-Jun 2016", date(2016, 4, 1)),
+    ("July 2010-September 2010", date(2010, 7, 1)), ("Apr 16 - Jun 16", date(2016, 4, 1)),
+    ("jan-mar 17", date(2017, 1, 1)), ("April \u2013 June 2016", date(2016, 4, 1)), ("Oct to Dec 2016", date(2016, 10, 1)),
+    ("Feb-Apr 2016", None), ("Nov 2016 - Jan 2017", None), ("Apr 2016 - Jun 2017", None), ("Apr-Jun", None),
+    ("Q5 2016/17", None), ("Q1 2016/18", None), ("Q1 2045/46", None), ("Acme Q1 Ltd", None), ("2016-11", None),
+    ("Jan-17", None), ("01/04/2016", None), (None, None),
+]
+
+
+def test_quarter_cells():
+    """Every quarter form the parser reads (a financial-year quarter, Q1 = April to June; three months starting a
+    quarter), and what is not a quarter: other spans of months, impossible quarters and years, months, days."""
+    from pipelines.spend import values
+
+    cells = pl.DataFrame({"v": [cell for cell, _ in QUARTER_CELLS]}, schema={"v": pl.String})
+    got = cells.select(values.quarter_expr(pl.col("v"))).to_series().to_list()
+    assert got == [quarter for _, quarter in QUARTER_CELLS]
+    # a cell is a month or a quarter, never both: the month forms win where both could apply
+    both = pl.DataFrame({"v": [c for c, _ in MONTH_CELLS + QUARTER_CELLS]}, schema={"v": pl.String}).select(
+        (values.month_expr(pl.col("v")).is_not_null() & values.quarter_expr(pl.col("v")).is_not_null()).sum()).item()
+    assert both == 0
+
+
 def test_month_cells():
     """Every month form the parser reads, the financial periods' calendar (P01 April, P12 and P13 March), and
     what is not a month: impossible periods, other words, dates outside the window, whole days."""

@@ -51,7 +51,7 @@ from pipelines.spend.periods import (  # the same reading of labels the fetcher 
 )
 
 # Bumped whenever the same bytes give different output (`keepitlocal rebuild spend` re-parses older versions).
-PARSER_VERSION = "spend-parse/2.3"
+PARSER_VERSION = "spend-parse/2.4"
 ALIASES_PATH = Path(__file__).with_name("aliases.csv")
 HEADER_SEARCH_ROWS = 60  # report preambles (even whole SQL queries) come before the header
 # When none of those rows is a header, the rows below them up to this row (and this many cells: a wide sheet
@@ -656,7 +656,7 @@ def _wordy_header_row(frame: pl.DataFrame, cols: list[str]) -> int | None:
         pl.sum_horizontal([pl.col(c).is_not_null() for c in cols]).alias("filled"),
         pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.contains(r"[A-Za-z]")
                                                    & values.amount_expr(pl.col(c)).is_null()
-                                                   & values.month_expr(pl.col(c)).is_null()
+                                                   & values.period_start_expr(pl.col(c)).is_null()
                                                    & (pl.col(c).str.len_chars() < 100)) for c in cols]).alias("words"),
         pl.any_horizontal([values.amount_expr(pl.col(c)).is_not_null() for c in cols]).alias("money"),
     ).rows(named=True)
@@ -753,19 +753,24 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     # (a repair takes amounts from descriptive columns only, never from the payee or date columns: ID_LIKE)
     work = _repair_shifted_amounts(work, fields, warnings, sheet)
     if grain == "transaction":
-        work = work.with_columns(pl.when(pl.col("_date").is_null()).then(pl.col("_month")).alias("_month"))
-        months = int(work.get_column("_month").is_not_null().sum())
-        if months:
-            warnings.append(f"sheet {sheet!r}: {months} payment dates are months (date_precision month)")
+        day_missing = pl.col("_date").is_null()
+        work = work.with_columns(pl.when(day_missing).then(pl.col("_month")).alias("_month"),
+                                 pl.when(day_missing).then(pl.col("_quarter")).alias("_quarter"))
+        months, quarters = work.select(pl.col("_month", "_quarter").is_not_null().sum()).row(0)
+        for count, unit in ((months, "month"), (quarters, "quarter")):
+            if count:
+                warnings.append(f"sheet {sheet!r}: {count} payment dates are {unit}s (date_precision {unit})")
         if len(vote.formats) > 1:
             warnings.append(f"sheet {sheet!r}: mixed date formats {vote.formats}")
-        if not vote.formats and vote.values and not months:
+        if not vote.formats and vote.values and not months and not quarters:
             warnings.append(f"sheet {sheet!r}: no payment date could be read (e.g. all '00:00:00'); "
                             f"date_precision from the file's period")
-        work = work.with_columns(pl.coalesce("_date", "_month").alias("_date"),
-                                 pl.col("_month").is_not_null().alias("_is_month")).drop("_month")
+        work = work.with_columns(pl.coalesce("_date", "_month", "_quarter").alias("_date"),
+                                 pl.when(pl.col("_month").is_not_null()).then(pl.lit("month"))
+                                 .when(pl.col("_quarter").is_not_null()).then(pl.lit("quarter"))
+                                 .alias("_coarse")).drop("_month", "_quarter")
     else:
-        work = work.with_columns(_date=pl.lit(None, dtype=pl.Date), _is_month=pl.lit(False))
+        work = work.with_columns(_date=pl.lit(None, dtype=pl.Date), _coarse=pl.lit(None, dtype=pl.String))
     work = _classify_rows(work, body, all_cols, fields, extras, by_field, vocab)
     declared: list[tuple[Decimal, bool]] = []
     work = _settle_totals(work, declared, warnings, sheet)
@@ -796,9 +801,8 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
         kept = kept.with_columns(_other=pl.lit(None, dtype=pl.String))
     kept = kept.with_columns(
         pl.lit(sheet).alias("sheet"),
-        pl.when(pl.col("_is_month")).then(pl.lit("month"))
-        .when(pl.col("_date").is_not_null()).then(pl.lit("day")).otherwise(pl.lit(period_precision))
-        .alias("date_precision"),
+        pl.coalesce(pl.col("_coarse"), pl.when(pl.col("_date").is_not_null()).then(pl.lit("day")),
+                    pl.lit(period_precision)).alias("date_precision"),
     )
     populated = []
     if kept.height:
@@ -856,11 +860,12 @@ def _read_payees(names: pl.Series, redaction_labels: list[str] | None) -> tuple[
 def _read_dates(raw_dates: pl.Series) -> tuple[values.DateVote, pl.DataFrame]:
     """The column's date format vote, and per cell `_date` (a day), `_month` (a cell naming an accounting month:
     "2017-01", "201610", "Jan-17", "2016/17 P08", the first of the month with month precision, not a null
-    date) and `_time_only` (only a time of day), each distinct value parsed once."""
+    date), `_quarter` (a cell naming a quarter: "Q1 2016/17", "Apr-Jun 2016", its first day with quarter
+    precision) and `_time_only` (only a time of day), each distinct value parsed once."""
     vote = values.vote_date_formats(raw_dates)
     parsed = values.by_distinct(raw_dates, lambda v: pl.struct(
         values.date_expr(v, vote).alias("_date"), values.month_expr(v).alias("_month"),
-        values.time_only_expr(v).alias("_time_only")))
+        values.quarter_expr(v).alias("_quarter"), values.time_only_expr(v).alias("_time_only")))
     return vote, parsed.struct.unnest()
 
 

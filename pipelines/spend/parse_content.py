@@ -142,7 +142,7 @@ def _day_shares(columns: dict[str, pl.Series]) -> dict[str, float]:
 
 
 def _month_share(s: pl.Series) -> float:
-    """Share of the (non-null) values read as months."""
+    """Share of the (non-null) values read as months or quarters."""
     return _month_shares({"": s})[""]
 
 
@@ -195,10 +195,11 @@ def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:
 
 
 def _month_shares(columns: dict[str, pl.Series]) -> dict[str, float]:
-    """The share of each (non-null, non-empty) column's values read as months, the month forms evaluated once
-    over all their values."""
+    """The share of each (non-null, non-empty) column's values read as months or quarters (the accounting
+    periods a line can be dated by), the forms evaluated once over all their values."""
     stacked = _stacked(columns, _with_digits)
-    return _shares(columns, stacked, values.by_distinct(stacked.get_column("v"), values.month_expr).is_not_null())
+    return _shares(columns, stacked,
+                   values.by_distinct(stacked.get_column("v"), values.period_start_expr).is_not_null())
 
 
 def _money_shares(columns: dict[str, pl.Series]) -> dict[str, float]:
@@ -403,7 +404,7 @@ def _date_relation(frame: pl.DataFrame, p1: ColumnProfile, p2: ColumnProfile) ->
         s = frame.get_column(frame.columns[p.index])
         vote = values.vote_date_formats(s.drop_nulls())
         v = pl.DataFrame({"v": s})
-        return v.select(pl.coalesce(values.date_expr(pl.col("v"), vote), values.month_expr(pl.col("v")))).to_series()
+        return v.select(pl.coalesce(values.date_expr(pl.col("v"), vote), values.period_start_expr(pl.col("v")))).to_series()
 
     a, b = parsed(p1), parsed(p2)
     both = pl.DataFrame({"a": a, "b": b}).drop_nulls()

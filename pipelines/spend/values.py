@@ -294,3 +294,43 @@ def month_expr(expr: pl.Expr) -> pl.Expr:
         fy_month(p_fy.struct.field("2"), p_fy.struct.field("3"), p_fy.struct.field("1")),
     )
     return _in_window(date)
+
+
+def period_start_expr(expr: pl.Expr) -> pl.Expr:
+    """The first day of the month (month_expr) or else the quarter (quarter_expr) a cell names, or null."""
+    return pl.coalesce(month_expr(expr), quarter_expr(expr))
+
+
+def quarter_expr(expr: pl.Expr) -> pl.Expr:
+    """The first day of the quarter a cell names, or null: a financial-year quarter (`Q1 2016/17`, `2016-17 Q1`,
+    `Quarter 1 2016/2017`; Q1 is April to June) or three months in a row beginning a quarter (`Apr-Jun 2016`,
+    `July 2010-September 2010`, `Jan - Mar 17`). A quarter with a bare year (`Q2 2016`) is the quarter of the
+    financial year starting that April, as file names are read (periods.parse_period_label)."""
+    s = expr.str.strip_chars().str.to_lowercase().str.replace_all(r"[\u2013\u2014]", "-").str.replace_all(r"\s+", " ")
+    marker = r"(?:q|qtr|quarter)\.? ?([1-4])"
+    fy = r"(?:fy ?)?(20\d\d) ?[-/] ?(\d\d|20\d\d)"
+    q_fy = s.str.extract_groups(rf"^{marker} ?[-,]? ?{fy}$")
+    fy_q = s.str.extract_groups(rf"^{fy} ?[-,]? ?{marker}$")
+    q_year = s.str.extract_groups(rf"^{marker} ?[-,]? ?(20\d\d)$")
+    year_q = s.str.extract_groups(rf"^(20\d\d) ?[-,]? ?{marker}$")
+    months = s.str.extract_groups(r"^([a-z]{3,9})\.?(?:[ ']*(\d{2}|20\d\d))? ?(?:-|to) ?([a-z]{3,9})\.?[ '-]*(\d{2}|20\d\d)$")
+
+    def fy_quarter(start: pl.Expr, end: pl.Expr | None, quarter: pl.Expr) -> pl.Expr:
+        """Quarter q of the financial year starting in April of `start` (ending in `end`, when written)."""
+        first = start.cast(pl.Int32, strict=False)
+        q = quarter.cast(pl.Int32, strict=False)
+        valid = pl.lit(True) if end is None else end.cast(pl.Int32, strict=False) % 100 == (first + 1) % 100
+        return pl.when(valid).then(pl.date(first, 4, 1).dt.offset_by(pl.format("{}mo", (q - 1) * 3)))
+
+    first_month, last_month = _month_number(months.struct.field("1")), _month_number(months.struct.field("3"))
+    last_year = _year_of(months.struct.field("4"))
+    first_year = pl.coalesce(_year_of(months.struct.field("2")), last_year)
+    three_months = (first_month.is_in([1, 4, 7, 10]) & (last_month == first_month + 2) & (first_year == last_year))
+    date = pl.coalesce(
+        fy_quarter(q_fy.struct.field("2"), q_fy.struct.field("3"), q_fy.struct.field("1")),
+        fy_quarter(fy_q.struct.field("1"), fy_q.struct.field("2"), fy_q.struct.field("3")),
+        fy_quarter(q_year.struct.field("2"), None, q_year.struct.field("1")),
+        fy_quarter(year_q.struct.field("1"), None, year_q.struct.field("2")),
+        pl.when(three_months).then(pl.date(first_year, first_month, 1)),
+    )
+    return _in_window(date)
