@@ -863,9 +863,11 @@ def _read_dates(raw_dates: pl.Series) -> tuple[values.DateVote, pl.DataFrame]:
     date), `_quarter` (a cell naming a quarter: "Q1 2016/17", "Apr-Jun 2016", its first day with quarter
     precision) and `_time_only` (only a time of day), each distinct value parsed once."""
     vote = values.vote_date_formats(raw_dates)
+    distinct = raw_dates.drop_nulls().unique()
+    quarter = values.quarter_expr if values.may_name_quarters(distinct) else lambda v: pl.lit(None, dtype=pl.Date)
     parsed = values.by_distinct(raw_dates, lambda v: pl.struct(
         values.date_expr(v, vote).alias("_date"), values.month_expr(v).alias("_month"),
-        values.quarter_expr(v).alias("_quarter"), values.time_only_expr(v).alias("_time_only")))
+        quarter(v).alias("_quarter"), values.time_only_expr(v).alias("_time_only")), distinct)
     return vote, parsed.struct.unnest()
 
 

@@ -197,9 +197,10 @@ def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:
 def _month_shares(columns: dict[str, pl.Series]) -> dict[str, float]:
     """The share of each (non-null, non-empty) column's values read as months or quarters (the accounting
     periods a line can be dated by), the forms evaluated once over all their values."""
-    stacked = _stacked(columns, _with_digits)
-    return _shares(columns, stacked,
-                   values.by_distinct(stacked.get_column("v"), values.period_start_expr).is_not_null())
+    cells = _stacked(columns, _with_digits)
+    distinct = cells.get_column("v").drop_nulls().unique()
+    read = values.period_start_expr if values.may_name_quarters(distinct) else values.month_expr
+    return _shares(columns, cells, values.by_distinct(cells.get_column("v"), read, distinct).is_not_null())
 
 
 def _money_shares(columns: dict[str, pl.Series]) -> dict[str, float]:
