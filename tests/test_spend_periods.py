@@ -34,6 +34,11 @@ from pipelines.spend.periods import (
     ("2023-24 Q2", "FY2023-24-Q2"), ("Q1 2026/27", "FY2026-27-Q1"), ("Quarter 3 2010-11", "FY2010-11-Q3"),
     ("jan-mar-2024", "FY2023-24-Q4"), ("expenditure-over-500-apr-jun-2014.csv", "FY2014-15-Q1"),
     ("October to December 2019", "FY2019-20-Q3"), ("Q2 2024", "FY2024-25-Q2"),
+    # a marker joined to the year or the name by "_" or nothing (a real council's "..._2009_q1.csv" was no
+    # period, and "Q1_2009" was January)
+    ("wandm_supplier_payments_2009_q1.csv", "FY2009-10-Q1"), ("spend_2009quarter1.csv", "FY2009-10-Q1"),
+    ("payments_2009q1.csv", "FY2009-10-Q1"), ("Q1_2009.csv", "FY2009-10-Q1"), ("spend_q1_2016-17.csv", "FY2016-17-Q1"),
+    ("spend_2019-20_p05.csv", "FY2019-20-P05"), ("hq2 2016-17", "FY2016-17"), ("spend-2016-17-q11.csv", "FY2016-17"),
     # four-weekly periods and calendar years
     ("Period 12 2021/22 (06 February 2022 – 05 March 2022)", "FY2021-22-P12"), ("P05 2019-20", "FY2019-20-P05"),
     ("January to December 2019", "CY2019"), ("Calendar year 2018", "CY2018"),

@@ -229,8 +229,8 @@ def _normalise(text: str) -> str:
 
 _FY_PAIR = re.compile(r"(?<!\d)(20\d\d)\s*([-_/]|\bto\b)\s*(20)?(\d\d)(?!\d)")
 _FY_WORDS = re.compile(r"\bfy\b|\bfy\d|financial[-_ ]year|\bfin(?:ancial)?[-_ ]?yr\b|\byear\b|\bannual\b|\byr\b")
-_QUARTER = re.compile(r"\b(?:q|qtr|quarter)[-_ ]?([1-4])\b")
-_PERIOD = re.compile(r"\b(?:period|p)[-_ ]?(\d{1,2})\b")
+_QUARTER = re.compile(r"(?<![a-z])(?:q|qtr|quarter)[-_ ]?([1-4])(?!\d)")
+_PERIOD = re.compile(r"(?<![a-z])(?:period|p)[-_ ]?(\d{1,2})(?!\d)")
 _CALENDAR_YEAR = re.compile(r"calendar[-_ ]year[-_ ](20\d\d)\b")
 
 
