@@ -658,6 +658,22 @@ def test_day_dates_beside_a_quarter_column_stay_days():
     assert set(result.rows.get_column("date_precision")) == {"day"}
 
 
+def test_content_never_takes_codes_for_the_amount_because_the_money_is_smaller():
+    """A real council's export: five-digit cost centres (some with a letter, "A1690") beside the amounts under a
+    header no alias knows. The amounts are a small fraction of the codes, as VAT is of the net, but the codes do
+    not read as money as well: the amounts are taken, not the codes (the total was 8x too large)."""
+    header = "supplier_name,cost_centre,service,date_completed,amount_calculated"
+    lines = [header] + _lines("{s},C{i},Community Services,{d},{a}")
+    lines = [line.replace(f",C{i},", f",{52070 + 37 * i if i % 5 else 'A%04d' % (1000 + i)},") for i, line in
+             enumerate(lines[1:])]
+    result = parse(csv_bytes([header] + lines))
+    assert result.kind == "spend", result.reason
+    assert result.mapping["amount"]["header"] == "amount_calculated"
+    expected = sum(Decimal(line.rsplit(",", 1)[1]) for line in lines)
+    assert result.rows.get_column("amount").sum() == expected
+    assert result.rows.get_column("row_flags").null_count() == result.rows.height
+
+
 def test_content_maps_a_renamed_amount_and_reads_its_basis():
     header = "Directorate,Supplier Name,Payment Date,Total (excludes VAT)"
     result = parse(csv_bytes([header] + _lines("Adults,{s},{d},{a}")))

@@ -380,18 +380,18 @@ def _money_relation(frame: pl.DataFrame, candidates: list[ColumnProfile]) -> tup
                         larger = both.select((pl.col(a).abs() >= pl.col(b).abs()).mean()).item()
                         net = a if larger >= 0.5 else b
                         return by_key[net], f"{by_key[total].header!r} = {by_key[a].header!r} + {by_key[b].header!r}: net"
-    first, second = keys[0], keys[1]
-    pair = amounts.filter(pl.col(first).is_not_null() & pl.col(second).is_not_null() & (pl.col(first) != 0))
-    if pair.height >= 5:
-        small = pair.select((pl.col(second).abs() <= pl.col(first).abs() * 0.25).mean()).item()
-        if small >= 0.95:
-            return by_key[first], f"{by_key[second].header!r} holds VAT-sized fractions of it"
-    pair = amounts.filter(pl.col(first).is_not_null() & pl.col(second).is_not_null() & (pl.col(second) != 0))
-    if pair.height >= 5:
-        small = pair.select((pl.col(first).abs() <= pl.col(second).abs() * 0.25).mean()).item()
-        if small >= 0.95:
-            return by_key[second], f"{by_key[first].header!r} holds VAT-sized fractions of it"
+    for large, small in ((keys[0], keys[1]), (keys[1], keys[0])):
+        # Codes dwarf real money too (Norfolk's cost centres "52070" beside amounts of hundreds): the larger
+        # column wins only when it reads as money about as well as the smaller one.
+        if by_key[large].money_score < VAT_RELATION_SCORE * by_key[small].money_score:
+            continue
+        pair = amounts.filter(pl.col(large).is_not_null() & pl.col(small).is_not_null() & (pl.col(large) != 0))
+        if pair.height >= 5 and pair.select((pl.col(small).abs() <= pl.col(large).abs() * 0.25).mean()).item() >= 0.95:
+            return by_key[large], f"{by_key[small].header!r} holds VAT-sized fractions of it"
     return None
+
+
+VAT_RELATION_SCORE = 0.8  # the least money score of the larger column, as a share of the smaller one's
 
 
 def _date_relation(frame: pl.DataFrame, p1: ColumnProfile, p2: ColumnProfile) -> tuple[ColumnProfile, str] | None:
