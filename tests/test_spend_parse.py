@@ -674,6 +674,25 @@ def test_content_never_takes_codes_for_the_amount_because_the_money_is_smaller()
     assert result.rows.get_column("row_flags").null_count() == result.rows.height
 
 
+def test_the_threshold_a_file_states_flags_the_lines_below_it():
+    """With no threshold in the registry, the one the link text or file name states is the publisher's (a real
+    council publishing over £250 had a quarter of its lines flagged below a £500 threshold it never had); the
+    registry's own threshold wins; with neither, £500."""
+    lines = [HEADER] + [f"{SUPPLIERS[i % 8]},0{1 + i % 9}/05/2024,{amount}" for i, amount in
+                        enumerate(["300.00", "499.99", "600.00", "30000.00", "260.00"])]
+    data = csv_bytes(lines)
+
+    def below(**kw) -> int:
+        return parse(data, **kw).rows.get_column("below_threshold").sum()
+
+    assert below(filename="HBC-Spend-OVER-250.00-Mar-22.csv") == 0
+    assert below(filename="spend.csv", hints={"link_text": "Payments over £25k, May 2024"}) == 4
+    assert below(filename="fera-over+25k+1104.csv") == 4
+    assert below(filename="HBC-Spend-OVER-250.00-Mar-22.csv", hints={"threshold": "500"}) == 3
+    assert below(filename="HBC-Spend-OVER-250.00-Mar-22.csv", hints={"threshold": None}) == 0
+    assert below(filename="May-2024.csv") == below(filename="overtime-2024.csv") == 3
+
+
 def test_content_maps_a_renamed_amount_and_reads_its_basis():
     header = "Directorate,Supplier Name,Payment Date,Total (excludes VAT)"
     result = parse(csv_bytes([header] + _lines("Adults,{s},{d},{a}")))

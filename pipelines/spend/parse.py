@@ -276,7 +276,13 @@ def _period_key(filename: str | None, hints: dict) -> str | None:
     return None
 
 
-def _threshold(hints: dict) -> Decimal | None:
+def _threshold(hints: dict, filename: str | None) -> Decimal | None:
+    """The publisher's threshold: the registry's (`hints`), else one the link text or file name states
+    ("Payments over £250", "HBC-Spend-OVER-250.00-Mar-22.csv", "EA-OVER-25K-1204"), else £500."""
+    if "threshold" not in hints:
+        for text in (hints.get("link_text"), hints.get("period_label"), filename):
+            if named := _named_threshold(str(text or "")):
+                return named
     raw = hints.get("threshold", DEFAULT_THRESHOLD)
     if raw in (None, "", "none", 0, "0"):
         return None
@@ -286,6 +292,17 @@ def _threshold(hints: dict) -> Decimal | None:
         return DEFAULT_THRESHOLD
 
 
+def _named_threshold(text: str) -> Decimal | None:
+    """The amount after "over" / "above" / "exceeding" in a label, in pounds (25k = 25,000), if plausible."""
+    m = NAMED_THRESHOLD.search(text)
+    if not m:
+        return None
+    amount = Decimal(m.group(1).replace(",", "")) * (1000 if m.group(2) else 1)
+    return amount if 0 < amount <= 1_000_000 else None
+
+
+NAMED_THRESHOLD = re.compile(r"(?i)(?:over|above|exceeding|greater[ _-]than|more[ _-]than)[\s_+-]*(?:£|gbp)?\s*"
+                             r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.\d\d)?(?:\s*(k)(?![a-z]))?")
 REASON_CHARS = 600  # a rejection reason quotes the file; never the whole of a 50 MB line
 
 
@@ -1199,8 +1216,8 @@ def parse_spend(source: readers.Source, *, filename: str | None = None, council_
 def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: str | None, hints: dict | None,
                  source_url: str | None, limits: readers.ParserLimits) -> SpendParseResult:
     """`hints`: header_overrides {raw or normalised
-    header: canonical field | "ignore"}, ignore_columns [...], threshold (default 500; None/"none" = no
-    floor), period_label / link_text (the period the link names), dataset_kind ("pcard" marks card lines),
+    header: canonical field | "ignore"}, ignore_columns [...], threshold (default: one the link text or file name
+    states, else 500; None/"none" = no floor), period_label / link_text (the period the link names), dataset_kind ("pcard" marks card lines),
     redaction_labels [whole-cell labels a source uses for redacted payees]."""
     hints = dict(hints or {})
     warnings: list[str] = []
@@ -1265,7 +1282,8 @@ def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: s
     if grain == "transaction" and "supplier_month" in grains:
         outcomes = _set_aside(outcomes, lambda o: o.grain == "supplier_month", "supplier_summary_sheet",
                               "a supplier summary beside transaction-level sheets", warnings, skipped)
-    rows = _assemble(outcomes, hints, council_gss, publication_id, period_key, source_url)
+    rows = _assemble(outcomes, hints, _threshold(hints, filename), council_gss, publication_id, period_key,
+                     source_url)
     if rows.height == 0:
         return _rejected("empty", "a header but no payment lines", format=fmt, publication_id=publication_id,
                          encoding=encoding, sheets=[name for name, _ in outcomes], warnings=warnings)
@@ -1301,9 +1319,9 @@ def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: s
     )
 
 
-def _assemble(outcomes: list[tuple[str, SheetOutcome]], hints: dict, council_gss: str | None,
-              publication_id: str, period_key: str | None, source_url: str | None) -> pl.DataFrame:
-    threshold = _threshold(hints)
+def _assemble(outcomes: list[tuple[str, SheetOutcome]], hints: dict, threshold: Decimal | None,
+              council_gss: str | None, publication_id: str, period_key: str | None,
+              source_url: str | None) -> pl.DataFrame:
     card_dataset = str(hints.get("dataset_kind") or "").lower() in ("pcard", "card", "procurement_card")
     frames = []
     for _, o in outcomes:
