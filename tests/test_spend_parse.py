@@ -390,6 +390,21 @@ def test_day_first_unless_the_data_proves_month_first():
                                                        dt.date(2024, 12, 31)]
 
 
+@pytest.mark.parametrize("cells, days", [
+    (["01-04-23", "13-04-23"], [(2023, 4, 1), (2023, 4, 13)]),                        # dd-mm-yy
+    (["01.04.23", "13.04.23"], [(2023, 4, 1), (2023, 4, 13)]),                        # dd.mm.yy
+    (['"Saturday, 1 April 2023"', '"Thursday, 13 April 2023"'], [(2023, 4, 1), (2023, 4, 13)]),  # Excel long
+    (["Sat 01 Apr 2023", "Wed 12th April 2023"], [(2023, 4, 1), (2023, 4, 12)]),      # weekday, ordinal
+    (['"Apr 1, 2023"', '"April 13th, 2023"', '"Sept 3, 2023"'], [(2023, 4, 1), (2023, 4, 13), (2023, 9, 3)]),
+])
+def test_more_day_forms(cells, days):
+    """Day forms of real exports: two-digit years with dashes or dots, a weekday before the day (Excel's long
+    date), the month named before the day. Every line is dated, none flagged."""
+    result = parse(csv_bytes([HEADER] + [f"{SUPPLIERS[i]},{cell},{i + 1}.00" for i, cell in enumerate(cells)]))
+    assert result.rows.get_column("payment_date").to_list() == [dt.date(*d) for d in days]
+    assert result.rows.get_column("row_flags").null_count() == len(days)
+
+
 def test_unlabelled_total_row_dropped_and_reconciled():
     data = csv_bytes(["Department,Supplier Name,Payment Date,Amount", "Parks,A Ltd,01/05/2024,10.00",
                       "Parks,B Ltd,02/05/2024,-2.50", ",,,7.50", ",,,"])

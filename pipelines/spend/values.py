@@ -47,7 +47,9 @@ DATE_FORMATS: list[tuple[str, str]] = [
     ("dd/mm/yy", "%d/%m/%y"),
     ("yyyy-mm-dd", "%Y-%m-%d"),
     ("dd-mm-yyyy", "%d-%m-%Y"),
+    ("dd-mm-yy", "%d-%m-%y"),
     ("dd.mm.yyyy", "%d.%m.%Y"),
+    ("dd.mm.yy", "%d.%m.%y"),
     ("dd-mon-yy", "%d-%b-%y"),
     ("dd-mon-yyyy", "%d-%b-%Y"),
     ("d mon yyyy", "%d %b %Y"),
@@ -55,6 +57,8 @@ DATE_FORMATS: list[tuple[str, str]] = [
     ("d mon yy", "%d %b %y"),
     ("yyyy/mm/dd", "%Y/%m/%d"),
     ("yyyymmdd", "%Y%m%d"),
+    ("mon d yyyy", "%b %d %Y"),   # "Apr 1, 2023" (the comma dropped when cleaned): the month named, no doubt
+    ("month d yyyy", "%B %d %Y"),
     ("mm/dd/yyyy", "%m/%d/%Y"),
     ("mm/dd/yy", "%m/%d/%y"),
 ]
@@ -70,11 +74,14 @@ class DateVote:
 
 
 def clean_date_text(expr: pl.Expr) -> pl.Expr:
-    """Drop a time of day (every date here is a day), ordinals (14th) and the 4-letter "Sept"."""
+    """Drop a time of day (every date here is a day), a weekday ("Saturday, 1 April 2023", Excel's long date),
+    ordinals (14th), the comma of "April 13, 2023" and the 4-letter "Sept"."""
     s = expr.str.strip_chars()
     s = s.str.replace(r"[ T]+\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm])?(Z|[+-]\d{2}:?\d{2})?$", "")
     s = s.str.replace(r"^\d{1,2}:\d{2}(:\d{2})?$", "")  # a bare time: the date was lost in export
-    s = s.str.replace(r"(?i)^(\d{1,2})(st|nd|rd|th)\b", "$1").str.replace(r"(?i)\bsept\b", "Sep")
+    s = s.str.replace(r"(?i)^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", "")
+    s = s.str.replace(r"(?i)\b(\d{1,2})(?:st|nd|rd|th)\b", "$1").str.replace(r"(?i)\bsept\b", "Sep")
+    s = s.str.replace(r"^([A-Za-z]+\.? \d{1,2}), ", "$1 ")
     s = s.str.replace_all(r"\s+", " ")
     return pl.when(s.str.len_chars() > 0).then(s)
 
