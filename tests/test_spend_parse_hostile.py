@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import struct
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import textwrap
 import zipfile
 from decimal import Decimal
 
+import pytest
 import xlsxwriter
 
 from pipelines.spend.parse import parse_spend
@@ -120,6 +122,29 @@ def test_xlsx_far_cell_refused_before_the_excel_reader():
     result = parse_spend(_far_cell_workbook(), filename="spend.xlsx")
     assert (result.kind, result.reason_code) == ("rejected", "workbook_too_large")
     assert "1,048,576" in result.reason
+
+
+@pytest.mark.parametrize("far", [
+    b'<row r="2"><c r="XFD5000" t="inlineStr"><is><t>x</t></is></c></row>',          # 16,384 x 5,000 cells
+    b'<x:row r="2"><x:c s="0" t="inlineStr" r="XFD5000"><x:is><x:t>x</x:t></x:is></x:c></x:row>',  # prefixed, r last
+    b'<row r="1048577"><c r="A1048577"><v>1</v></c></row>',                           # past Excel's last row
+])
+def test_xlsx_far_cell_found_when_the_dimension_lies(far):
+    """The <dimension> says A1:C2, but one row or cell reference reaches far: every reference is read, whatever
+    the element's namespace prefix or the order of its attributes."""
+    base = io.BytesIO(_far_cell_workbook())
+    out = io.BytesIO()
+    with zipfile.ZipFile(base) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                body = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:C2"/>', body)
+                body = re.sub(rb'<row r="1048576".*?</row>', b"", body, flags=re.S)
+                body = body.replace(b"</sheetData>", far + b"</sheetData>")
+                assert b"1048576" not in body
+            dst.writestr(info.filename, body)
+    result = parse_spend(out.getvalue(), filename="spend.xlsx")
+    assert (result.kind, result.reason_code) == ("rejected", "workbook_too_large")
 
 
 def test_xlsx_far_cell_past_the_checks_costs_one_child_not_the_process():
