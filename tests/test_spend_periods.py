@@ -133,10 +133,12 @@ MONTH_CELLS = [
 
 QUARTER_CELLS = [
     ("Q1 2016/17", date(2016, 4, 1)), ("2016/17 Q1", date(2016, 4, 1)), ("Quarter 1 2016-17", date(2016, 4, 1)),
-    ("Qtr 4 2016/2017", date(2017, 1, 1)), ("q3 2016-17", date(2016, 10, 1)), ("FY2016-17 Q3", date(2016, 10, 1)),
+    ("Qtr 4 2016/2017", date(2017, 1, 1)), ("q3 2016-17", date(2016, 10, 1)), ("2016/17Q2", date(2016, 7, 1)),
+    ("FY2016-17 Q3", date(2016, 10, 1)),
     ("Q2 2016", date(2016, 7, 1)), ("2016 Q2", date(2016, 7, 1)), ("Apr-Jun 2016", date(2016, 4, 1)),
     ("July 2010-September 2010", date(2010, 7, 1)), ("Apr 16 - Jun 16", date(2016, 4, 1)),
-    ("jan-mar 17", date(2017, 1, 1)), ("April \u2013 June 2016", date(2016, 4, 1)), ("Oct to Dec 2016", date(2016, 10, 1)),
+    ("jan-mar 17", date(2017, 1, 1)), ("April \u2013 June 2016", date(2016, 4, 1)),
+    ("Oct to Dec 2016", date(2016, 10, 1)),
     ("Feb-Apr 2016", None), ("Nov 2016 - Jan 2017", None), ("Apr 2016 - Jun 2017", None), ("Apr-Jun", None),
     ("Q5 2016/17", None), ("Q1 2016/18", None), ("Q1 2045/46", None), ("Acme Q1 Ltd", None), ("2016-11", None),
     ("Jan-17", None), ("01/04/2016", None), (None, None),

@@ -303,6 +303,7 @@ def _named_threshold(text: str) -> Decimal | None:
 
 NAMED_THRESHOLD = re.compile(r"(?i)(?:over|above|exceeding|greater[ _-]than|more[ _-]than)[\s_+-]*(?:£|gbp)?\s*"
                              r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.\d\d)?(?:\s*(k)(?![a-z]))?")
+
 REASON_CHARS = 600  # a rejection reason quotes the file; never the whole of a 50 MB line
 
 
@@ -1215,10 +1216,10 @@ def parse_spend(source: readers.Source, *, filename: str | None = None, council_
 
 def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: str | None, hints: dict | None,
                  source_url: str | None, limits: readers.ParserLimits) -> SpendParseResult:
-    """`hints`: header_overrides {raw or normalised
-    header: canonical field | "ignore"}, ignore_columns [...], threshold (default: one the link text or file name
-    states, else 500; None/"none" = no floor), period_label / link_text (the period the link names), dataset_kind ("pcard" marks card lines),
-    redaction_labels [whole-cell labels a source uses for redacted payees]."""
+    """`hints`: header_overrides {raw or normalised header: canonical field | "ignore"}, ignore_columns [...],
+    threshold (default: one the link text or file name states, else 500; None/"none" = no floor), period_label /
+    link_text (the period the link names), dataset_kind ("pcard" marks card lines), redaction_labels
+    [whole-cell labels a source uses for redacted payees]."""
     hints = dict(hints or {})
     warnings: list[str] = []
     # The content hash (the publication id) is computed beside the read: hashlib and file reads release the

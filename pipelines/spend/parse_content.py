@@ -405,7 +405,8 @@ def _date_relation(frame: pl.DataFrame, p1: ColumnProfile, p2: ColumnProfile) ->
         s = frame.get_column(frame.columns[p.index])
         vote = values.vote_date_formats(s.drop_nulls())
         v = pl.DataFrame({"v": s})
-        return v.select(pl.coalesce(values.date_expr(pl.col("v"), vote), values.period_start_expr(pl.col("v")))).to_series()
+        return v.select(pl.coalesce(values.date_expr(pl.col("v"), vote),
+                                     values.period_start_expr(pl.col("v")))).to_series()
 
     a, b = parsed(p1), parsed(p2)
     both = pl.DataFrame({"a": a, "b": b}).drop_nulls()

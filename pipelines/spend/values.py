@@ -316,7 +316,7 @@ def may_name_quarters(cells: pl.Series) -> bool:
     return bool(cells.str.contains(QUARTER_HINT).any())
 
 
-QUARTER_HINT = r"(?i)\bq(?:tr|uarter)?\.? ?[1-4]\b|[a-z]{3}\.?[ '\d]*(?:-|\u2013|\u2014|\bto\b)\s*[a-z]{3}"
+QUARTER_HINT = r"(?i)(?:\b|\d)q(?:tr|uarter)?\.? ?[1-4]\b|[a-z]{3}\.?[ '\d]*(?:-|\u2013|\u2014|\bto\b)\s*[a-z]{3}"
 
 
 def quarter_expr(expr: pl.Expr) -> pl.Expr:
@@ -331,7 +331,8 @@ def quarter_expr(expr: pl.Expr) -> pl.Expr:
     fy_q = s.str.extract_groups(rf"^{fy} ?[-,]? ?{marker}$")
     q_year = s.str.extract_groups(rf"^{marker} ?[-,]? ?(20\d\d)$")
     year_q = s.str.extract_groups(rf"^(20\d\d) ?[-,]? ?{marker}$")
-    months = s.str.extract_groups(r"^([a-z]{3,9})\.?(?:[ ']*(\d{2}|20\d\d))? ?(?:-|to) ?([a-z]{3,9})\.?[ '-]*(\d{2}|20\d\d)$")
+    year = r"(\d{2}|20\d\d)"
+    months = s.str.extract_groups(rf"^([a-z]{{3,9}})\.?(?:[ ']*{year})? ?(?:-|to) ?([a-z]{{3,9}})\.?[ '-]*{year}$")
 
     def fy_quarter(start: pl.Expr, end: pl.Expr | None, quarter: pl.Expr) -> pl.Expr:
         """Quarter q of the financial year starting in April of `start` (ending in `end`, when written)."""
