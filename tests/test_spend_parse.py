@@ -32,15 +32,18 @@ def test_negative_forms_and_float_artefacts():
     data = csv_bytes([HEADER, "A Ltd,01/04/2024,(123.45)", "B Ltd,02/04/2024,123.45-", "C Ltd,03/04/2024,50.00 CR",
                       'D Ltd,04/04/2024,"£1,234.5699999999"', "E Ltd,05/04/2024,0.125", "F Ltd,06/04/2024,-0.135",
                       "G Ltd,07/04/2024, 519.89 ", "H Ltd,08/04/2024,0", "I Ltd,09/04/2024,NA",
-                      'J Ltd,10/04/2024," -   "', 'K Ltd,11/04/2024," £ -  "', "L Ltd,12/04/2024,--"])
+                      'J Ltd,10/04/2024," -   "', 'K Ltd,11/04/2024," £ -  "', "L Ltd,12/04/2024,--",
+                      "M Ltd,13/04/2024,50.00CR", "N Ltd,14/04/2024,75.10 DR", "O Ltd,15/04/2024,\u221260.00",
+                      "P Ltd,16/04/2024,DESCR"])
     rows = parse(data).rows
     amounts = rows.get_column("amount").to_list()
     assert amounts[:8] == [Decimal(x) for x in ("-123.45", "-123.45", "-50.00", "1234.57", "0.12", "-0.14",
                                                  "519.89", "0.00")]
     assert amounts[8] is None  # kept, not dropped
     assert rows.item(8, "row_flags") == "amount_unparsed"
-    assert amounts[9:] == [Decimal("0.00"), Decimal("0.00"), None]  # the accounting format's zero is a dash
-    assert rows.height == 12
+    assert amounts[9:12] == [Decimal("0.00"), Decimal("0.00"), None]  # the accounting format's zero is a dash
+    assert amounts[12:] == [Decimal("-50.00"), Decimal("75.10"), Decimal("-60.00"), None]  # CR, DR, minus sign
+    assert rows.height == 16
 
 
 def test_cr_only_line_endings_and_quoted_newline():

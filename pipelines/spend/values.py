@@ -22,12 +22,13 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (the 1900 leap-year bug is 
 # --- amounts ------------------------------------------------------------------------------------------------
 
 def amount_expr(expr: pl.Expr) -> pl.Expr:
-    """Text -> Decimal(18, 2). Handles £ (either encoding), commas, spaces, (brackets), trailing minus, a CR
-    suffix, a leading +, a lone dash (zero), and float artefacts (473.52000000000004): the decimal cast rounds
-    half-even to 2 dp. Unparseable text gives null; the caller flags it."""
-    s = expr.str.strip_chars()
-    credit = s.str.contains(r"(?i)\s*\bCR\.?$")
-    s = s.str.replace(r"(?i)\s*\bCR\.?$", "")
+    """Text -> Decimal(18, 2). Handles £ (either encoding), commas, spaces, (brackets), trailing minus, the
+    minus sign "−", a CR (credit: negative) or DR (debit) suffix, a leading +, a lone dash (zero), and float
+    artefacts (473.52000000000004): the decimal cast rounds half-even to 2 dp. Unparseable text gives null; the
+    caller flags it."""
+    s = expr.str.strip_chars().str.replace_all("\u2212", "-", literal=True)
+    credit = s.str.contains(r"(?i)[\d)]\s*CR\.?$")
+    s = s.str.replace(r"(?i)([\d)])\s*[CD]R\.?$", "$1")
     s = s.str.replace_all(r"(?i)[£€$,\s\u00c2]|GBP", "")
     s = pl.when(s == "-").then(pl.lit("0")).otherwise(s)  # a spreadsheet's accounting format writes zero " -   "
     bracketed = s.str.contains(r"^\(.*\)$")
