@@ -730,6 +730,22 @@ def test_content_maps_unknown_vocabulary():
     assert "Cyfeirnod" in result.rows.item(0, "other_attributes")  # the id column is not the amount
 
 
+def test_a_header_naming_too_little_by_name_keeps_its_names():
+    """A header whose known aliases name neither the payee nor the amount ("Name of Supplier", and "£" over the
+    amounts) is not found by name; found by its shape, it keeps its column names and the aliases it does
+    hold, and the values decide the roles it leaves (the names were lost as column_1.. and the row dropped as
+    a preamble)."""
+    header = "Responsible Unit,Date Paid,Name of Supplier,Expenditure Category,£"
+    result = parse(csv_bytes([header] + _lines("Adults,{d},{s},Fees,{a}")))
+    assert result.kind == "spend", result.reason
+    assert result.header == {"Responsible Unit": "department", "Date Paid": "payment_date",
+                             "Name of Supplier": "supplier_name", "Expenditure Category": "expense_type",
+                             "£": "amount"}
+    assert result.mapping["payment_date"]["basis"] == "alias" and result.mapping["amount"]["basis"] == "content"
+    assert result.rows.height == 24 and result.dropped_by_reason == {"header": 1}
+    assert result.rows.get_column("department").unique().to_list() == ["Adults"]
+
+
 def test_content_corrects_misleading_headers():
     """'Amount' holds the payee and 'Supplier' the money: the values decide, and the file says so."""
     header = "Date,Amount,Supplier"

@@ -551,7 +551,7 @@ def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[
             matches = [ColumnMatch(f, "content" if f else None, 0.5 if f else 0.0) for f in fields]
             return SheetLayout([], non_empty_cols, [f or f"column_{i + 1}" for i, f in enumerate(fields)], fields,
                                False, positional=True, matches=matches), None
-        return _headerless_layout(frame, cols, sheet, warnings)
+        return _headerless_layout(frame, cols, sheet, vocab, hints, warnings)
     header_rows, cells, at_end = located
     cells = _repair_corrupted_header(cells, warnings, sheet)
     keys = [header_key(c) for c in cells]
@@ -622,14 +622,15 @@ def _too_wide_for_content(sheet: str, width: int, why: str) -> tuple[str, str]:
             f"date, amount and supplier by their values (limit {CONTENT_MAX_COLUMNS})")
 
 
-def _headerless_layout(frame: pl.DataFrame, cols: list[str], sheet: str,
+def _headerless_layout(frame: pl.DataFrame, cols: list[str], sheet: str, vocab: Vocabulary, hints: dict,
                        warnings: list[str]) -> tuple[SheetLayout | None, tuple[str, str] | None]:
-    """A sheet whose header names nothing in the alias vocabulary, or that has no header row at all: map every
-    column by its content. A row of words directly above the first row with an amount is the header (an
-    unknown vocabulary); otherwise the data starts at the first row whose amount cell parses (rows above it
-    are a preamble) and columns are named column_1, column_2, ... Such a sheet must show its dates: with no header
-    to read, a table without them (MoD's summary of totals per contract under its month) is not taken for
-    payments dated by the file's period."""
+    """A sheet whose header names too little of the alias vocabulary to be found by name, or that has no header
+    row at all. A row of words directly above the first row with an amount is the header (an unknown
+    vocabulary, or "£" over the amounts): the cells it does name map by their aliases, the roles it leaves by
+    the values. Otherwise every column is mapped by its content, the data starts at the first row whose amount
+    cell parses (rows above it are a preamble) and columns are named column_1, column_2, ... Such a sheet must
+    show its dates: with no header to read, a table without them (MoD's summary of totals per contract under its
+    month) is not taken for payments dated by the file's period."""
     non_empty_cols = [c for c in cols if frame.get_column(c).null_count() < frame.height]
     if not non_empty_cols:
         return None, ("empty", f"sheet {sheet!r} has no cells")
@@ -639,14 +640,16 @@ def _headerless_layout(frame: pl.DataFrame, cols: list[str], sheet: str,
     if header_row is not None:
         data = frame.filter(pl.col("row_number") > header_row)
         kept = [c for c in non_empty_cols if data.get_column(c).null_count() < data.height]
-        cells = frame.filter(pl.col("row_number") == header_row).select(kept).row(0)
-        display = _numbered_repeats([cell if cell is not None else f"column_{int(c[1:]) + 1}"
-                                     for c, cell in zip(kept, cells)], warnings)
-        matches, error = _check_roles(data, kept, display, [ColumnMatch(None, None, 0.0) for _ in kept], True,
-                                      warnings, sheet, period_dated=None)
+        cells = list(frame.filter(pl.col("row_number") == header_row).select(kept).row(0))
+        display, matches, ignored = _map_headers(cells, kept, vocab, hints, warnings)
+        kept = [c for c, cell in zip(kept, cells) if (cell if cell is not None else f"column_{int(c[1:]) + 1}")
+                not in ignored]
+        named = sum(m.field is not None for m in matches)
+        matches, error = _check_roles(data, kept, display, matches, True, warnings, sheet, period_dated=None)
         if error:
-            return None, (error[0], f"headers name no known field and {error[1]}")
-        warnings.append(f"sheet {sheet!r}: no header cell is a known alias; columns mapped by their content")
+            return None, (error[0], f"headers name too few known fields and {error[1]}")
+        warnings.append(f"sheet {sheet!r}: header row {header_row} found by its shape (words above amounts); "
+                        f"{named} of its {len(kept)} columns named by their headers, the roles by their content")
         return SheetLayout([header_row], kept, display, [m.field for m in matches], False, matches=matches), None
     display = [f"column_{int(c[1:]) + 1}" for c in non_empty_cols]
     blank = [ColumnMatch(None, None, 0.0) for _ in non_empty_cols]
@@ -672,7 +675,7 @@ def _wordy_header_row(frame: pl.DataFrame, cols: list[str]) -> int | None:
     wordy = head.select(
         pl.col("row_number"),
         pl.sum_horizontal([pl.col(c).is_not_null() for c in cols]).alias("filled"),
-        pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.contains(r"[A-Za-z]")
+        pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.contains(r"[A-Za-z]|^[£$€#%]$")  # "£" heads money
                                                    & values.amount_expr(pl.col(c)).is_null()
                                                    & values.period_start_expr(pl.col(c)).is_null()
                                                    & (pl.col(c).str.len_chars() < 100)) for c in cols]).alias("words"),
