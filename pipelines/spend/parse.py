@@ -887,8 +887,8 @@ def _read_dates(raw_dates: pl.Series) -> tuple[values.DateVote, pl.DataFrame]:
     distinct = raw_dates.drop_nulls().unique()
     quarter = values.quarter_expr if values.may_name_quarters(distinct) else lambda v: pl.lit(None, dtype=pl.Date)
     parsed = values.by_distinct(raw_dates, lambda v: pl.struct(
-        values.date_expr(v, vote).alias("_date"), values.month_expr(v).alias("_month"),
-        quarter(v).alias("_quarter"), values.time_only_expr(v).alias("_time_only")), distinct)
+        values.date_expr(v, vote).alias("_date"), values.month_expr(values.short_cells(v)).alias("_month"),
+        quarter(values.short_cells(v)).alias("_quarter"), values.time_only_expr(v).alias("_time_only")), distinct)
     return vote, parsed.struct.unnest()
 
 

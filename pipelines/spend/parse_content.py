@@ -199,8 +199,9 @@ def _month_shares(columns: dict[str, pl.Series]) -> dict[str, float]:
     periods a line can be dated by), the forms evaluated once over all their values."""
     cells = _stacked(columns, _with_digits)
     distinct = cells.get_column("v").drop_nulls().unique()
-    read = values.period_start_expr if values.may_name_quarters(distinct) else values.month_expr
-    return _shares(columns, cells, values.by_distinct(cells.get_column("v"), read, distinct).is_not_null())
+    forms = values.period_start_expr if values.may_name_quarters(distinct) else values.month_expr
+    return _shares(columns, cells, values.by_distinct(cells.get_column("v"), lambda v: forms(values.short_cells(v)),
+                                                      distinct).is_not_null())
 
 
 def _money_shares(columns: dict[str, pl.Series]) -> dict[str, float]:

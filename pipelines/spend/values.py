@@ -76,8 +76,9 @@ class DateVote:
 
 def clean_date_text(expr: pl.Expr) -> pl.Expr:
     """Drop a time of day (every date here is a day), a weekday ("Saturday, 1 April 2023", Excel's long date),
-    ordinals (14th), the comma of "April 13, 2023" and the 4-letter "Sept"."""
-    s = expr.str.strip_chars()
+    ordinals (14th), the comma of "April 13, 2023" and the 4-letter "Sept". A cell too long to be a date is
+    none (short_cells)."""
+    s = short_cells(expr).str.strip_chars()
     s = s.str.replace(r"[ T]+\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm])?(Z|[+-]\d{2}:?\d{2})?$", "")
     s = s.str.replace(r"^\d{1,2}:\d{2}(:\d{2})?$", "")  # a bare time: the date was lost in export
     s = s.str.replace(r"(?i)^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", "")
@@ -85,6 +86,16 @@ def clean_date_text(expr: pl.Expr) -> pl.Expr:
     s = s.str.replace(r"^([A-Za-z]+\.? \d{1,2}), ", "$1 ")
     s = s.str.replace_all(r"\s+", " ")
     return pl.when(s.str.len_chars() > 0).then(s)
+
+
+def short_cells(expr: pl.Expr) -> pl.Expr:
+    """The cells short enough to be a date, a month or a quarter ("Wednesday, 13th September 2023 00:00:00.000
+    +01:00" is 50 bytes), others null: a column of long distinct texts costs one length test per value, not the
+    date forms' dozens of patterns over every byte."""
+    return pl.when(expr.str.len_bytes() <= DATE_CELL_BYTES).then(expr)
+
+
+DATE_CELL_BYTES = 64
 
 
 def _in_window(expr: pl.Expr) -> pl.Expr:
