@@ -417,6 +417,20 @@ def test_unlabelled_total_row_dropped_and_reconciled():
     assert dict(result.dropped_rows.group_by("reason").len().iter_rows()) == {"unlabelled_total": 1, "blank": 1}
 
 
+def test_a_note_in_the_payee_column_is_a_note_not_a_payment():
+    """Footnotes written in the first column, the payee's: a lone text cell with no amount and no date is a
+    note (dropped with its reason and cells); a payee with other cells but no amount is a line, flagged."""
+    data = csv_bytes([HEADER, "A Ltd,01/05/2024,10.00", "B Ltd,,", "C Ltd,02/05/2024,", "Notes:,,",
+                      '"Payments to individuals are redacted (personal data, withheld under UK GDPR)",,'])
+    result = parse(data)
+    assert result.rows.get_column("supplier_name").to_list() == ["A Ltd", "C Ltd"]
+    assert result.rows.item(1, "row_flags") == "amount_missing"
+    notes = result.dropped_rows.filter(pl.col("reason") == "note")
+    assert notes.get_column("cells").to_list() == [
+        "B Ltd", "Notes:", "Payments to individuals are redacted (personal data, withheld under UK GDPR)"]
+    assert result.rows_in == result.rows.height + sum(result.dropped_by_reason.values())
+
+
 def test_amount_only_row_that_is_not_a_total_is_kept_and_flagged():
     data = csv_bytes([HEADER, "A Ltd,01/05/2024,10.00", ",,99.00"])
     result = parse(data)

@@ -1015,6 +1015,7 @@ def _classify_rows(work: pl.DataFrame, body: pl.DataFrame, all_cols: list[str], 
         pl.any_horizontal([pl.col(c).str.contains(LOOSE_TOTAL_LABEL) for c in all_cols
                            if c != by_field.get("supplier_name")] or [pl.lit(False)]).fill_null(False)
         .alias("_loose_total_label"),
+        pl.sum_horizontal([pl.col(c).is_not_null() for c in all_cols]).alias("_filled"),
     ))
     other_cells = [c for c in sub.columns if c in fields and c != "amount"] + [f"_x{i}" for i in range(len(extras))]
     only_amount = ~pl.any_horizontal([pl.col(c).is_not_null() for c in other_cells]) if other_cells else pl.lit(True)
@@ -1031,8 +1032,10 @@ def _classify_rows(work: pl.DataFrame, body: pl.DataFrame, all_cols: list[str], 
         .when(pl.col("_loose_total_label") & pl.col("_date").is_null() & pl.col("supplier_name").is_null()
               & pl.col("_amount").is_not_null())
         .then(pl.lit("total"))
-        .when(pl.col("amount").is_null() & pl.col("_shift_from").is_null() & pl.col("supplier_name").is_null()
-              & pl.col("payment_date").is_null()).then(pl.lit("note"))
+        # No money and no date: a note, whether beside the table or in its payee column ("Notes:", a footnote
+        # on redactions), when the payee cell is empty or the row's only cell.
+        .when(pl.col("amount").is_null() & pl.col("_shift_from").is_null() & pl.col("payment_date").is_null()
+              & (pl.col("supplier_name").is_null() | (pl.col("_filled") == 1))).then(pl.lit("note"))
         .when(pl.col("_amount").is_not_null() & only_amount).then(pl.lit("amount_only"))
         .otherwise(pl.lit(None, dtype=pl.String)).alias("_class"),
     ).filter(pl.col("_class").is_not_null())
