@@ -877,7 +877,7 @@ def test_content_date_shares_equal_their_plain_definitions(cells):
     s = pl.Series("v", cells)
     vote = values.vote_date_formats(s)
     day = float(values.by_distinct(s, lambda v: values.date_expr(v, vote)).is_not_null().mean()) if vote.formats else 0.0
-    month = float(values.by_distinct(s, values.period_start_expr).is_not_null().mean())
+    month = float(values.period_starts(s).is_not_null().mean())
     assert parse_content._day_share(s) == day
     assert parse_content._month_share(s) == month
 
@@ -968,8 +968,7 @@ def test_content_profile_equals_column_by_column():
             continue
         v = pl.DataFrame({"v": s})
         day = parse_content._day_share(s)
-        month = (float(values.by_distinct(s, values.period_start_expr).is_not_null().mean())
-                 if day < parse_content.FIT else 0.0)
+        month = float(values.period_starts(s).is_not_null().mean()) if day < parse_content.FIT else 0.0
         stats = v.select(
             pl.col("v").str.contains(r"[.,]\d{1,2}\s*$|^\s*£|[0-9],\d{3}").mean().alias("decimal"),
             pl.col("v").str.contains(r"[A-Za-z]").mean().alias("letters"),

@@ -151,16 +151,16 @@ def test_quarter_cells():
     from pipelines.spend import values
 
     cells = pl.DataFrame({"v": [cell for cell, _ in QUARTER_CELLS]}, schema={"v": pl.String})
-    got = cells.select(values.quarter_expr(pl.col("v"))).to_series().to_list()
+    got = values.quarter_starts(cells.get_column("v")).to_list()
     assert got == [quarter for _, quarter in QUARTER_CELLS]
-    # the hint that lets a column skip the quarter forms never misses a quarter
-    quarters = pl.Series([cell for cell, quarter in QUARTER_CELLS if quarter])
-    assert quarters.str.contains(values.QUARTER_HINT).all()
-    assert not values.may_name_quarters(pl.Series(["01/04/2016", "2016-04-01", "1-Apr-16", "201610", "Jan-17"]))
-    # a cell is a month or a quarter, never both: the month forms win where both could apply
-    both = pl.DataFrame({"v": [c for c, _ in MONTH_CELLS + QUARTER_CELLS]}, schema={"v": pl.String}).select(
-        (values.month_expr(pl.col("v")).is_not_null() & values.quarter_expr(pl.col("v")).is_not_null()).sum()).item()
-    assert both == 0
+    # the hint that spares other cells the quarter forms wakes for none of the usual dates
+    assert not pl.Series(["01/04/2016", "2016-04-01", "1-Apr-16", "201610", "Jan-17"]).str.contains(
+        values.QUARTER_HINT).any()
+    # a cell is a month or a quarter, never both
+    every = pl.Series([c for c, _ in MONTH_CELLS + QUARTER_CELLS], dtype=pl.String)
+    months = pl.DataFrame({"v": every}).select(values.month_expr(pl.col("v"))).to_series()
+    assert not (months.is_not_null() & values.quarter_starts(every).is_not_null()).any()
+    assert values.period_starts(every).to_list() == months.fill_null(values.quarter_starts(every)).to_list()
 
 
 def test_month_cells():

@@ -672,12 +672,13 @@ def _wordy_header_row(frame: pl.DataFrame, cols: list[str]) -> int | None:
     amount or date), followed by a row with at least two cells one of which is an amount: a header in a
     vocabulary the alias table does not know."""
     head = frame.filter(pl.any_horizontal([pl.col(c).is_not_null() for c in cols])).head(HEADER_SEARCH_ROWS + 1)
+    periods = head.select([values.period_starts(head.get_column(c)).is_not_null().alias(c) for c in cols])
     wordy = head.select(
         pl.col("row_number"),
         pl.sum_horizontal([pl.col(c).is_not_null() for c in cols]).alias("filled"),
         pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.contains(r"[A-Za-z]|^[£$€#%]$")  # "£" heads money
                                                    & values.amount_expr(pl.col(c)).is_null()
-                                                   & values.period_start_expr(pl.col(c)).is_null()
+                                                   & ~periods.get_column(c)
                                                    & (pl.col(c).str.len_chars() < 100)) for c in cols]).alias("words"),
         pl.any_horizontal([values.amount_expr(pl.col(c)).is_not_null() for c in cols]).alias("money"),
     ).rows(named=True)
@@ -885,11 +886,11 @@ def _read_dates(raw_dates: pl.Series) -> tuple[values.DateVote, pl.DataFrame]:
     precision) and `_time_only` (only a time of day), each distinct value parsed once."""
     vote = values.vote_date_formats(raw_dates)
     distinct = raw_dates.drop_nulls().unique()
-    quarter = values.quarter_expr if values.may_name_quarters(distinct) else lambda v: pl.lit(None, dtype=pl.Date)
-    parsed = values.by_distinct(raw_dates, lambda v: pl.struct(
+    evaluated, codes = values.per_distinct(raw_dates, lambda v: pl.struct(
         values.date_expr(v, vote).alias("_date"), values.month_expr(values.short_cells(v)).alias("_month"),
-        quarter(values.short_cells(v)).alias("_quarter"), values.time_only_expr(v).alias("_time_only")), distinct)
-    return vote, parsed.struct.unnest()
+        values.time_only_expr(v).alias("_time_only")), distinct)
+    quarters = pl.concat([values.quarter_starts(distinct), pl.Series([None], dtype=pl.Date)])  # (null cells last)
+    return vote, evaluated.gather(codes).struct.unnest().with_columns(quarters.gather(codes).alias("_quarter"))
 
 
 def _collapse_spaces(column: pl.Series) -> tuple[pl.Series, pl.Series]:

@@ -198,10 +198,10 @@ def _month_shares(columns: dict[str, pl.Series]) -> dict[str, float]:
     """The share of each (non-null, non-empty) column's values read as months or quarters (the accounting
     periods a line can be dated by), the forms evaluated once over all their values."""
     cells = _stacked(columns, _with_digits)
-    distinct = cells.get_column("v").drop_nulls().unique()
-    forms = values.period_start_expr if values.may_name_quarters(distinct) else values.month_expr
-    return _shares(columns, cells, values.by_distinct(cells.get_column("v"), lambda v: forms(values.short_cells(v)),
-                                                      distinct).is_not_null())
+    v = cells.get_column("v")
+    distinct = v.unique()
+    read = values.period_starts(distinct).is_not_null().gather(v.cast(pl.Enum(distinct)).to_physical())
+    return _shares(columns, cells, read)
 
 
 def _money_shares(columns: dict[str, pl.Series]) -> dict[str, float]:
@@ -405,9 +405,8 @@ def _date_relation(frame: pl.DataFrame, p1: ColumnProfile, p2: ColumnProfile) ->
     def parsed(p: ColumnProfile) -> pl.Series:
         s = frame.get_column(frame.columns[p.index])
         vote = values.vote_date_formats(s.drop_nulls())
-        v = pl.DataFrame({"v": s})
-        return v.select(pl.coalesce(values.date_expr(pl.col("v"), vote),
-                                     values.period_start_expr(pl.col("v")))).to_series()
+        days = pl.DataFrame({"v": s}).select(values.date_expr(pl.col("v"), vote)).to_series()
+        return days.fill_null(values.period_starts(s))
 
     a, b = parsed(p1), parsed(p2)
     both = pl.DataFrame({"a": a, "b": b}).drop_nulls()

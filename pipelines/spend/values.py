@@ -47,10 +47,6 @@ DATE_FORMATS: list[tuple[str, str]] = [
     ("dd/mm/yyyy", "%d/%m/%Y"),
     ("dd/mm/yy", "%d/%m/%y"),
     ("yyyy-mm-dd", "%Y-%m-%d"),
-    ("dd-mm-yyyy", "%d-%m-%Y"),
-    ("dd-mm-yy", "%d-%m-%y"),
-    ("dd.mm.yyyy", "%d.%m.%Y"),
-    ("dd.mm.yy", "%d.%m.%y"),
     ("dd-mon-yy", "%d-%b-%y"),
     ("dd-mon-yyyy", "%d-%b-%Y"),
     ("d mon yyyy", "%d %b %Y"),
@@ -58,8 +54,6 @@ DATE_FORMATS: list[tuple[str, str]] = [
     ("d mon yy", "%d %b %y"),
     ("yyyy/mm/dd", "%Y/%m/%d"),
     ("yyyymmdd", "%Y%m%d"),
-    ("mon d yyyy", "%b %d %Y"),   # "Apr 1, 2023" (the comma dropped when cleaned): the month named, no doubt
-    ("month d yyyy", "%B %d %Y"),
     ("mm/dd/yyyy", "%m/%d/%Y"),
     ("mm/dd/yy", "%m/%d/%y"),
 ]
@@ -76,14 +70,16 @@ class DateVote:
 
 def clean_date_text(expr: pl.Expr) -> pl.Expr:
     """Drop a time of day (every date here is a day), a weekday ("Saturday, 1 April 2023", Excel's long date),
-    ordinals (14th), the comma of "April 13, 2023" and the 4-letter "Sept". A cell too long to be a date is
-    none (short_cells)."""
+    ordinals (14th) and the 4-letter "Sept"; write a day, month and year joined by dashes or dots with slashes
+    ("01-04-23", "01.04.2023") and a named month before its day after it ("April 13, 2023" -> "13 April 2023"),
+    so one candidate format reads each family. A cell too long to be a date is none (short_cells)."""
     s = short_cells(expr).str.strip_chars()
     s = s.str.replace(r"[ T]+\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm])?(Z|[+-]\d{2}:?\d{2})?$", "")
     s = s.str.replace(r"^\d{1,2}:\d{2}(:\d{2})?$", "")  # a bare time: the date was lost in export
     s = s.str.replace(r"(?i)^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", "")
     s = s.str.replace(r"(?i)\b(\d{1,2})(?:st|nd|rd|th)\b", "$1").str.replace(r"(?i)\bsept\b", "Sep")
-    s = s.str.replace(r"^([A-Za-z]+\.? \d{1,2}), ", "$1 ")
+    s = s.str.replace(r"^(\d{1,2})[-.](\d{1,2})[-.](\d{2}|\d{4})$", "$1/$2/$3")
+    s = s.str.replace(r"^([A-Za-z]{3,9})\.? (\d{1,2}),? (\d{4})$", "$2 $1 $3")
     s = s.str.replace_all(r"\s+", " ")
     return pl.when(s.str.len_chars() > 0).then(s)
 
@@ -316,52 +312,52 @@ def month_expr(expr: pl.Expr) -> pl.Expr:
     return _in_window(date)
 
 
-def period_start_expr(expr: pl.Expr) -> pl.Expr:
-    """The first day of the month (month_expr) or else the quarter (quarter_expr) a cell names, or null."""
-    return pl.coalesce(month_expr(expr), quarter_expr(expr))
-
-
-def may_name_quarters(cells: pl.Series) -> bool:
-    """Whether any of the String cells could name a quarter (quarter_expr): a quarter marker, or a month name, a
-    dash or "to", and another month name. Planning the quarter forms costs about 6 ms per evaluation, so they
-    are left out for the (usual) columns where this one scan finds no such cell."""
-    return bool(cells.str.contains(QUARTER_HINT).any())
-
-
-QUARTER_HINT = r"(?i)(?:\b|\d)q(?:tr|uarter)?\.? ?[1-4]\b|[a-z]{3}\.?[ '\d]*(?:-|\u2013|\u2014|\bto\b)\s*[a-z]{3}"
-
-
-def quarter_expr(expr: pl.Expr) -> pl.Expr:
-    """The first day of the quarter a cell names, or null: a financial-year quarter (`Q1 2016/17`, `2016-17 Q1`,
-    `Quarter 1 2016/2017`; Q1 is April to June) or three months in a row beginning a quarter (`Apr-Jun 2016`,
-    `July 2010-September 2010`, `Jan - Mar 17`). A quarter with a bare year (`Q2 2016`) is the quarter of the
-    financial year starting that April, as file names are read (periods.parse_period_label)."""
-    s = expr.str.strip_chars().str.to_lowercase().str.replace_all(r"[\u2013\u2014]", "-").str.replace_all(r"\s+", " ")
-    marker = r"(?:q|qtr|quarter)\.? ?([1-4])"
-    fy = r"(?:fy ?)?(20\d\d) ?[-/] ?(\d\d|20\d\d)"
-    q_fy = s.str.extract_groups(rf"^{marker} ?[-,]? ?{fy}$")
-    fy_q = s.str.extract_groups(rf"^{fy} ?[-,]? ?{marker}$")
-    q_year = s.str.extract_groups(rf"^{marker} ?[-,]? ?(20\d\d)$")
-    year_q = s.str.extract_groups(rf"^(20\d\d) ?[-,]? ?{marker}$")
-    year = r"(\d{2}|20\d\d)"
-    months = s.str.extract_groups(rf"^([a-z]{{3,9}})\.?(?:[ ']*{year})? ?(?:-|to) ?([a-z]{{3,9}})\.?[ '-]*{year}$")
-
-    def fy_quarter(start: pl.Expr, end: pl.Expr | None, quarter: pl.Expr) -> pl.Expr:
-        """Quarter q of the financial year starting in April of `start` (ending in `end`, when written)."""
-        first = start.cast(pl.Int32, strict=False)
-        q = quarter.cast(pl.Int32, strict=False)
-        valid = pl.lit(True) if end is None else end.cast(pl.Int32, strict=False) % 100 == (first + 1) % 100
-        return pl.when(valid).then(pl.date(first, 4, 1).dt.offset_by(pl.format("{}mo", (q - 1) * 3)))
-
-    first_month, last_month = _month_number(months.struct.field("1")), _month_number(months.struct.field("3"))
-    last_year = _year_of(months.struct.field("4"))
-    first_year = pl.coalesce(_year_of(months.struct.field("2")), last_year)
-    three_months = (first_month.is_in([1, 4, 7, 10]) & (last_month == first_month + 2) & (first_year == last_year))
-    date = pl.coalesce(
-        fy_quarter(q_fy.struct.field("2"), q_fy.struct.field("3"), q_fy.struct.field("1")),
-        fy_quarter(fy_q.struct.field("1"), fy_q.struct.field("2"), fy_q.struct.field("3")),
-        fy_quarter(q_year.struct.field("2"), None, q_year.struct.field("1")),
-        fy_quarter(year_q.struct.field("1"), None, year_q.struct.field("2")),
-        pl.when(three_months).then(pl.date(first_year, first_month, 1)),
+def quarter_starts(cells: pl.Series) -> pl.Series:
+    """The first day of the quarter each String cell names (parallel Date results), or null: a financial-year
+    quarter (`Q1 2016/17`, `2016-17 Q1`, `Quarter 1 2016/2017`; Q1 is April to June) or three months in a row
+    beginning a quarter (`Apr-Jun 2016`, `July 2010-September 2010`, `Jan - Mar 17`). A quarter with a bare
+    year (`Q2 2016`) is the quarter of the financial year starting that April, as file names are read
+    (periods.parse_period_label). Only the cells that could name one (QUARTER_HINT) are read, in steps (one
+    expression reusing its parts cost about 6 ms to plan): a payee "Q2 LIMITED" among thousands of codes costs
+    its own reading, not the quarter forms over every value."""
+    index = (cells.str.contains(QUARTER_HINT) & (cells.str.len_bytes() <= DATE_CELL_BYTES)).fill_null(False).arg_true()
+    quarters = pl.Series(cells.name, [None] * cells.len(), dtype=pl.Date)
+    if index.len() == 0:
+        return quarters
+    s = pl.col("v").str.strip_chars().str.to_lowercase().str.replace_all(r"[\u2013\u2014]", "-") \
+        .str.replace_all(r"\s+", " ")
+    marker = r"(?:q|qtr|quarter)\.? ?(?P<{}>[1-4])"
+    year = r"(?:fy ?)?(?P<{}>20\d\d)(?: ?[-/] ?(?P<{}>\d\d|20\d\d))?"
+    short_year = r"(?P<{}>\d{{2}}|20\d\d)"
+    parts = pl.DataFrame({"v": cells.gather(index)}).select(
+        s.str.extract_groups(f"^(?:{marker.format('n1')} ?[-,]? ?{year.format('y1', 'e1')}"
+                             f"|{year.format('y2', 'e2')} ?[-,]? ?{marker.format('n2')})$").alias("q"),
+        s.str.extract_groups(rf"^(?P<m1>[a-z]{{3,9}})\.?(?:[ ']*{short_year.format('a1')})? ?(?:-|to) ?"
+                             rf"(?P<m2>[a-z]{{3,9}})\.?[ '-]*{short_year.format('a2')}$").alias("m"),
+    ).unnest("q", "m").select(
+        pl.coalesce("n1", "n2").cast(pl.Int32, strict=False).alias("number"),
+        pl.coalesce("y1", "y2").cast(pl.Int32, strict=False).alias("start"),
+        pl.coalesce("e1", "e2").cast(pl.Int32, strict=False).alias("end"),
+        _month_number(pl.col("m1")).alias("first"), _month_number(pl.col("m2")).alias("last"),
+        pl.coalesce(_year_of(pl.col("a1")), _year_of(pl.col("a2"))).alias("first_year"),
+        _year_of(pl.col("a2")).alias("last_year"),
     )
-    return _in_window(date)
+    fy_quarter = pl.when(pl.col("end").is_null() | (pl.col("end") % 100 == (pl.col("start") + 1) % 100)).then(
+        pl.date("start", 4, 1).dt.offset_by(pl.format("{}mo", (pl.col("number") - 1) * 3)))
+    three_months = (pl.col("first").is_in([1, 4, 7, 10]) & (pl.col("last") == pl.col("first") + 2)
+                    & (pl.col("first_year") == pl.col("last_year")))
+    read = parts.select(_in_window(pl.coalesce(fy_quarter, pl.when(three_months).then(
+        pl.date("first_year", "first", 1))))).to_series()
+    return quarters.scatter(index, read)
+
+
+def period_starts(cells: pl.Series) -> pl.Series:
+    """The first day of the month (month_expr) or else the quarter (quarter_starts) each String cell names
+    (parallel Date results), or null."""
+    months = pl.DataFrame({"v": cells}).select(month_expr(short_cells(pl.col("v")))).to_series()
+    return months.fill_null(quarter_starts(cells))
+
+
+# (ASCII word boundaries: the Unicode ones cost 4 ms to compile, in every process and on every call)
+QUARTER_HINT = (r"(?i)(?:(?-u:\b)|\d)q(?:tr|uarter)?\.? ?[1-4](?-u:\b)"
+                r"|[a-z]{3}\.?[ '\d]*(?:-|\u2013|\u2014|(?-u:\b)to(?-u:\b))\s*[a-z]{3}")
