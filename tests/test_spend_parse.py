@@ -408,6 +408,22 @@ def test_more_day_forms(cells, days):
     assert result.rows.get_column("row_flags").null_count() == len(days)
 
 
+def test_excel_text_forms_are_read():
+    """Exports that keep text as text: Excel's ="..." formula in any column, and its ' prefix on amounts and
+    dates. A file of such cells was refused (amount_unparseable); a formula with no text stays unread."""
+    data = csv_bytes([HEADER, "A Ltd,'01/04/2023,'500.00", 'B Ltd,02/04/2023,"=""600.00"""',
+                      'C Ltd,"=""03/04/2023""",700.00', '"=""D Ltd""",04/04/2023,"=""1,800.00"""',
+                      "E Ltd,05/04/2023,=900"])
+    result = parse(data)
+    assert result.kind == "spend", result.reason
+    rows = result.rows
+    assert rows.get_column("supplier_name").to_list() == ["A Ltd", "B Ltd", "C Ltd", "D Ltd", "E Ltd"]
+    assert rows.get_column("payment_date").to_list() == [dt.date(2023, 4, d) for d in range(1, 6)]
+    assert rows.get_column("amount").to_list() == [Decimal(x) for x in ("500.00", "600.00", "700.00", "1800.00")
+                                                   ] + [None]
+    assert rows.item(4, "row_flags") == "amount_unparsed"
+
+
 def test_unlabelled_total_row_dropped_and_reconciled():
     data = csv_bytes(["Department,Supplier Name,Payment Date,Amount", "Parks,A Ltd,01/05/2024,10.00",
                       "Parks,B Ltd,02/05/2024,-2.50", ",,,7.50", ",,,"])

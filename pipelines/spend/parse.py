@@ -210,8 +210,9 @@ LOOKALIKE_REASONS = {
 # --- small helpers ------------------------------------------------------------------------------------------
 
 def _clean_cells(frame: pl.DataFrame) -> pl.DataFrame:
-    """Space-like characters -> space, NFKC, C1 controls dropped, strip; empty cells -> null. The Unicode work
-    runs only on columns holding non-ASCII text (one cheap scan each); ASCII columns are only stripped."""
+    """Excel's ="text" unwrapped, space-like characters -> space, NFKC, C1 controls dropped, strip; empty cells ->
+    null. The Unicode work runs only on columns holding non-ASCII text (one cheap scan each); ASCII columns are
+    only stripped."""
     cols = [c for c in frame.columns if c != "row_number"]
     if not cols:
         return frame
@@ -223,10 +224,17 @@ def _clean_cells(frame: pl.DataFrame) -> pl.DataFrame:
         cell = pl.col(c).cast(pl.Binary)
         return (cell.bin.get(0, null_on_oob=True).is_in(ASCII_WHITESPACE)
                 | cell.bin.get(-1, null_on_oob=True).is_in(ASCII_WHITESPACE) | (cell.bin.size() == 0)).any()
+    def formula_text(c: str) -> pl.Expr:  # Excel's ="0123" (text kept as text by a formula)
+        return pl.col(c).str.starts_with('="').any()
+    n = len(cols)
     facts = frame.select([(pl.col(c).str.len_bytes() != pl.col(c).str.len_chars()).any().alias(f"a{i}")
                           for i, c in enumerate(cols)] +
-                         [ascii_needs_strip(c).alias(f"s{i}") for i, c in enumerate(cols)]).row(0)
-    non_ascii, needs = facts[:len(cols)], facts[len(cols):]
+                         [ascii_needs_strip(c).alias(f"s{i}") for i, c in enumerate(cols)] +
+                         [formula_text(c).alias(f"f{i}") for i, c in enumerate(cols)]).row(0)
+    non_ascii, needs, formulas = facts[:n], facts[n:2 * n], facts[2 * n:]
+    if any(formulas):
+        frame = frame.with_columns([pl.col(c).str.replace(r'^="(.*)"$', "$1") for c, f in zip(cols, formulas) if f])
+        needs = [n or f for n, f in zip(needs, formulas)]  # the text inside may need stripping
     fixed = []
     for c in (c for c, wide in zip(cols, non_ascii) if wide):
         # Unicode clean-up only on the cells that are non-ASCII (a few in most files); the column is rebuilt

@@ -29,7 +29,7 @@ def amount_expr(expr: pl.Expr) -> pl.Expr:
     s = expr.str.strip_chars().str.replace_all("\u2212", "-", literal=True)
     credit = s.str.contains(r"(?i)[\d)]\s*CR\.?$")
     s = s.str.replace(r"(?i)([\d)])\s*[CD]R\.?$", "$1")
-    s = s.str.replace_all(r"(?i)[£€$,\s\u00c2]|GBP", "")
+    s = s.str.replace_all(r"(?i)[£€$,'\s\u00c2]|GBP", "")  # (' is Excel's text prefix, or Swiss thousands)
     s = pl.when(s == "-").then(pl.lit("0")).otherwise(s)  # a spreadsheet's accounting format writes zero " -   "
     bracketed = s.str.contains(r"^\(.*\)$")
     s = s.str.replace(r"^\((.*)\)$", "$1")
@@ -70,10 +70,11 @@ class DateVote:
 
 def clean_date_text(expr: pl.Expr) -> pl.Expr:
     """Drop a time of day (every date here is a day), a weekday ("Saturday, 1 April 2023", Excel's long date),
-    ordinals (14th) and the 4-letter "Sept"; write a day, month and year joined by dashes or dots with slashes
-    ("01-04-23", "01.04.2023") and a named month before its day after it ("April 13, 2023" -> "13 April 2023"),
-    so one candidate format reads each family. A cell too long to be a date is none (short_cells)."""
-    s = short_cells(expr).str.strip_chars()
+    ordinals (14th), Excel's text prefix (') and the 4-letter "Sept"; write a day, month and year joined by dashes
+    or dots with slashes ("01-04-23", "01.04.2023") and a named month before its day after it ("April 13, 2023"
+    -> "13 April 2023"), so one candidate format reads each family. A cell too long to be a date is none
+    (short_cells)."""
+    s = short_cells(expr).str.strip_chars().str.strip_chars_start("'")  # Excel's text prefix
     s = s.str.replace(r"[ T]+\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm])?(Z|[+-]\d{2}:?\d{2})?$", "")
     s = s.str.replace(r"^\d{1,2}:\d{2}(:\d{2})?$", "")  # a bare time: the date was lost in export
     s = s.str.replace(r"(?i)^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", "")
