@@ -224,17 +224,19 @@ def _clean_cells(frame: pl.DataFrame) -> pl.DataFrame:
         cell = pl.col(c).cast(pl.Binary)
         return (cell.bin.get(0, null_on_oob=True).is_in(ASCII_WHITESPACE)
                 | cell.bin.get(-1, null_on_oob=True).is_in(ASCII_WHITESPACE) | (cell.bin.size() == 0)).any()
+
     def formula_text(c: str) -> pl.Expr:  # Excel's ="0123" (text kept as text by a formula)
         return pl.col(c).str.starts_with('="').any()
-    n = len(cols)
+
+    width = len(cols)
     facts = frame.select([(pl.col(c).str.len_bytes() != pl.col(c).str.len_chars()).any().alias(f"a{i}")
                           for i, c in enumerate(cols)] +
                          [ascii_needs_strip(c).alias(f"s{i}") for i, c in enumerate(cols)] +
                          [formula_text(c).alias(f"f{i}") for i, c in enumerate(cols)]).row(0)
-    non_ascii, needs, formulas = facts[:n], facts[n:2 * n], facts[2 * n:]
+    non_ascii, needs, formulas = facts[:width], facts[width:2 * width], facts[2 * width:]
     if any(formulas):
         frame = frame.with_columns([pl.col(c).str.replace(r'^="(.*)"$', "$1") for c, f in zip(cols, formulas) if f])
-        needs = [n or f for n, f in zip(needs, formulas)]  # the text inside may need stripping
+        needs = [need or formula for need, formula in zip(needs, formulas)]  # the text inside may need stripping
     fixed = []
     for c in (c for c, wide in zip(cols, non_ascii) if wide):
         # Unicode clean-up only on the cells that are non-ASCII (a few in most files); the column is rebuilt
