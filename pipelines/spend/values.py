@@ -167,11 +167,10 @@ def date_expr(expr: pl.Expr, vote: DateVote) -> pl.Expr:
     return pl.coalesce([_candidate(name, fmt[name], cleaned) for name in vote.formats])
 
 
-def by_distinct(series: pl.Series, expr_of: "callable", distinct: pl.Series | None = None) -> pl.Series:
+def by_distinct(series: pl.Series, expr_of: "callable") -> pl.Series:
     """`expr_of(pl.col("v"))` evaluated once per distinct value of a String column and spread back to every
-    cell by position (dates, months: columns with few distinct values among many lines). `distinct`: as for
-    per_distinct."""
-    evaluated, codes = per_distinct(series, expr_of, distinct)
+    cell by position (dates, months: columns with few distinct values among many lines)."""
+    evaluated, codes = per_distinct(series, expr_of)
     return evaluated.gather(codes)
 
 
