@@ -434,16 +434,22 @@ def test_unlabelled_total_row_dropped_and_reconciled():
 
 
 def test_a_note_in_the_payee_column_is_a_note_not_a_payment():
-    """Footnotes written in the first column, the payee's: a lone text cell with no amount and no date is a
-    note (dropped with its reason and cells); a payee with other cells but no amount is a line, flagged."""
-    data = csv_bytes([HEADER, "A Ltd,01/05/2024,10.00", "B Ltd,,", "C Ltd,02/05/2024,", "Notes:,,",
-                      '"Payments to individuals are redacted (personal data, withheld under UK GDPR)",,'])
+    """Footnotes written in the first column, the payee's, and a report's page title repeated with its header:
+    a row with no amount and no date is a note (dropped with its reason and cells); a payee with a date but no
+    amount is a line, flagged."""
+    data = csv_bytes(["Department,Supplier Name,Payment Date,Amount", "Parks,A Ltd,01/05/2024,10.00",
+                      "Parks,B Ltd,,", "Roads,C Ltd,02/05/2024,", ",Notes:,,",
+                      ',"Payments to individuals are redacted (personal data, withheld under UK GDPR)",,',
+                      "Example Council,Page 2,,", "Department,Supplier Name,Payment Date,Amount",
+                      "Roads,D Ltd,03/05/2024,20.00"])
     result = parse(data)
-    assert result.rows.get_column("supplier_name").to_list() == ["A Ltd", "C Ltd"]
-    assert result.rows.item(1, "row_flags") == "amount_missing"
+    assert result.rows.get_column("supplier_name").to_list() == ["A Ltd", "C Ltd", "D Ltd"]
+    assert result.rows.get_column("row_flags").to_list() == [None, "amount_missing", None]
     notes = result.dropped_rows.filter(pl.col("reason") == "note")
     assert notes.get_column("cells").to_list() == [
-        "B Ltd", "Notes:", "Payments to individuals are redacted (personal data, withheld under UK GDPR)"]
+        "Parks|B Ltd", "Notes:", "Payments to individuals are redacted (personal data, withheld under UK GDPR)",
+        "Example Council|Page 2"]
+    assert result.dropped_by_reason["repeated_header"] == 1
     assert result.rows_in == result.rows.height + sum(result.dropped_by_reason.values())
 
 

@@ -51,7 +51,7 @@ from pipelines.spend.periods import (  # the same reading of labels the fetcher 
 )
 
 # Bumped whenever the same bytes give different output (`keepitlocal rebuild spend` re-parses older versions).
-PARSER_VERSION = "spend-parse/2.4"
+PARSER_VERSION = "spend-parse/2.5"
 ALIASES_PATH = Path(__file__).with_name("aliases.csv")
 HEADER_SEARCH_ROWS = 60  # report preambles (even whole SQL queries) come before the header
 # When none of those rows is a header, the rows below them up to this row (and this many cells: a wide sheet
@@ -1026,7 +1026,6 @@ def _classify_rows(work: pl.DataFrame, body: pl.DataFrame, all_cols: list[str], 
         pl.any_horizontal([pl.col(c).str.contains(LOOSE_TOTAL_LABEL) for c in all_cols
                            if c != by_field.get("supplier_name")] or [pl.lit(False)]).fill_null(False)
         .alias("_loose_total_label"),
-        pl.sum_horizontal([pl.col(c).is_not_null() for c in all_cols]).alias("_filled"),
     ))
     other_cells = [c for c in sub.columns if c in fields and c != "amount"] + [f"_x{i}" for i in range(len(extras))]
     only_amount = ~pl.any_horizontal([pl.col(c).is_not_null() for c in other_cells]) if other_cells else pl.lit(True)
@@ -1043,10 +1042,11 @@ def _classify_rows(work: pl.DataFrame, body: pl.DataFrame, all_cols: list[str], 
         .when(pl.col("_loose_total_label") & pl.col("_date").is_null() & pl.col("supplier_name").is_null()
               & pl.col("_amount").is_not_null())
         .then(pl.lit("total"))
-        # No money and no date: a note, whether beside the table or in its payee column ("Notes:", a footnote
-        # on redactions), when the payee cell is empty or the row's only cell.
-        .when(pl.col("amount").is_null() & pl.col("_shift_from").is_null() & pl.col("payment_date").is_null()
-              & (pl.col("supplier_name").is_null() | (pl.col("_filled") == 1))).then(pl.lit("note"))
+        # No money and no date: not a payment but a note, whatever cells it fills: a footnote in the payee
+        # column ("Notes:", one on redactions), a report's page title repeated above its repeated header
+        # ("Devon County Council,,,,Page 2"). A line with a date but no amount is kept, flagged.
+        .when(pl.col("amount").is_null() & pl.col("_shift_from").is_null() & pl.col("payment_date").is_null())
+        .then(pl.lit("note"))
         .when(pl.col("_amount").is_not_null() & only_amount).then(pl.lit("amount_only"))
         .otherwise(pl.lit(None, dtype=pl.String)).alias("_class"),
     ).filter(pl.col("_class").is_not_null())
