@@ -222,6 +222,19 @@ def test_a_period_named_file_still_maps_its_date_column_by_content():
     assert set(result.rows.get_column("date_precision")) == {"day"}
 
 
+def test_an_amount_named_like_a_pivot_total_still_has_its_dates_found():
+    """"Total" over the amounts can head a pivot of totals per supplier, which needs no date column. The lines
+    of a file with a column of days under an unknown header ("Paid") were loaded undated all the same, as
+    supplier totals, without a warning (and with no period in the file name, with no date at all)."""
+    for filename in ("spend-2016-10.csv", "spend.csv"):
+        result = parse(csv_bytes(["Supplier Name,Paid,Total"] + _lines("{s},{d},{a}")), filename=filename)
+        assert result.kind == "spend", result.reason
+        assert result.grain == "transaction"
+        assert result.mapping["payment_date"]["header"] == "Paid"
+        assert result.rows.get_column("payment_date").null_count() == 0
+        assert set(result.rows.get_column("date_precision")) == {"day"}
+
+
 def test_missing_date_column_rejected_unless_aggregate():
     assert parse(csv_bytes(["Supplier Name,Amount", "A Ltd,10"])).reason_code == "unmapped_header"
     aggregate = parse(csv_bytes(["Supplier Name,Sum of Net Amount", "A Ltd,10", "B Ltd,5"]), filename="2024-05.csv")

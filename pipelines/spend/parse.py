@@ -603,11 +603,12 @@ def _check_roles(data: pl.DataFrame, columns: list[str], display: list[str], mat
                  period_dated: bool | None) -> tuple[list[ColumnMatch], tuple[str, str] | None]:
     """Second mapping step (parse_content): the payment date, amount and payee columns the headers chose must
     hold such values; a role left unmapped, or mapped to a column holding something else, is inferred from
-    the values. Returns the updated matches, or a rejection naming the missing role and the candidates. A
-    required date column is looked for all the same when the file's period can date the lines
-    (`period_dated`), but its absence is then no rejection; None: a sheet without a header, never dated so."""
+    the values. Returns the updated matches, or a rejection naming the missing role and the candidates. A date
+    column is looked for even where none is required (a table of totals per supplier) or the file's period can
+    date the lines (`period_dated`; None: a sheet without a header, never dated so), but its absence is then
+    no rejection."""
     frame = parse_content.sample(data, columns)
-    if parse_content.headers_suffice(frame, display, [m.field for m in matches], date_required):
+    if parse_content.headers_suffice(frame, display, [m.field for m in matches]):
         return matches, None
     if len(columns) > CONTENT_MAX_COLUMNS:
         return matches, _too_wide_for_content(sheet, len(columns), "its headers do not name every role")

@@ -102,11 +102,12 @@ def sample(body: pl.DataFrame, columns: list[str], rows: int = SAMPLE_ROWS) -> p
 ROLES = ("amount", "payment_date", "supplier_name")
 
 
-def headers_suffice(frame: pl.DataFrame, headers: list[str], fields: list[str | None], date_required: bool) -> bool:
+def headers_suffice(frame: pl.DataFrame, headers: list[str], fields: list[str | None]) -> bool:
     """True when the header mapping already gives every role a column holding such values, so no column
-    needs profiling (the common case, kept cheap)."""
-    needed = [r for r in ROLES if r != "payment_date" or date_required]
-    if not all(r in fields for r in needed):
+    needs profiling (the common case, kept cheap). The payment date is looked for even where the lines could do
+    without one (dated by the file's period, or totals per supplier): a column of dates under an unknown
+    header still dates them."""
+    if not all(r in fields for r in ROLES):
         return False
     for role in ROLES:
         if role in fields:
