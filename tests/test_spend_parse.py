@@ -46,6 +46,21 @@ def test_negative_forms_and_float_artefacts():
     assert rows.height == 16
 
 
+def test_an_amount_read_only_by_a_guess_is_left_unread_and_flagged():
+    """A comma before other than three digits is a slip ("1,23" is 1.23 or 123), and euros or dollars are not
+    pounds: such a cell was read as 123, 1,234,567 or £1,234.56, silently. It is now kept unread on a flagged
+    line, out of the total; thousands commas and pounds read as before."""
+    good = ['"1,234.56"', '"£12,345,678.90"', '"(1,234)"', '"1,234 CR"']
+    guessed = ['"1,23"', '"12,345,67"', '"1,2345.00"', '"€1,234.56"', '"$99.00"', '"1,234.56 EUR"']
+    data = csv_bytes([HEADER] + [f"Firm {i} Ltd,{1 + i:02d}/04/2024,{a}" for i, a in enumerate(good + guessed)])
+    result = parse(data)
+    amounts = result.rows.get_column("amount").to_list()
+    assert amounts == [Decimal("1234.56"), Decimal("12345678.90"), Decimal("-1234.00"), Decimal("-1234.00"),
+                       *[None] * len(guessed)]
+    assert result.rows.get_column("row_flags").to_list()[len(good):] == ["amount_unparsed"] * len(guessed)
+    assert any(w.startswith("amount_unparsed") and f": {len(guessed)} amounts" in w for w in result.warnings)
+
+
 def test_cr_only_line_endings_and_quoted_newline():
     data = csv_bytes([HEADER, '"Multi\nLine Ltd",01/05/2024,10.00', "Other Ltd,02/05/2024,20.00"], newline="\r")
     result = parse(data)

@@ -773,7 +773,7 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     with ThreadPoolExecutor(2, thread_name_prefix="spend-columns") as reading:
         payees = reading.submit(_read_payees, work.get_column("supplier_name"), hints.get("redaction_labels"))
         dates = reading.submit(_read_dates, work.get_column("payment_date")) if grain == "transaction" else None
-        amounts = values.parse_amounts(raw_amount)
+        amounts = values.parse_amounts(raw_amount, strict=True)
         payees, redaction_kinds = payees.result()
         vote, dates = dates.result() if dates is not None else (None, pl.DataFrame())
     work = work.with_columns(amounts.alias("_amount"), *payees.get_columns(), *dates.get_columns())

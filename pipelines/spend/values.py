@@ -204,16 +204,25 @@ def date_text_expr(column: str, dates: pl.Series) -> pl.Expr:
 DATE_TEXT_SPAN = 100_000  # days (about 270 years)
 
 
-def parse_amounts(series: pl.Series) -> pl.Series:
+def parse_amounts(series: pl.Series, strict: bool = False) -> pl.Series:
     """amount_expr over a column, fast: a plain decimal cast for the (usual) bare numbers, the full clean-up
-    only for the cells that cast refuses (£, commas, brackets, CR, spaces); same results as amount_expr."""
+    only for the cells that cast refuses (£, commas, brackets, CR, spaces); same results as amount_expr.
+    `strict`, for the amounts a line is counted by, leaves unread (its line flagged) a cell whose reading would
+    be a guess: a comma before other than three digits ("1,23", "12,345,67": 123 and 1,234,567 may be 100 times
+    off) and a sum in euros or dollars (not pounds). Telling which column holds money stays lenient."""
     fast = series.cast(MONEY, strict=False)
     retry = fast.is_null() & series.is_not_null()
     if not retry.any():
         return fast
     index = retry.arg_true()
-    slow = pl.DataFrame({"v": series.gather(index)}).select(amount_expr(pl.col("v"))).to_series()
+    read = amount_expr(pl.col("v"))
+    if strict:
+        read = pl.when(pl.col("v").str.contains(GUESSED_AMOUNT)).then(None).otherwise(read)
+    slow = pl.DataFrame({"v": series.gather(index)}).select(read).to_series()
     return fast.scatter(index, slow)
+
+
+GUESSED_AMOUNT = r"\d,(?:\d{1,2}(?:\D|$)|\d{4})|[€$]|(?i:EUR|USD)"
 
 
 DECIMAL_COMMA = r"^\s*[-(]?\s*[£€]?\s*\d{1,3}(\.\d{3})*,\d{1,2}\s*\)?-?\s*$|^\s*-?\d+,\d{1,2}\s*$"
