@@ -22,22 +22,22 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (the 1900 leap-year bug is 
 # --- amounts ------------------------------------------------------------------------------------------------
 
 def amount_expr(expr: pl.Expr) -> pl.Expr:
-    """Text -> Decimal(18, 2). Handles £ (either encoding), commas, spaces, (brackets), trailing minus, the
-    minus sign "−", a CR (credit: negative) or DR (debit) suffix, a leading +, a lone dash (zero), and float
+    """Text -> Decimal(18, 2). Handles £ (either encoding), thousands commas, spaces, (brackets), trailing minus,
+    the minus sign "−", a CR (credit: negative) or DR (debit) suffix, a leading +, a lone dash (zero), and float
     artefacts (473.52000000000004): the decimal cast rounds half-even to 2 dp. Unparseable text gives null; the
-    caller flags it."""
-    s = expr.str.strip_chars().str.replace_all("\u2212", "-", literal=True)
-    credit = s.str.contains(r"(?i)[\d)]\s*CR\.?$")
-    s = s.str.replace(r"(?i)([\d)])\s*[CD]R\.?$", "$1")
-    s = s.str.replace_all(r"(?i)[£€$,'\s\u00c2]|GBP", "")  # (' is Excel's text prefix, or Swiss thousands)
-    s = pl.when(s == "-").then(pl.lit("0")).otherwise(s)  # a spreadsheet's accounting format writes zero " -   "
-    bracketed = s.str.contains(r"^\(.*\)$")
-    s = s.str.replace(r"^\((.*)\)$", "$1")
-    trailing_minus = s.str.contains(r"^[0-9.]+-$")
-    s = s.str.replace(r"^([0-9.]+)-$", "$1").str.replace(r"^\+", "")
-    number = s.cast(MONEY, strict=False)
-    negate = (bracketed | trailing_minus | credit).fill_null(False)
-    return pl.when(negate & (number > 0)).then(-number).otherwise(number)
+    caller flags it. Every way of writing a credit becomes one leading minus, so the steps form one chain: a
+    step used twice in an expression is evaluated twice, and branching on the cleaned text cost 4x as much."""
+    return (
+        expr.str.strip_chars().str.replace_all("\u2212", "-", literal=True)
+        .str.replace_all(r"(?i)[£€$,'\s\u00c2]|GBP", "")  # (' is Excel's text prefix, or Swiss thousands)
+        .str.replace(r"^\+", "")
+        .str.replace(r"(?i)^-?(.*[\d)])CR\.?$", "-$1")  # a credit (one minus, however often it is marked)
+        .str.replace(r"(?i)([\d)])DR\.?$", "$1")  # a debit
+        .str.replace(r"^-$", "0")  # a spreadsheet's accounting format writes zero " -   "
+        .str.replace(r"^-?\(-?(.*)\)$", "-$1")  # (brackets)
+        .str.replace(r"^([0-9.]+)-$", "-$1")  # a trailing minus
+        .cast(MONEY, strict=False)
+    )
 
 
 # --- dates --------------------------------------------------------------------------------------------------
@@ -205,8 +205,9 @@ DATE_TEXT_SPAN = 100_000  # days (about 270 years)
 
 
 def parse_amounts(series: pl.Series, strict: bool = False) -> pl.Series:
-    """amount_expr over a column, fast: a plain decimal cast for the (usual) bare numbers, the full clean-up
-    only for the cells that cast refuses (£, commas, brackets, CR, spaces); same results as amount_expr.
+    """amount_expr over a column, fast: a plain decimal cast for the (usual) bare numbers, then for the cells it
+    refuses the money format's £ and commas dropped and the cast again, and the full clean-up only for what is
+    left (brackets, CR, minus signs); same results as amount_expr.
     `strict`, for the amounts a line is counted by, leaves unread (its line flagged) a cell whose reading would
     be a guess: a comma before other than three digits ("1,23", "12,345,67": 123 and 1,234,567 may be 100 times
     off) and a sum in euros or dollars (not pounds). Telling which column holds money stays lenient."""
@@ -215,11 +216,14 @@ def parse_amounts(series: pl.Series, strict: bool = False) -> pl.Series:
     if not retry.any():
         return fast
     index = retry.arg_true()
-    read = amount_expr(pl.col("v"))
+    cells = series.gather(index)
+    read = cells.str.replace_all(r"[£,\s]", "").cast(MONEY, strict=False)  # "£1,234.56"
+    rest = read.is_null().arg_true()
+    if rest.len():
+        read = read.scatter(rest, pl.DataFrame({"v": cells.gather(rest)}).select(amount_expr(pl.col("v"))).to_series())
     if strict:
-        read = pl.when(pl.col("v").str.contains(GUESSED_AMOUNT)).then(None).otherwise(read)
-    slow = pl.DataFrame({"v": series.gather(index)}).select(read).to_series()
-    return fast.scatter(index, slow)
+        read = pl.select(pl.when(cells.str.contains(GUESSED_AMOUNT)).then(None).otherwise(read)).to_series()
+    return fast.scatter(index, read)
 
 
 GUESSED_AMOUNT = r"\d,(?:\d{1,2}(?:\D|$)|\d{4})|[€$]|(?i:EUR|USD)"
