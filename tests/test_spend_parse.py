@@ -643,6 +643,39 @@ def test_row_accounting_every_record_has_a_reason():
     assert _identity(result)
 
 
+@pytest.mark.parametrize("first_table_lines", [20, 4])
+def test_tables_stacked_under_headers_of_their_own_are_each_read_by_theirs(first_table_lines):
+    """Months from two systems stacked into one sheet: the second table has its columns in another order and one
+    more. Read under the first header, its lines took payees for amounts: the sheet was refused when they were
+    most of it, and its lines were flagged unreadable when they were few. Each table is now read by its own
+    header, its lines keep their row numbers in the sheet, and a repeated identical header splits nothing."""
+    def block(n: int, start: int) -> list[str]:
+        return [f"{SUPPLIERS[(start + i) % 8]},{1 + (start + i) % 28:02d}/05/2024,{100 + start + i}.25"
+                for i in range(n)]
+    first = block(first_table_lines, 0)
+    second = [f"{a},{s},{d},Parks" for s, d, a in (line.split(",") for line in block(8, first_table_lines))]
+    data = csv_bytes(["Supplier Name,Payment Date,Amount", *first[:2], "Supplier Name,Payment Date,Amount",
+                      *first[2:], "Amount Paid,Supplier,Date Paid,Service Area", *second])
+    result = parse(data)
+    assert result.kind == "spend", result.reason
+    lines = result.rows
+    expected = first + block(8, first_table_lines)
+    assert lines.height == len(expected)
+    assert [f"{s},{d:%d/%m/%Y},{a}" for s, d, a in lines.select("supplier_name", "payment_date", "amount").rows()
+            ] == expected
+    assert lines.get_column("row_flags").null_count() == lines.height
+    second_header = first_table_lines + 3
+    assert lines.get_column("row_number").to_list() == [
+        2, 3, *range(5, second_header), *range(second_header + 1, second_header + 9)]
+    assert set(lines.get_column("sheet")) == {"spend.csv"}
+    assert lines.tail(8).get_column("service_area").to_list() == ["Parks"] * 8
+    assert result.dropped_by_reason == {"header": 2, "repeated_header": 1}
+    assert result.dropped_rows.get_column("row_number").to_list() == [4]
+    assert any(f"2 tables, each under its own header (at rows 1, {second_header})" in w for w in result.warnings)
+    assert not any(w.startswith("amount_unparsed") for w in result.warnings)  # (not the repeated "Amount")
+    assert _identity(result)
+
+
 def test_row_accounting_over_sheets_and_skipped_summary():
     data = _workbook({"Transactions": [["Title"], ["Supplier Name", "Payment Date", "Amount"], ["A Ltd", "01/05/2024", 10],
                                        ["A Ltd", "01/05/2024", 10]],

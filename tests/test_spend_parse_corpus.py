@@ -205,13 +205,21 @@ def test_hyndburn_layout_eras(parsed):
     assert oct24.rows.filter(pl.col("amount") < 0).height == 8  # the trailing-minus credits
 
 
-def test_fire_shifted_rows_repaired(parsed):
+def test_fire_months_from_a_second_system_read_by_their_own_header(parsed):
+    """The last 165 lines (from December 2022) come from another finance system, under a header of their own
+    on row 2745 (no "Supplier Classification"; the amount moves to its place). They are a second table, read
+    by that header: not lines whose amounts shifted, repaired."""
     result = parsed("lancashire_fire/fire-2022-23.xlsx")
-    flags = result.rows.get_column("row_flags")
-    assert flags.str.contains("shifted_repaired").sum() == 165
-    shifted = result.rows.filter(pl.col("row_flags").str.contains("shifted_repaired"))
-    assert shifted.get_column("creditor_type").null_count() == shifted.height
-    assert result.dropped_rows.get_column("reason").to_list() == ["repeated_header"]
+    assert result.sheets == ["Data to upload"]
+    assert set(result.header) == {"Data to upload (rows 1-2744)", "Data to upload (rows 2745-2910)"}
+    assert result.header["Data to upload (rows 2745-2910)"]["Subjective Description"] == "expense_type"
+    assert result.dropped_by_reason == {"header": 2}
+    second = result.rows.filter(pl.col("row_number") > 2745)
+    assert second.height == 165 and second.get_column("amount").null_count() == 0
+    assert second.get_column("creditor_type").null_count() == 165
+    assert result.rows.get_column("row_flags").null_count() == result.rows.height
+    assert set(result.rows.get_column("sheet")) == {"Data to upload"}
+    assert second.item(0, "amount") == Decimal("2135.20") and second.item(0, "row_number") == 2746
     assert result.rows.filter(pl.col("row_number") == 3).item(0, "amount") == Decimal("610.81")  # 610.80999...
 
 

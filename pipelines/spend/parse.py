@@ -538,6 +538,7 @@ class SheetOutcome:
     mapping: dict[str, dict] = field(default_factory=dict)
     amount_basis: str = "unknown"
     redaction_kinds: pl.Series | None = None  # per distinct payee, looked up by the lines' `_payee` code
+    header_rows: list[int] = field(default_factory=list)
 
     @property
     def period_dated(self) -> bool:
@@ -778,10 +779,6 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
         vote, dates = dates.result() if dates is not None else (None, pl.DataFrame())
     work = work.with_columns(amounts.alias("_amount"), *payees.get_columns(), *dates.get_columns())
     del amounts, payees, dates
-    unparsed = int((work.get_column("_amount").is_null() & raw_amount.is_not_null()).sum())
-    if unparsed:
-        warnings.append(f"amount_unparsed: sheet {sheet!r}: {unparsed} amounts could not be read (lines kept, "
-                        f"flagged amount_unparsed, not counted in the total)")
     del raw_amount
     # (a repair takes amounts from descriptive columns only, never from the payee or date columns: ID_LIKE)
     work = _repair_shifted_amounts(work, fields, warnings, sheet)
@@ -828,6 +825,11 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     if layout.positional:
         flag_conditions["positional_header"] = pl.lit(True)
     kept = kept.with_columns(_flags(kept, flag_conditions))
+    # (counted on the lines: a repeated header's "Amount" or a repaired shift is no unread amount)
+    unparsed = kept.select(flag_conditions["amount_unparsed"].sum()).item()
+    if unparsed:
+        warnings.append(f"amount_unparsed: sheet {sheet!r}: {unparsed} amounts could not be read (lines kept, "
+                        f"flagged amount_unparsed, not counted in the total)")
     if extras:
         kept = kept.with_columns(_other_attributes(kept, extras))
     else:
@@ -853,7 +855,7 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     basis = amount_basis_of(layout, vocab, hints)
     return SheetOutcome(kept, dropped, header, fields, populated, declared, grain=grain, is_card_file=is_card_file,
                         dropped_by_reason=counts, mapping=_mapping_of(layout), amount_basis=basis,
-                        redaction_kinds=redaction_kinds)
+                        redaction_kinds=redaction_kinds, header_rows=layout.header_rows)
 
 
 def _flags(kept: pl.DataFrame, conditions: dict[str, pl.Expr]) -> pl.Series:
@@ -1195,6 +1197,67 @@ def _sheets_of(source: readers.Source, filename: str | None, warnings: list[str]
         return _rejected(exc.code, str(exc), format=fmt)
 
 
+MAX_TABLES_PER_SHEET = 50  # a sheet "stacking" more tables than this is read as one (a hostile file's cost)
+
+
+def _table_starts(grid: pl.DataFrame, outcome: SheetOutcome, vocab: Vocabulary) -> list[int]:
+    """The row_numbers where a table under a header of its own begins below the sheet's first, or [] for one
+    table: months exported by two systems, or with their columns in another order, stacked into one sheet.
+    A header row that repeats the one above it is a repeated header, not a new table. Looked for only where
+    the sheet shows it (its parse found a header-like row that is not its header, or a header row above the
+    one it took, whose lines it counted as a preamble, or refused the sheet), so a sheet of one table costs
+    little more."""
+    cols = [c for c in grid.columns if c != "row_number"]
+    if outcome.error is None:
+        if outcome.dropped is None or not outcome.header_rows:
+            return []
+        header = outcome.header_rows[0]
+        found = outcome.dropped.filter(pl.col("reason") == "repeated_header").get_column("row_number").to_list()
+        above = []
+        if header > 1:
+            preamble = grid.slice(0, min(header - 1, HEADER_SEARCH_ROWS))  # (a grid's row n is at position n - 1)
+            above = preamble.filter(_header_like_cells(cols, vocab)).get_column("row_number").to_list()
+        header_rows = [*above, header, *found]
+    elif outcome.error[0] in ("amount_unparseable", "ambiguous_column", "unmapped_header"):
+        header_rows = grid.filter(_header_like_cells(cols, vocab)).get_column("row_number").to_list()
+    else:
+        return []
+    if len(header_rows) < 2:
+        return []
+    cells = grid.filter(pl.col("row_number").is_in(header_rows)).select(cols).rows()
+    starts, current = [], [header_key(c) for c in cells[0]]
+    for row_number, row in zip(header_rows[1:], cells[1:]):
+        keys = [header_key(c) for c in row]
+        if keys != current:
+            starts.append(row_number)
+            current = keys
+    return starts if len(starts) < MAX_TABLES_PER_SHEET else []
+
+
+def _parse_tables(grid: pl.DataFrame, starts: list[int], sheet: str, vocab: Vocabulary, hints: dict,
+                  warnings: list[str], period_precision: str,
+                  previous: SheetOutcome | None) -> list[tuple[str, SheetOutcome, int]]:
+    """Each table of a sheet parsed on its own, as (label, outcome, records): its lines and dropped rows keep
+    the sheet's name and their row numbers in the sheet (provenance), the label names the rows it spans."""
+    first = int(grid.get_column("row_number")[0])
+    bounds = [first, *starts, first + grid.height]
+    warnings.append(f"sheet {sheet!r}: {len(starts) + 1} tables, each under its own header (at rows "
+                    f"{', '.join(str(b) for b in bounds[:-1])}); each is read by its own header")
+    tables = []
+    for start, end in zip(bounds, bounds[1:]):
+        offset = start - 1  # a grid's row n is at position n - 1; a table's rows are numbered from 1 again
+        table = grid.slice(start - first, end - start).with_columns(pl.col("row_number") - offset)
+        label = f"{sheet} (rows {start}-{end - 1})"
+        outcome = _parse_sheet(table, label, vocab, hints, warnings, period_precision, previous)
+        for name in ("rows", "dropped"):
+            frame = getattr(outcome, name)
+            if frame is not None:
+                setattr(outcome, name, frame.with_columns(pl.col("row_number") + offset, pl.lit(sheet).alias("sheet")))
+        tables.append((label, outcome, end - start))
+        previous = outcome if outcome.error is None else previous
+    return tables
+
+
 def _set_aside(outcomes: list[tuple[str, SheetOutcome]], summary, reason: str, why: str, warnings: list[str],
                skipped: dict[str, int]) -> list[tuple[str, SheetOutcome]]:
     """The sheets that are not `summary(outcome)`; the others' records are counted as dropped for `reason`."""
@@ -1261,6 +1324,7 @@ def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: s
     previous: SheetOutcome | None = None
     rows_in = sum(raw.frame.height for raw in raw_sheets)
     skipped: dict[str, int] = {}  # records of sheets read but not used, by reason
+    sheet_of: dict[str, str] = {}  # the sheet each outcome's table is on
     for raw in raw_sheets:
         # The sheet's grid is handed over, not kept: once cleaned and typed, the raw grid is freed.
         grid, raw.frame = raw.frame, pl.DataFrame()
@@ -1271,18 +1335,27 @@ def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: s
             continue
         if not raw.prepared:  # text was cleaned batch by batch as it was read
             grid = _clean_cells(grid)  # rebinding frees the raw grid's replaced columns
+        said = len(warnings)
         outcome = _parse_sheet(grid, raw.name, vocab, hints, warnings, precision, previous)
+        starts = _table_starts(grid, outcome, vocab)
+        if starts:  # what the reading as one table said no longer holds
+            del warnings[said:]
+            tables = _parse_tables(grid, starts, raw.name, vocab, hints, warnings, precision, previous)
+        else:
+            tables = [(raw.name, outcome, height)]
         del grid
-        if outcome.error:
-            if outcome.error[0].startswith("not_spend"):
-                return _rejected(outcome.error[0], outcome.error[1], format=fmt, publication_id=publication_id,
-                                 sheets=[s.name for s in raw_sheets], warnings=warnings)
-            errors.append(outcome.error)
-            skipped["sheet_without_table"] = skipped.get("sheet_without_table", 0) + height
-            continue
-        outcome.rows_in = height
-        outcomes.append((raw.name, outcome))
-        previous = outcome
+        for name, outcome, height in tables:
+            if outcome.error:
+                if outcome.error[0].startswith("not_spend"):
+                    return _rejected(outcome.error[0], outcome.error[1], format=fmt, publication_id=publication_id,
+                                     sheets=[s.name for s in raw_sheets], warnings=warnings)
+                errors.append(outcome.error)
+                skipped["sheet_without_table"] = skipped.get("sheet_without_table", 0) + height
+                continue
+            outcome.rows_in = height
+            outcomes.append((name, outcome))
+            sheet_of[name] = raw.name
+            previous = outcome
     encodings = sorted({s.encoding for s in raw_sheets if s.encoding})
     encoding = ",".join(encodings) if encodings else None
     if not outcomes:
@@ -1301,11 +1374,12 @@ def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: s
     if grain == "transaction" and "supplier_month" in grains:
         outcomes = _set_aside(outcomes, lambda o: o.grain == "supplier_month", "supplier_summary_sheet",
                               "a supplier summary beside transaction-level sheets", warnings, skipped)
+    sheets = list(dict.fromkeys(sheet_of[name] for name, _ in outcomes))
     rows = _assemble(outcomes, hints, _threshold(hints, filename), council_gss, publication_id, period_key,
                      source_url)
     if rows.height == 0:
         return _rejected("empty", "a header but no payment lines", format=fmt, publication_id=publication_id,
-                         encoding=encoding, sheets=[name for name, _ in outcomes], warnings=warnings)
+                         encoding=encoding, sheets=sheets, warnings=warnings)
     dropped = pl.concat([o.dropped for _, o in outcomes if o.dropped is not None], how="vertical")
     headers = {name: o.header for name, o in outcomes}
     distinct = {json.dumps(h, sort_keys=True) for h in headers.values()}
@@ -1329,7 +1403,7 @@ def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: s
     if len(bases) > 1:
         warnings.append(f"sheets differ in amount basis {bases}: the file's basis is unknown (per line kept)")
     return SpendParseResult(
-        kind="spend", rows=rows, encoding=encoding, sheets=[name for name, _ in outcomes], header=header,
+        kind="spend", rows=rows, encoding=encoding, sheets=sheets, header=header,
         warnings=warnings, grain=grain, dropped_rows=dropped,
         declared_total=sum((d for d, _ in totals), Decimal("0.00")) if totals else None,
         declared_total_reconciled=all(ok for _, ok in totals) if totals else None,
