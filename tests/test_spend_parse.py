@@ -82,6 +82,22 @@ def test_amounts_read_in_tiers_equal_the_full_clean_up():
                                    ("1234.56", "-1234.56", "-1234.56", "-50.00", "0", None, "-60.00", "1200.00")]
 
 
+def test_lines_quoted_whole_are_read_as_the_records_they_hold():
+    """An export that quoted each line as one field ("Supplier Name,Payment Date,Amount") read as one column:
+    the file was refused (no amount column). The cells are read again as records, quotes inside them included;
+    a blank line keeps the row numbers in step. One column of prose is left as it is."""
+    lines = [HEADER, '"Smith, Jones & Co",01/05/2024,10.00', "", 'B Ltd,02/05/2024,"1,250.00"', "C Ltd,03/05/2024,7.50"]
+    quoted = ['"' + line.replace('"', '""') + '"' if line else "" for line in lines]
+    result = parse(csv_bytes(quoted))
+    assert result.kind == "spend", result.reason
+    assert result.rows.select("supplier_name", "amount", "row_number").rows() == [
+        ("Smith, Jones & Co", Decimal("10.00"), 2), ("B Ltd", Decimal("1250.00"), 4), ("C Ltd", Decimal("7.50"), 5)]
+    assert any("each line was one quoted field" in w for w in result.warnings)
+    prose = parse(csv_bytes(["Notes", '"Payments over £500, excluding VAT."', "Contact the finance team"]))
+    assert (prose.kind, prose.reason_code) == ("rejected", "unmapped_header")
+    assert not any("quoted field" in w for w in prose.warnings)
+
+
 def test_cr_only_line_endings_and_quoted_newline():
     data = csv_bytes([HEADER, '"Multi\nLine Ltd",01/05/2024,10.00', "Other Ltd,02/05/2024,20.00"], newline="\r")
     result = parse(data)

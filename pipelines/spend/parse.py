@@ -30,6 +30,7 @@ or on the few rows that lack an amount, a date or a payee.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import unicodedata
@@ -1258,6 +1259,35 @@ def _parse_tables(grid: pl.DataFrame, starts: list[int], sheet: str, vocab: Voca
     return tables
 
 
+def _records_quoted_whole(grid: pl.DataFrame, limits: readers.ParserLimits) -> pl.DataFrame | None:
+    """A sheet of one column whose cells are whole records ("Date,Supplier,Amount"): an export that quoted each
+    line as one field, or CSV lines pasted into a spreadsheet's first column. When nine cells in ten hold one
+    separator, the cells are read again as the records they are, each keeping its row number; None otherwise
+    (or when a cell holds a line break, which would move the rows)."""
+    cols = [c for c in grid.columns if c != "row_number"]
+    if len(cols) != 1:
+        return None
+    cells = grid.get_column(cols[0])
+    filled = cells.drop_nulls()
+    if filled.len() < 2 or filled.str.contains("\n", literal=True).any():
+        return None
+    for separator in (",", ";", "\t", "|"):
+        counts = filled.str.count_matches(separator, literal=True)
+        if (counts > 0).mean() >= 0.9:
+            break
+    else:
+        return None
+    width = int(counts.max()) + 1
+    if width > limits.max_columns or width * grid.height > limits.max_sheet_cells:
+        return None
+    names = [f"c{i}" for i in range(width)]
+    text = separator.join(names) + "\n" + cells.fill_null("").str.join("\n").item() + "\n"
+    records = pl.read_csv(io.BytesIO(text.encode()), separator=separator, infer_schema=False)
+    if records.height != grid.height:
+        return None
+    return records.select(grid.get_column("row_number"), *names)
+
+
 def _set_aside(outcomes: list[tuple[str, SheetOutcome]], summary, reason: str, why: str, warnings: list[str],
                skipped: dict[str, int]) -> list[tuple[str, SheetOutcome]]:
     """The sheets that are not `summary(outcome)`; the others' records are counted as dropped for `reason`."""
@@ -1335,6 +1365,9 @@ def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: s
             continue
         if not raw.prepared:  # text was cleaned batch by batch as it was read
             grid = _clean_cells(grid)  # rebinding frees the raw grid's replaced columns
+        if grid.width == 2 and (records := _records_quoted_whole(grid, limits)) is not None:
+            warnings.append(f"sheet {raw.name!r}: each line was one quoted field; read as the records it holds")
+            grid = _clean_cells(records)
         said = len(warnings)
         outcome = _parse_sheet(grid, raw.name, vocab, hints, warnings, precision, previous)
         starts = _table_starts(grid, outcome, vocab)

@@ -66,7 +66,8 @@ class ParserLimits:
     max_zip_members: int = 200
     max_uncompressed_bytes: int = 400 << 20  # all members of a ZIP / parts of a workbook, declared and actual
     max_compression_ratio: float = 200.0     # per member; real XLSX parts stay well under 100
-    max_sheet_cells: int = 50_000_000        # rows x columns of one worksheet, from its dimension and cell refs
+    max_sheet_cells: int = 30_000_000        # rows x columns of one worksheet (from its dimension and cell
+                                             # refs) or text grid (up to each record's last filled column)
     max_sheet_rows: int = 1_048_576
     workbook_memory_bytes: int = 2 << 30     # address-space limit of the child process reading a workbook
     workbook_timeout_s: float = 300.0
@@ -585,6 +586,7 @@ def _read_whole(text: _Utf8Text, name: str, eol: str | None, limits: ParserLimit
     del utf8
     text.close()
     _check_field_width(_widest_cell(frame), name, limits)
+    _check_cells(frame.height * (frame.width - 1), name, limits)
     if prepare is not None:
         frame = compact_strings(prepare(frame))
     return RawSheet(name, frame, text.encoding, prepared=prepare is not None)
@@ -600,6 +602,14 @@ def _widest_cell(frame: pl.DataFrame) -> int:
     """Bytes in the longest cell of a grid's text columns."""
     longest = frame.select(pl.col(pl.String).str.len_bytes().max())
     return max((n or 0 for n in longest.row(0)), default=0) if longest.width else 0
+
+
+def _check_cells(cells: int, name: str, limits: ParserLimits) -> None:
+    """A grid of text is bounded in cells as a worksheet is: a hostile file of short cells, each carried as a
+    string, would otherwise cost tens of bytes of memory per byte of text."""
+    if cells > limits.max_sheet_cells:
+        raise RefusedFile("too_many_cells", f"{name}: over {limits.max_sheet_cells:,} filled cells (its records "
+                                            f"up to their last filled column)")
 
 
 def _check_field_width(widest: int, name: str, limits: ParserLimits) -> None:
@@ -706,7 +716,7 @@ def _polars_batches(text: _Utf8Text, name: str, separator: str, eol: str, width:
     if prepare is None:
         return None
     batches: list[pl.DataFrame] = []
-    widest = 0
+    widest = cells = 0
     pieces = _record_batches(text, eol, limits.read_batch_bytes, limits.max_line_bytes)
     with ThreadPoolExecutor(1, thread_name_prefix="spend-read-ahead") as ahead:
         try:
@@ -715,6 +725,8 @@ def _polars_batches(text: _Utf8Text, name: str, separator: str, eol: str, width:
                 raw, width, raw_widest = read
                 pending = ahead.submit(_read_next, pieces, separator, eol, width, limits)
                 widest = max(widest, raw_widest)
+                cells += raw.height * raw.width
+                _check_cells(cells, name, limits)
                 if widest > limits.max_field_bytes:
                     batches = []  # refused once the whole text is measured (the reason names the widest cell)
                     continue
@@ -742,7 +754,19 @@ def _read_next(pieces: Iterator[bytes], separator: str, eol: str, width: int,
     if piece is None:
         return None
     raw, width = _read_piece(piece, separator, eol, width, limits)
+    raw = _without_empty_tail(raw)
     return raw, width, _widest_cell(raw)
+
+
+def _without_empty_tail(frame: pl.DataFrame) -> pl.DataFrame:
+    """The records without the trailing columns in which they hold nothing: an export that pads every line to
+    its sheet's formatted width (up to Excel's 16,384 columns) made each be cleaned and carried cell by cell,
+    to be dropped unread (a 20,000-line month padded so took 91 s and 8.5 GB). The first column always stays,
+    so a batch of blank lines keeps its rows; later columns return as nulls where another batch fills them."""
+    nulls = frame.null_count().row(0)
+    filled = [i for i, n in enumerate(nulls) if n < frame.height]
+    keep = max(1, filled[-1] + 1 if filled else 1)
+    return frame if keep >= frame.width else frame.select(frame.columns[:keep])
 
 
 def _read_piece(piece: bytes, separator: str, eol: str, width: int, limits: ParserLimits) -> tuple[pl.DataFrame, int]:
@@ -830,6 +854,7 @@ def _polars_grid(utf8: bytes, separator: str, eol: str, width: int, limits: Pars
             return None
         except pl.exceptions.NoDataError:
             return pl.DataFrame({"row_number": pl.Series([], dtype=pl.Int64)})
+    frame = _without_empty_tail(frame)
     return frame.with_row_index("row_number", offset=1).with_columns(pl.col("row_number").cast(pl.Int64))
 
 
