@@ -498,6 +498,26 @@ def test_unlabelled_total_row_dropped_and_reconciled():
     assert dict(result.dropped_rows.group_by("reason").len().iter_rows()) == {"unlabelled_total": 1, "blank": 1}
 
 
+def test_totals_above_the_lines_or_over_subtotals_and_counts_under_them():
+    """A total above the lines it sums was "declared total does not match the lines above" (there were none);
+    subtotals and their grand total were summed into a declared total twice the file's; a count under the lines
+    ("Count,,,3") was kept as a payment of £3 with no payee and no date."""
+    lines = ["Parks,A Ltd,01/05/2024,10.00", "Parks,B Ltd,02/05/2024,-2.50", "Roads,C Ltd,03/05/2024,5.00"]
+    head = "Department,Supplier Name,Payment Date,Amount"
+    top = parse(csv_bytes([head, "Total,,,12.50", *lines]))
+    assert (top.declared_total, top.declared_total_reconciled) == (Decimal("12.50"), True)
+    assert not any("does not match" in w for w in top.warnings)
+    subtotals = parse(csv_bytes([head, *lines[:2], ",Sub Total,,7.50", lines[2], ",Sub Total,,5.00",
+                                 ",Grand Total,,12.50", "Count,,,3", "Average,,,4.17"]))
+    assert (subtotals.declared_total, subtotals.declared_total_reconciled) == (Decimal("12.50"), True)
+    assert subtotals.rows.get_column("supplier_name").to_list() == ["A Ltd", "B Ltd", "C Ltd"]
+    assert subtotals.dropped_by_reason == {"header": 1, "total": 3, "summary": 2}
+    only_subtotals = parse(csv_bytes([head, *lines[:2], ",Sub Total,,7.50", lines[2], ",Sub Total,,5.00"]))
+    assert only_subtotals.declared_total == Decimal("12.50")
+    wrong = parse(csv_bytes([head, *lines, ",Total,,99.00"]))
+    assert (wrong.declared_total, wrong.declared_total_reconciled) == (Decimal("99.00"), False)
+
+
 def test_a_note_in_the_payee_column_is_a_note_not_a_payment():
     """Footnotes written in the first column, the payee's, and a report's page title repeated with its header:
     a row with no amount and no date is a note (dropped with its reason and cells); a payee with a date but no

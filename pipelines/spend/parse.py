@@ -93,6 +93,8 @@ TOTAL_LABEL = r"(?i)^(grand |sub ?|net |overall |report |page )?totals?( amount|
 # Looser labels ("Total for April", "Directorate total") count only outside the supplier column and only on a
 # row with no supplier and no date, so no supplier name can ever be taken for a total.
 LOOSE_TOTAL_LABEL = r"(?i)^((grand |sub ?|net |overall |report |page |period |month(ly)? )?totals?\b.*|.*\btotals?:?)$"
+# A summary under the lines that is not money: how many there are, or their average ("Count,,,,400").
+SUMMARY_LABEL = r"(?i)^(count|(number|no\.?) of (lines|payments|transactions|records|rows|invoices)|average|mean):?$"
 NUMERIC_NAME = r"^[\d\s.,£()-]+$"  # a payee cell holding only a number (flagged supplier_numeric)
 
 
@@ -1013,7 +1015,7 @@ def _repair_shifted_amounts(work: pl.DataFrame, fields: list[str], warnings: lis
 
 def _classify_rows(work: pl.DataFrame, body: pl.DataFrame, all_cols: list[str], fields: list[str],
                    extras: list[tuple[str, str]], by_field: dict[str, str], vocab: Vocabulary) -> pl.DataFrame:
-    """`_class` per row (blank, repeated_header, total, note, amount_only; null = a payment line) and `_cells`
+    """`_class` per row (blank, repeated_header, total, summary, note, amount_only; null = a payment line) and `_cells`
     (the row's cells joined, for the dropped-rows table). Every such row is blank, lacks an amount or a payee,
     or names a total in its payee cell (a repeated header's amount cell is a header word, never an amount), so
     the label checks run only on those rows, never on every line: not on every line of a file whose dates are
@@ -1030,6 +1032,9 @@ def _classify_rows(work: pl.DataFrame, body: pl.DataFrame, all_cols: list[str], 
         pl.any_horizontal([pl.col(c).str.contains(LOOSE_TOTAL_LABEL) for c in all_cols
                            if c != by_field.get("supplier_name")] or [pl.lit(False)]).fill_null(False)
         .alias("_loose_total_label"),
+        pl.any_horizontal([pl.col(c).str.contains(SUMMARY_LABEL) for c in all_cols
+                           if c != by_field.get("supplier_name")] or [pl.lit(False)]).fill_null(False)
+        .alias("_summary_label"),
     ))
     other_cells = [c for c in sub.columns if c in fields and c != "amount"] + [f"_x{i}" for i in range(len(extras))]
     only_amount = ~pl.any_horizontal([pl.col(c).is_not_null() for c in other_cells]) if other_cells else pl.lit(True)
@@ -1046,6 +1051,8 @@ def _classify_rows(work: pl.DataFrame, body: pl.DataFrame, all_cols: list[str], 
         .when(pl.col("_loose_total_label") & pl.col("_date").is_null() & pl.col("supplier_name").is_null()
               & pl.col("_amount").is_not_null())
         .then(pl.lit("total"))
+        .when(pl.col("_summary_label") & pl.col("_date").is_null() & pl.col("supplier_name").is_null())
+        .then(pl.lit("summary"))
         # No money and no date: not a payment but a note, whatever cells it fills: a footnote in the payee
         # column ("Notes:", one on redactions), a report's page title repeated above its repeated header
         # ("Devon County Council,,,,Page 2"). A line with a date but no amount is kept, flagged.
@@ -1115,40 +1122,49 @@ def _header_like_cells(cols: list[str], vocab: Vocabulary) -> pl.Expr:
 
 def _settle_totals(work: pl.DataFrame, declared: list[tuple[Decimal, bool]], warnings: list[str],
                    sheet: str) -> pl.DataFrame:
-    """Reconcile labelled total rows against the lines above them, and drop an amount-only row when it equals
-    the sum of the lines above (an unlabelled total); other amount-only rows stay, flagged. The running sum is
-    one vectorised cum_sum; Python visits only the (few) total and amount-only rows."""
+    """Reconcile labelled total rows against the lines above them (all of them, or those since the last
+    total), or against all the sheet's lines for a total above them; drop an amount-only row when it equals
+    the sum of the lines above (an unlabelled total); other amount-only rows stay, flagged. Appends the
+    sheet's declared total to `declared`: a total of every line above replaces the subtotals before it, so
+    subtotals and their grand total are not counted twice. The running sum is one vectorised cum_sum; Python
+    visits only the (few) total and amount-only rows."""
     is_special = pl.col("_class").is_in(["total", "amount_only"]).fill_null(False)
     if not work.select(is_special.any()).item():
         return work
     payment = pl.col("_class").is_null()
+    line_amount = pl.when(payment).then(pl.col("_amount")).otherwise(pl.lit(0, dtype=values.MONEY)).fill_null(0)
     special = work.select(
         pl.col("row_number"), pl.col("_class"), pl.col("_amount"), pl.col("_cells"),
-        pl.when(payment).then(pl.col("_amount")).otherwise(pl.lit(0, dtype=values.MONEY)).fill_null(0)
-        .cum_sum().alias("_running"),
+        line_amount.cum_sum().alias("_running"),
     ).filter(is_special)
+    every_line = work.select(line_amount.sum()).item() or Decimal("0")
     drop_rows = []
     since = Decimal("0")
+    sheet_total, all_match, found = Decimal("0"), True, False
     for row_number, cls, amount, cells, running in special.iter_rows():
         above = running or Decimal("0")
         segment = above - since
+        value = None
         if cls == "total":
             value = amount
             if value is None:
                 numbers = [Decimal(x) for x in re.findall(r"-?\d[\d,]*\.?\d*", (cells or "").replace(",", ""))
                            if re.fullmatch(r"-?\d+\.?\d*", x)]
                 value = numbers[-1] if numbers else None
-            if value is not None:
-                ok = value in (above, segment)
-                declared.append((value, ok))
-                if not ok:
-                    warnings.append(f"sheet {sheet!r}: declared total {value} on row {row_number} does not match "
-                                    f"the lines above ({segment})")
+            if value is not None and value not in (above, segment) and not (above == 0 and value == every_line):
+                all_match = False
+                warnings.append(f"sheet {sheet!r}: declared total {value} on row {row_number} does not match "
+                                f"the lines above ({segment})")
             since = above
         elif amount is not None and amount != 0 and amount in (above, segment):
+            value = amount
             drop_rows.append(row_number)
-            declared.append((amount, True))
             since = above
+        if value is not None:
+            found = True
+            sheet_total = value if value == above or (above == 0 and value == every_line) else sheet_total + value
+    if found:
+        declared.append((sheet_total, all_match))
     if drop_rows:
         work = work.with_columns(
             pl.when(pl.col("row_number").is_in(drop_rows)).then(pl.lit("unlabelled_total"))
