@@ -213,7 +213,8 @@ def test_a_text_grid_is_bounded_in_filled_cells():
     limits = ParserLimits(max_sheet_cells=1500)
     refused = parse_spend(cells + b"\r\n", filename="x.csv", limits=limits)
     assert (refused.kind, refused.reason_code) == ("rejected", "too_many_cells")
-    padded = b"\r\n".join([b"Supplier Name,Payment Date,Amount" + b"," * 50] + [b"A Ltd,01/05/2024,1.00" + b"," * 50] * 300)
+    padded = b"\r\n".join([b"Supplier Name,Payment Date,Amount" + b"," * 50]
+                          + [b"A Ltd,01/05/2024,1.00" + b"," * 50] * 300)
     assert parse_spend(padded + b"\r\n", filename="x.csv", limits=limits).kind == "spend"
 
 

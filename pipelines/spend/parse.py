@@ -1015,8 +1015,8 @@ def _repair_shifted_amounts(work: pl.DataFrame, fields: list[str], warnings: lis
 
 def _classify_rows(work: pl.DataFrame, body: pl.DataFrame, all_cols: list[str], fields: list[str],
                    extras: list[tuple[str, str]], by_field: dict[str, str], vocab: Vocabulary) -> pl.DataFrame:
-    """`_class` per row (blank, repeated_header, total, summary, note, amount_only; null = a payment line) and `_cells`
-    (the row's cells joined, for the dropped-rows table). Every such row is blank, lacks an amount or a payee,
+    """`_class` per row (blank, repeated_header, total, summary, note, amount_only; null = a payment line) and
+    `_cells` (the row's cells joined, for the dropped-rows table). Every such row is blank, lacks an amount or a payee,
     or names a total in its payee cell (a repeated header's amount cell is a header word, never an amount), so
     the label checks run only on those rows, never on every line: not on every line of a file whose dates are
     all missing either."""
@@ -1234,7 +1234,7 @@ def _table_starts(grid: pl.DataFrame, outcome: SheetOutcome, vocab: Vocabulary) 
         if header > 1:
             preamble = grid.slice(0, min(header - 1, HEADER_SEARCH_ROWS))  # (a grid's row n is at position n - 1)
             above = preamble.filter(_header_like_cells(cols, vocab)).get_column("row_number").to_list()
-        header_rows = [*above, header, *found]
+        header_rows = sorted({*above, header, *found})  # (a header on the last line has its repeats above it)
     elif outcome.error[0] in ("amount_unparseable", "ambiguous_column", "unmapped_header"):
         header_rows = grid.filter(_header_like_cells(cols, vocab)).get_column("row_number").to_list()
     else:
@@ -1393,15 +1393,15 @@ def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: s
         else:
             tables = [(raw.name, outcome, height)]
         del grid
-        for name, outcome, height in tables:
+        for name, outcome, records in tables:
             if outcome.error:
                 if outcome.error[0].startswith("not_spend"):
                     return _rejected(outcome.error[0], outcome.error[1], format=fmt, publication_id=publication_id,
                                      sheets=[s.name for s in raw_sheets], warnings=warnings)
                 errors.append(outcome.error)
-                skipped["sheet_without_table"] = skipped.get("sheet_without_table", 0) + height
+                skipped["sheet_without_table"] = skipped.get("sheet_without_table", 0) + records
                 continue
-            outcome.rows_in = height
+            outcome.rows_in = records
             outcomes.append((name, outcome))
             sheet_of[name] = raw.name
             previous = outcome

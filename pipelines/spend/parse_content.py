@@ -110,10 +110,9 @@ def headers_suffice(frame: pl.DataFrame, headers: list[str], fields: list[str | 
     if not all(r in fields for r in ROLES):
         return False
     for role in ROLES:
-        if role in fields:
-            s = frame.get_column(frame.columns[fields.index(role)]).drop_nulls()
-            if s.len() and _quick_fit(s, role) < FIT:
-                return False
+        s = frame.get_column(frame.columns[fields.index(role)]).drop_nulls()
+        if s.len() and _quick_fit(s, role) < FIT:
+            return False
     return True
 
 
