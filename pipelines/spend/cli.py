@@ -5,12 +5,13 @@ flags). `--json` prints one JSON object (sorted keys, so the output is identical
 
 * `kind` ("spend" | "rejected"), `reason_code` and `reason` (null for spend files);
 * `rows`: payment-line records over every sheet / ZIP member (credits, zero rows and below-threshold rows
-  included; blank, total, note and repeated-header rows are not: they are counted in `dropped_rows`);
+  included; blank, total, summary, note and repeated-header rows are not: they are counted in `dropped_rows`);
 * `rows_in`: every record read (preamble, header, blank, total and payment rows alike) and
   `dropped_by_reason` ({reason: records}); `rows_in == rows + dropped_rows` and `dropped_rows` is the sum of
   `dropped_by_reason` (flagged lines are inside `rows`, never dropped);
 * `mapping`: canonical field -> {"header", "basis" (alias | registry | fuzzy | content), "score"} (per sheet
-  when sheets differ, like `header`); `amount_basis`: net | gross | unknown;
+  when sheets differ, like `header`, and per table, "Sheet (rows 2745-2910)", when a sheet stacks tables under
+  headers of their own); `amount_basis`: net | gross | unknown;
 * `net_total` (decimal string, 2 places), `min_date`, `max_date` (ISO or null);
 * `redacted_rows`: rows whose `redaction_kind` is not `none`. **This includes `unlabelled_blank`** (no payee
   at all), matching the metric `individual_redacted_share` where "redacted includes blank payee";
