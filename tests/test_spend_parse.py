@@ -61,6 +61,22 @@ def test_an_amount_read_only_by_a_guess_is_left_unread_and_flagged():
     assert any(w.startswith("amount_unparsed") and f": {len(guessed)} amounts" in w for w in result.warnings)
 
 
+def test_debit_and_credit_columns_give_one_signed_amount():
+    """A ledger export with Debit and Credit columns instead of one signed amount: the debit was taken as the
+    amount and a credit-only line was flagged amount_missing, its money lost. The amount is the debit less the
+    credit; a Credit column of flags (not money) changes nothing."""
+    data = csv_bytes(["Supplier Name,Payment Date,Debit,Credit", "A Ltd,01/05/2024,120.00,", "B Ltd,02/05/2024,,45.50",
+                      'C Ltd,03/05/2024,"1,000.00",10.00', "D Ltd,04/05/2024,,"])
+    result = parse(data)
+    assert result.rows.get_column("amount").to_list() == [Decimal("120.00"), Decimal("-45.50"), Decimal("990.00"), None]
+    assert result.rows.get_column("row_flags").to_list() == [None, None, None, "amount_missing"]
+    assert result.mapping["amount"]["header"] == "Debit"
+    flags = parse(csv_bytes(["Supplier Name,Payment Date,Amount,Credit", "A Ltd,01/05/2024,120.00,N",
+                             "B Ltd,02/05/2024,-45.50,Y"]))
+    assert flags.rows.get_column("amount").to_list() == [Decimal("120.00"), Decimal("-45.50")]
+    assert flags.rows.get_column("other_attributes").to_list() == ['{"Credit":"N"}', '{"Credit":"Y"}']
+
+
 def test_amounts_read_in_tiers_equal_the_full_clean_up():
     """parse_amounts reads a cell by the cheapest step that can (a cast; "£" and commas dropped and a cast;
     the whole of amount_expr): on cells made of every piece the clean-up knows, in any order, each tier's

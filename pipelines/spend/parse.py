@@ -79,14 +79,14 @@ LINE_COLUMNS: list[tuple[str, pl.DataType]] = [
 LINE_SCHEMA = dict(LINE_COLUMNS)
 TEXT_FIELDS = [name for name, dtype in LINE_COLUMNS if dtype == pl.String]
 # Canonical fields that exist only to be read (not output columns of their own).
-AUX_FIELDS = {"vat_amount", "card_flag", "period"}
+AUX_FIELDS = {"vat_amount", "card_flag", "period", "credit_amount"}
 REQUIRED = ("supplier_name", "amount")
 # When a second column maps to a field already taken, it may fill its sibling instead.
 SIBLING = {"department": "service_area", "service_area": "department"}
 # Fields whose values are codes or numbers by nature; never a place an amount "shifted into".
 ID_LIKE = {"transaction_id", "line_no", "invoice_number", "supplier_id", "supplier_vat_reg", "supplier_company_no",
            "supplier_charity_no", "expense_code", "body_code", "payment_date", "irrecoverable_vat", "vat_amount",
-           "period", "amount", "supplier_name"}
+           "period", "amount", "supplier_name", "credit_amount"}
 # parsing.md §4.3: these headers must never become the supplier, not even by a fuzzy match.
 NEVER_SUPPLIER = re.compile(r"body|organisation|organization|supplierid|vendorid|vat|transaction|number|code|ref")
 TOTAL_LABEL = r"(?i)^(grand |sub ?|net |overall |report |page )?totals?( amount| spend| value)?:?$"
@@ -769,9 +769,11 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
             "amount_decimal_ambiguous", f"sheet {sheet!r}: the amount column mixes decimal commas (1.234,56) and "
             f"decimal points (1,234.56); neither reading is safe"))
     raw_amount = work.get_column("amount")
+    credits = work.get_column("credit_amount") if "credit_amount" in by_field else None
     if separator == ",":
         warnings.append(f"sheet {sheet!r}: amounts use a decimal comma (1.234,56); read as such")
         raw_amount = values.from_decimal_comma(raw_amount)
+        credits = None if credits is None else values.from_decimal_comma(credits)
     # The amounts, payees and dates are read each on its own: payees and dates in threads beside the amounts
     # (each step keeps about one core busy, and Polars releases the interpreter lock while it works).
     with ThreadPoolExecutor(2, thread_name_prefix="spend-columns") as reading:
@@ -782,6 +784,11 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
         vote, dates = dates.result() if dates is not None else (None, pl.DataFrame())
     work = work.with_columns(amounts.alias("_amount"), *payees.get_columns(), *dates.get_columns())
     del amounts, payees, dates
+    if credits is not None:  # Debit and Credit columns: the amount is the debit less the credit
+        credit = pl.lit(values.parse_amounts(credits, strict=True))
+        work = work.with_columns(pl.when(pl.col("_amount").is_null() & credit.is_null()).then(None)
+                                 .otherwise(pl.col("_amount").fill_null(0) - credit.fill_null(0))
+                                 .cast(values.MONEY).alias("_amount"))
     del raw_amount
     # (a repair takes amounts from descriptive columns only, never from the payee or date columns: ID_LIKE)
     work = _repair_shifted_amounts(work, fields, warnings, sheet)
