@@ -336,7 +336,8 @@ def _available(p: ColumnProfile, mapped: str | None, role: str) -> bool:
         return mapped in ("period",) or (mapped not in CODE_FIELDS and p.letter_share < FIT and p.money_share < FIT)
     if role == "supplier_name":
         return mapped in CODE_FIELDS and p.name_score >= FIT
-    return mapped not in CODE_FIELDS and p.letter_share < FIT and mapped not in ("irrecoverable_vat", "vat_amount", "credit_amount")
+    return (mapped not in CODE_FIELDS and p.letter_share < FIT
+            and mapped not in ("irrecoverable_vat", "vat_amount", "credit_amount"))
 
 
 def _choose(role: str, ranked: list[tuple[float, ColumnProfile]],
