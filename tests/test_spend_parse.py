@@ -1058,7 +1058,8 @@ def test_day_shares_of_many_columns_equal_each_columns_own_vote():
         vote = values.vote_date_formats(s)
         expected[name] = (float(values.by_distinct(s, lambda v: values.date_expr(v, vote)).is_not_null().mean())
                           if vote.formats else 0.0)
-    assert parse_content._day_shares(series) == expected
+    frame = pl.DataFrame({name: s.extend_constant(None, 22 - s.len()) for name, s in series.items()})
+    assert parse_content._day_shares(parse_content._cells(frame)) == expected
     assert expected["us"] == 0.75 and expected["mixed"] > 0.9 and expected["names"] == 0
 
 

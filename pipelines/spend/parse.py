@@ -908,14 +908,24 @@ def _read_dates(raw_dates: pl.Series) -> tuple[values.DateVote, pl.DataFrame]:
     """The column's date format vote, and per cell `_date` (a day), `_month` (a cell naming an accounting month:
     "2017-01", "201610", "Jan-17", "2016/17 P08", the first of the month with month precision, not a null
     date), `_quarter` (a cell naming a quarter: "Q1 2016/17", "Apr-Jun 2016", its first day with quarter
-    precision) and `_time_only` (only a time of day), each distinct value parsed once."""
+    precision) and `_time_only` (only a time of day), each distinct value parsed once. Months and quarters
+    are read only for the values that are no day (a line's month counts only where it has no day): a column of
+    days costs no month forms (about 5 ms to plan, on every sheet)."""
     vote = values.vote_date_formats(raw_dates)
     distinct = raw_dates.drop_nulls().unique()
     evaluated, codes = values.per_distinct(raw_dates, lambda v: pl.struct(
-        values.date_expr(v, vote).alias("_date"), values.month_expr(values.short_cells(v)).alias("_month"),
-        values.time_only_expr(v).alias("_time_only")), distinct)
-    quarters = pl.concat([values.quarter_starts(distinct), pl.Series([None], dtype=pl.Date)])  # (null cells last)
-    return vote, evaluated.gather(codes).struct.unnest().with_columns(quarters.gather(codes).alias("_quarter"))
+        values.date_expr(v, vote).alias("_date"), values.time_only_expr(v).alias("_time_only")), distinct)
+    evaluated = evaluated.struct.unnest()  # one row per distinct value, then the null cells' row
+    undated = evaluated.get_column("_date").head(distinct.len()).is_null().arg_true()
+    no_period = pl.Series([None] * evaluated.height, dtype=pl.Date)
+    months, quarters = no_period.alias("_month"), no_period.alias("_quarter")
+    if undated.len():
+        cells = distinct.gather(undated)
+        months = months.scatter(undated, pl.DataFrame({"v": cells}).select(
+            values.month_expr(values.short_cells(pl.col("v")))).to_series())
+        quarters = quarters.scatter(undated, values.quarter_starts(cells))
+    return vote, evaluated.with_columns(months, quarters).select(
+        "_date", "_month", "_time_only", "_quarter").gather(codes)
 
 
 def _collapse_spaces(column: pl.Series) -> tuple[pl.Series, pl.Series]:

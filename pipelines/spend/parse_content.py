@@ -116,34 +116,28 @@ def headers_suffice(frame: pl.DataFrame, headers: list[str], fields: list[str | 
     return True
 
 
-def _with_digits(s: pl.Series) -> pl.Series:
-    """The values holding a digit: every day and month form has one, so only these can be read as either (a
-    column of names or categories then costs one scan, not the date parsers' setup)."""
-    return s.filter(s.str.contains(r"\d"))
-
-
 def _day_share(s: pl.Series) -> float:
     """Share of the (non-null) values read as days by the column's own format vote."""
-    return _day_shares({"": s})[""]
+    return _day_shares(_cells(pl.DataFrame({"": s})))[""]
 
 
-def _day_shares(columns: dict[str, pl.Series]) -> dict[str, float]:
-    """The share of each (non-null, non-empty) column's values read as days by the column's own format vote
+def _day_shares(cells: "Cells") -> dict[str, float]:
+    """The share of each column's (non-null) values read as days by the column's own format vote
     (values.vote_date_formats), the candidate formats evaluated once over all columns' distinct values."""
-    reads = (_stacked(columns, _with_digits).group_by("column", "v").len("w")
+    reads = (cells.with_digits.group_by("column", "v").len("w")
              .with_columns(values.clean_date_text(pl.col("v")))  # once, not inside each candidate
              .select(pl.col("column"), pl.col("w"), *values.candidate_reads(pl.col("v"))))
     shares = {}
     for (name,), column_reads in reads.partition_by("column", as_dict=True).items():
         vote = values.vote_from_reads(column_reads)
         read = column_reads.filter(pl.any_horizontal(vote.formats)).get_column("w").sum() if vote.formats else 0
-        shares[name] = int(read) / columns[name].len()
-    return {name: shares.get(name, 0.0) for name in columns}
+        shares[name] = int(read) / cells.filled[name]
+    return {name: shares.get(name, 0.0) for name in cells.filled}
 
 
 def _month_share(s: pl.Series) -> float:
     """Share of the (non-null) values read as months or quarters."""
-    return _month_shares({"": s})[""]
+    return _month_shares(_cells(pl.DataFrame({"": s})))[""]
 
 
 def _quick_fit(s: pl.Series, role: str) -> float:
@@ -177,7 +171,8 @@ def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:
     filled = {c: s for c, s in filled.items() if s.len()}
     stats = frame.select([e for i, c in enumerate(frame.columns) if c in filled
                           for e in stats_of(i, c)]).row(0, named=True) if filled else {}
-    days, months, moneys = _day_shares(filled), _month_shares(filled), _money_shares(filled)
+    cells = _cells(frame)
+    days, months, moneys = _day_shares(cells), _month_shares(cells), _money_shares(cells)
     out = []
     for i, (column, header) in enumerate(zip(frame.columns, headers)):
         s = filled.get(column)
@@ -194,36 +189,44 @@ def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:
     return out
 
 
-def _month_shares(columns: dict[str, pl.Series]) -> dict[str, float]:
-    """The share of each (non-null, non-empty) column's values read as months or quarters (the accounting
-    periods a line can be dated by), the forms evaluated once over all their values."""
-    cells = _stacked(columns, _with_digits)
-    v = cells.get_column("v")
+@dataclass(frozen=True)
+class Cells:
+    """Columns' filled values one under another (`column`, its name, and `v`), stacked once for all the
+    shares a profile reads: `with_digits` keeps the values holding a digit, the only ones any day or month
+    form reads (a column of names or categories then costs one scan, not the date parsers' work)."""
+    all: pl.DataFrame
+    with_digits: pl.DataFrame
+    filled: dict[str, int]  # each column's count of values (the shares' denominator)
+
+
+def _cells(frame: pl.DataFrame) -> Cells:
+    stacked = frame.select(pl.all().cast(pl.String)).unpivot(variable_name="column", value_name="v").drop_nulls("v")
+    return Cells(stacked, stacked.filter(pl.col("v").str.contains(r"\d")),
+                 dict(zip(frame.columns, frame.select(pl.all().count()).row(0))))
+
+
+def _month_shares(cells: Cells) -> dict[str, float]:
+    """The share of each column's (non-null) values read as months or quarters (the accounting periods a line
+    can be dated by), the forms evaluated once per distinct value of all the columns together."""
+    v = cells.with_digits.get_column("v")
     distinct = v.unique()
     read = values.period_starts(distinct).is_not_null().gather(v.cast(pl.Enum(distinct)).to_physical())
-    return _shares(columns, cells, read)
+    return _shares(cells, cells.with_digits, read)
 
 
-def _money_shares(columns: dict[str, pl.Series]) -> dict[str, float]:
-    """The share of each (non-null, non-empty) column's values read as amounts (values.amount_expr), evaluated
-    once per distinct value of all the columns together."""
-    stacked = _stacked(columns)
-    return _shares(columns, stacked, values.by_distinct(stacked.get_column("v"), values.amount_expr).is_not_null())
+def _money_shares(cells: Cells) -> dict[str, float]:
+    """The share of each column's (non-null) values read as amounts (values.amount_expr), evaluated once per
+    distinct value of all the columns together."""
+    v = cells.all.get_column("v")
+    return _shares(cells, cells.all, values.by_distinct(v, values.amount_expr).is_not_null())
 
 
-def _stacked(columns: dict[str, pl.Series], keep=lambda s: s) -> pl.DataFrame:
-    """The columns' values (those `keep` keeps) one under another: `column` (its name) and `v`."""
-    schema = {"column": pl.String, "v": pl.String}
-    return pl.concat([pl.DataFrame({"column": name, "v": keep(s)}, schema=schema) for name, s in columns.items()]
-                     or [pl.DataFrame(schema=schema)])
-
-
-def _shares(columns: dict[str, pl.Series], stacked: pl.DataFrame, read: pl.Series) -> dict[str, float]:
+def _shares(cells: Cells, stacked: pl.DataFrame, read: pl.Series) -> dict[str, float]:
     """Per column, the share of its values (all of them, not only the stacked ones) that `read` (one Boolean
     per stacked value) holds true."""
     counts = dict(stacked.select(pl.col("column"), read.alias("read")).group_by("column")
                   .agg(pl.col("read").sum()).iter_rows())
-    return {name: int(counts.get(name, 0)) / s.len() for name, s in columns.items()}
+    return {name: int(counts.get(name, 0)) / n if n else 0.0 for name, n in cells.filled.items()}
 
 
 def _id_like(s: pl.Series) -> bool:

@@ -795,16 +795,20 @@ def compact_strings(frame: pl.DataFrame, columns: list[str] | None = None) -> pl
     """The same frame with each String column (of `columns`, default all) whose values are long (over the 12
     bytes a string view holds inline) and repeated (a department, a body's URL) rebuilt so every repeat points
     at one stored copy: a column of the same few values then costs its 16-byte views, not a copy of the text
-    per row. The columns' distinct values and codes are computed in one pass each, the columns in parallel."""
-    candidates = []
-    for name in frame.columns if columns is None else columns:
-        column = frame.get_column(name)
-        if column.dtype != pl.String or column.len() < 2 * COMPACT_SAMPLE // 4:
-            continue
-        head = column.head(COMPACT_SAMPLE).drop_nulls()
-        if head.len() == 0 or (head.str.len_bytes().mean() or 0) <= 12 or head.n_unique() * 2 > head.len():
-            continue
-        candidates.append(name)
+    per row. Which columns qualify is read from their first cells in one evaluation (a few per column cost
+    more than the read of a small file); their distinct values and codes in one pass each, in parallel."""
+    if frame.height < 2 * COMPACT_SAMPLE // 4:
+        return frame
+    strings = [c for c in (frame.columns if columns is None else columns) if frame.schema[c] == pl.String]
+    if not strings:
+        return frame
+    head = frame.head(COMPACT_SAMPLE).select(
+        [e for i, c in enumerate(strings) for e in (pl.col(c).count().alias(f"{i}.filled"),
+                                                    pl.col(c).str.len_bytes().mean().alias(f"{i}.bytes"),
+                                                    pl.col(c).drop_nulls().n_unique().alias(f"{i}.distinct"))]
+    ).row(0, named=True)
+    candidates = [c for i, c in enumerate(strings) if head[f"{i}.filled"] and (head[f"{i}.bytes"] or 0) > 12
+                  and head[f"{i}.distinct"] * 2 <= head[f"{i}.filled"]]
     if not candidates:
         return frame
     distinct = frame.select([pl.col(c).drop_nulls().unique().implode() for c in candidates]).row(0, named=True)
@@ -1013,23 +1017,6 @@ def _unpack_sheets(payload: bytes) -> list[RawSheet]:
         frame = pl.read_ipc_stream(io.BytesIO(view[at + 8:at + 8 + frame_len]))
         at += 8 + frame_len
         sheets.append(RawSheet(name, frame, None))
-    return sheets
-
-
-def read_workbook_here(data: bytes) -> list[tuple[str, pl.DataFrame]]:
-    """The calamine read itself (run inside the child process): every sheet as String columns c0..cN plus
-    row_number."""
-    import fastexcel
-
-    reader = fastexcel.read_excel(data)
-    sheets = []
-    for name in reader.sheet_names:
-        # skip_rows=0 keeps leading empty rows so row_number is the sheet's own row number.
-        frame = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_polars()
-        frame = frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns)})
-        frame = frame.with_columns(pl.all().cast(pl.String))
-        frame = frame.with_row_index("row_number", offset=1).with_columns(pl.col("row_number").cast(pl.Int64))
-        sheets.append((name, frame))
     return sheets
 
 

@@ -183,8 +183,10 @@ def per_distinct(series: pl.Series, expr_of: "callable",
     column's distinct values when already known (or a superset of them, without repeats)."""
     if distinct is None:
         distinct = series.drop_nulls().unique()
-    evaluated = pl.DataFrame({"v": pl.concat([distinct, pl.Series([None], dtype=pl.String)])}).with_columns(
-        expr_of(pl.col("v")).alias("out")).get_column("out")
+    # lazily, so a part the expression uses several times (a payee's cleaned text: its redaction rules read it
+    # four times) is computed once; the eager engine computed it each time (6 ms against 2 for 2,300 payees)
+    evaluated = pl.DataFrame({"v": pl.concat([distinct, pl.Series([None], dtype=pl.String)])}).lazy().with_columns(
+        expr_of(pl.col("v")).alias("out")).collect().get_column("out")
     codes = series.cast(pl.Enum(distinct)).to_physical().fill_null(distinct.len())
     return evaluated, codes
 
