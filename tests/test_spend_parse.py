@@ -420,12 +420,24 @@ def test_xlsx_month_sheets_and_fractional_serials():
     assert result.rows.get_column("row_number").to_list() == [4, 5, 2]  # spreadsheet rows, title rows counted
 
 
-def _ods(rows: list[list[str]]) -> bytes:
-    """A minimal OpenDocument spreadsheet written by hand (no ODS writer is installed)."""
-    cells = "".join(
-        "<table:table-row>" + "".join(
-            f'<table:table-cell office:value-type="string"><text:p>{v}</text:p></table:table-cell>' for v in row)
-        + "</table:table-row>" for row in rows)
+def _ods_cell(value) -> str:
+    """A text cell, or a typed one as LibreOffice saves it: (value-type, value, displayed text)."""
+    if isinstance(value, str):
+        return f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
+    kind, typed, shown = value
+    attribute = "office:date-value" if kind == "date" else "office:value"
+    currency = ' office:currency="GBP"' if kind == "currency" else ""
+    return (f'<table:table-cell office:value-type="{kind}"{currency} {attribute}="{typed}"><text:p>{shown}</text:p>'
+            f'</table:table-cell>')
+
+
+def _ods(rows: list[list], padding_rows: int = 0) -> bytes:
+    """A minimal OpenDocument spreadsheet written by hand (no ODS writer is installed); `padding_rows` empty
+    rows of 1,024 columns below the table, as a sheet formatted to its end is saved."""
+    cells = "".join("<table:table-row>" + "".join(_ods_cell(v) for v in row) + "</table:table-row>" for row in rows)
+    if padding_rows:
+        cells += (f'<table:table-row table:number-rows-repeated="{padding_rows}">'
+                  '<table:table-cell table:number-columns-repeated="1024"/></table:table-row>')
     content = (
         '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
         'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
@@ -453,6 +465,22 @@ def test_ods_workbook():
     result = parse(data, filename="spend.ods")
     assert result.kind == "spend", result.reason
     assert result.rows.get_column("amount").sum() == Decimal("10.00")
+
+
+def test_ods_typed_cells_read_as_the_sheet_shows_them():
+    """LibreOffice saves dates, currency and numbers as typed cells (a float's artefacts included); they read as
+    the days and pence the sheet shows, and a sheet formatted down to its last row costs nothing more."""
+    data = _ods([["Supplier Name", "Payment Date", "Amount"],
+                 ["A Ltd", ("date", "2024-05-01", "01/05/2024"), ("currency", "1234.5", "£1,234.50")],
+                 ["B Ltd", ("date", "2024-05-13T00:00:00", "13/05/2024"), ("float", "-2.5", "-2.50")],
+                 ["C Ltd", ("date", "2024-05-20", "20 May 2024"), ("float", "0.30000000000000004", "0.30")]],
+                padding_rows=1_048_000)
+    result = parse(data, filename="May-2024.ods")
+    assert result.kind == "spend", result.reason
+    assert result.rows.get_column("payment_date").to_list() == [dt.date(2024, 5, 1), dt.date(2024, 5, 13),
+                                                                   dt.date(2024, 5, 20)]
+    assert result.rows.get_column("amount").to_list() == [Decimal("1234.50"), Decimal("-2.50"), Decimal("0.30")]
+    assert result.rows.get_column("row_flags").null_count() == 3
 
 
 def test_mixed_date_formats_in_one_column():
