@@ -795,9 +795,7 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     # (a repair takes amounts from descriptive columns only, never from the payee or date columns: ID_LIKE)
     work = _repair_shifted_amounts(work, fields, warnings, sheet)
     if grain == "transaction":
-        day_missing = pl.col("_date").is_null()
-        work = work.with_columns(pl.when(day_missing).then(pl.col("_month")).alias("_month"),
-                                 pl.when(day_missing).then(pl.col("_quarter")).alias("_quarter"))
+        # (a cell's month or quarter is read only where it is no day: _read_dates)
         months, quarters = work.select(pl.col("_month", "_quarter").is_not_null().sum()).row(0)
         for count, unit in ((months, "month"), (quarters, "quarter")):
             if count:
@@ -917,7 +915,7 @@ def _read_dates(raw_dates: pl.Series) -> tuple[values.DateVote, pl.DataFrame]:
         values.date_expr(v, vote).alias("_date"), values.time_only_expr(v).alias("_time_only")), distinct)
     evaluated = evaluated.struct.unnest()  # one row per distinct value, then the null cells' row
     undated = evaluated.get_column("_date").head(distinct.len()).is_null().arg_true()
-    no_period = pl.Series([None] * evaluated.height, dtype=pl.Date)
+    no_period = pl.repeat(None, evaluated.height, dtype=pl.Date, eager=True)
     months, quarters = no_period.alias("_month"), no_period.alias("_quarter")
     if undated.len():
         cells = distinct.gather(undated)
