@@ -1066,6 +1066,39 @@ def test_content_date_shares_equal_their_plain_definitions(cells):
     assert parse_content._month_share(s) == month
 
 
+@pytest.mark.parametrize("cells", [
+    ["03/04/2023", "17/04/2023 00:00:00", "2023-04-30", "Parks", "05-Oct-21"] * 3,  # mixed forms, a name
+    ["04/13/2023", "04/14/2023", "05/01/2023", "04/02/2023"],                       # month-first, proved
+    ["04/03/2023", "05/03/2023", "06/03/2023"],                                     # day-first by the rule
+    ["2023-04-03T10:15:00Z", "Monday, 3rd April 2023", "2023-04-04 00:00:00.000"],  # times and weekdays
+    ["45017", "45018.5", "3 April 2023", "Apr-23"],                                 # serials, named, a month
+    ["Highways", "Parks", "Adult Social Care"], ["00:00:00"] * 4, ["1990-01-01", "2999-12-31", "x1"],
+])
+def test_the_header_checks_short_cut_never_reads_more_days_than_the_columns_own_vote(cells):
+    """The header check takes a column for dates when one common form alone reads half its values: the share
+    that form reads is never more than the column's own vote reads, so the short cut decides as the vote would."""
+    from pipelines.spend import parse_content, values
+
+    s = pl.Series("v", cells)
+    assert values.best_form_share(s, parse_content.COMMON_DAY_FORMS) <= parse_content._day_share(s)
+
+
+def test_every_value_read_as_an_amount_holds_a_digit_or_a_dash():
+    """The payee check skips reading money in a column where fewer than half the values hold a digit or a dash:
+    no value without one is read as an amount, leniently or strictly (generated from money's own characters)."""
+    import random
+
+    from pipelines.spend import parse_content, values
+
+    alphabet = list("-\u2212\u2013\u2014\u00a3$\u20ac().,+ '\"CRDrBPGnilzeoNIL") + ["CR", "DR", "GBP", "nil", "Nil", "zero"]
+    rng = random.Random(7)
+    cells = pl.Series(sorted({"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6))) for _ in range(60_000)}))
+    marked = cells.str.contains(parse_content.AMOUNT_MARK)
+    for strict in (False, True):
+        read = values.parse_amounts(cells, strict=strict).is_not_null()
+        assert read.any() and not (read & ~marked).any(), cells.filter(read & ~marked).head(5).to_list()
+
+
 def test_day_shares_of_many_columns_equal_each_columns_own_vote():
     """The day shares of several columns evaluated together equal each column's own vote and read, whatever
     the other columns hold (mixed formats, month-first proved by one column only, serials, times, no digits)."""

@@ -111,9 +111,14 @@ def headers_suffice(frame: pl.DataFrame, headers: list[str], fields: list[str | 
         return False
     for role in ROLES:
         s = frame.get_column(frame.columns[fields.index(role)]).drop_nulls()
+        if role == "payment_date" and values.best_form_share(s, COMMON_DAY_FORMS) >= FIT:
+            continue  # most date columns: one common form settles it, without the vote over every form
         if s.len() and _quick_fit(s, role) < FIT:
             return False
     return True
+
+
+COMMON_DAY_FORMS = ("dd/mm/yyyy", "yyyy-mm-dd")  # (times and weekdays are cleaned off before reading)
 
 
 def _day_share(s: pl.Series) -> float:
@@ -148,9 +153,12 @@ def _quick_fit(s: pl.Series, role: str) -> float:
         day = _day_share(s)
         return day if day >= FIT else max(day, _month_share(s))
     letters = float(s.str.contains(r"[A-Za-z]").mean())
-    if letters < FIT:
-        return letters
+    if letters < FIT or float(s.str.contains(AMOUNT_MARK).mean()) < FIT:
+        return letters  # (too few values could be amounts for the column to be money: names, not read as such)
     return letters if float(values.parse_amounts(s).is_not_null().mean()) < FIT else 0.0
+
+
+AMOUNT_MARK = r"[\d\-\u2212\u2013]"  # every value read as an amount holds a digit or a dash ("-" is a zero)
 
 
 def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:

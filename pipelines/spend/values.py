@@ -115,6 +115,19 @@ def _candidate(name: str, fmt: str | None, cleaned: pl.Expr) -> pl.Expr:
 DATE_CANDIDATES: list[tuple[str, str | None]] = [*DATE_FORMATS, ("excel_serial", None)]
 
 
+def best_form_share(values: pl.Series, forms: tuple[str, ...]) -> float:
+    """The largest share of the (non-null) values that one of `forms` (names of DATE_FORMATS) reads as a day in
+    the window, read as vote_date_formats reads them. A column's own vote reads at least this share (it keeps
+    its best form), so a high share here settles that a column holds days without the vote over every form."""
+    if values.len() == 0:
+        return 0.0
+    formats = dict(DATE_CANDIDATES)
+    reads = (pl.DataFrame({"v": values}).group_by("v").len("w").select(clean_date_text(pl.col("v")).alias("v"), "w")
+             .select([(_candidate(name, formats[name], pl.col("v")).is_not_null().cast(pl.UInt32) * pl.col("w"))
+                      .sum().alias(name) for name in forms]).row(0))
+    return max(reads) / values.len()
+
+
 def vote_date_formats(values: pl.Series) -> DateVote:
     """Score every candidate format over the whole column (openspending's per-column vote): drop formats that
     parse under 25% of the best; month-first survives only when it beats day-first (the data proves it).
