@@ -919,8 +919,7 @@ def _read_dates(raw_dates: pl.Series) -> tuple[values.DateVote, pl.DataFrame]:
     months, quarters = no_period.alias("_month"), no_period.alias("_quarter")
     if undated.len():
         cells = distinct.gather(undated)
-        months = months.scatter(undated, pl.DataFrame({"v": cells}).select(
-            values.month_expr(values.short_cells(pl.col("v")))).to_series())
+        months = months.scatter(undated, values.month_starts(cells))
         quarters = quarters.scatter(undated, values.quarter_starts(cells))
     return vote, evaluated.with_columns(months, quarters).select(
         "_date", "_month", "_time_only", "_quarter").gather(codes)

@@ -150,8 +150,9 @@ def _quick_fit(s: pl.Series, role: str) -> float:
     if role == "amount":
         return float(values.parse_amounts(s).is_not_null().mean())
     if role == "payment_date":
-        day = _day_share(s)
-        return day if day >= FIT else max(day, _month_share(s))
+        cells = _cells(pl.DataFrame({"": s}))  # stacked once for the day and the month readings
+        day = _day_shares(cells)[""]
+        return day if day >= FIT else max(day, _month_shares(cells)[""])
     letters = float(s.str.contains(r"[A-Za-z]").mean())
     if letters < FIT or float(s.str.contains(AMOUNT_MARK).mean()) < FIT:
         return letters  # (too few values could be amounts for the column to be money: names, not read as such)

@@ -122,10 +122,15 @@ def best_form_share(values: pl.Series, forms: tuple[str, ...]) -> float:
     if values.len() == 0:
         return 0.0
     formats = dict(DATE_CANDIDATES)
-    reads = (pl.DataFrame({"v": values}).group_by("v").len("w").select(clean_date_text(pl.col("v")).alias("v"), "w")
-             .select([(_candidate(name, formats[name], pl.col("v")).is_not_null().cast(pl.UInt32) * pl.col("w"))
-                      .sum().alias(name) for name in forms]).row(0))
+    reads = _cleaned_distinct(values).select(
+        [(_candidate(name, formats[name], pl.col("v")).is_not_null().cast(pl.UInt32) * pl.col("w")).sum().alias(name)
+         for name in forms]).row(0)
     return max(reads) / values.len()
+
+
+def _cleaned_distinct(values: pl.Series) -> pl.DataFrame:
+    """The column's distinct values cleaned for the day forms (`v`), with how often each occurs (`w`)."""
+    return pl.DataFrame({"v": values}).group_by("v").len("w").select(clean_date_text(pl.col("v")).alias("v"), "w")
 
 
 def vote_date_formats(values: pl.Series) -> DateVote:
@@ -133,9 +138,7 @@ def vote_date_formats(values: pl.Series) -> DateVote:
     parse under 25% of the best; month-first survives only when it beats day-first (the data proves it).
     Votes are counted over distinct values weighted by how often each occurs (a month of payments has a few
     dozen distinct dates), so the cost does not grow with the number of lines."""
-    frame = (pl.DataFrame({"v": values}).group_by("v").len("w")
-             .select(clean_date_text(pl.col("v")).alias("v"), pl.col("w")))
-    return vote_from_reads(frame.select(pl.col("w"), *candidate_reads(pl.col("v"))))
+    return vote_from_reads(_cleaned_distinct(values).select(pl.col("w"), *candidate_reads(pl.col("v"))))
 
 
 def candidate_reads(cleaned: pl.Expr) -> list[pl.Expr]:
@@ -379,11 +382,15 @@ def quarter_starts(cells: pl.Series) -> pl.Series:
     return quarters.scatter(index, read)
 
 
+def month_starts(cells: pl.Series) -> pl.Series:
+    """The first day of the month (month_expr) each String cell names (parallel Date results), or null."""
+    return pl.DataFrame({"v": cells}).select(month_expr(short_cells(pl.col("v")))).to_series()
+
+
 def period_starts(cells: pl.Series) -> pl.Series:
-    """The first day of the month (month_expr) or else the quarter (quarter_starts) each String cell names
+    """The first day of the month (month_starts) or else the quarter (quarter_starts) each String cell names
     (parallel Date results), or null."""
-    months = pl.DataFrame({"v": cells}).select(month_expr(short_cells(pl.col("v")))).to_series()
-    return months.fill_null(quarter_starts(cells))
+    return month_starts(cells).fill_null(quarter_starts(cells))
 
 
 # (ASCII word boundaries: the Unicode ones cost 4 ms to compile, in every process and on every call)
