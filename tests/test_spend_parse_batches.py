@@ -135,11 +135,13 @@ def test_refusals_are_the_same_in_batches():
     assert_same(whole, batched)
 
 
-def test_compacted_grid_keeps_values():
+def test_compacted_grid_keeps_values(monkeypatch):
     column = pl.Series("c0", ["http://opendatacommunities.org/id/council/leeds"] * 3000 + [None, "short"] * 500)
     frame = pl.DataFrame({"c0": column, "c1": [str(i) for i in range(4000)]})
+    assert readers.compact_strings(frame) is frame  # a small grid is left as it is
+    monkeypatch.setattr(readers, "COMPACT_MIN_BYTES", 0)
     compact = readers.compact_strings(frame)
-    assert compact.equals(frame, null_equal=True)
+    assert compact is not frame and compact.equals(frame, null_equal=True)
 
 
 CORPUS_SPEND = Path(__file__).resolve().parents[2] / "shared" / "corpus"
