@@ -1067,6 +1067,27 @@ def test_content_date_shares_equal_their_plain_definitions(cells):
 
 
 @pytest.mark.parametrize("cells", [
+    ["03/04/2023", "17/04/2023 00:00:00", "2023-04-30", "Parks", "05-Oct-21", None, "00:00:00", " 12:30 "] * 3,
+    ["04/13/2023", "04/14/2023", "05/01/2023", "12", None],             # month-first proved by the data
+    ["45017", "45018.5", "1500", "3M Ltd", "Saturday, 1 April 2023", "April 13, 2023", "1st Apr 2023"],
+    [None, None],
+])
+def test_date_column_read_once_equals_vote_then_parse(cells):
+    """A date column's days taken from the vote's own reads (values.read_days, as _read_dates reads a column)
+    are what the vote and then date_expr give: the same formats, counts and day per cell."""
+    from pipelines.spend import parse, values
+
+    s = pl.Series("v", cells, dtype=pl.String)
+    vote, read = parse._read_dates(s)
+    expected = values.vote_date_formats(s)
+    assert (vote.formats, vote.counts, vote.values) == (expected.formats, expected.counts, expected.values)
+    days = pl.DataFrame({"v": s}).with_columns(values.date_expr(pl.col("v"), expected).alias("d")).get_column("d")
+    assert read.get_column("_date").to_list() == days.to_list()
+    assert read.get_column("_time_only").to_list() == pl.DataFrame({"v": s}).select(
+        values.time_only_expr(pl.col("v"))).to_series().to_list()
+
+
+@pytest.mark.parametrize("cells", [
     ["03/04/2023", "17/04/2023 00:00:00", "2023-04-30", "Parks", "05-Oct-21"] * 3,  # mixed forms, a name
     ["04/13/2023", "04/14/2023", "05/01/2023", "04/02/2023"],                       # month-first, proved
     ["04/03/2023", "05/03/2023", "06/03/2023"],                                     # day-first by the rule
