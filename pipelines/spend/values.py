@@ -337,36 +337,39 @@ def month_text(expr: pl.Expr) -> pl.Expr:
     return expr.str.strip_chars().str.to_lowercase().str.replace_all(r"\s+", " ")
 
 
-def month_expr(expr: pl.Expr) -> pl.Expr:
+def month_expr(expr: pl.Expr, forms: tuple[str, ...] = tuple(MONTH_FORMS)) -> pl.Expr:
     """The first day of the month a cell names, or null: `2017-01`, `2017/1`, `201701`, `01/2017`, `Jan-17`,
     `January 2017`, `2017 Jan`, and financial periods `2016/17 P08`, `P8 2016-17`, `2016/17 Period 8` (P01 is
-    April; P13, the year-end adjustments, is March). Day-level dates are not months (see date_expr)."""
+    April; P13, the year-end adjustments, is March). Day-level dates are not months (see date_expr). `forms`:
+    the MONTH_FORMS to read with (a form no cell matches reads nothing: leaving it out spares its planning)."""
     s = month_text(expr)
-    ym, ym_loose, my, name_year, year_name, fy_p, p_fy = (s.str.extract_groups(form) for form in MONTH_FORMS.values())
+
+    def number(part: pl.Expr) -> pl.Expr:
+        return part.cast(pl.Int32, strict=False)
 
     def fy_month(start: pl.Expr, end: pl.Expr, period: pl.Expr) -> pl.Expr:
         """Period p of the financial year start/end: P01 is April of the start year, P12 and P13 are March."""
-        first = start.cast(pl.Int32, strict=False)
-        p = period.cast(pl.Int32, strict=False)
-        valid = (end.cast(pl.Int32, strict=False) % 100 == (first + 1) % 100) & p.is_between(1, 13)
+        first, p = number(start), number(period)
+        valid = (number(end) % 100 == (first + 1) % 100) & p.is_between(1, 13)
         return pl.when(valid).then(pl.date(first, 4, 1).dt.offset_by(pl.format("{}mo", pl.min_horizontal(p, 12) - 1)))
 
-    def on_day_one(year: pl.Expr, month: pl.Expr) -> pl.Expr:
-        return pl.date(year, month, 1)  # null when the year or the month is (each form only yields real months)
+    def read(form: str) -> pl.Expr:
+        """One form's month (pl.date is null when its year or month is: each form yields only real months).
+        Every part is written once: an expression that repeats its sub-expressions grows with every repeat, and
+        Polars then took ~12 ms to plan it, per call."""
+        part = s.str.extract_groups(MONTH_FORMS[form]).struct.field
+        return {
+            "ym": lambda: pl.date(number(part("1")), number(part("2")), 1),
+            "ym_loose": lambda: pl.date(number(part("1")), number(part("2")), 1),
+            "my": lambda: pl.date(number(part("2")), number(part("1")), 1),
+            "name_year": lambda: pl.date(_year_of(part("2")), _month_number(part("1")), 1),
+            "year_name": lambda: pl.date(number(part("1")), _month_number(part("2")), 1),
+            "fy_p": lambda: fy_month(part("1"), part("2"), part("3")),
+            "p_fy": lambda: fy_month(part("2"), part("3"), part("1")),
+        }[form]()
 
-    # The first form that gives both a year and a month wins. Every part is written once: an expression that
-    # repeats its sub-expressions grows with every repeat, and Polars then took ~12 ms to plan it, per call.
-    date = pl.coalesce(
-        on_day_one(ym.struct.field("1").cast(pl.Int32, strict=False), ym.struct.field("2").cast(pl.Int32, strict=False)),
-        on_day_one(ym_loose.struct.field("1").cast(pl.Int32, strict=False),
-                   ym_loose.struct.field("2").cast(pl.Int32, strict=False)),
-        on_day_one(my.struct.field("2").cast(pl.Int32, strict=False), my.struct.field("1").cast(pl.Int32, strict=False)),
-        on_day_one(_year_of(name_year.struct.field("2")), _month_number(name_year.struct.field("1"))),
-        on_day_one(year_name.struct.field("1").cast(pl.Int32, strict=False), _month_number(year_name.struct.field("2"))),
-        fy_month(fy_p.struct.field("1"), fy_p.struct.field("2"), fy_p.struct.field("3")),
-        fy_month(p_fy.struct.field("2"), p_fy.struct.field("3"), p_fy.struct.field("1")),
-    )
-    return _in_window(date)
+    # the first form that gives both a year and a month wins
+    return _in_window(pl.coalesce([read(form) for form in forms]))
 
 
 def quarter_starts(cells: pl.Series) -> pl.Series:
@@ -411,13 +414,16 @@ def quarter_starts(cells: pl.Series) -> pl.Series:
 def month_starts(cells: pl.Series) -> pl.Series:
     """The first day of the month (month_expr) each String cell names (parallel Date results), or null. Only the
     cells of a month's shape (MONTH_SHAPE) are read by the forms: month_expr costs about 7 ms to plan, on every
-    call, and most calls (a column of days, names or amounts profiled) find no month at all."""
+    call, and most calls (a column of days, names or amounts profiled) find no month at all; and only with the
+    forms some cell matches (a column of `201610` needs one form of the seven)."""
     text = pl.DataFrame({"v": cells}).select(month_text(short_cells(pl.col("v")))).to_series()
     index = text.str.contains(MONTH_SHAPE).fill_null(False).arg_true()
     months = pl.repeat(None, cells.len(), dtype=pl.Date, eager=True).alias(cells.name)
     if index.len() == 0:
         return months
-    read = pl.DataFrame({"v": text.gather(index)}).select(month_expr(pl.col("v"))).to_series()
+    shaped = text.gather(index)
+    forms = tuple(name for name, form in MONTH_FORMS.items() if shaped.str.contains(form).any())
+    read = pl.DataFrame({"v": shaped}).select(month_expr(pl.col("v"), forms)).to_series()
     return months.scatter(index, read)
 
 
