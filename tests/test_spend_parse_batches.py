@@ -432,3 +432,18 @@ def test_a_file_read_on_a_guess_gives_the_measured_result(tmp_path, monkeypatch,
     else:
         assert outcomes == ["kept" if rest in ("plain", "wider") else "thrown away"]
         assert from_path.kind == "spend", from_path.reason
+
+
+def test_wider_record_past_the_records_the_width_is_learnt_from():
+    """The width is learnt from the first 32 KB of text (readers.WIDTH_PREFIX_CHARS); a wider record further
+    on widens the read, whole or in batches, and keeps its extra cells."""
+    rows = lines(1000)
+    assert len("\n".join(rows[:800])) > readers.WIDTH_PREFIX_CHARS
+    rows[800] = "05/05/2024,Wide Ltd,99.00,Parks,extra,cells,here"
+    data = ("\n".join([HEADER, *rows]) + "\n").encode()
+    for limits in (WHOLE, readers.DEFAULT_LIMITS, TINY):
+        result = parse_spend(data, filename="2024-05.csv", limits=limits)
+        assert result.kind == "spend" and result.rows.height == 1000
+        wide = result.rows.filter(pl.col("supplier_name") == "Wide Ltd").row(0, named=True)
+        assert all(cell in wide["other_attributes"] for cell in ("extra", "cells", "here"))
+    both(data)
