@@ -1220,3 +1220,35 @@ def test_content_profile_equals_column_by_column():
             stats["decimal"], stats["letters"], stats["company"], stats["words"]), column
         assert p.money_share == float(values.parse_amounts(s).is_not_null().mean()), column
     assert profiles[0].month_share == 0.75 and profiles[3].company_share > 0
+
+
+def test_gla_and_tfl_account_headers_map_to_expense_fields():
+    """The Greater London Authority's and TfL's exports name the expense account their own way."""
+    result = parse(csv_bytes([
+        "Vendor ID,Vendor Name,Cost Element,Expenditure Account Code Description,Document No,Amount,Clearing Date,"
+        "Directorate,Service Expenditure Analysis",
+        "10016524,TRANSPORT FOR LONDON,544071,FUNCTIONAL BODY GRANT PAYMENT,CHAPS649,66253087.00,2016-02-24,"
+        "RESOURCES,Highways and transport services"]))
+    assert result.kind == "spend", result.reason
+    line = result.rows.row(0, named=True)
+    assert (line["expense_code"], line["expense_type"], line["service_area"]) == (
+        "544071", "FUNCTIONAL BODY GRANT PAYMENT", "Highways and transport services")
+    tfl = parse(csv_bytes(["Entity,Vendor Name,Expenditure Account ,Document Number,Clearing Date,Amount (£)",
+                           'LONDON UNDERGROUND LTD,ACME LTD,Rates - Central Listed,1005,04 Apr 2018,"39,440.00"']))
+    assert tfl.rows.row(0, named=True)["expense_type"] == "Rates - Central Listed"
+
+
+def test_data_under_no_header_cell_is_kept_by_position_and_said():
+    """Cells in a column whose header cell is blank (Hyndburn's spacers; records wider than their header) stay
+    in other_attributes under the column's position, and the warnings say which columns."""
+    result = parse(csv_bytes([
+        "Supplier Name,,Payment Date,Amount",
+        "Acme Ltd,note one,01/04/2024,600.00",
+        "Bravo Ltd,,02/04/2024,700.00,99,extra"]))
+    assert result.kind == "spend", result.reason
+    assert any("under no header cell" in w and "'column_2'" in w and "'column_5'" in w and "'column_6'" in w
+               for w in result.warnings), result.warnings
+    assert "note one" in result.rows.row(0, named=True)["other_attributes"]
+    assert "extra" in result.rows.row(1, named=True)["other_attributes"]
+    plain = parse(csv_bytes([HEADER, "Acme Ltd,01/04/2024,600.00"]))
+    assert not any("under no header cell" in w for w in plain.warnings)

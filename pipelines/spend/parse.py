@@ -52,7 +52,7 @@ from pipelines.spend.periods import (  # the same reading of labels the fetcher 
 )
 
 # Bumped whenever the same bytes give different output (`keepitlocal rebuild spend` re-parses older versions).
-PARSER_VERSION = "spend-parse/2.5"
+PARSER_VERSION = "spend-parse/2.6"
 ALIASES_PATH = Path(__file__).with_name("aliases.csv")
 HEADER_SEARCH_ROWS = 60  # report preambles (even whole SQL queries) come before the header
 # When none of those rows is a header, the rows below them up to this row (and this many cells: a wide sheet
@@ -491,6 +491,9 @@ def _map_headers(cells: list[str | None], columns: list[str], vocab: Vocabulary,
             warnings.append(f"fuzzy header match: {raw!r} -> {match.field} (score {match.score:.2f})")
         display.append(raw)
         candidates.append(match)
+    if unnamed := [raw for raw, match in zip(display, candidates) if raw.startswith("column_") and match.field is None
+                   and raw not in cells]:
+        warnings.append(f"columns holding data under no header cell, kept by position in other_attributes: {unnamed}")
     display = _numbered_repeats(display, warnings)
     matches: list[ColumnMatch] = [ColumnMatch(None, None, 0.0)] * len(candidates)
     taken: set[str] = set()
