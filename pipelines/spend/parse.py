@@ -478,7 +478,7 @@ def _map_headers(cells: list[str | None], columns: list[str], vocab: Vocabulary,
     declared = source_aliases(hints, vocab)
     raw_ignored = set(hints.get("ignore_columns") or [])
     ignored = {header_key(k) for k in raw_ignored}
-    display, candidates, dropped = [], [], []
+    display, candidates, dropped, unnamed = [], [], [], []
     for col, cell in zip(columns, cells):
         raw = cell if cell is not None else f"column_{int(col[1:]) + 1}"
         key = header_key(cell)
@@ -491,8 +491,9 @@ def _map_headers(cells: list[str | None], columns: list[str], vocab: Vocabulary,
             warnings.append(f"fuzzy header match: {raw!r} -> {match.field} (score {match.score:.2f})")
         display.append(raw)
         candidates.append(match)
-    if unnamed := [raw for raw, match in zip(display, candidates) if raw.startswith("column_") and match.field is None
-                   and raw not in cells]:
+        if cell is None and match.field is None:
+            unnamed.append(raw)
+    if unnamed:
         warnings.append(f"columns holding data under no header cell, kept by position in other_attributes: {unnamed}")
     display = _numbered_repeats(display, warnings)
     matches: list[ColumnMatch] = [ColumnMatch(None, None, 0.0)] * len(candidates)
