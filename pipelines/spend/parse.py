@@ -37,7 +37,7 @@ import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +132,7 @@ SPREADSHEET_ERRORS = frozenset({"#NAME?", "#REF!", "#VALUE!", "#N/A", "#DIV/0!",
                                 "#CALC!"})
 
 
+@lru_cache(maxsize=8192)  # the header search keys every cell of the first rows, and a council's headers recur
 def header_key(text: str | None) -> str:
     """parsing.md §4.1: drop "(01) " prefixes, "(A)"/"(N/A)" suffixes and asterisks, lower-case, keep [a-z0-9]. A
     spreadsheet error value is no name ("")."""
