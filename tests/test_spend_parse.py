@@ -502,6 +502,23 @@ def test_day_first_unless_the_data_proves_month_first():
                                                        dt.date(2024, 12, 31)]
 
 
+@pytest.mark.parametrize("cells, month", [
+    (["04/01/2023", "04/05/2023", "04/12/2023", "04/03/2023"], 4),  # month-first: one April, not four months
+    (["01/04/2023", "05/04/2023", "12/04/2023", "03/04/2023"], 4),  # day-first: one April
+    (["04/01/23", "04/05/23", "04/12/23"], 4),                      # two-digit years alike
+])
+def test_days_all_twelve_or_under_are_read_in_the_order_that_keeps_them_in_one_month(cells, month):
+    """Every day of the first twelve reads both ways; the reading that puts a file's dates in one month, where
+    the other spreads them over months, is the one a person would take. Otherwise day-first, the UK's order."""
+    rows = parse(csv_bytes([HEADER] + [f"{SUPPLIERS[i]},{c},{i + 1}.00" for i, c in enumerate(cells)])).rows
+    dates = rows.get_column("payment_date").to_list()
+    assert {d.month for d in dates} == {month} and {d.year for d in dates} == {2023}
+    assert rows.get_column("row_flags").null_count() == len(cells)
+    annual = parse(csv_bytes([HEADER, "A,03/04/2023,1", "B,05/08/2023,1", "C,10/12/2023,1", "D,02/01/2024,1"])).rows
+    assert annual.get_column("payment_date").to_list() == [  # spread over months either way: day-first
+        dt.date(2023, 4, 3), dt.date(2023, 8, 5), dt.date(2023, 12, 10), dt.date(2024, 1, 2)]
+
+
 @pytest.mark.parametrize("cells, days", [
     (["01-04-23", "13-04-23"], [(2023, 4, 1), (2023, 4, 13)]),                        # dd-mm-yy
     (["01.04.23", "13.04.23"], [(2023, 4, 1), (2023, 4, 13)]),                        # dd.mm.yy

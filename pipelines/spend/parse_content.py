@@ -135,7 +135,8 @@ def _day_shares(cells: "Cells") -> dict[str, float]:
     shares = {}
     for (name,), column_reads in reads.partition_by("column", as_dict=True).items():
         vote = values.vote_from_reads(column_reads)
-        read = column_reads.filter(pl.any_horizontal(vote.formats)).get_column("w").sum() if vote.formats else 0
+        read = (column_reads.filter(pl.any_horizontal([pl.col(f).is_not_null() for f in vote.formats]))
+                .get_column("w").sum() if vote.formats else 0)
         shares[name] = int(read) / cells.filled[name]
     return {name: shares.get(name, 0.0) for name in cells.filled}
 

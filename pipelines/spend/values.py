@@ -135,17 +135,17 @@ def _cleaned_distinct(values: pl.Series) -> pl.DataFrame:
 
 def vote_date_formats(values: pl.Series) -> DateVote:
     """Score every candidate format over the whole column (openspending's per-column vote): drop formats that
-    parse under 25% of the best; month-first survives only when it beats day-first (the data proves it).
+    parse under 25% of the best; month-first survives only when the data proves it (_month_first_wins).
     Votes are counted over distinct values weighted by how often each occurs (a month of payments has a few
     dozen distinct dates), so the cost does not grow with the number of lines."""
     return vote_from_reads(_cleaned_distinct(values).select(pl.col("w"), *candidate_reads(pl.col("v"))))
 
 
 def candidate_reads(cleaned: pl.Expr) -> list[pl.Expr]:
-    """Whether the (cleaned) value is there (`filled`), and one Boolean column per candidate format: whether
-    it reads the value as a day in the window."""
+    """Whether the (cleaned) value is there (`filled`), and one Date column per candidate format: the day it
+    reads the value as (in the window), or null."""
     return [cleaned.is_not_null().alias("filled"),
-            *[_candidate(name, fmt, cleaned).is_not_null().alias(name) for name, fmt in DATE_CANDIDATES]]
+            *[_candidate(name, fmt, cleaned).alias(name) for name, fmt in DATE_CANDIDATES]]
 
 
 def read_days(cells: pl.Series, weights: pl.Series) -> tuple[DateVote, pl.DataFrame]:
@@ -153,17 +153,16 @@ def read_days(cells: pl.Series, weights: pl.Series) -> tuple[DateVote, pl.DataFr
     as the vote's formats read it (`_date`, as date_expr reads it) with `_time_only` (time_only_expr), from one
     reading of every candidate form: the vote's reads are the days, not read again."""
     reads = pl.DataFrame({"v": cells, "w": weights}).lazy().with_columns(clean_date_text(pl.col("v")).alias("c")).select(
-        pl.col("w"), pl.col("c").is_not_null().alias("filled"),
-        *[_candidate(name, fmt, pl.col("c")).alias(name) for name, fmt in DATE_CANDIDATES],
-        time_only_expr(pl.col("v")).alias("_time_only")).collect()
-    vote = vote_from_reads(reads.select("w", "filled", *[pl.col(name).is_not_null() for name, _ in DATE_CANDIDATES]))
+        pl.col("w"), *candidate_reads(pl.col("c")), time_only_expr(pl.col("v")).alias("_time_only")).collect()
+    vote = vote_from_reads(reads)
     days = pl.coalesce(vote.formats) if vote.formats else pl.lit(None, dtype=pl.Date)
     return vote, reads.select(days.alias("_date"), "_time_only")
 
 
 def vote_from_reads(reads: pl.DataFrame) -> DateVote:
     """The vote over distinct cleaned values: `w` (how often each occurs) and the candidate_reads columns."""
-    counts_row = reads.select([(pl.col(name) * pl.col("w")).sum().alias(name) for name, _ in DATE_CANDIDATES]).row(0)
+    counts_row = reads.select([(pl.col(name).is_not_null() * pl.col("w")).sum().alias(name)
+                               for name, _ in DATE_CANDIDATES]).row(0)
     counts = {name: int(c or 0) for (name, _), c in zip(DATE_CANDIDATES, counts_row)}
     total = int(reads.filter(pl.col("filled")).get_column("w").sum())
     best = max(counts.values(), default=0)
@@ -176,15 +175,31 @@ def vote_from_reads(reads: pl.DataFrame) -> DateVote:
     for month_first in _MONTH_FIRST:
         twin = _DAY_FIRST_TWIN[month_first]
         if month_first in survivors and twin in survivors:
-            survivors.remove(month_first if counts[twin] >= counts[month_first] else twin)
+            survivors.remove(twin if _month_first_wins(reads, counts, month_first, twin) else month_first)
     survivors.sort(key=lambda n: (-counts[n], order[n]))
     # Keep a later format only if it reads values the earlier ones do not ("%d %B %Y" also reads "3 Apr 2023").
     useful: list[str] = []
     for name in survivors:
         # (distinct values suffice here: a format is useful if it reads any value the earlier ones do not)
-        if not useful or reads.select((~pl.any_horizontal(useful) & pl.col(name)).any()).item():
+        if not useful or reads.select((~pl.any_horizontal([pl.col(u).is_not_null() for u in useful])
+                                      & pl.col(name).is_not_null()).any()).item():
             useful.append(name)
     return DateVote(useful, counts, total)
+
+
+def _month_first_wins(reads: pl.DataFrame, counts: dict[str, int], month_first: str, day_first: str) -> bool:
+    """Month-first beats its day-first twin when it reads more values (a 13th month read day-first), or as many
+    when its days fall within a month and the day-first ones spread over months: a month's payments all made
+    on its first twelve days ("04/01/2023" to "04/12/2023") are April's, not the 4th of twelve months. Otherwise
+    day-first, the UK's order, wins."""
+    if counts[month_first] != counts[day_first]:
+        return counts[month_first] > counts[day_first]
+    spans = reads.select([(pl.col(name).max() - pl.col(name).min()).dt.total_days()
+                          for name in (month_first, day_first)]).row(0)
+    return spans[0] <= ONE_MONTH_DAYS < spans[1] // 2
+
+
+ONE_MONTH_DAYS = 30  # the most days between two dates of one month (the 1st and the 31st)
 
 
 def date_expr(expr: pl.Expr, vote: DateVote) -> pl.Expr:
