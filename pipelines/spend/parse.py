@@ -915,12 +915,7 @@ def _read_dates(raw_dates: pl.Series) -> tuple[values.DateVote, pl.DataFrame]:
     are read only for the values that are no day (a line's month counts only where it has no day): a column of
     days costs no month forms (about 5 ms to plan, on every sheet)."""
     distinct = raw_dates.drop_nulls().unique()
-    codes = raw_dates.cast(pl.Enum(distinct)).to_physical().fill_null(distinct.len())  # the null cells: last
-    counts = codes.value_counts(name="w")
-    weights = pl.repeat(0, distinct.len() + 1, dtype=pl.UInt32, eager=True).scatter(
-        counts.get_column(codes.name), counts.get_column("w"))
-    # one row per distinct value, then the null cells' row
-    vote, evaluated = values.read_days(pl.concat([distinct, pl.Series([None], dtype=pl.String)]), weights)
+    vote, evaluated, codes = values.read_days(raw_dates, distinct)  # a row per distinct value, then the nulls'
     undated = evaluated.get_column("_date").head(distinct.len()).is_null().arg_true()
     no_period = pl.repeat(None, evaluated.height, dtype=pl.Date, eager=True)
     months, quarters = no_period.alias("_month"), no_period.alias("_quarter")

@@ -148,15 +148,21 @@ def candidate_reads(cleaned: pl.Expr) -> list[pl.Expr]:
             *[_candidate(name, fmt, cleaned).alias(name) for name, fmt in DATE_CANDIDATES]]
 
 
-def read_days(cells: pl.Series, weights: pl.Series) -> tuple[DateVote, pl.DataFrame]:
-    """The vote over a column's distinct values (`cells`, each occurring `weights` times) and each value's day
-    as the vote's formats read it (`_date`, as date_expr reads it) with `_time_only` (time_only_expr), from one
-    reading of every candidate form: the vote's reads are the days, not read again."""
+def read_days(series: pl.Series, distinct: pl.Series) -> tuple[DateVote, pl.DataFrame, pl.Series]:
+    """The vote over a String column's `distinct` values (each weighted by how often it occurs) and, per distinct
+    value and then the null cells' row, its day as the vote's formats read it (`_date`, as date_expr reads it)
+    with `_time_only` (time_only_expr); and each cell's position among those rows (as per_distinct gives it).
+    One reading of every candidate form: the vote's reads are the days, not read again."""
+    codes = distinct_codes(series, distinct)
+    counts = codes.value_counts(name="w")
+    weights = pl.repeat(0, distinct.len() + 1, dtype=pl.UInt32, eager=True).scatter(
+        counts.get_column(codes.name), counts.get_column("w"))
+    cells = with_null_row(distinct)
     reads = pl.DataFrame({"v": cells, "w": weights}).lazy().with_columns(clean_date_text(pl.col("v")).alias("c")).select(
         pl.col("w"), *candidate_reads(pl.col("c")), time_only_expr(pl.col("v")).alias("_time_only")).collect()
     vote = vote_from_reads(reads)
     days = pl.coalesce(vote.formats) if vote.formats else pl.lit(None, dtype=pl.Date)
-    return vote, reads.select(days.alias("_date"), "_time_only")
+    return vote, reads.select(days.alias("_date"), "_time_only"), codes
 
 
 def vote_from_reads(reads: pl.DataFrame) -> DateVote:
@@ -229,10 +235,20 @@ def per_distinct(series: pl.Series, expr_of: "callable",
         distinct = series.drop_nulls().unique()
     # lazily, so a part the expression uses several times (a payee's cleaned text: its redaction rules read it
     # four times) is computed once; the eager engine computed it each time (6 ms against 2 for 2,300 payees)
-    evaluated = pl.DataFrame({"v": pl.concat([distinct, pl.Series([None], dtype=pl.String)])}).lazy().with_columns(
+    evaluated = pl.DataFrame({"v": with_null_row(distinct)}).lazy().with_columns(
         expr_of(pl.col("v")).alias("out")).collect().get_column("out")
-    codes = series.cast(pl.Enum(distinct)).to_physical().fill_null(distinct.len())
-    return evaluated, codes
+    return evaluated, distinct_codes(series, distinct)
+
+
+def with_null_row(distinct: pl.Series) -> pl.Series:
+    """The rows a column is evaluated on once per value: its distinct values, then a null (distinct_codes)."""
+    return pl.concat([distinct, pl.Series([None], dtype=pl.String)])
+
+
+def distinct_codes(series: pl.Series, distinct: pl.Series) -> pl.Series:
+    """Each cell's position among `distinct` (the column's distinct values, or a superset without repeats): its
+    code in an Enum of them; a null cell's is `distinct.len()`, the row after them."""
+    return series.cast(pl.Enum(distinct)).to_physical().fill_null(distinct.len())
 
 
 def date_text_expr(column: str, dates: pl.Series) -> pl.Expr:
