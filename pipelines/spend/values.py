@@ -81,8 +81,8 @@ def clean_date_text(expr: pl.Expr) -> pl.Expr:
     s = s.str.replace(r"(?i)\b(\d{1,2})(?:st|nd|rd|th)\b", "$1").str.replace(r"(?i)\bsept\b", "Sep")
     s = s.str.replace(r"^(\d{1,2})[-.](\d{1,2})[-.](\d{2}|\d{4})$", "$1/$2/$3")
     s = s.str.replace(r"^([A-Za-z]{3,9})\.? (\d{1,2}),? (\d{4})$", "$2 $1 $3")
-    s = s.str.replace_all(r"\s+", " ")
-    return pl.when(s.str.len_chars() > 0).then(s)
+    # (an empty text is none: replaced, not tested with when/then, which evaluated the chain above twice)
+    return s.str.replace_all(r"\s+", " ").replace("", None)
 
 
 def short_cells(expr: pl.Expr) -> pl.Expr:
