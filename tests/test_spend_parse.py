@@ -519,6 +519,25 @@ def test_days_all_twelve_or_under_are_read_in_the_order_that_keeps_them_in_one_m
         dt.date(2023, 4, 3), dt.date(2023, 8, 5), dt.date(2023, 12, 10), dt.date(2024, 1, 2)]
 
 
+@pytest.mark.parametrize("filename, day_first", [
+    ("spend.csv", False),                               # no period: month-first keeps them in one month (May)
+    ("spending-2023-24.csv", True),                     # a year's file: the 5th of each month
+    ("payments-january-to-december-2023.csv", True),    # a calendar year's file alike
+    ("spend-may-2023.csv", False),                      # May's file: May's payments
+    ("spend-september-2023.csv", True),                 # September's: only day-first puts a line in it
+])
+def test_the_files_period_tells_the_order_of_days_all_twelve_or_under(filename, day_first):
+    """Payments on the 5th of April to December read both ways: the 5th of nine months, or May's first to ninth
+    days. The period the file's name gives decides: the reading that puts more lines inside it wins, day-first
+    when both put as many; with no period, the reading that keeps a file in one month."""
+    cells = [f"05/{m:02d}/2023" for m in range(4, 13)]
+    rows = parse(csv_bytes([HEADER] + [f"{SUPPLIERS[i % 8]},{c},{i + 1}.00" for i, c in enumerate(cells)]),
+                 filename=filename).rows
+    expected = [dt.date(2023, m, 5) if day_first else dt.date(2023, 5, m) for m in range(4, 13)]
+    assert rows.get_column("payment_date").to_list() == expected
+    assert rows.get_column("row_flags").null_count() == len(cells)
+
+
 @pytest.mark.parametrize("cells, days", [
     (["01-04-23", "13-04-23"], [(2023, 4, 1), (2023, 4, 13)]),                        # dd-mm-yy
     (["01.04.23", "13.04.23"], [(2023, 4, 1), (2023, 4, 13)]),                        # dd.mm.yy
@@ -1095,7 +1114,7 @@ def test_date_column_read_once_equals_vote_then_parse(cells):
     from pipelines.spend import parse, values
 
     s = pl.Series("v", cells, dtype=pl.String)
-    vote, read = parse._read_dates(s)
+    vote, read = parse._read_dates(s, None)
     expected = values.vote_date_formats(s)
     assert (vote.formats, vote.counts, vote.values) == (expected.formats, expected.counts, expected.values)
     days = pl.DataFrame({"v": s}).with_columns(values.date_expr(pl.col("v"), expected).alias("d")).get_column("d")
@@ -1269,3 +1288,21 @@ def test_data_under_no_header_cell_is_kept_by_position_and_said():
     assert "extra" in result.rows.row(1, named=True)["other_attributes"]
     plain = parse(csv_bytes([HEADER, "Acme Ltd,01/04/2024,600.00"]))
     assert not any("under no header cell" in w for w in plain.warnings)
+
+
+def test_a_transparency_code_grants_register_is_refused_as_grants():
+    """The Transparency Code's grants to voluntary bodies (award date, period, department, beneficiary, purpose,
+    amount) are awards, not payments: taken as spend they would count the grants' money twice beside the payments
+    files. One grant column in a payments file does not make it a register."""
+    register = parse(csv_bytes([
+        "Date the grant was awarded,Time period for which the grant has been given,Local authority department "
+        "which awarded the grant,Beneficiary,Beneficiary registration number,Summary of the purpose of the grant,"
+        "Amount",
+        '04/12/2015,One-off,Communities Group,Acme Nursery Ltd,200613,Alterations to a children\'s centre,"6,950.09"',
+        "25/02/2016,2015-16,Communities Group,Bright Futures Trust,N/A,Setting up a nursery,5000.00"]))
+    assert register.kind == "rejected" and register.reason_code == "not_spend:grants"
+    assert "grants register" in register.reason and "Summary of the purpose of the grant" in register.reason
+    payments = parse(csv_bytes(["Supplier Name,Payment Date,Amount,Grant purpose",
+                                "Bright Futures Trust,01/04/2023,500.00,Holiday activities",
+                                "Acme Services Ltd,02/04/2023,750.00,"]))
+    assert payments.kind == "spend" and payments.rows.height == 2

@@ -30,6 +30,7 @@ or on the few rows that lack an amount, a date or a payee.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -52,7 +53,7 @@ from pipelines.spend.periods import (  # the same reading of labels the fetcher 
 )
 
 # Bumped whenever the same bytes give different output (`keepitlocal rebuild spend` re-parses older versions).
-PARSER_VERSION = "spend-parse/2.6"
+PARSER_VERSION = "spend-parse/2.7"
 ALIASES_PATH = Path(__file__).with_name("aliases.csv")
 HEADER_SEARCH_ROWS = 60  # report preambles (even whole SQL queries) come before the header
 # When none of those rows is a header, the rows below them up to this row (and this many cells: a wide sheet
@@ -206,7 +207,7 @@ def _repair_corrupted_header(cells: list[str | None], warnings: list[str], sheet
 
 LOOKALIKE_REASONS = {
     "contracts_register": "a contracts register (Transparency Code contracts), not payments",
-    "grants": "a 360Giving grants file, not payments",
+    "grants": "a grants register (360Giving, or the Transparency Code's grants to voluntary bodies), not payments",
     "derived": "a derived / matched re-publication (not as the council published it)",
 }
 
@@ -271,11 +272,21 @@ def _clean_cells(frame: pl.DataFrame) -> pl.DataFrame:
 ASCII_WHITESPACE = [9, 10, 11, 12, 13, 32]  # the bytes str.strip_chars removes from ASCII text (tab to CR, space)
 
 
-def _period_precision(period_key: str | None) -> str:
-    # A dateless line is as precise as its file's period when that is a month or a quarter; a year or a
-    # four-weekly period is too coarse to stand in for a date (date_precision: day | month | quarter | none).
-    precision = period_precision(period_key)
-    return precision if precision in ("month", "quarter") else "none"
+@dataclass(frozen=True)
+class FilePeriod:
+    """The period the file's name or link says it covers. `precision`: a dateless line is as precise as the
+    file's period when that is a month or a quarter; a year or a four-weekly period is too coarse to stand in
+    for a date (date_precision: day | month | quarter | none). `days`: its first and last day (any period),
+    the evidence that tells day-first from month-first dates when both read every value."""
+    precision: str = "none"
+    days: tuple[dt.date, dt.date] | None = None
+
+    @classmethod
+    def of(cls, period_key: str | None) -> "FilePeriod":
+        if not period_key:
+            return cls()
+        precision = period_precision(period_key)
+        return cls(precision if precision in ("month", "quarter") else "none", period_range(period_key))
 
 
 def _period_key(filename: str | None, hints: dict) -> str | None:
@@ -711,9 +722,9 @@ def _wordy_header_row(frame: pl.DataFrame, cols: list[str]) -> int | None:
 
 
 def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict, warnings: list[str],
-                 period_precision: str, previous: SheetOutcome | None) -> SheetOutcome:
+                 period: FilePeriod, previous: SheetOutcome | None) -> SheetOutcome:
     """One sheet's cleaned grid (_clean_cells) -> its lines, dropped rows and mapping."""
-    period_dated = period_precision != "none"  # the file's month or quarter can date lines that have no date
+    period_dated = period.precision != "none"  # the file's month or quarter can date lines that have no date
     layout, error = _layout(frame, vocab, hints, warnings, sheet, previous, period_dated)
     if layout is None:
         return SheetOutcome(None, None, {}, [], [], [], error=error)
@@ -734,7 +745,7 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
         elif period_dated:  # as a person would: the lines are the file's month's (or quarter's)
             grain = "transaction"
             warnings.append(f"sheet {sheet!r}: no payment date column; lines dated by the file's period "
-                            f"({period_precision} precision), flagged date_missing")
+                            f"({period.precision} precision), flagged date_missing")
         else:
             return SheetOutcome(None, None, header, [], [], [], error=(
                 "unmapped_header", f"sheet {sheet!r}: no payment date column, and no month or quarter in the file "
@@ -785,7 +796,8 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     # (each step keeps about one core busy, and Polars releases the interpreter lock while it works).
     with ThreadPoolExecutor(2, thread_name_prefix="spend-columns") as reading:
         payees = reading.submit(_read_payees, work.get_column("supplier_name"), hints.get("redaction_labels"))
-        dates = reading.submit(_read_dates, work.get_column("payment_date")) if grain == "transaction" else None
+        dates = (reading.submit(_read_dates, work.get_column("payment_date"), period.days)
+                 if grain == "transaction" else None)
         amounts = values.parse_amounts(raw_amount, strict=True)
         payees, redaction_kinds = payees.result()
         vote, dates = dates.result() if dates is not None else (None, pl.DataFrame())
@@ -852,7 +864,7 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     kept = kept.with_columns(
         pl.lit(sheet).alias("sheet"),
         pl.coalesce(pl.col("_coarse"), pl.when(pl.col("_date").is_not_null()).then(pl.lit("day")),
-                    pl.lit(period_precision)).alias("date_precision"),
+                    pl.lit(period.precision)).alias("date_precision"),
     )
     populated = []
     if kept.height:
@@ -907,15 +919,16 @@ def _read_payees(names: pl.Series, redaction_labels: list[str] | None) -> tuple[
     ]), kinds
 
 
-def _read_dates(raw_dates: pl.Series) -> tuple[values.DateVote, pl.DataFrame]:
+def _read_dates(raw_dates: pl.Series, period: tuple[dt.date, dt.date] | None) -> tuple[values.DateVote, pl.DataFrame]:
     """The column's date format vote, and per cell `_date` (a day), `_month` (a cell naming an accounting month:
     "2017-01", "201610", "Jan-17", "2016/17 P08", the first of the month with month precision, not a null
     date), `_quarter` (a cell naming a quarter: "Q1 2016/17", "Apr-Jun 2016", its first day with quarter
     precision) and `_time_only` (only a time of day), each distinct value parsed once. Months and quarters
     are read only for the values that are no day (a line's month counts only where it has no day): a column of
-    days costs no month forms (about 5 ms to plan, on every sheet)."""
+    days costs no month forms (about 5 ms to plan, on every sheet). `period`: the file's first and last day,
+    when its name or link gives them (values.vote_from_reads)."""
     distinct = raw_dates.drop_nulls().unique()
-    vote, evaluated, codes = values.read_days(raw_dates, distinct)  # a row per distinct value, then the nulls'
+    vote, evaluated, codes = values.read_days(raw_dates, distinct, period)  # a row per distinct value, then the nulls'
     undated = evaluated.get_column("_date").head(distinct.len()).is_null().arg_true()
     no_period = pl.repeat(None, evaluated.height, dtype=pl.Date, eager=True)
     months, quarters = no_period.alias("_month"), no_period.alias("_quarter")
@@ -1273,7 +1286,7 @@ def _table_starts(grid: pl.DataFrame, outcome: SheetOutcome, vocab: Vocabulary) 
 
 
 def _parse_tables(grid: pl.DataFrame, starts: list[int], sheet: str, vocab: Vocabulary, hints: dict,
-                  warnings: list[str], period_precision: str,
+                  warnings: list[str], period: FilePeriod,
                   previous: SheetOutcome | None) -> list[tuple[str, SheetOutcome, int]]:
     """Each table of a sheet parsed on its own, as (label, outcome, records): its lines and dropped rows keep
     the sheet's name and their row numbers in the sheet (provenance), the label names the rows it spans."""
@@ -1286,7 +1299,7 @@ def _parse_tables(grid: pl.DataFrame, starts: list[int], sheet: str, vocab: Voca
         offset = start - 1  # a grid's row n is at position n - 1; a table's rows are numbered from 1 again
         table = grid.slice(start - first, end - start).with_columns(pl.col("row_number") - offset)
         label = f"{sheet} (rows {start}-{end - 1})"
-        outcome = _parse_sheet(table, label, vocab, hints, warnings, period_precision, previous)
+        outcome = _parse_sheet(table, label, vocab, hints, warnings, period, previous)
         for name in ("rows", "dropped"):
             frame = getattr(outcome, name)
             if frame is not None:
@@ -1385,7 +1398,7 @@ def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: s
     if declared:  # a source's own headers must also count when the header row is located
         vocab = Vocabulary({**vocab.fields, **declared}, vocab.flags, vocab.markers)
     period_key = _period_key(filename, hints)
-    precision = _period_precision(period_key)
+    period = FilePeriod.of(period_key)
     outcomes: list[tuple[str, SheetOutcome]] = []
     errors: list[tuple[str, str]] = []
     previous: SheetOutcome | None = None
@@ -1406,11 +1419,11 @@ def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: s
             warnings.append(f"sheet {raw.name!r}: each line was one quoted field; read as the records it holds")
             grid = _clean_cells(records)
         said = len(warnings)
-        outcome = _parse_sheet(grid, raw.name, vocab, hints, warnings, precision, previous)
+        outcome = _parse_sheet(grid, raw.name, vocab, hints, warnings, period, previous)
         starts = _table_starts(grid, outcome, vocab)
         if starts:  # what the reading as one table said no longer holds
             del warnings[said:]
-            tables = _parse_tables(grid, starts, raw.name, vocab, hints, warnings, precision, previous)
+            tables = _parse_tables(grid, starts, raw.name, vocab, hints, warnings, period, previous)
         else:
             tables = [(raw.name, outcome, height)]
         del grid

@@ -148,11 +148,13 @@ def candidate_reads(cleaned: pl.Expr) -> list[pl.Expr]:
             *[_candidate(name, fmt, cleaned).alias(name) for name, fmt in DATE_CANDIDATES]]
 
 
-def read_days(series: pl.Series, distinct: pl.Series) -> tuple[DateVote, pl.DataFrame, pl.Series]:
+def read_days(series: pl.Series, distinct: pl.Series,
+              period: tuple[dt.date, dt.date] | None = None) -> tuple[DateVote, pl.DataFrame, pl.Series]:
     """The vote over a String column's `distinct` values (each weighted by how often it occurs) and, per distinct
     value and then the null cells' row, its day as the vote's formats read it (`_date`, as date_expr reads it)
     with `_time_only` (time_only_expr); and each cell's position among those rows (as per_distinct gives it).
-    One reading of every candidate form: the vote's reads are the days, not read again."""
+    One reading of every candidate form: the vote's reads are the days, not read again. `period`: the file's
+    first and last day, when known (vote_from_reads)."""
     codes = distinct_codes(series, distinct)
     counts = codes.value_counts(name="w")
     weights = pl.repeat(0, distinct.len() + 1, dtype=pl.UInt32, eager=True).scatter(
@@ -160,13 +162,14 @@ def read_days(series: pl.Series, distinct: pl.Series) -> tuple[DateVote, pl.Data
     cells = with_null_row(distinct)
     reads = pl.DataFrame({"v": cells, "w": weights}).lazy().with_columns(clean_date_text(pl.col("v")).alias("c")).select(
         pl.col("w"), *candidate_reads(pl.col("c")), time_only_expr(pl.col("v")).alias("_time_only")).collect()
-    vote = vote_from_reads(reads)
+    vote = vote_from_reads(reads, period)
     days = pl.coalesce(vote.formats) if vote.formats else pl.lit(None, dtype=pl.Date)
     return vote, reads.select(days.alias("_date"), "_time_only"), codes
 
 
-def vote_from_reads(reads: pl.DataFrame) -> DateVote:
-    """The vote over distinct cleaned values: `w` (how often each occurs) and the candidate_reads columns."""
+def vote_from_reads(reads: pl.DataFrame, period: tuple[dt.date, dt.date] | None = None) -> DateVote:
+    """The vote over distinct cleaned values: `w` (how often each occurs) and the candidate_reads columns.
+    `period`: the first and last day of the period the file says it covers, when known (_month_first_wins)."""
     counts_row = reads.select([(pl.col(name).is_not_null() * pl.col("w")).sum().alias(name)
                                for name, _ in DATE_CANDIDATES]).row(0)
     counts = {name: int(c or 0) for (name, _), c in zip(DATE_CANDIDATES, counts_row)}
@@ -181,7 +184,7 @@ def vote_from_reads(reads: pl.DataFrame) -> DateVote:
     for month_first in _MONTH_FIRST:
         twin = _DAY_FIRST_TWIN[month_first]
         if month_first in survivors and twin in survivors:
-            survivors.remove(twin if _month_first_wins(reads, counts, month_first, twin) else month_first)
+            survivors.remove(twin if _month_first_wins(reads, counts, month_first, twin, period) else month_first)
     survivors.sort(key=lambda n: (-counts[n], order[n]))
     # Keep a later format only if it reads values the earlier ones do not ("%d %B %Y" also reads "3 Apr 2023").
     useful: list[str] = []
@@ -193,13 +196,23 @@ def vote_from_reads(reads: pl.DataFrame) -> DateVote:
     return DateVote(useful, counts, total)
 
 
-def _month_first_wins(reads: pl.DataFrame, counts: dict[str, int], month_first: str, day_first: str) -> bool:
-    """Month-first beats its day-first twin when it reads more values (a 13th month read day-first), or as many
-    when its days fall within a month and the day-first ones spread over months: a month's payments all made
-    on its first twelve days ("04/01/2023" to "04/12/2023") are April's, not the 4th of twelve months. Otherwise
-    day-first, the UK's order, wins."""
+def _month_first_wins(reads: pl.DataFrame, counts: dict[str, int], month_first: str, day_first: str,
+                      period: tuple[dt.date, dt.date] | None) -> bool:
+    """Month-first beats its day-first twin when it reads more values (a 13th month read day-first). When both
+    read every value (all days the 12th or earlier), the file's own period decides where it is known: the order
+    that puts more lines inside it wins ("04/01/2023" to "04/12/2023" in April's file are April's, not the 4th
+    of twelve months; in a year's file, the 4th of each month). Where the period is unknown or says nothing
+    (no line inside it either way), month-first wins when its days fall within a month and the day-first ones
+    spread over months. Otherwise day-first, the UK's order, wins."""
     if counts[month_first] != counts[day_first]:
         return counts[month_first] > counts[day_first]
+    if period is not None:
+        inside = reads.select([(pl.col(name).is_between(pl.lit(period[0]), pl.lit(period[1])) * pl.col("w")).sum()
+                               for name in (month_first, day_first)]).row(0)
+        if inside[0] != inside[1]:
+            return inside[0] > inside[1]
+        if inside[0]:
+            return False  # as many lines inside the period either way: the UK's order
     spans = reads.select([(pl.col(name).max() - pl.col(name).min()).dt.total_days()
                           for name in (month_first, day_first)]).row(0)
     return spans[0] <= ONE_MONTH_DAYS < spans[1] // 2
