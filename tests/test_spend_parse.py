@@ -1255,6 +1255,7 @@ def test_content_profile_equals_column_by_column():
         assert (p.decimal_share, p.letter_share, p.company_share, p.mean_words) == (
             stats["decimal"], stats["letters"], stats["company"], stats["words"]), column
         assert p.money_share == float(values.parse_amounts(s).is_not_null().mean()), column
+        assert p.id_like == (p.money_share >= parse_content.FIT and parse_content._id_like(s)), column
     assert profiles[0].month_share == 0.75 and profiles[3].company_share > 0
 
 

@@ -59,7 +59,7 @@ class ColumnProfile:
     month_share: float
     money_share: float
     decimal_share: float
-    id_like: bool
+    id_like: bool  # (tested only on a column that reads as money: the one score it changes is money_score)
     letter_share: float
     company_share: float
     mean_words: float
@@ -193,7 +193,7 @@ def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:
         month = months[column] if day < FIT else 0.0
         money = moneys[column]
         out.append(ColumnProfile(i, header, s.len(), int(stats[f"{i}.distinct"]), day, month,
-                                 money, float(stats[f"{i}.decimal"]), _id_like(s),
+                                 money, float(stats[f"{i}.decimal"]), money >= FIT and _id_like(s),
                                  float(stats[f"{i}.letters"]), float(stats[f"{i}.company"]),
                                  float(stats[f"{i}.words"] or 0), float(stats[f"{i}.code"]), frame.height))
     return out
