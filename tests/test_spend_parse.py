@@ -524,12 +524,14 @@ def test_days_all_twelve_or_under_are_read_in_the_order_that_keeps_them_in_one_m
     ("spending-2023-24.csv", True),                     # a year's file: the 5th of each month
     ("payments-january-to-december-2023.csv", True),    # a calendar year's file alike
     ("spend-may-2023.csv", False),                      # May's file: May's payments
-    ("spend-september-2023.csv", True),                 # September's: only day-first puts a line in it
+    ("spend-september-2023.csv", False),                # September's holds few either way (a mislabel): as no period
+    ("spend-august-2023.csv", False),                   # (day-first puts one of nine in it)
 ])
 def test_the_files_period_tells_the_order_of_days_all_twelve_or_under(filename, day_first):
     """Payments on the 5th of April to December read both ways: the 5th of nine months, or May's first to ninth
     days. The period the file's name gives decides: the reading that puts more lines inside it wins, day-first
-    when both put as many; with no period, the reading that keeps a file in one month."""
+    when both put as many; with no period, or one holding under half the lines either way, the reading that keeps
+    a file in one month."""
     cells = [f"05/{m:02d}/2023" for m in range(4, 13)]
     rows = parse(csv_bytes([HEADER] + [f"{SUPPLIERS[i % 8]},{c},{i + 1}.00" for i, c in enumerate(cells)]),
                  filename=filename).rows

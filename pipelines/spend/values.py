@@ -199,20 +199,19 @@ def vote_from_reads(reads: pl.DataFrame, period: tuple[dt.date, dt.date] | None 
 def _month_first_wins(reads: pl.DataFrame, counts: dict[str, int], month_first: str, day_first: str,
                       period: tuple[dt.date, dt.date] | None) -> bool:
     """Month-first beats its day-first twin when it reads more values (a 13th month read day-first). When both
-    read every value (all days the 12th or earlier), the file's own period decides where it is known: the order
-    that puts more lines inside it wins ("04/01/2023" to "04/12/2023" in April's file are April's, not the 4th
-    of twelve months; in a year's file, the 4th of each month). Where the period is unknown or says nothing
-    (no line inside it either way), month-first wins when its days fall within a month and the day-first ones
-    spread over months. Otherwise day-first, the UK's order, wins."""
+    read every value (all days the 12th or earlier), the file's own period decides where it is known and one
+    order puts at least half the lines inside it: the order that puts more inside wins, day-first when as many
+    ("04/01/2023" to "04/12/2023" in April's file are April's, not the 4th of twelve months; in a year's file,
+    the 4th of each month). Where the period is unknown or holds few lines either way (a mislabelled file),
+    month-first wins when its days fall within a month and the day-first ones spread over months. Otherwise
+    day-first, the UK's order, wins."""
     if counts[month_first] != counts[day_first]:
         return counts[month_first] > counts[day_first]
     if period is not None:
         inside = reads.select([(pl.col(name).is_between(pl.lit(period[0]), pl.lit(period[1])) * pl.col("w")).sum()
                                for name in (month_first, day_first)]).row(0)
-        if inside[0] != inside[1]:
-            return inside[0] > inside[1]
-        if inside[0]:
-            return False  # as many lines inside the period either way: the UK's order
+        if max(inside) * 2 >= counts[day_first]:  # (a period holding few lines either way is a mislabel's)
+            return inside[0] > inside[1]  # (as many inside either way: the UK's order)
     spans = reads.select([(pl.col(name).max() - pl.col(name).min()).dt.total_days()
                           for name in (month_first, day_first)]).row(0)
     return spans[0] <= ONE_MONTH_DAYS < spans[1] // 2
