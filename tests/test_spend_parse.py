@@ -524,7 +524,7 @@ def test_days_all_twelve_or_under_are_read_in_the_order_that_keeps_them_in_one_m
     ("spending-2023-24.csv", True),                     # a year's file: the 5th of each month
     ("payments-january-to-december-2023.csv", True),    # a calendar year's file alike
     ("spend-may-2023.csv", False),                      # May's file: May's payments
-    ("spend-september-2023.csv", False),                # September's holds few either way (a mislabel): as no period
+    ("spend-september-2023.csv", False),                # September's holds few either way (a mislabel)
     ("spend-august-2023.csv", False),                   # (day-first puts one of nine in it)
 ])
 def test_the_files_period_tells_the_order_of_days_all_twelve_or_under(filename, day_first):

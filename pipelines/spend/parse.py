@@ -919,7 +919,8 @@ def _read_payees(names: pl.Series, redaction_labels: list[str] | None) -> tuple[
     ]), kinds
 
 
-def _read_dates(raw_dates: pl.Series, period: tuple[dt.date, dt.date] | None) -> tuple[values.DateVote, pl.DataFrame]:
+def _read_dates(raw_dates: pl.Series,
+                period: tuple[dt.date, dt.date] | None) -> tuple[values.DateVote, pl.DataFrame]:
     """The column's date format vote, and per cell `_date` (a day), `_month` (a cell naming an accounting month:
     "2017-01", "201610", "Jan-17", "2016/17 P08", the first of the month with month precision, not a null
     date), `_quarter` (a cell naming a quarter: "Q1 2016/17", "Apr-Jun 2016", its first day with quarter
@@ -928,7 +929,8 @@ def _read_dates(raw_dates: pl.Series, period: tuple[dt.date, dt.date] | None) ->
     days costs no month forms (about 5 ms to plan, on every sheet). `period`: the file's first and last day,
     when its name or link gives them (values.vote_from_reads)."""
     distinct = raw_dates.drop_nulls().unique()
-    vote, evaluated, codes = values.read_days(raw_dates, distinct, period)  # a row per distinct value, then the nulls'
+    # a row per distinct value, then the null cells'
+    vote, evaluated, codes = values.read_days(raw_dates, distinct, period)
     undated = evaluated.get_column("_date").head(distinct.len()).is_null().arg_true()
     no_period = pl.repeat(None, evaluated.height, dtype=pl.Date, eager=True)
     months, quarters = no_period.alias("_month"), no_period.alias("_quarter")
