@@ -1158,6 +1158,44 @@ def test_every_value_read_as_an_amount_holds_a_digit_or_a_dash():
         assert read.any() and not (read & ~marked).any(), cells.filter(read & ~marked).head(5).to_list()
 
 
+def test_every_value_a_day_form_reads_has_the_day_shape(corpus):
+    """values.DAY_SHAPE, which spares the profile reading values no day form reads, lets through every value some
+    form does read: real cells of corpus files, and generated ones with the forms' parts in any order, widths,
+    signs, spacing, weekdays, ordinals and times (the date library reads "2026 8 24" as yyyymmdd)."""
+    import random
+
+    from pipelines.spend import values
+
+    rng = random.Random(11)
+    months = ["Jan", "January", "APR", "april", "Sept", "dec", "Mar.", "13"]
+    seps = ["/", "-", ".", " ", " / ", "- ", "", "  ", "\t"]
+    generated = []
+    for _ in range(20_000):
+        d, m, y = rng.randint(0, 40), rng.randint(0, 14), rng.choice([rng.randint(0, 99), rng.randint(1990, 2045)])
+        day = rng.choice([str(d), f"{d:02d}", f"+{d}", f" {d}"]) + rng.choice(["", "st", "th"])
+        month = rng.choice([str(m), f"{m:02d}", rng.choice(months)])
+        year = rng.choice([str(y), f"{y:02d}", f"+{y}", f"{y:04d}"])
+        a, b = rng.choice(seps), rng.choice(seps)
+        generated.append(rng.choice([
+            day + a + month + b + year, year + a + month + b + day, month + a + day + b + year,
+            f"{y:04d}{m:02d}{d:02d}" + rng.choice(["", ".5", " "]), str(rng.randint(0, 999_999)) + rng.choice(["", ".25"]),
+            rng.choice(["Mon ", "Saturday, ", ""]) + day + a + month + b + year + rng.choice(["", " 00:00:00", "T12:30Z"]),
+            "".join(rng.choice("0123456789/- .:+ADeFnJuly") for _ in range(rng.randint(1, 14))),
+        ]))
+    real = [c for name in ("devon/DCCSpendingOver500_202304.csv", "oxford/expenditure-over-500-apr-jun-2014.csv",
+                           "leeds/2010-12.csv")
+            for column in pl.read_csv(corpus / "spend" / name, infer_schema=False, encoding="utf8-lossy",
+                                      truncate_ragged_lines=True).iter_columns()
+            for c in column.drop_nulls().unique().to_list()]
+    cleaned = pl.DataFrame({"v": pl.Series(generated + real, dtype=pl.String).unique()}).select(
+        values.clean_date_text(pl.col("v")).alias("c"))
+    read = cleaned.select(pl.any_horizontal([e.is_not_null() for e in values.candidate_reads(pl.col("c"))[1:]]))
+    shaped = cleaned.select(pl.col("c").str.contains(values.DAY_SHAPE).fill_null(False))
+    assert read.to_series().sum() > 1_000
+    missed = cleaned.filter(read.to_series() & ~shaped.to_series())
+    assert missed.height == 0, missed.head(5).to_series().to_list()
+
+
 def test_day_shares_of_many_columns_equal_each_columns_own_vote():
     """The day shares of several columns evaluated together equal each column's own vote and read, whatever
     the other columns hold (mixed formats, month-first proved by one column only, serials, times, no digits)."""

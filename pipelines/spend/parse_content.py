@@ -131,6 +131,7 @@ def _day_shares(cells: "Cells") -> dict[str, float]:
     (values.vote_date_formats), the candidate formats evaluated once over all columns' distinct values."""
     reads = (cells.with_digits.group_by("column", "v").len("w")
              .with_columns(values.clean_date_text(pl.col("v")))  # once, not inside each candidate
+             .filter(pl.col("v").str.contains(values.DAY_SHAPE))  # (the values no day form can read go)
              .select(pl.col("column"), pl.col("w"), *values.candidate_reads(pl.col("v"))))
     shares = {}
     for (name,), column_reads in reads.partition_by("column", as_dict=True).items():

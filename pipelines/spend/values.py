@@ -85,6 +85,14 @@ def clean_date_text(expr: pl.Expr) -> pl.Expr:
     return s.str.replace_all(r"\s+", " ").replace("", None)
 
 
+# Every cleaned cell (clean_date_text) that a day form (DATE_CANDIDATES) reads has this shape: a superset of the
+# forms, wide enough for the date library's leniency (it skips spaces before a number: "2026 8 24" reads as
+# yyyymmdd). A column of ids, codes or amounts is then tested once per value, not read by thirteen forms.
+DAY_SHAPE = (r"^(?:[+-]? *(?:\d *){5,}(?:\.\d+)?"          # yyyymmdd, an Excel serial
+             r"|[+-]? *\d+ *[-/] *[+-]? *\d+ *[-/] *[+-]? *\d+"  # dd/mm/yyyy, yyyy-mm-dd and the like
+             r"|[+-]? *\d+[- ]*[A-Za-z]+[- ]*[+-]? *\d+)$")     # 1 Apr 2023, 01-APR-23
+
+
 def short_cells(expr: pl.Expr) -> pl.Expr:
     """The cells short enough to be a date, a month or a quarter ("Wednesday, 13th September 2023 00:00:00.000
     +01:00" is 50 bytes), others null: a column of long distinct texts costs one length test per value, not the
