@@ -279,3 +279,29 @@ def test_untyped_school_list_does_not_make_care_homes_public():
     out = _resolve(["VICTORIA HOUSE", "CHARLTON COURT NURSING HOME", "NATIONAL STAR COLLEGE", "Tidcombe Primary School",
                     "OXFORDSHIRE CHINESE COMMUNITY", "ROYAL BATHS CHINESE RESTAURANT"])
     assert out["org_type"].to_list() == ["company", "company", "charity", "public_body", "charity", "company"]
+
+
+def test_a_body_of_its_own_is_no_part_of_the_listed_body_its_name_starts_with():
+    """The prefix step links a payee named as a part of a listed body to that body ("LEEDS CITY COLLEGE THOMAS
+    DANBY CAMPUS"), but not one whose own words name a charity, club or trade body: a school's PTA, a trust or
+    "Friends of" a school, a school's club, an employers' association named after an NHS region; a listed
+    charity's parts keep its id. The real names of this test were linked to schools and public bodies before."""
+    names = [
+        "LEEDS CITY COLLEGE THOMAS DANBY CAMPUS",   # a campus of a listed college
+        "HMRC SHIPLEY",                             # an office of a listed department
+        "Bright Futures Trust",                     # a trust, not the school "Bright Futures"
+        "Flixton Infant School PTA",                # a PTA, not the school
+        "Altrincham College PTA",
+        "Friends of Lime Tree Primary Academy",     # public words, but a charity of its own
+        "ST DAVIDS COLLEGE TRUST",
+        "THE CHERWELL SCHOOL CYCLING CLUB",          # a club
+        "YORKSHIRE & HUMBER EMPLOYERS ASSOCIATION",  # a trade body
+        "Civil Service Benevolent Fund",            # not the civil service
+        "ESTUARY LEAGUE OF FRIENDS",                 # a hospital's friends
+        "ROYAL BRITISH LEGION HOMES",               # a part of a listed charity
+    ]
+    out = _resolve(names)
+    assert out["org_type"].to_list() == ["public_body"] * 2 + ["charity"] * 5 + ["other"] * 2 + ["charity"] * 3
+    linked = out.filter(pl.col("match_method") == "reference_prefix")["name"].to_list()
+    assert linked == ["LEEDS CITY COLLEGE THOMAS DANBY CAMPUS", "HMRC SHIPLEY", "ROYAL BRITISH LEGION HOMES"]
+    assert out["org_id"][0].startswith("GB-EDU-") and out["org_id"][2:11].to_list() == [""] * 9

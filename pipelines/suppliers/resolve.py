@@ -65,6 +65,8 @@ FUZZY_MAX_CELLS = 20_000_000
 PREFIX_MIN_CHARS = 20
 # A supplier id shared by more distinct names than this is a sundry/one-off payee id (Oxford "20000000").
 SUPPLIER_ID_MAX_NAMES = 5
+# name-evidence types that make a payee a body of its own rather than a part of the public body its name starts with
+OWN_BODY_TYPES = ("charity", "cic", "other")
 
 OPTIONAL_COLUMNS = (
     "council_gss", "supplier_id", "company_number", "charity_number", "vat_number", "postcode", "source",
@@ -499,7 +501,9 @@ def _step_reference_prefix(df: pl.DataFrame, lookup: pl.DataFrame) -> pl.DataFra
     """A payee named as a part of a listed body: its name starts with the body's full name (or its initialism),
     then more words ("LEEDS CITY COLLEGE THOMAS DANBY CAMPUS", "NORTH YORKSHIRE COUNTY COUNCIL WASTE MANAGEMENT
     SERVICES", "HMRC SHIPLEY").
-    The longest listed name wins; a payee with a legal form the body's name lacks is a company of its own."""
+    The longest listed name wins; a payee with a legal form the body's name lacks is a company of its own, and one
+    whose own words name a charity, club or trade body is no part of a school, public body or company it starts with ("BRIGHT
+    FUTURES TRUST" is not the school "BRIGHT FUTURES", "FLIXTON INFANT SCHOOL PTA" not the school)."""
     open_rows = df.filter(pl.col("match_method").is_null() & pl.col("legal_form").is_null() & (pl.col("name_key").str.count_matches(" ") >= 1))
     if open_rows.is_empty():
         return df
@@ -515,6 +519,11 @@ def _step_reference_prefix(df: pl.DataFrame, lookup: pl.DataFrame) -> pl.DataFra
     best = hits.sort("name_key", "_len", descending=[False, True]).unique("name_key", keep="first", maintain_order=True)
     best = best.select("name_key", _p_ref="ref_id", _p_org="org_id", _p_name="canonical", _p_type="org_type", _p_source="source")
     df = df.join(best, on="name_key", how="left")
+    # (a listed charity's parts keep its id: "AFFINITY TRUST NORTH DIVISIONAL OFFICE", "ROYAL BRITISH LEGION HOMES")
+    parts = df.filter(pl.col("_p_type").is_not_null() & (pl.col("_p_type") != "charity"))
+    if not parts.is_empty():
+        own_body = typing.name_evidence(parts).filter(pl.col("_ne_type").is_in(OWN_BODY_TYPES))["name_key"]
+        df = df.with_columns(_p_type=pl.when(pl.col("name_key").is_in(own_body.unique().implode())).then(None).otherwise("_p_type"))
     return _decide(
         df, pl.col("_p_type").is_not_null() & pl.col("legal_form").is_null(),
         org_id=pl.col("_p_org"), _ref=pl.col("_p_ref"), _register_name=pl.col("_p_name"), _type=pl.col("_p_type"),
