@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
 
 from pipelines.allocator import use_lean_allocator
 
@@ -32,6 +33,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 # third-party module -> the optional extra that installs it (pyproject.toml [project.optional-dependencies])
 OPTIONAL_MODULES = {"xlsxwriter": "sample"}
+
+
+def input_problem(path: Path) -> str | None:
+    """Why `path` cannot be read as an input file (None when it can): named precisely, so a directory or a
+    device given by mistake is not reported as missing."""
+    if path.is_file():
+        return None
+    if path.is_dir():
+        return f"{path} is a directory, not a file"
+    return f"{path} is not a regular file" if path.exists() else f"no such file: {path}"
 
 
 def build_parser(chosen: str | None) -> argparse.ArgumentParser:

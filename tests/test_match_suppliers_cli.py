@@ -57,7 +57,7 @@ def test_round_trip_without_and_with_registers(tmp_path, corpus):
 
 def test_usage_errors(tmp_path):
     missing = _run(tmp_path / "nope.csv", "--out", tmp_path / "o.csv")
-    assert missing.returncode == 2 and "not found" in missing.stderr
+    assert missing.returncode == 2 and "no such file" in missing.stderr
     bad = tmp_path / "bad.csv"
     bad.write_text("supplier,amount\nAcme,1\n")
     no_name = _run(bad, "--out", tmp_path / "o.csv")

@@ -72,7 +72,10 @@ def test_rejected_exit_3(corpus, tmp_path):
 
 
 def test_usage_errors_exit_2(tmp_path):
-    assert run(str(tmp_path / "missing.csv"), "--json").returncode == 2
+    missing = run(str(tmp_path / "missing.csv"), "--json")
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+    directory = run(str(tmp_path), "--json")  # named as a directory, not as missing
+    assert directory.returncode == 2 and "is a directory, not a file" in directory.stderr
     good = tmp_path / "ok.csv"
     good.write_text("Supplier Name,Payment Date,Amount\nA,01/05/2024,1\n")
     assert run(str(good), "--council", "Devon").returncode == 2

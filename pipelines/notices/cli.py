@@ -27,6 +27,8 @@ import json
 import sys
 from pathlib import Path
 
+from pipelines.cli import input_problem
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", help="a .json package or a .jsonl / .jsonl.gz file")
@@ -40,8 +42,8 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.notices.read import UnreadableInput, read_path
 
     path = Path(args.path)
-    if not path.is_file():
-        print(f"keepitlocal parse-ocds: no such file: {path}", file=sys.stderr)
+    if problem := input_problem(path):
+        print(f"keepitlocal parse-ocds: {problem}", file=sys.stderr)
         return 2
     try:
         frames = walk((args.source, release, None) for release in read_path(path))

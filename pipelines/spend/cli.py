@@ -32,6 +32,8 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+from pipelines.cli import input_problem
+
 GSS = re.compile(r"^[EWSN]\d{8}$")
 
 
@@ -87,8 +89,8 @@ def summary(result) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     path = Path(args.path)
-    if not path.is_file():
-        print(f"parse-spend: no such file: {path}", file=sys.stderr)
+    if problem := input_problem(path):
+        print(f"parse-spend: {problem}", file=sys.stderr)
         return 2
     if args.council and not GSS.match(args.council):
         print(f"parse-spend: --council must be a GSS code like E10000008, not {args.council!r}", file=sys.stderr)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.cli import input_problem
 from pipelines.config import DEFAULT_WAREHOUSE
 from pipelines.warehouse import PUBLISHED_NAME
 
@@ -56,8 +57,8 @@ def run(args: argparse.Namespace) -> int:
 
     from pipelines.suppliers.resolve import OUTPUT_COLUMNS
 
-    if not args.input.is_file():
-        print(f"match-suppliers: input file not found: {args.input}", file=sys.stderr)
+    if problem := input_problem(args.input):
+        print(f"match-suppliers: {problem}", file=sys.stderr)
         return USAGE_ERROR
     try:
         # Text in, text out: identifiers keep their leading zeros and nothing is re-typed.
