@@ -1347,3 +1347,29 @@ def test_a_transparency_code_grants_register_is_refused_as_grants():
                                 "Bright Futures Trust,01/04/2023,500.00,Holiday activities",
                                 "Acme Services Ltd,02/04/2023,750.00,"]))
     assert payments.kind == "spend" and payments.rows.height == 2
+
+
+def test_a_summary_table_beside_the_lines_takes_no_field():
+    """A small table set right of an empty column ("Service Area | Total" over the first rows) is no part of
+    the lines: its "Service Area" does not become the first lines' department, its "Total" is no second
+    amount; its cells stay in other_attributes and a warning says so. A column of the lines right of a blank
+    spacer, filled all the way down (Hyndburn's spacers), is still the lines'."""
+    areas = ["Adult Care", "Children", "Highways", "Waste", "Libraries"]
+    lines = [f"{day:02d}/04/2024,Supplier {day},{areas[day % 5]},{100 * day}.00,T{day},,"
+             + (f"{areas[day - 1]},{1000 * day}.00" if day <= 5 else ",") for day in range(1, 29)]
+    result = parse(csv_bytes(["Payment Date,Supplier Name,Service Area,Amount,Transaction Number,,Service Area,Total",
+                              *lines]))
+    assert result.kind == "spend", result.reason
+    rows = result.rows
+    assert rows.height == 28 and rows["amount"].sum() == Decimal("40600.00")
+    assert rows["service_area"].to_list() == [areas[day % 5] for day in range(1, 29)]
+    assert rows["department"].null_count() == 28
+    assert '"Service Area (side table)":"Adult Care"' in rows.row(0, named=True)["other_attributes"]
+    assert any("a table of 5 rows beside the lines" in w for w in result.warnings), result.warnings
+    # the same columns filled on every line are the lines' own (a spacer inside the table)
+    full = [f"{day:02d}/04/2024,Supplier {day},{areas[day % 5]},{100 * day}.00,T{day},,{areas[day % 4]},{day}"
+            for day in range(1, 29)]
+    spaced = parse(csv_bytes(["Payment Date,Supplier Name,Department,Amount,Transaction Number,,Service Area,Code",
+                              *full]))
+    assert spaced.rows["service_area"].to_list() == [areas[day % 4] for day in range(1, 29)]
+    assert not any("beside the lines" in w for w in spaced.warnings)

@@ -53,7 +53,7 @@ from pipelines.spend.periods import (  # the same reading of labels the fetcher 
 )
 
 # Bumped whenever the same bytes give different output (`keepitlocal rebuild spend` re-parses older versions).
-PARSER_VERSION = "spend-parse/2.7"
+PARSER_VERSION = "spend-parse/2.8"
 ALIASES_PATH = Path(__file__).with_name("aliases.csv")
 HEADER_SEARCH_ROWS = 60  # report preambles (even whole SQL queries) come before the header
 # When none of those rows is a header, the rows below them up to this row (and this many cells: a wide sheet
@@ -597,10 +597,13 @@ def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[
     # Drop empty spacer / phantom columns before mapping (a required field keeps its column so the rows can
     # be flagged rather than the file misread).
     data = frame.slice(0, header_rows[0] - 1) if at_end else frame.slice(header_rows[-1])
+    has_data = [data.get_column(col).null_count() < data.height for col in cols]
+    side, side_rows = _side_table(data, cols, cells, has_data)
     kept_cols, kept_cells = [], []
-    for col, cell in zip(cols, cells):
-        has_data = data.get_column(col).null_count() < data.height
-        if has_data or (cell is not None and vocab.fields.get(header_key(cell)) in (*REQUIRED, "payment_date")):
+    for col, cell, filled in zip(cols, cells, has_data):
+        if col in side:
+            continue
+        if filled or (cell is not None and vocab.fields.get(header_key(cell)) in (*REQUIRED, "payment_date")):
             kept_cols.append(col)
             kept_cells.append(cell)
     display, matches, ignored = _map_headers(kept_cells, kept_cols, vocab, hints, warnings)
@@ -615,7 +618,49 @@ def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[
     matches, error = _check_roles(data, kept_cols, display, matches, not aggregate, warnings, sheet, period_dated)
     if error:
         return None, error
+    if side:
+        # kept beside the lines' own columns in other_attributes, under names of their own, mapped to no field
+        side_display = [f"{cells[cols.index(c)] or f'column_{int(c[1:]) + 1}'} (side table)" for c in side]
+        warnings.append(f"sheet {sheet!r}: a table of {side_rows} rows beside the lines (right of an empty column; "
+                        f"columns {side_display}) is not read as lines: its cells are kept in other_attributes "
+                        f"of the rows they sit on, mapped to no field")
+        kept_cols, display = kept_cols + side, display + side_display
+        matches = matches + [ColumnMatch(None, None, 0.0)] * len(side)
     return SheetLayout(header_rows, kept_cols, display, [m.field for m in matches], at_end, matches=matches), None
+
+
+SIDE_TABLE_MIN_ROWS = 20  # sheets with fewer lines are not searched for a table beside them
+SIDE_TABLE_MAX_SPACERS = 8  # empty columns tried as the edge of a side table (a hostile sheet has thousands)
+
+
+def _side_table(data: pl.DataFrame, cols: list[str], cells: list[str | None],
+                has_data: list[bool]) -> tuple[list[str], int]:
+    """The columns of a small table set beside the lines, right of an empty column with no header (a summary,
+    "Service Area | Total", in the first rows): its rows are not lines, so none of its columns may take a
+    line's field (its "Service Area" would become the first lines' department). Told by its shape, not its
+    words: at least two columns, filled densely (4 cells in 5 or more) over one run of rows that ends in the
+    top half of the sheet, while the lines go on below it. Returns (its columns, its rows), ([], 0) if none."""
+    if data.height < SIDE_TABLE_MIN_ROWS or not any(has_data):
+        return [], 0
+    last_filled = max(i for i, filled in enumerate(has_data) if filled)
+    spacers = [i for i, (cell, filled) in enumerate(zip(cells, has_data))
+               if cell is None and not filled and any(has_data[:i]) and i < last_filled]
+    for s in spacers[:SIDE_TABLE_MAX_SPACERS]:
+        right = [c for c, filled in zip(cols[s + 1:], has_data[s + 1:]) if filled]
+        left = [c for c, filled in zip(cols[:s], has_data[:s]) if filled]
+        if len(right) < 2:
+            continue
+        rows = data.select(pl.any_horizontal(pl.col(right).is_not_null())).to_series().arg_true()
+        first, last = int(rows[0]), int(rows[-1])
+        span = last - first + 1
+        if (last + 1) * 2 > data.height:
+            continue
+        block = data.select(right).slice(first, span)
+        filled_cells = sum(span - block.get_column(c).null_count() for c in right)
+        lines_below = data.slice(last + 1).select(pl.any_horizontal(pl.col(left).is_not_null()).sum()).item()
+        if filled_cells * 5 >= span * len(right) * 4 and lines_below >= span:
+            return right, span
+    return [], 0
 
 
 def _check_roles(data: pl.DataFrame, columns: list[str], display: list[str], matches: list[ColumnMatch],
