@@ -620,6 +620,21 @@ def test_a_note_in_the_payee_column_is_a_note_not_a_payment():
     assert result.rows_in == result.rows.height + sum(result.dropped_by_reason.values())
 
 
+def test_a_page_footer_in_the_date_column_is_a_note():
+    """A report printed to CSV repeats its page footer and title in its first column, here the date's ("Page 1
+    of 2", "Spending over £500 April 2024"): no amount, no payee and no date read, so a note, not a line; a
+    payee whose date cell cannot be read and who has no amount is still a line, flagged."""
+    data = csv_bytes(["Payment Date,Supplier Name,Amount", "01/04/2024,A Ltd,10.00", "Page 1 of 2,,",
+                      "Spending over £500 April 2024,,", "Payment Date,Supplier Name,Amount",
+                      "02/04/2024,B Ltd,20.00", "unknown,C Ltd,"])
+    result = parse(data)
+    assert result.rows.get_column("supplier_name").to_list() == ["A Ltd", "B Ltd", "C Ltd"]
+    assert result.rows.get_column("row_flags").to_list()[2] == "amount_missing,date_unparsed"
+    notes = result.dropped_rows.filter(pl.col("reason") == "note").get_column("cells").to_list()
+    assert notes == ["Page 1 of 2", "Spending over £500 April 2024"]
+    assert result.rows_in == result.rows.height + sum(result.dropped_by_reason.values())
+
+
 def test_amount_only_row_that_is_not_a_total_is_kept_and_flagged():
     data = csv_bytes([HEADER, "A Ltd,01/05/2024,10.00", ",,99.00"])
     result = parse(data)

@@ -1133,8 +1133,10 @@ def _classify_rows(work: pl.DataFrame, body: pl.DataFrame, all_cols: list[str], 
         .then(pl.lit("summary"))
         # No money and no date: not a payment but a note, whatever cells it fills: a footnote in the payee
         # column ("Notes:", one on redactions), a report's page title repeated above its repeated header
-        # ("Devon County Council,,,,Page 2"). A line with a date but no amount is kept, flagged.
-        .when(pl.col("amount").is_null() & pl.col("_shift_from").is_null() & pl.col("payment_date").is_null())
+        # ("Devon County Council,,,,Page 2"), or one in the date column ("Page 2 of 3") beside no payee. A line
+        # with a date, or with a payee, but no amount is kept, flagged.
+        .when(pl.col("amount").is_null() & pl.col("_shift_from").is_null()
+              & (pl.col("payment_date").is_null() | (pl.col("_date").is_null() & pl.col("supplier_name").is_null())))
         .then(pl.lit("note"))
         .when(pl.col("_amount").is_not_null() & only_amount).then(pl.lit("amount_only"))
         .otherwise(pl.lit(None, dtype=pl.String)).alias("_class"),
