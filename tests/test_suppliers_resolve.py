@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 
 from pipelines.normalise.names import list_name_keys, name_key
+from pipelines.suppliers.grouping import words_agree
 from pipelines.suppliers.resolve import resolve_suppliers
 from pipelines.warehouse import apply_ddl
 
@@ -305,3 +306,47 @@ def test_a_body_of_its_own_is_no_part_of_the_listed_body_its_name_starts_with():
     linked = out.filter(pl.col("match_method") == "reference_prefix")["name"].to_list()
     assert linked == ["LEEDS CITY COLLEGE THOMAS DANBY CAMPUS", "HMRC SHIPLEY", "ROYAL BRITISH LEGION HOMES"]
     assert out["org_id"][0].startswith("GB-EDU-") and out["org_id"][2:11].to_list() == [""] * 9
+
+
+# (names a fuzzy score puts close; whether they are one organisation's)
+NEAR_NAMES = [
+    ("BARROW HALL PRIMARY SCHOOL", "BARROW HILL PRIMARY SCHOOL", False),  # another school
+    ("LONDON COUNCILS", "LONDON COUNCIL", False),  # the boroughs' joint body, not a council
+    ("OFFICE OF COMMUNICATIONS", "OFFICE OF TELECOMMUNICATIONS", False),
+    ("ST MICHAELS PRE SCHOOL", "ST MICHAELS PREP SCHOOL", False),
+    ("ST NICHOLAS CATH PRIMARY ACADEMY", "ST NICHOLAS CE PRIMARY ACADEMY", False),
+    ("GREATER MANCHESTER WEST MENTAL HEALTH FOUNDATION T", "GREATER MANCHESTER MENTAL HEALTH NHS FOUNDATION TRUST", False),
+    ("ACME WIDGET", "ACME WIDGETS", True),
+    ("KING DAVID SCHOOLS", "KING DAVID SCHOOL", True),
+    ("AGRICULTURE AND HORTICULTURAL DEVELOPMENT BOARD", "AGRICULTURE AND HORTICULTURE DEVELOPMENT BOARD", True),
+    ("BEAUPRE COMMUNTIY PRIMARY SCHOOL", "BEAUPRE COMMUNITY PRIMARY SCHOOL", True),
+    ("BNOS YISROEL SCHOOLS MANCHESTER", "BNOS YISROEL SCHOOL MANCHESTER", True),
+    ("BOURNEMOUTH CHURCHES HSING ASSOC", "BOURNEMOUTH CHURCHES HOUSING ASSOCIATION", True),
+    ("CO OPERATIVE ACADEMY TRUST", "THE CO OPERATIVE ACADEMIES TRUST", True),
+    ("DEPARTMENT FOR WORKS AND PENSIONS", "DEPARTMENT FOR WORK AND PENSIONS", True),
+    ("DEPARTMENT OF ENERGY AND CLIMATE CH", "DEPARTMENT OF ENERGY AND CLIMATE CHANGE", True),
+    ("DEVON PARTNERSHIP TRUST", "DEVON PARTNERSHIP NHS TRUST", True),
+    ("MANCHESTER JNR GIRLS SCHOOL", "MANCHESTER JUNIOR GIRLS SCHOOL", True),
+    ("ST ANDREWS HEALTH CARE", "ST ANDREWS HEALTHCARE", True),
+    ("RODILLIAN MULTI ACADEMY TRIUST", "THE RODILLIAN MULTI ACADEMY TRUST", True),
+    ("SOMERSET COLL OF ARTS AND TECHNLGY", "SOMERSET COLLEGE OF ARTS AND TECHNOLOGY", True),
+    ("ST MICHAELS CE AIDED PRIMARY", "ST MICHAELS COFE AIDED PRIMARY", True),
+    ("NATIONAL OFFENDER MANAGEMENT SERVIC", "NATIONAL OFFENDER MANAGEMENT SERVICES", True),  # cut short
+]
+
+
+@pytest.mark.parametrize(("a", "b", "same"), NEAR_NAMES)
+def test_words_agree_tells_a_misspelling_from_another_name(a, b, same):
+    assert words_agree(a, b) is same and words_agree(b, a) is same
+
+
+def test_fuzzy_matches_need_the_words_to_agree():
+    """A fuzzy match to a listed body takes its id only when the words differ as one name's spellings do: a
+    typo or a name cut short keeps its match; another school one letter away, or the London boroughs' joint
+    body next to a list's "London Council" (a name of the City of London), is no match, and the name's own
+    words type it."""
+    out = _resolve(["Forestry Commision", "DEPARTMENT OF ENERGY AND CLIMATE CH", "BARROW HALL PRIMARY SCHOOL",
+                    "LONDON COUNCILS", "OFFICE OF COMMUNICATIONS"])
+    assert out["org_id"].to_list()[:2] == ["GB-GOR-D85", "GB-GOR-D11"]
+    assert out["org_id"].to_list()[2:] == ["", "", ""]
+    assert out["org_type"].to_list() == ["public_body"] * 5

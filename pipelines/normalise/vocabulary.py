@@ -48,7 +48,10 @@ PUBLIC_STRONG = [
 # Words that make a name public only weakly (overridden by a legal form): colleges, agencies, authorities.
 PUBLIC_WEAK = [
     r"\bCOLLEGE$|^\w+ COLLEGE$|\bAUTHORITY$|\bCOMMISSION$|\bTRIBUNAL\b|\bREGULATOR\b|\bEXECUTIVE$",
-    r"\bCOUNCIL$",
+    # a council, and councils' joint bodies ("LONDON COUNCILS")
+    r"\bCOUNCILS?$",
+    # regulators and offices of state written out ("OFFICE FOR STANDARDS IN EDUCATION", "OFFICE OF COMMUNICATIONS")
+    r"^(THE )?OFFICE (OF|FOR)\b",
 ]
 # Charities and voluntary/community organisations (VCSE). STRONG words name a charity even with "Ltd" (charitable
 # companies limited by guarantee); WEAK ones only without a legal form. CHARITY_FIRST beats public words

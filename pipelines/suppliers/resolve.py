@@ -671,6 +671,9 @@ def fuzzy_candidates(queries: list[str], choices: pl.DataFrame) -> pl.DataFrame:
             hit_q.extend((start + ok).tolist())
             hit_c.extend((cs + best[ok]).tolist())
             hit_score.extend(top[ok].tolist())
+    # a close score is not enough: the words must differ only as one organisation's name varies
+    agreed = [n for n, (i, j) in enumerate(zip(hit_q, hit_c)) if grouping.words_agree(q_keys[i], c_keys[j])]
+    hit_q, hit_c, hit_score = [hit_q[n] for n in agreed], [hit_c[n] for n in agreed], [hit_score[n] for n in agreed]
     if not hit_q:
         return empty
     picked = c.select("org_id", "reg_name", "org_type")[pl.Series(hit_c, dtype=pl.Int64)]
