@@ -1372,8 +1372,8 @@ def test_a_summary_table_beside_the_lines_takes_no_field():
     areas = ["Adult Care", "Children", "Highways", "Waste", "Libraries"]
     lines = [f"{day:02d}/04/2024,Supplier {day},{areas[day % 5]},{100 * day}.00,T{day},,"
              + (f"{areas[day - 1]},{1000 * day}.00" if day <= 5 else ",") for day in range(1, 29)]
-    result = parse(csv_bytes(["Payment Date,Supplier Name,Service Area,Amount,Transaction Number,,Service Area,Total",
-                              *lines]))
+    header = "Payment Date,Supplier Name,Service Area,Amount,Transaction Number,,Service Area,Total"
+    result = parse(csv_bytes([header, *lines]))
     assert result.kind == "spend", result.reason
     rows = result.rows
     assert rows.height == 28 and rows["amount"].sum() == Decimal("40600.00")

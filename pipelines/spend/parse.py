@@ -642,9 +642,8 @@ def _side_table(data: pl.DataFrame, cols: list[str], cells: list[str | None],
     top half of the sheet, while the lines go on below it. Returns (its columns, its rows), ([], 0) if none."""
     if data.height < SIDE_TABLE_MIN_ROWS or not any(has_data):
         return [], 0
-    last_filled = max(i for i, filled in enumerate(has_data) if filled)
-    spacers = [i for i, (cell, filled) in enumerate(zip(cells, has_data))
-               if cell is None and not filled and any(has_data[:i]) and i < last_filled]
+    filled_at = [i for i, filled in enumerate(has_data) if filled]
+    spacers = [i for i in range(filled_at[0] + 1, filled_at[-1]) if cells[i] is None and not has_data[i]]
     for s in spacers[:SIDE_TABLE_MAX_SPACERS]:
         right = [c for c, filled in zip(cols[s + 1:], has_data[s + 1:]) if filled]
         left = [c for c, filled in zip(cols[:s], has_data[:s]) if filled]
@@ -1135,8 +1134,8 @@ def _classify_rows(work: pl.DataFrame, body: pl.DataFrame, all_cols: list[str], 
         # column ("Notes:", one on redactions), a report's page title repeated above its repeated header
         # ("Devon County Council,,,,Page 2"), or one in the date column ("Page 2 of 3") beside no payee. A line
         # with a date, or with a payee, but no amount is kept, flagged.
-        .when(pl.col("amount").is_null() & pl.col("_shift_from").is_null()
-              & (pl.col("payment_date").is_null() | (pl.col("_date").is_null() & pl.col("supplier_name").is_null())))
+        .when(pl.col("amount").is_null() & pl.col("_shift_from").is_null() & (
+            pl.col("payment_date").is_null() | (pl.col("_date").is_null() & pl.col("supplier_name").is_null())))
         .then(pl.lit("note"))
         .when(pl.col("_amount").is_not_null() & only_amount).then(pl.lit("amount_only"))
         .otherwise(pl.lit(None, dtype=pl.String)).alias("_class"),

@@ -502,8 +502,8 @@ def _step_reference_prefix(df: pl.DataFrame, lookup: pl.DataFrame) -> pl.DataFra
     then more words ("LEEDS CITY COLLEGE THOMAS DANBY CAMPUS", "NORTH YORKSHIRE COUNTY COUNCIL WASTE MANAGEMENT
     SERVICES", "HMRC SHIPLEY").
     The longest listed name wins; a payee with a legal form the body's name lacks is a company of its own, and one
-    whose own words name a charity, club or trade body is no part of a school, public body or company it starts with ("BRIGHT
-    FUTURES TRUST" is not the school "BRIGHT FUTURES", "FLIXTON INFANT SCHOOL PTA" not the school)."""
+    whose own words name a charity, club or trade body is no part of a school, public body or company it starts
+    with ("BRIGHT FUTURES TRUST" is not the school "BRIGHT FUTURES", "FLIXTON INFANT SCHOOL PTA" not the school)."""
     open_rows = df.filter(pl.col("match_method").is_null() & pl.col("legal_form").is_null() & (pl.col("name_key").str.count_matches(" ") >= 1))
     if open_rows.is_empty():
         return df
@@ -522,8 +522,8 @@ def _step_reference_prefix(df: pl.DataFrame, lookup: pl.DataFrame) -> pl.DataFra
     # (a listed charity's parts keep its id: "AFFINITY TRUST NORTH DIVISIONAL OFFICE", "ROYAL BRITISH LEGION HOMES")
     parts = df.filter(pl.col("_p_type").is_not_null() & (pl.col("_p_type") != "charity"))
     if not parts.is_empty():
-        own_body = typing.name_evidence(parts).filter(pl.col("_ne_type").is_in(OWN_BODY_TYPES))["name_key"]
-        df = df.with_columns(_p_type=pl.when(pl.col("name_key").is_in(own_body.unique().implode())).then(None).otherwise("_p_type"))
+        own_body = typing.name_evidence(parts).filter(pl.col("_ne_type").is_in(OWN_BODY_TYPES))["name_key"].unique()
+        df = df.with_columns(_p_type=pl.when(pl.col("name_key").is_in(own_body.implode())).then(None).otherwise("_p_type"))
     return _decide(
         df, pl.col("_p_type").is_not_null() & pl.col("legal_form").is_null(),
         org_id=pl.col("_p_org"), _ref=pl.col("_p_ref"), _register_name=pl.col("_p_name"), _type=pl.col("_p_type"),
