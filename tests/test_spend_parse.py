@@ -1381,6 +1381,10 @@ def test_a_summary_table_beside_the_lines_takes_no_field():
     assert rows["department"].null_count() == 28
     assert '"Service Area (side table)":"Adult Care"' in rows.row(0, named=True)["other_attributes"]
     assert any("a table of 5 rows beside the lines" in w for w in result.warnings), result.warnings
+    # a side table whose headers repeat one name keeps each column, numbered
+    same_names = parse(csv_bytes([header.replace("Service Area,Total", "Total,Total"), *lines]))
+    assert same_names.rows.height == 28 and '"Total (side table) (2)":"1000.00"' in (
+        same_names.rows.row(0, named=True)["other_attributes"])
     # the same columns filled on every line are the lines' own (a spacer inside the table)
     full = [f"{day:02d}/04/2024,Supplier {day},{areas[day % 5]},{100 * day}.00,T{day},,{areas[day % 4]},{day}"
             for day in range(1, 29)]

@@ -621,10 +621,11 @@ def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[
     if side:
         # kept beside the lines' own columns in other_attributes, under names of their own, mapped to no field
         side_display = [f"{cells[cols.index(c)] or f'column_{int(c[1:]) + 1}'} (side table)" for c in side]
+        display = _numbered_repeats(display + side_display, [])  # (repeated names numbered, as the lines' are)
         warnings.append(f"sheet {sheet!r}: a table of {side_rows} rows beside the lines (right of an empty column; "
-                        f"columns {side_display}) is not read as lines: its cells are kept in other_attributes "
-                        f"of the rows they sit on, mapped to no field")
-        kept_cols, display = kept_cols + side, display + side_display
+                        f"columns {_clip(str(display[len(kept_cols):]), 300)}) is not read as lines: its cells "
+                        f"are kept in other_attributes of the rows they sit on, mapped to no field")
+        kept_cols = kept_cols + side
         matches = matches + [ColumnMatch(None, None, 0.0)] * len(side)
     return SheetLayout(header_rows, kept_cols, display, [m.field for m in matches], at_end, matches=matches), None
 
