@@ -19,9 +19,11 @@ Cascade (the first step that decides a row wins; overrides are applied last and 
    the warehouse's refreshed copy) by exact name key, then base key (qualifiers dropped), then the trading-as
    or after-dash name; a key shared by several organisations of one type still gives the type;
 4. registers loaded in the warehouse (Companies House, charities, councils): current names, then previous;
+   then a payee named as a part of a listed body ("HMRC SHIPLEY"), unless its own words name a charity, club
+   or trade body (a school's PTA is no part of the school);
 5. fuzzy and truncated names against the reference lists and registers, blocked on the first word (rapidfuzz,
-   FUZZY_THRESHOLD with a FUZZY_MARGIN over the runner-up), and a truncated name that is the start of exactly
-   one reference name;
+   FUZZY_THRESHOLD with a FUZZY_MARGIN over the runner-up, and the words agreeing: grouping.words_agree), and a
+   truncated name that is the start of exactly one reference name;
 6. other scheme ids from notices (GB-PPON-...);
 7. `overrides.csv` (accept | reject | force) -> `override`.
 
