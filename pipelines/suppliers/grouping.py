@@ -103,6 +103,8 @@ def words_agree(a: str, b: str) -> bool:
     last_a, last_b = len(wa) - 1, len(wb) - 1
     left = [(i, w) for i, w in enumerate(wa) if w not in FILLER_WORDS]
     right = [(j, w) for j, w in enumerate(wb) if w not in FILLER_WORDS]
+    if not left or not right:  # (a name of filler words only is its own)
+        return False
     for i, w in list(left):  # the same word on both sides
         match = next((r for r in right if r[1] == w), None)
         if match:
