@@ -89,7 +89,8 @@ COLLECTIVE_PLURALS = frozenset({"COUNCIL"})
 
 def words_agree(a: str, b: str) -> bool:
     """Whether two name keys a fuzzy score found close differ only in ways one organisation's name varies:
-    word for word, a typo in a word of five letters or more (at most two edits: "COMMUNTIY", "ASSSOCIATION"),
+    word for word, a typo in a word of five letters or more (at most two edits: "COMMUNTIY", "ASSSOCIATION"; a
+    letter dropped from one: "TRST"),
     an abbreviation (the same first letter and the short word's letters in order, at least two fewer: "JNR",
     "HSING", "COLL"), a plural ("CARE HOMES"), a long name's last word cut short ("CLIMATE CH"), words run
     together ("HEALTH CARE") and filler words (THE, AND, OF, FOR, NHS). Not a different short word ("BARROW HALL"
@@ -122,6 +123,8 @@ def words_agree(a: str, b: str) -> bool:
             return short not in COLLECTIVE_PLURALS or (i != last_a and j != last_b)
         if min(len(x), len(y)) >= TYPO_MIN_CHARS and Levenshtein.distance(x, y) <= TYPO_MAX_EDITS:
             return True
+        if len(long_) >= TYPO_MIN_CHARS and len(long_) == len(short) + 1 and Levenshtein.distance(x, y) == 1:
+            return True  # a letter dropped from a long word ("TRST")
         return len(short) >= 2 and len(long_) - len(short) >= 2 and short[0] == long_[0] and _in_order(short, long_)
 
     for i, x in left:
