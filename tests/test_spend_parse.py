@@ -540,6 +540,19 @@ def test_the_files_period_tells_the_order_of_days_all_twelve_or_under(filename, 
     assert rows.get_column("row_flags").null_count() == len(cells)
 
 
+def test_the_first_of_each_month_is_a_column_of_periods_not_januarys_days():
+    """A year's lines each dated the first of its month (an accounting period written as a date), in a file whose
+    name gives no period: read month-first they would be twelve consecutive days of one January; day-first they
+    are the first of twelve months, as a person reads them. Two months are too few to tell (the spread rule)."""
+    cells = [f"01/{m:02d}/2023" for m in range(1, 13)]
+    rows = parse(csv_bytes([HEADER] + [f"{SUPPLIERS[i % 8]},{c},{i + 1}.00" for i, c in enumerate(cells)]),
+                 filename="spend.csv").rows
+    assert rows.get_column("payment_date").to_list() == [dt.date(2023, m, 1) for m in range(1, 13)]
+    assert rows.get_column("date_precision").unique().to_list() == ["day"]
+    two = parse(csv_bytes([HEADER, "A,01/04/2023,1", "B,01/08/2023,1"]), filename="spend.csv").rows
+    assert two.get_column("payment_date").to_list() == [dt.date(2023, 1, 4), dt.date(2023, 1, 8)]
+
+
 @pytest.mark.parametrize("cells, days", [
     (["01-04-23", "13-04-23"], [(2023, 4, 1), (2023, 4, 13)]),                        # dd-mm-yy
     (["01.04.23", "13.04.23"], [(2023, 4, 1), (2023, 4, 13)]),                        # dd.mm.yy

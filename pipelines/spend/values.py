@@ -211,8 +211,9 @@ def _month_first_wins(reads: pl.DataFrame, counts: dict[str, int], month_first: 
     order puts at least half the lines inside it: the order that puts more inside wins, day-first when as many
     ("04/01/2023" to "04/12/2023" in April's file are April's, not the 4th of twelve months; in a year's file,
     the 4th of each month). Where the period is unknown or holds few lines either way (a mislabelled file),
-    month-first wins when its days fall within a month and the day-first ones spread over months. Otherwise
-    day-first, the UK's order, wins."""
+    day-first wins when it reads the first of three months or more (accounting periods), else month-first wins
+    when its days fall within a month and the day-first ones spread over months. Otherwise day-first, the UK's
+    order, wins."""
     if counts[month_first] != counts[day_first]:
         return counts[month_first] > counts[day_first]
     if period is not None:
@@ -220,9 +221,18 @@ def _month_first_wins(reads: pl.DataFrame, counts: dict[str, int], month_first: 
                                for name in (month_first, day_first)]).row(0)
         if max(inside) * 2 >= counts[day_first]:  # (a period holding few lines either way is a mislabel's)
             return inside[0] > inside[1]  # (as many inside either way: the UK's order)
+    # Read day-first, the first of each of several months: a column of accounting periods (each line dated the
+    # first of its month), which month-first would put on consecutive days of one January.
+    days = pl.col(day_first).drop_nulls()
+    firsts, months = reads.select((days.dt.day() == 1).all().alias("firsts"), days.dt.month().n_unique()).row(0)
+    if firsts and months >= PERIOD_DATES_MIN_MONTHS:
+        return False
     spans = reads.select([(pl.col(name).max() - pl.col(name).min()).dt.total_days()
                           for name in (month_first, day_first)]).row(0)
     return spans[0] <= ONE_MONTH_DAYS < spans[1] // 2
+
+
+PERIOD_DATES_MIN_MONTHS = 3  # months of first-of-the-month dates that make a column of periods, not January's days
 
 
 ONE_MONTH_DAYS = 30  # the most days between two dates of one month (the 1st and the 31st)
