@@ -7,8 +7,7 @@ import polars as pl
 import pytest
 
 from pipelines.normalise.names import list_name_keys, name_key
-from pipelines.suppliers.grouping import words_agree
-from pipelines.suppliers.resolve import resolve_suppliers
+from pipelines.suppliers.resolve import resolve_suppliers, words_agree
 from pipelines.warehouse import apply_ddl
 
 NO_OVERRIDES = pl.DataFrame(schema={"name_key": pl.String, "council_gss": pl.String, "action": pl.String, "org_id": pl.String})

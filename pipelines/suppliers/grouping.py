@@ -79,68 +79,6 @@ def _prefix_edges(rows: pl.DataFrame, keys: pl.Series) -> pl.DataFrame:
     return pl.DataFrame({"a": one["name_key"], "b": frame["key"].gather(other_index)}) if one.height else pl.DataFrame(schema={"a": pl.String, "b": pl.String})
 
 
-# Words whose presence on one side only never makes two names different organisations
-FILLER_WORDS = frozenset({"THE", "AND", "OF", "FOR", "NHS"})
-TYPO_MIN_CHARS = 5  # a word this long or longer may carry a typo (two edits); shorter ones must agree
-TYPO_MAX_EDITS = 2
-# last words whose plural names another body: a joint body of councils is no council
-COLLECTIVE_PLURALS = frozenset({"COUNCIL"})
-
-
-def words_agree(a: str, b: str) -> bool:
-    """Whether two name keys a fuzzy score found close differ only in ways one organisation's name varies:
-    word for word, a typo in a word of five letters or more (at most two edits: "COMMUNTIY", "ASSSOCIATION"; a
-    letter dropped from one: "TRST"),
-    an abbreviation (the same first letter and the short word's letters in order, at least two fewer: "JNR",
-    "HSING", "COLL"), a plural ("CARE HOMES"), a long name's last word cut short ("CLIMATE CH"), words run
-    together ("HEALTH CARE") and filler words (THE, AND, OF, FOR, NHS). Not a different short word ("BARROW HALL"
-    and "BARROW HILL", "PRE SCHOOL" and "PREP SCHOOL", "CATH" and "CE"), a word on one side only ("WEST"), a
-    longer word ("TELECOMMUNICATIONS"), nor "COUNCILS" for "COUNCIL" at the end ("LONDON COUNCILS")."""
-    from rapidfuzz.distance import Levenshtein
-
-    if a.replace(" ", "") == b.replace(" ", ""):
-        return True
-    wa, wb = a.split(), b.split()
-    last_a, last_b = len(wa) - 1, len(wb) - 1
-    left = [(i, w) for i, w in enumerate(wa) if w not in FILLER_WORDS]
-    right = [(j, w) for j, w in enumerate(wb) if w not in FILLER_WORDS]
-    if not left or not right:  # (a name of filler words only is its own)
-        return False
-    for i, w in list(left):  # the same word on both sides
-        match = next((r for r in right if r[1] == w), None)
-        if match:
-            left.remove((i, w))
-            right.remove(match)
-
-    def agree(i: int, x: str, j: int, y: str) -> bool:
-        # a long name cut short at a column's width, in its last word
-        if ((i == last_a and len(a) >= TRUNCATED_MIN_CHARS and y.startswith(x))
-                or (j == last_b and len(b) >= TRUNCATED_MIN_CHARS and x.startswith(y))):
-            return True
-        short, long_ = sorted((x, y), key=len)
-        if long_ in (short + "S", short + "ES", short[:-1] + "IES"):
-            # ("CARE HOMES" are one care home company's; "LONDON COUNCILS" are the boroughs' joint body)
-            return short not in COLLECTIVE_PLURALS or (i != last_a and j != last_b)
-        if min(len(x), len(y)) >= TYPO_MIN_CHARS and Levenshtein.distance(x, y) <= TYPO_MAX_EDITS:
-            return True
-        if len(long_) >= TYPO_MIN_CHARS and len(long_) == len(short) + 1 and Levenshtein.distance(x, y) == 1:
-            return True  # a letter dropped from a long word ("TRST")
-        return len(short) >= 2 and len(long_) - len(short) >= 2 and short[0] == long_[0] and _in_order(short, long_)
-
-    for i, x in left:
-        match = next(((j, y) for j, y in right if agree(i, x, j, y)), None)
-        if match is None:
-            return False
-        right.remove(match)
-    return not right
-
-
-def _in_order(short: str, long_: str) -> bool:
-    """Whether the letters of `short` appear in `long_` in the same order."""
-    rest = iter(long_)
-    return all(ch in rest for ch in short)
-
-
 def _typo_edges(keys: pl.Series) -> pl.DataFrame:
     import numpy as np
     from rapidfuzz import fuzz, process

@@ -22,7 +22,7 @@ Cascade (the first step that decides a row wins; overrides are applied last and 
    then a payee named as a part of a listed body ("HMRC SHIPLEY"), unless its own words name a charity, club
    or trade body (a school's PTA is no part of the school);
 5. fuzzy and truncated names against the reference lists and registers, blocked on the first word (rapidfuzz,
-   FUZZY_THRESHOLD with a FUZZY_MARGIN over the runner-up, and the words agreeing: grouping.words_agree), and a
+   FUZZY_THRESHOLD with a FUZZY_MARGIN over the runner-up, and the words agreeing: words_agree), and a
    truncated name that is the start of exactly one reference name;
 6. other scheme ids from notices (GB-PPON-...);
 7. `overrides.csv` (accept | reject | force) -> `override`.
@@ -67,7 +67,7 @@ FUZZY_MAX_CELLS = 20_000_000
 PREFIX_MIN_CHARS = 20
 # A supplier id shared by more distinct names than this is a sundry/one-off payee id (Oxford "20000000").
 SUPPLIER_ID_MAX_NAMES = 5
-# name-evidence types that make a payee a body of its own rather than a part of the public body its name starts with
+# name-evidence types that make a payee a body of its own, not a part of the listed body its name starts with
 OWN_BODY_TYPES = ("charity", "cic", "other")
 
 OPTIONAL_COLUMNS = (
@@ -674,12 +674,73 @@ def fuzzy_candidates(queries: list[str], choices: pl.DataFrame) -> pl.DataFrame:
             hit_c.extend((cs + best[ok]).tolist())
             hit_score.extend(top[ok].tolist())
     # a close score is not enough: the words must differ only as one organisation's name varies
-    agreed = [n for n, (i, j) in enumerate(zip(hit_q, hit_c)) if grouping.words_agree(q_keys[i], c_keys[j])]
+    agreed = [n for n, (i, j) in enumerate(zip(hit_q, hit_c)) if words_agree(q_keys[i], c_keys[j])]
     hit_q, hit_c, hit_score = [hit_q[n] for n in agreed], [hit_c[n] for n in agreed], [hit_score[n] for n in agreed]
     if not hit_q:
         return empty
     picked = c.select("org_id", "reg_name", "org_type")[pl.Series(hit_c, dtype=pl.Int64)]
     return pl.DataFrame({"key": [q_keys[i] for i in hit_q], "score": [v / 100.0 for v in hit_score]}).with_columns(picked).select(list(empty.columns))
+
+
+# Words whose presence on one side only never makes two names different organisations
+FILLER_WORDS = frozenset({"THE", "AND", "OF", "FOR", "NHS"})
+TYPO_MIN_CHARS = 5  # a word this long or longer may carry a typo (two edits); shorter ones must agree
+TYPO_MAX_EDITS = 2
+# last words whose plural names another body: a joint body of councils is no council
+COLLECTIVE_PLURALS = frozenset({"COUNCIL"})
+
+
+def words_agree(a: str, b: str) -> bool:
+    """Whether two name keys a fuzzy score found close differ only in ways one organisation's name varies:
+    word for word, a typo in a word of five letters or more (at most two edits, "COMMUNTIY", "ASSSOCIATION", or
+    a letter dropped, "TRST"), an abbreviation (the same first letter and the short word's letters in order, at
+    least two fewer: "JNR", "HSING", "COLL"), a plural ("CARE HOMES"), a long name's last word cut short
+    ("CLIMATE CH"), words run together ("HEALTH CARE") and filler words (THE, AND, OF, FOR, NHS). Not a different short word ("BARROW HALL"
+    and "BARROW HILL", "PRE SCHOOL" and "PREP SCHOOL", "CATH" and "CE"), a word on one side only ("WEST"), a
+    longer word ("TELECOMMUNICATIONS"), nor "COUNCILS" for "COUNCIL" at the end ("LONDON COUNCILS")."""
+    from rapidfuzz.distance import Levenshtein
+
+    if a.replace(" ", "") == b.replace(" ", ""):
+        return True
+    wa, wb = a.split(), b.split()
+    last_a, last_b = len(wa) - 1, len(wb) - 1
+    left = [(i, w) for i, w in enumerate(wa) if w not in FILLER_WORDS]
+    right = [(j, w) for j, w in enumerate(wb) if w not in FILLER_WORDS]
+    if not left or not right:  # (a name of filler words only is its own)
+        return False
+    for i, w in list(left):  # the same word on both sides
+        match = next((r for r in right if r[1] == w), None)
+        if match:
+            left.remove((i, w))
+            right.remove(match)
+
+    def agree(i: int, x: str, j: int, y: str) -> bool:
+        # a long name cut short at a column's width, in its last word
+        if ((i == last_a and len(a) >= PREFIX_MIN_CHARS and y.startswith(x))
+                or (j == last_b and len(b) >= PREFIX_MIN_CHARS and x.startswith(y))):
+            return True
+        short, long_ = sorted((x, y), key=len)
+        if long_ in (short + "S", short + "ES", short[:-1] + "IES"):
+            # ("CARE HOMES" are one care home company's; "LONDON COUNCILS" are the boroughs' joint body)
+            return short not in COLLECTIVE_PLURALS or (i != last_a and j != last_b)
+        if min(len(x), len(y)) >= TYPO_MIN_CHARS and Levenshtein.distance(x, y) <= TYPO_MAX_EDITS:
+            return True
+        if len(long_) >= TYPO_MIN_CHARS and len(long_) == len(short) + 1 and Levenshtein.distance(x, y) == 1:
+            return True  # a letter dropped from a long word ("TRST")
+        return len(short) >= 2 and len(long_) - len(short) >= 2 and short[0] == long_[0] and _in_order(short, long_)
+
+    for i, x in left:
+        match = next(((j, y) for j, y in right if agree(i, x, j, y)), None)
+        if match is None:
+            return False
+        right.remove(match)
+    return not right
+
+
+def _in_order(short: str, long_: str) -> bool:
+    """Whether the letters of `short` appear in `long_` in the same order."""
+    rest = iter(long_)
+    return all(ch in rest for ch in short)
 
 
 def _prefix_matches(queries: pl.Series, keys: pl.DataFrame) -> pl.DataFrame:
