@@ -648,6 +648,19 @@ def test_a_page_footer_in_the_date_column_is_a_note():
     assert result.rows_in == result.rows.height + sum(result.dropped_by_reason.values())
 
 
+def test_an_amount_to_a_part_of_a_penny_is_rounded_and_said():
+    """A published amount of more than two decimals ("1,234.567") is counted rounded to the penny, half to even,
+    its line flagged and a warning giving the count; a float's artefact ("473.52000000000004") and trailing
+    zeros ("1234.5600") are no part of a penny."""
+    data = csv_bytes([HEADER, 'A Ltd,01/05/2024,"1,234.567"', "B Ltd,02/05/2024,1234.5650",
+                      "C Ltd,03/05/2024,473.52000000000004", "D Ltd,04/05/2024,1234.5600"])
+    result = parse(data)
+    assert result.rows.get_column("amount").to_list() == [
+        Decimal("1234.57"), Decimal("1234.56"), Decimal("473.52"), Decimal("1234.56")]
+    assert result.rows.get_column("row_flags").to_list() == ["amount_rounded", "amount_rounded", None, None]
+    assert any(w.startswith("amount_rounded:") and " 2 amounts" in w for w in result.warnings), result.warnings
+
+
 def test_amount_only_row_that_is_not_a_total_is_kept_and_flagged():
     data = csv_bytes([HEADER, "A Ltd,01/05/2024,10.00", ",,99.00"])
     result = parse(data)

@@ -62,6 +62,9 @@ LONG_PREAMBLE_ROWS, HEADER_SEARCH_CELLS = 300, 50_000
 CONTENT_MAX_COLUMNS = 200  # columns whose values are read to map them, at most (real sheets: a few dozen)
 DEFAULT_THRESHOLD = Decimal("500")
 FEW_ROWS = 25  # fewer payment lines than this in a whole file: probably a partial upload (warned, kept)
+# An amount written to a part of a penny: three to seven decimals, the last not 0 ("1,234.567"); not a float's
+# artefact ("473.52000000000004", sixteen decimals), nor the thousands of a decimal-comma amount ("1.234,56").
+SUB_PENNY = r"\.\d{2}\d{0,4}[1-9]0*(?:[^\d,]|$)"
 
 LINE_COLUMNS: list[tuple[str, pl.DataType]] = [
     ("council_gss", pl.String), ("publication_id", pl.String), ("period_key", pl.String), ("sheet", pl.String),
@@ -880,12 +883,15 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
         pl.lit(sheet).alias("sheet"), pl.col("row_number").cast(pl.Int32), pl.col("_class").alias("reason"),
         pl.col("_cells").alias("cells"))
     kept = work.filter(pl.col("_class").is_null() | (pl.col("_class") == "amount_only"))
+    # a part of a penny written out ("1,234.567"), rounded half to even: said, not silently changed
+    kept = kept.with_columns(_rounded=pl.col("_amount").is_not_null() & pl.col("amount").str.contains(SUB_PENNY))
     time_only = pl.col("_time_only")
     flag_conditions = {
         "shifted_repaired": pl.col("_shift_from").is_not_null(),
         "amount_unparsed": pl.col("amount").is_not_null() & pl.col("_amount").is_null(),
         "amount_missing": pl.col("amount").is_null() & pl.col("_amount").is_null(),
         "amount_only": (pl.col("_class") == "amount_only").fill_null(False),
+        "amount_rounded": pl.col("_rounded").fill_null(False),
     }
     if grain == "transaction":
         flag_conditions |= {
@@ -902,6 +908,11 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     if unparsed:
         warnings.append(f"amount_unparsed: sheet {sheet!r}: {unparsed} amounts could not be read (lines kept, "
                         f"flagged amount_unparsed, not counted in the total)")
+    rounded = kept.filter(pl.col("_rounded")).get_column("amount")
+    if rounded.len():
+        warnings.append(f"amount_rounded: sheet {sheet!r}: {rounded.len()} amounts name a part of a penny (e.g. "
+                        f"{_clip(rounded[0], 40)!r}); counted rounded to the penny, half to even, lines flagged "
+                        f"amount_rounded")
     if extras:
         kept = kept.with_columns(_other_attributes(kept, extras))
     else:
