@@ -603,8 +603,9 @@ def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[
     has_data = [data.get_column(col).null_count() < data.height for col in cols]
     side, side_rows = _side_table(data, cols, cells, has_data)
     kept_cols, kept_cells = [], []
+    beside = set(side)
     for col, cell, filled in zip(cols, cells, has_data):
-        if col in side:
+        if col in beside:
             continue
         if filled or (cell is not None and vocab.fields.get(header_key(cell)) in (*REQUIRED, "payment_date")):
             kept_cols.append(col)
@@ -623,7 +624,8 @@ def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[
         return None, error
     if side:
         # kept beside the lines' own columns in other_attributes, under names of their own, mapped to no field
-        side_display = [f"{cells[cols.index(c)] or f'column_{int(c[1:]) + 1}'} (side table)" for c in side]
+        cell_of = dict(zip(cols, cells))
+        side_display = [f"{cell_of[c] or f'column_{int(c[1:]) + 1}'} (side table)" for c in side]
         display = _numbered_repeats(display + side_display, [])  # (repeated names numbered, as the lines' are)
         warnings.append(f"sheet {sheet!r}: a table of {side_rows} rows beside the lines (right of an empty column; "
                         f"columns {_clip(str(display[len(kept_cols):]), 300)}) is not read as lines: its cells "
