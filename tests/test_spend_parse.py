@@ -540,6 +540,27 @@ def test_the_files_period_tells_the_order_of_days_all_twelve_or_under(filename, 
     assert rows.get_column("row_flags").null_count() == len(cells)
 
 
+def test_days_without_a_year_are_read_inside_the_files_period():
+    """A date column exported without its year ("03-Apr", "3 April", "03/04", day first) dates its lines by the
+    day of that name inside the file's period, in a financial year's either calendar year, with a warning; with
+    no period in the file's name no year is guessed (the lines are kept, flagged)."""
+    cells = ["03-Apr", "4 April", "05/04", "06-Jan"]
+    data = csv_bytes([HEADER] + [f"{SUPPLIERS[i]},{c},{i + 1}.00" for i, c in enumerate(cells)])
+    year = parse(data, filename="spending-2023-24.csv")
+    assert year.rows.get_column("payment_date").to_list() == [
+        dt.date(2023, 4, 3), dt.date(2023, 4, 4), dt.date(2023, 4, 5), dt.date(2024, 1, 6)]
+    assert year.rows.get_column("date_precision").unique().to_list() == ["day"]
+    assert year.rows.get_column("row_flags").null_count() == 4
+    assert any("4 payment dates carry no year" in w for w in year.warnings), year.warnings
+    april = parse(data, filename="spend-2023-04.csv").rows  # January's day is not in April: none guessed
+    assert april.get_column("payment_date").to_list()[:3] == [dt.date(2023, 4, 3), dt.date(2023, 4, 4),
+                                                              dt.date(2023, 4, 5)]
+    assert april.get_column("row_flags").to_list()[3] == "date_unparsed"
+    unknown = parse(data, filename="spend.csv").rows
+    assert unknown.get_column("payment_date").null_count() == 4
+    assert unknown.get_column("row_flags").to_list() == ["date_unparsed"] * 4
+
+
 def test_the_first_of_each_month_is_a_column_of_periods_not_januarys_days():
     """A year's lines each dated the first of its month (an accounting period written as a date), in a file whose
     name gives no period: read month-first they would be twelve consecutive days of one January; day-first they

@@ -863,19 +863,23 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     work = _repair_shifted_amounts(work, fields, warnings, sheet)
     if grain == "transaction":
         # (a cell's month or quarter is read only where it is no day: _read_dates)
-        months, quarters = work.select(pl.col("_month", "_quarter").is_not_null().sum()).row(0)
+        months, quarters, yearless = work.select(pl.col("_month", "_quarter").is_not_null().sum(),
+                                                 pl.col("_yearless").sum()).row(0)
         for count, unit in ((months, "month"), (quarters, "quarter")):
             if count:
                 warnings.append(f"sheet {sheet!r}: {count} payment dates are {unit}s (date_precision {unit})")
+        if yearless:
+            warnings.append(f"sheet {sheet!r}: {yearless} payment dates carry no year; each read as the day of "
+                            f"that name inside the file's period ({period.days[0]} to {period.days[1]})")
         if len(vote.formats) > 1:
             warnings.append(f"sheet {sheet!r}: mixed date formats {vote.formats}")
-        if not vote.formats and vote.values and not months and not quarters:
+        if not vote.formats and vote.values and not months and not quarters and not yearless:
             warnings.append(f"sheet {sheet!r}: no payment date could be read (e.g. all '00:00:00'); "
                             f"date_precision from the file's period")
         work = work.with_columns(pl.coalesce("_date", "_month", "_quarter").alias("_date"),
                                  pl.when(pl.col("_month").is_not_null()).then(pl.lit("month"))
                                  .when(pl.col("_quarter").is_not_null()).then(pl.lit("quarter"))
-                                 .alias("_coarse")).drop("_month", "_quarter")
+                                 .alias("_coarse")).drop("_month", "_quarter", "_yearless")
     else:
         work = work.with_columns(_date=pl.lit(None, dtype=pl.Date), _coarse=pl.lit(None, dtype=pl.String))
     work = _classify_rows(work, body, all_cols, fields, extras, by_field, vocab)
@@ -992,12 +996,21 @@ def _read_dates(raw_dates: pl.Series,
     undated = evaluated.get_column("_date").head(distinct.len()).is_null().arg_true()
     no_period = pl.repeat(None, evaluated.height, dtype=pl.Date, eager=True)
     months, quarters = no_period.alias("_month"), no_period.alias("_quarter")
+    yearless = pl.repeat(False, evaluated.height, dtype=pl.Boolean, eager=True).alias("_yearless")
     if undated.len():
         cells = distinct.gather(undated)
-        months = months.scatter(undated, values.month_starts(cells))
-        quarters = quarters.scatter(undated, values.quarter_starts(cells))
-    return vote, evaluated.with_columns(months, quarters).select(
-        "_date", "_month", "_time_only", "_quarter").gather(codes)
+        month_cells, quarter_cells = values.month_starts(cells), values.quarter_starts(cells)
+        months = months.scatter(undated, month_cells)
+        quarters = quarters.scatter(undated, quarter_cells)
+        # a day written without its year ("03-Apr") is the one of that name inside the file's period
+        days = values.yearless_days(cells, period)
+        days = pl.select(pl.when(month_cells.is_null() & quarter_cells.is_null()).then(days)).to_series()
+        if days.is_not_null().any():
+            evaluated = evaluated.with_columns(evaluated.get_column("_date").scatter(undated, days)
+                                               .fill_null(evaluated.get_column("_date")))
+            yearless = yearless.scatter(undated, days.is_not_null())
+    return vote, evaluated.with_columns(months, quarters, yearless).select(
+        "_date", "_month", "_time_only", "_quarter", "_yearless").gather(codes)
 
 
 def _collapse_spaces(column: pl.Series) -> tuple[pl.Series, pl.Series]:

@@ -343,6 +343,25 @@ def from_decimal_comma(series: pl.Series) -> pl.Series:
     return series.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
 
 
+def yearless_days(cells: pl.Series, period: tuple[dt.date, dt.date] | None) -> pl.Series:
+    """The day each String cell names without a year ("03-Apr", "3 April", "03/04", day first), in the year that
+    puts it inside `period` (the file's first and last day), or null: with no period, or none inside it, no year
+    is guessed."""
+    none = pl.repeat(None, cells.len(), dtype=pl.Date, eager=True).alias(cells.name)
+    if period is None or cells.len() == 0:
+        return none
+    text = pl.DataFrame({"v": cells}).select(
+        clean_date_text(pl.col("v")).str.replace(r"^(\d{1,2})[-. ]([A-Za-z]{3,9})\.?$", "$1 $2").alias("v"))
+    shaped = text.get_column("v").str.contains(r"^\d{1,2}(?: [A-Za-z]{3,9}|/\d{1,2})$").fill_null(False)
+    if not shaped.any():
+        return none
+    reads = [pl.when(day.is_between(pl.lit(period[0]), pl.lit(period[1]))).then(day)
+             for year in sorted({period[0].year, period[1].year})
+             for form in ("%d %b %Y", "%d %B %Y", "%d/%m %Y")
+             for day in [(pl.col("v") + f" {year}").str.strptime(pl.Date, form, strict=False, exact=True)]]
+    return text.select(pl.when(pl.lit(shaped)).then(pl.coalesce(reads)).alias(cells.name)).to_series()
+
+
 def time_only_expr(expr: pl.Expr) -> pl.Expr:
     """True where the cell is only a time of day ("00:00:00"): the date was lost in export. (Edge spaces are
     matched by the pattern, not stripped first: no copy of the column.)"""
