@@ -890,14 +890,15 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
         pl.col("_cells").alias("cells"))
     kept = work.filter(pl.col("_class").is_null() | (pl.col("_class") == "amount_only"))
     # a part of a penny written out ("1,234.567"), rounded half to even: said, not silently changed
-    kept = kept.with_columns(_rounded=pl.col("_amount").is_not_null() & pl.col("amount").str.contains(SUB_PENNY))
+    kept = kept.with_columns(
+        _rounded=(pl.col("_amount").is_not_null() & pl.col("amount").str.contains(SUB_PENNY)).fill_null(False))
     time_only = pl.col("_time_only")
     flag_conditions = {
         "shifted_repaired": pl.col("_shift_from").is_not_null(),
         "amount_unparsed": pl.col("amount").is_not_null() & pl.col("_amount").is_null(),
         "amount_missing": pl.col("amount").is_null() & pl.col("_amount").is_null(),
         "amount_only": (pl.col("_class") == "amount_only").fill_null(False),
-        "amount_rounded": pl.col("_rounded").fill_null(False),
+        "amount_rounded": pl.col("_rounded"),
     }
     if grain == "transaction":
         flag_conditions |= {
@@ -914,7 +915,7 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     if unparsed:
         warnings.append(f"amount_unparsed: sheet {sheet!r}: {unparsed} amounts could not be read (lines kept, "
                         f"flagged amount_unparsed, not counted in the total)")
-    rounded = kept.filter(pl.col("_rounded")).get_column("amount")
+    rounded = kept.get_column("amount").filter(kept.get_column("_rounded"))  # (not every column of those lines)
     if rounded.len():
         warnings.append(f"amount_rounded: sheet {sheet!r}: {rounded.len()} amounts name a part of a penny (e.g. "
                         f"{_clip(rounded[0], 40)!r}); counted rounded to the penny, half to even, lines flagged "
@@ -1006,8 +1007,7 @@ def _read_dates(raw_dates: pl.Series,
         days = values.yearless_days(cells, period)
         days = pl.select(pl.when(month_cells.is_null() & quarter_cells.is_null()).then(days)).to_series()
         if days.is_not_null().any():
-            evaluated = evaluated.with_columns(evaluated.get_column("_date").scatter(undated, days)
-                                               .fill_null(evaluated.get_column("_date")))
+            evaluated = evaluated.with_columns(evaluated.get_column("_date").scatter(undated, days))
             yearless = yearless.scatter(undated, days.is_not_null())
     return vote, evaluated.with_columns(months, quarters, yearless).select(
         "_date", "_month", "_time_only", "_quarter", "_yearless").gather(codes)

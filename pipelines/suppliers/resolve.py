@@ -695,9 +695,10 @@ def words_agree(a: str, b: str) -> bool:
     word for word, a typo in a word of five letters or more (at most two edits, "COMMUNTIY", "ASSSOCIATION", or
     a letter dropped, "TRST"), an abbreviation (the same first letter and the short word's letters in order, at
     least two fewer: "JNR", "HSING", "COLL"), a plural ("CARE HOMES"), a long name's last word cut short
-    ("CLIMATE CH"), words run together ("HEALTH CARE") and filler words (THE, AND, OF, FOR, NHS). Not a different short word ("BARROW HALL"
-    and "BARROW HILL", "PRE SCHOOL" and "PREP SCHOOL", "CATH" and "CE"), a word on one side only ("WEST"), a
-    longer word ("TELECOMMUNICATIONS"), nor "COUNCILS" for "COUNCIL" at the end ("LONDON COUNCILS")."""
+    ("CLIMATE CH"), words run together ("HEALTH CARE") and filler words (THE, AND, OF, FOR, NHS). Not a
+    different short word ("BARROW HALL" and "BARROW HILL", "PRE SCHOOL" and "PREP SCHOOL", "CATH" and "CE"), a
+    word on one side only ("WEST"), a longer word ("TELECOMMUNICATIONS"), nor "COUNCILS" for "COUNCIL" at the
+    end ("LONDON COUNCILS")."""
     from rapidfuzz.distance import Levenshtein
 
     if a.replace(" ", "") == b.replace(" ", ""):
