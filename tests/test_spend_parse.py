@@ -552,13 +552,15 @@ def test_days_without_a_year_are_read_inside_the_files_period():
     assert year.rows.get_column("date_precision").unique().to_list() == ["day"]
     assert year.rows.get_column("row_flags").null_count() == 4
     assert any("4 payment dates carry no year" in w for w in year.warnings), year.warnings
+    assert not any("holds few payment date values" in w for w in year.warnings), year.warnings
     april = parse(data, filename="spend-2023-04.csv").rows  # January's day is not in April: none guessed
     assert april.get_column("payment_date").to_list()[:3] == [dt.date(2023, 4, 3), dt.date(2023, 4, 4),
                                                               dt.date(2023, 4, 5)]
     assert april.get_column("row_flags").to_list()[3] == "date_unparsed"
-    unknown = parse(data, filename="spend.csv").rows
-    assert unknown.get_column("payment_date").null_count() == 4
-    assert unknown.get_column("row_flags").to_list() == ["date_unparsed"] * 4
+    unknown = parse(data, filename="spend.csv")
+    assert unknown.rows.get_column("payment_date").null_count() == 4
+    assert unknown.rows.get_column("row_flags").to_list() == ["date_unparsed"] * 4
+    assert any("give no period to date the lines by" in w for w in unknown.warnings), unknown.warnings
 
 
 def test_the_first_of_each_month_is_a_column_of_periods_not_januarys_days():
@@ -1428,6 +1430,11 @@ def test_a_summary_table_beside_the_lines_takes_no_field():
     assert rows["department"].null_count() == 28
     assert '"Service Area (side table)":"Adult Care"' in rows.row(0, named=True)["other_attributes"]
     assert any("a table of 5 rows beside the lines" in w for w in result.warnings), result.warnings
+    # a report that reprints its whole header on every page, side cells and all: the table is still told
+    paged = parse(csv_bytes([header, *lines[:14], header, *lines[14:]]))
+    assert paged.rows.height == 28 and paged.rows["department"].null_count() == 28
+    assert any("a table of 5 rows beside the lines" in w for w in paged.warnings), paged.warnings
+    assert paged.dropped_by_reason == {"header": 1, "repeated_header": 1}
     # a side table whose headers repeat one name keeps each column, numbered
     same_names = parse(csv_bytes([header.replace("Service Area,Total", "Total,Total"), *lines]))
     assert same_names.rows.height == 28 and '"Total (side table) (2)":"1000.00"' in (

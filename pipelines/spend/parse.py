@@ -53,7 +53,7 @@ from pipelines.spend.periods import (  # the same reading of labels the fetcher 
 )
 
 # Bumped whenever the same bytes give different output (`keepitlocal rebuild spend` re-parses older versions).
-PARSER_VERSION = "spend-parse/2.8"
+PARSER_VERSION = "spend-parse/2.9"
 ALIASES_PATH = Path(__file__).with_name("aliases.csv")
 HEADER_SEARCH_ROWS = 60  # report preambles (even whole SQL queries) come before the header
 # When none of those rows is a header, the rows below them up to this row (and this many cells: a wide sheet
@@ -645,11 +645,14 @@ def _side_table(data: pl.DataFrame, cols: list[str], cells: list[str | None],
     "Service Area | Total", in the first rows): its rows are not lines, so none of its columns may take a
     line's field (its "Service Area" would become the first lines' department). Told by its shape, not its
     words: at least two columns, filled densely (4 cells in 5 or more) over one run of rows that ends in the
-    top half of the sheet, while the lines go on below it. Returns (its columns, its rows), ([], 0) if none."""
+    top half of the sheet, while the lines go on below it. Rows repeating the header (a report reprints it on
+    every page, side cells and all) are no part of either. Returns (its columns, its rows), ([], 0) if none."""
     if data.height < SIDE_TABLE_MIN_ROWS or not any(has_data):
         return [], 0
     filled_at = [i for i, filled in enumerate(has_data) if filled]
     spacers = [i for i in range(filled_at[0] + 1, filled_at[-1]) if cells[i] is None and not has_data[i]]
+    if spacers:
+        data = data.filter(~_repeats_header(data, cols[:spacers[0]], cells[:spacers[0]]))
     for s in spacers[:SIDE_TABLE_MAX_SPACERS]:
         right = [c for c, filled in zip(cols[s + 1:], has_data[s + 1:]) if filled]
         left = [c for c, filled in zip(cols[:s], has_data[:s]) if filled]
@@ -666,6 +669,15 @@ def _side_table(data: pl.DataFrame, cols: list[str], cells: list[str | None],
         if filled_cells * 5 >= span * len(right) * 4 and lines_below >= span:
             return right, span
     return [], 0
+
+
+def _repeats_header(data: pl.DataFrame, cols: list[str], cells: list[str | None]) -> pl.Expr:
+    """True on a row whose cells repeat the header's in at least half of its named columns (two or more)."""
+    named = [(c, cell.strip().lower()) for c, cell in zip(cols, cells) if cell and cell.strip()]
+    if len(named) < 2:
+        return pl.lit(False)
+    same = [(pl.col(c).str.strip_chars().str.to_lowercase() == cell).fill_null(False) for c, cell in named]
+    return pl.sum_horizontal(same) * 2 >= len(named)
 
 
 def _check_roles(data: pl.DataFrame, columns: list[str], display: list[str], matches: list[ColumnMatch],
@@ -874,8 +886,9 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
         if len(vote.formats) > 1:
             warnings.append(f"sheet {sheet!r}: mixed date formats {vote.formats}")
         if not vote.formats and vote.values and not months and not quarters and not yearless:
-            warnings.append(f"sheet {sheet!r}: no payment date could be read (e.g. all '00:00:00'); "
-                            f"date_precision from the file's period")
+            warnings.append(f"sheet {sheet!r}: no payment date could be read (e.g. all '00:00:00'); " + (
+                "date_precision from the file's period" if period.days else
+                "the file's name and link give no period to date the lines by (flagged date_unparsed)"))
         work = work.with_columns(pl.coalesce("_date", "_month", "_quarter").alias("_date"),
                                  pl.when(pl.col("_month").is_not_null()).then(pl.lit("month"))
                                  .when(pl.col("_quarter").is_not_null()).then(pl.lit("quarter"))

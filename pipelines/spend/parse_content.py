@@ -154,7 +154,7 @@ def _quick_fit(s: pl.Series, role: str) -> float:
     if role == "payment_date":
         cells = _cells(pl.DataFrame({"": s}))  # stacked once for the day and the month readings
         day = _day_shares(cells)[""]
-        return day if day >= FIT else max(day, _month_shares(cells)[""])
+        return day if day >= FIT else max(day, _month_shares(cells)[""], values.yearless_share(s))
     letters = float(s.str.contains(r"[A-Za-z]").mean())
     if letters < FIT or float(s.str.contains(AMOUNT_MARK).mean()) < FIT:
         return letters  # (too few values could be amounts for the column to be money: names, not read as such)
@@ -278,6 +278,14 @@ def _fits(p: ColumnProfile, role: str) -> float:
     return p.letter_share if p.money_share < FIT and p.date_share < FIT else 0.0
 
 
+def _holds(p: ColumnProfile, role: str, frame: pl.DataFrame) -> bool:
+    """Does the column the header gave `role` hold such values (or nothing: its rows are flagged later)? Days
+    written without a year count under a date header (read inside the file's period), not by content alone."""
+    if p.filled == 0 or _fits(p, role) >= FIT:
+        return True
+    return role == "payment_date" and values.yearless_share(frame.get_column(frame.columns[p.index])) >= FIT
+
+
 def _role_score(p: ColumnProfile, role: str) -> float:
     words = 0.1 if ROLE_WORDS[role].search(p.header or "") else 0.0
     if role == "payment_date":
@@ -297,7 +305,7 @@ def resolve(profiles: list[ColumnProfile], fields: list[str | None], bases: list
     notes: list[str] = []
     for role in ("amount", "payment_date", "supplier_name"):
         current = fields.index(role) if role in fields else None
-        if current is not None and (profiles[current].filled == 0 or _fits(profiles[current], role) >= FIT):
+        if current is not None and _holds(profiles[current], role, frame):
             continue  # the header's column holds what it says (or nothing at all: rows are flagged later)
         # columns holding another role's values stay with it; a mislabelled one (names under "Amount") is free
         taken = {i for i, f in enumerate(fields) if f in ROLES and f != role

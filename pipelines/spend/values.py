@@ -343,6 +343,25 @@ def from_decimal_comma(series: pl.Series) -> pl.Series:
     return series.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
 
 
+YEARLESS_DAY = r"^\d{1,2}(?: [A-Za-z]{3,9}|/\d{1,2})$"  # of _yearless_text: "3 Apr", "3 April", "03/04"
+
+
+def _yearless_text(expr: pl.Expr) -> pl.Expr:
+    return clean_date_text(expr).str.replace(r"^(\d{1,2})[-. ]([A-Za-z]{3,9})\.?$", "$1 $2").alias("v")
+
+
+def yearless_share(cells: pl.Series) -> float:
+    """Share of the (non-null) cells naming a day without a year (a month's name, or day/month), the cells
+    yearless_days reads inside a period."""
+    filled = cells.drop_nulls()
+    if filled.len() == 0:
+        return 0.0
+    text = _yearless_text(pl.col("v"))
+    named = _month_number(text.str.extract(r"^\d{1,2} ([A-Za-z]{3,9})$").str.to_lowercase()).is_not_null()
+    return float(pl.DataFrame({"v": filled}).select(
+        (named | text.str.contains(r"^\d{1,2}/\d{1,2}$")).fill_null(False).mean()).item())
+
+
 def yearless_days(cells: pl.Series, period: tuple[dt.date, dt.date] | None) -> pl.Series:
     """The day each String cell names without a year ("03-Apr", "3 April", "03/04", day first), in the year that
     puts it inside `period` (the file's first and last day), or null: with no period, or none inside it, no year
@@ -350,9 +369,8 @@ def yearless_days(cells: pl.Series, period: tuple[dt.date, dt.date] | None) -> p
     none = pl.repeat(None, cells.len(), dtype=pl.Date, eager=True).alias(cells.name)
     if period is None or cells.len() == 0:
         return none
-    text = pl.DataFrame({"v": cells}).select(
-        clean_date_text(pl.col("v")).str.replace(r"^(\d{1,2})[-. ]([A-Za-z]{3,9})\.?$", "$1 $2").alias("v"))
-    shaped = text.get_column("v").str.contains(r"^\d{1,2}(?: [A-Za-z]{3,9}|/\d{1,2})$").fill_null(False)
+    text = pl.DataFrame({"v": cells}).select(_yearless_text(pl.col("v")))
+    shaped = text.get_column("v").str.contains(YEARLESS_DAY).fill_null(False)
     if not shaped.any():
         return none
     reads = [pl.when(day.is_between(pl.lit(period[0]), pl.lit(period[1]))).then(day)
