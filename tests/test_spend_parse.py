@@ -1446,3 +1446,84 @@ def test_a_summary_table_beside_the_lines_takes_no_field():
                               *full]))
     assert spaced.rows["service_area"].to_list() == [areas[day % 4] for day in range(1, 29)]
     assert not any("beside the lines" in w for w in spaced.warnings)
+
+
+EXPORTED_PAGE = b"""<html xmlns:x="urn:schemas-microsoft-com:office:excel"><head>
+<meta http-equiv="Content-Type" content="text/html; charset=windows-1252"></head><body>
+<table><tr><td>Payments over \xa3500</td></tr></table>
+<table border="1">
+<tr><th colspan="4">Anytown Council: payments May 2024</th></tr>
+<tr><th>Supplier&nbsp;Name</th><th>Payment<br>Date</th><th>Department</th><th>Amount</th></tr>
+<tr><td>Smith &amp; Sons Ltd<td>03/05/2024<td>Highways<td>\xa31,234.50
+<tr><td>Bright Futures Trust</td><td>04/05/2024</td><td></td><td>(200.00)</td></tr>
+<tr><td>ACME  LTD</td><td>07/05/2024</td><td>Waste</td><td>600</td></tr>
+</table></body></html>"""
+
+
+def test_a_report_exported_as_a_web_page_is_read_as_its_table():
+    """Finance systems' "Export to Excel" often writes an HTML table named .xls: Excel opens it as a sheet, so
+    a person reads its lines. Each table is a sheet, named by its place in the page (a one-cell title table is
+    layout, left out); entities,
+    a declared charset, cells HTML leaves open, a header cell split by <br> and a title spanning the columns
+    read as they show. A page whose tables hold no lines is still an HTML page (an error or login page)."""
+    result = parse(EXPORTED_PAGE, filename="spend-2024-05.xls")
+    assert (result.kind, result.format, result.sheets) == ("spend", "html", ["table 2"]), result.reason
+    rows = result.rows
+    assert rows["supplier_name"].to_list() == ["Smith & Sons Ltd", "Bright Futures Trust", "ACME LTD"]
+    assert rows["amount"].to_list() == [Decimal("1234.50"), Decimal("-200.00"), Decimal("600.00")]
+    assert rows["payment_date"].to_list() == [dt.date(2024, 5, 3), dt.date(2024, 5, 4), dt.date(2024, 5, 7)]
+    assert rows["department"].to_list() == ["Highways", None, "Waste"]
+    assert rows["row_number"].to_list() == [3, 4, 5]  # the table's own rows (its title is row 1)
+    assert result.rows_in == 5 and result.dropped_by_reason == {"preamble": 1, "header": 1}
+    login = (b"<!DOCTYPE html><html><body><form><table><tr><td>User</td><td><input name=u></td></tr>"
+             b"<tr><td>Password</td><td><input name=p></td></tr></table></form></body></html>")
+    refused = parse(login, filename="spend-2024-05.xls")
+    assert (refused.kind, refused.reason_code) == ("rejected", "html_page")
+    assert "none of its 1 tables holds payment lines" in refused.reason
+
+
+SPREADSHEET_2003 = b"""<?xml version="1.0"?>
+<?mso-application progid="Excel.Sheet"?>
+<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet">
+ <Worksheet ss:Name="Notes"><Table><Row><Cell><Data ss:Type="String">Data published under the OGL</Data></Cell></Row>
+ </Table></Worksheet>
+ <Worksheet ss:Name="May 2024"><Table>
+  <Row><Cell><Data ss:Type="String">Payment Date</Data></Cell><Cell><Data ss:Type="String">Supplier Name</Data></Cell>
+   <Cell><Data ss:Type="String">Service</Data></Cell><Cell><Data ss:Type="String">Amount</Data></Cell></Row>
+  <Row><Cell><Data ss:Type="DateTime">2024-05-03T00:00:00.000</Data></Cell><Cell><Data ss:Type="String">Acme Ltd</Data></Cell>
+   <Cell ss:Index="4"><Data ss:Type="Number">1234.5</Data></Cell></Row>
+  <Row ss:Index="4"><Cell><Data ss:Type="DateTime">2024-05-09T00:00:00.000</Data></Cell>
+   <Cell><Data ss:Type="String">Beta &amp; Co</Data></Cell><Cell><Data ss:Type="String">Libraries</Data></Cell>
+   <Cell><Data ss:Type="Number">-50</Data></Cell></Row>
+ </Table></Worksheet>
+</Workbook>"""
+
+
+def test_an_excel_2003_xml_workbook_is_read_by_its_worksheets():
+    """Excel 2003's XML workbook ("XML Spreadsheet", often named .xls) is a workbook: its worksheets are sheets,
+    a cell or row placed by its index leaves the ones it skips empty (rows keep their numbers), and a workbook
+    declaring a document type is refused unread (no entity is expanded)."""
+    result = parse(SPREADSHEET_2003, filename="spend-2024-05.xls")
+    assert (result.kind, result.format) == ("spend", "spreadsheetml"), result.reason
+    rows = result.rows
+    assert rows["supplier_name"].to_list() == ["Acme Ltd", "Beta & Co"]
+    assert rows["amount"].to_list() == [Decimal("1234.50"), Decimal("-50.00")]
+    assert rows["payment_date"].to_list() == [dt.date(2024, 5, 3), dt.date(2024, 5, 9)]
+    assert rows["service_area"].to_list() == [None, "Libraries"]
+    assert rows["row_number"].to_list() == [2, 4] and rows["sheet"].unique().to_list() == ["May 2024"]
+    entity = SPREADSHEET_2003.replace(b'<?mso-application progid="Excel.Sheet"?>',
+                                      b'<!DOCTYPE w [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>')
+    assert parse(entity, filename="spend-2024-05.xls").reason_code == "unreadable"
+
+
+def test_markup_tables_are_bounded_like_sheets():
+    """A page of more cells than a sheet may hold is refused by the same limit, before its grid is built."""
+    from pipelines.spend.readers import ParserLimits
+
+    page = ("<table><tr><th>Supplier</th><th>Date</th><th>Amount</th></tr>" + "".join(
+        f"<tr><td>Supplier {i} Ltd</td><td>{i % 28 + 1:02d}/05/2024</td><td>{i}.00</td></tr>" for i in range(50))
+        + "</table>").encode()
+    assert parse_spend(page, filename="x.xls", limits=ParserLimits(max_sheet_cells=100)).reason_code == "too_many_cells"
+    assert parse_spend(page, filename="spend-2024-05.xls").rows.height == 50
+    many = b"<html>" + b"<table><tr><td>a</td><td>b</td></tr><tr><td>1</td><td>2</td></tr></table>" * 201
+    assert parse_spend(many, filename="spend-2024-05.xls").reason_code == "too_many_tables"

@@ -45,7 +45,7 @@ from typing import Any
 import polars as pl
 import polars_hash as plh
 
-from pipelines.spend import parse_content, readers, values
+from pipelines.spend import markup, parse_content, readers, values
 from pipelines.spend.periods import (  # the same reading of labels the fetcher uses
     parse_period_label,
     period_precision,
@@ -1306,17 +1306,24 @@ def _sheets_of(source: readers.Source, filename: str | None, warnings: list[str]
         return _rejected("empty", "the file is empty", format=fmt)
     if fmt == "pdf":
         return _rejected("pdf", "a PDF document: no table extraction for spend files", format=fmt)
-    if fmt == "html":
-        return _rejected("html_page", "an HTML page (error, login or challenge page) served as a data file", format=fmt)
     if fmt == "unreadable":
         return _rejected("unreadable", "a damaged ZIP container", format=fmt)
     base = Path(filename).name if filename else "data"
     try:
         if fmt == "text":  # a file on disk is read a batch at a time, never whole
             return fmt, [readers.read_text(source, base, limits, prepare=_clean_cells)]
+        if fmt in MARKUP and readers.source_size(source) > limits.max_text_bytes:
+            return _rejected("too_large", f"{readers.source_size(source):,} bytes of markup, over the limit",
+                             format=fmt)
         data = readers.source_bytes(source)  # containers are read whole (bounded by the archive limits)
         if fmt in ("xlsx", "xls", "ods"):
             return fmt, readers.read_workbook(data, limits)
+        if fmt in MARKUP:
+            tables = markup.read_markup(data, fmt, limits)
+            if not tables:
+                return _html_page(fmt, "it holds no table") if fmt == "html" else _rejected(
+                    "empty", "an XML workbook with no worksheet of two rows or more", format=fmt)
+            return fmt, tables
         sheets: list[readers.RawSheet] = []
         for name, member in readers.zip_members(data, limits):
             inner = readers.sniff(member)
@@ -1325,6 +1332,8 @@ def _sheets_of(source: readers.Source, filename: str | None, warnings: list[str]
             elif inner in ("xlsx", "xls", "ods"):
                 sheets += [readers.RawSheet(f"{name}!{s.name}", s.frame, s.encoding)
                            for s in readers.read_workbook(member, limits)]
+            elif inner in MARKUP and (tables := markup.read_markup(member, inner, limits)):
+                sheets += [readers.RawSheet(f"{name}!{s.name}", s.frame, s.encoding) for s in tables]
             else:
                 warnings.append(f"ZIP member {name!r} skipped: {inner}")
         if not sheets:
@@ -1334,6 +1343,14 @@ def _sheets_of(source: readers.Source, filename: str | None, warnings: list[str]
         return _rejected("unreadable", str(exc), format=fmt)
     except readers.RefusedFile as exc:  # a limit: the reason code says which (ParserLimits)
         return _rejected(exc.code, str(exc), format=fmt)
+
+
+MARKUP = ("html", "spreadsheetml")  # a report exported as a web page or as Excel 2003's XML (markup.py)
+
+
+def _html_page(fmt: str, why: str) -> SpendParseResult:
+    return _rejected("html_page", f"an HTML page (error, login or challenge page) served as a data file: {why}",
+                     format=fmt)
 
 
 MAX_TABLES_PER_SHEET = 50  # a sheet "stacking" more tables than this is read as one (a hostile file's cost)
@@ -1530,6 +1547,8 @@ def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: s
     encodings = sorted({s.encoding for s in raw_sheets if s.encoding})
     encoding = ",".join(encodings) if encodings else None
     if not outcomes:
+        if fmt == "html" and not any(code.startswith("too_") for code, _ in errors):
+            return _html_page(fmt, f"none of its {len(raw_sheets)} tables holds payment lines")
         code, reason = errors[0] if errors else ("empty", "no rows in any sheet")
         return _rejected(code, reason, format=fmt, publication_id=publication_id, encoding=encoding,
                          sheets=[s.name for s in raw_sheets], warnings=warnings)

@@ -153,8 +153,8 @@ def _blank(source) -> bool:
 
 
 def sniff(source) -> str:
-    """The container format from magic bytes, never from a file name: empty, pdf, html, xlsx, ods, zip, xls,
-    text. `source`: the bytes, or the path of a file holding them."""
+    """The container format from magic bytes, never from a file name: empty, pdf, html, spreadsheetml (Excel
+    2003's XML workbook), xlsx, ods, zip, xls, text. `source`: the bytes, or the path of a file holding them."""
     if _blank(source):
         return "empty"
     start = source_head(source, 1024)
@@ -177,9 +177,14 @@ def sniff(source) -> str:
     if start.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "xls"
     lowered = head[:1024].lower()
-    if lowered.startswith((b"<!doctype", b"<html", b"<?xml")) or b"<html" in lowered or b"<head" in lowered or b"<body" in lowered:
+    if lowered.startswith(b"<?xml") and SPREADSHEET_NS in source_head(source, 4096):
+        return "spreadsheetml"
+    if lowered.startswith((b"<!doctype", b"<html", b"<?xml")) or b"<html" in lowered or b"<head" in lowered or b"<body" in lowered or lowered.startswith(b"<table"):
         return "html"
     return "text"
+
+
+SPREADSHEET_NS = b"urn:schemas-microsoft-com:office:spreadsheet"  # Excel 2003's XML workbook ("XML Spreadsheet")
 
 
 # Characters that stand for a space in published files: NBSP (also NFKC'd later), the U+2000..U+200A spaces,
@@ -306,7 +311,7 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _grid_frame(records: list[list[str]]) -> pl.DataFrame:
+def grid_frame(records: list[list[str]]) -> pl.DataFrame:
     """Ragged records -> a rectangular frame of String columns (short records padded with nulls)."""
     if not records:
         return pl.DataFrame({"row_number": pl.Series([], dtype=pl.Int64)})
@@ -889,7 +894,7 @@ def _csv_module_grid(utf8: bytes, separator: str, limits: ParserLimits) -> pl.Da
         if "field larger than field limit" in str(exc):
             raise RefusedFile("field_too_long", f"a cell over {limits.max_field_bytes:,} bytes") from exc
         raise UnreadableFile(f"CSV error: {exc}") from exc
-    return _grid_frame(records)
+    return grid_frame(records)
 
 
 def _safe_member_name(name: str) -> bool:
