@@ -1527,3 +1527,37 @@ def test_markup_tables_are_bounded_like_sheets():
     assert parse_spend(page, filename="spend-2024-05.xls").rows.height == 50
     many = b"<html>" + b"<table><tr><td>a</td><td>b</td></tr><tr><td>1</td><td>2</td></tr></table>" * 201
     assert parse_spend(many, filename="spend-2024-05.xls").reason_code == "too_many_tables"
+
+
+def test_subtotals_named_in_the_payee_column_are_not_payments():
+    """Excel's Data > Subtotal writes "<payee> Total" (or "<payee> Count") under each group and "Grand Total"
+    at the foot, in the grouped column; reports write "Total for Housing". Counted as payments they double the
+    money. The label only proposes: such a row (no date) is a subtotal when its amount is the sum of the lines
+    since the last total, or for a count their number; a payee whose name carries the words, undated, with an
+    amount of its own, is still a payment."""
+    subtotals = parse(csv_bytes([
+        "Payment Date,Supplier Name,Amount",
+        "05/03/2024,Kier Services Ltd,-1885.02", "12/03/2024,Kier Services Ltd,10813.50",
+        ",Kier Services Ltd Total,8928.48",
+        "24/03/2024,Veolia ES (UK) Ltd,21239.51",
+        ",Veolia ES (UK) Ltd Total,21239.51",
+        ",Grand Total,30167.99"]), filename="spend-2024-03.csv")
+    assert subtotals.rows.height == 3 and subtotals.rows["amount"].sum() == Decimal("30167.99")
+    assert subtotals.dropped_by_reason == {"header": 1, "total": 3}
+    assert subtotals.declared_total == Decimal("30167.99") and subtotals.declared_total_reconciled
+    assert any("2 rows naming a subtotal in the payee column" in w for w in subtotals.warnings), subtotals.warnings
+    counts = parse(csv_bytes([
+        "Supplier Name,Payment Date,Amount", "Kier Services Ltd,23/03/2024,-815.62",
+        "Kier Services Ltd,10/03/2024,-465.30", "Kier Services Ltd Count,,2", "Veolia ES (UK) Ltd,23/03/2024,15694.83",
+        "Veolia ES (UK) Ltd Count,,1", "Grand Count,,3"]), filename="spend-2024-03.csv")
+    assert counts.rows.height == 3 and counts.dropped_by_reason == {"header": 1, "summary": 3}
+    department = parse(csv_bytes([
+        "Directorate,Payment Date,Supplier Name,Amount", "Housing,10/03/2024,Kier Services Ltd,-804.22",
+        "Housing,22/03/2024,Capita Business Services Ltd,23704.45", "Housing,,Total for Housing,22900.23"]),
+        filename="spend-2024-03.csv")
+    assert department.rows["supplier_name"].to_list() == ["Kier Services Ltd", "Capita Business Services Ltd"]
+    payees = parse(csv_bytes([
+        "Payment Date,Supplier Name,Amount", "05/03/2024,Kier Services Ltd,100.00", ",Net Total Ltd,250.00",
+        "06/03/2024,Mitie Ltd,50.00", ",Head Count,7"]), filename="spend-2024-03.csv")
+    assert payees.rows["supplier_name"].to_list() == ["Kier Services Ltd", "Net Total Ltd", "Mitie Ltd", "Head Count"]
+    assert payees.rows["amount"].sum() == Decimal("407.00")

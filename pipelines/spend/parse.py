@@ -100,6 +100,11 @@ LOOSE_TOTAL_LABEL = r"(?i)^((grand |sub ?|net |overall |report |page |period |mo
 # A summary under the lines that is not money: how many there are, or their average ("Count,,,,400").
 SUMMARY_LABEL = r"(?i)^(count|(number|no\.?) of (lines|payments|transactions|records|rows|invoices)|average|mean):?$"
 NUMERIC_NAME = r"^[\d\s.,£()-]+$"  # a payee cell holding only a number (flagged supplier_numeric)
+# A group's subtotal written in the payee column (Excel's Data > Subtotal writes "Kier Services Ltd Total" under
+# each supplier's lines, "Housing Count" for a count; reports write "Total for Housing"). A real payee can carry
+# such words ("Total Gas & Power", "Net Total Ltd"), so the label only proposes: a row with no date is a subtotal
+# when its amount is the sum of the lines since the last total (a count, their number), else a payment.
+SUBTOTAL_NAME = (r"(?i)^(?:(?:sub ?)?totals? (?:for|of)\b.+|.+\b(?:sub ?)?totals?:?|(?:.+ )?count:?)$")
 
 
 @dataclass
@@ -252,9 +257,13 @@ def _clean_cells(frame: pl.DataFrame) -> pl.DataFrame:
         column = frame.get_column(c)
         index = (column.str.len_bytes() != column.str.len_chars()).fill_null(False).arg_true()
         before = column.gather(index)
-        cleaned = pl.DataFrame({"v": before}).select(
+        spaced = pl.DataFrame({"v": before}).select(
             pl.col("v").str.replace_all(r"[\u00a0\u2000-\u200a\u2020\u202f\u205f\u3000\ufeff\x00]", " ")
-            .str.replace_all(r"[\u0080-\u009f]", "").str.normalize("NFKC")).to_series()
+            .str.replace_all(r"[\u0080-\u009f]", "")).to_series()
+        cleaned = spaced.str.normalize("NFKC")
+        marked = spaced.str.contains(SPACING_MARK_CLASS).fill_null(False).arg_true()
+        if marked.len():  # (rare: a Python pass over those cells only)
+            cleaned = cleaned.scatter(marked, [_nfkc_keeping_spacing_marks(v) for v in spaced.gather(marked)])
         changed = cleaned != before
         if changed.any():
             fixed.append(column.scatter(index.filter(changed), cleaned.filter(changed)))
@@ -273,6 +282,17 @@ def _clean_cells(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 ASCII_WHITESPACE = [9, 10, 11, 12, 13, 32]  # the bytes str.strip_chars removes from ASCII text (tab to CR, space)
+# Spacing marks NFKC would split into a space and a combining mark: "FARRAH´S" (an acute accent standing for an
+# apostrophe) would read "FARRAH ́S". They are kept as published; the rest of such a cell is normalised.
+SPACING_MARKS = "".join(chr(c) for c in range(0xA0, 0x10000)
+                        if len(n := unicodedata.normalize("NFKC", chr(c))) > 1 and n.startswith(" "))
+SPACING_MARK_CLASS = f"[{re.escape(SPACING_MARKS)}]"
+
+
+def _nfkc_keeping_spacing_marks(cell: str) -> str:
+    """NFKC of a cell's text between its spacing marks, the marks kept as they are."""
+    return "".join(part if part in SPACING_MARKS else unicodedata.normalize("NFKC", part)
+                   for part in re.split(f"({SPACING_MARK_CLASS})", cell))
 
 
 @dataclass(frozen=True)
@@ -990,6 +1010,7 @@ def _read_payees(names: pl.Series, redaction_labels: list[str] | None) -> tuple[
     return pl.DataFrame([
         names,
         _cells_matching(names, distinct, TOTAL_LABEL).alias("_total_name"),
+        _cells_matching(names, distinct, SUBTOTAL_NAME).alias("_subtotal_name"),
         _cells_matching(names, distinct, NUMERIC_NAME).alias("_numeric_name"),
         codes.alias("_payee"),
     ]), kinds
@@ -1137,8 +1158,9 @@ def _classify_rows(work: pl.DataFrame, body: pl.DataFrame, all_cols: list[str], 
     payee, or names a total in its payee cell (a repeated header's amount cell is a header word, never an
     amount), so the label checks run only on those rows, never on every line: not on every line of a file whose
     dates are all missing either."""
+    subtotal_name = pl.col("_subtotal_name").fill_null(False) & pl.col("_date").is_null()
     suspect = (~pl.col("_any") | pl.col("_amount").is_null() | pl.col("supplier_name").is_null()
-               | pl.col("_total_name").fill_null(False))
+               | pl.col("_total_name").fill_null(False) | subtotal_name)
     mask = work.select(suspect.alias("m")).to_series()
     if not mask.any():
         return work.with_columns(_class=pl.lit(None, dtype=pl.String), _cells=pl.lit(None, dtype=pl.String))
@@ -1170,6 +1192,7 @@ def _classify_rows(work: pl.DataFrame, body: pl.DataFrame, all_cols: list[str], 
         .then(pl.lit("total"))
         .when(pl.col("_summary_label") & pl.col("_date").is_null() & pl.col("supplier_name").is_null())
         .then(pl.lit("summary"))
+        .when(subtotal_name & pl.col("_amount").is_not_null()).then(pl.lit("subtotal_named"))  # (_settle_totals)
         # No money and no date: not a payment but a note, whatever cells it fills: a footnote in the payee
         # column ("Notes:", one on redactions), a report's page title repeated above its repeated header
         # ("Devon County Council,,,,Page 2"), or one in the date column ("Page 2 of 3") beside no payee. A line
@@ -1245,26 +1268,40 @@ def _settle_totals(work: pl.DataFrame, declared: list[tuple[Decimal, bool]], war
     total), or against all the sheet's lines for a total above them; drop an amount-only row when it equals
     the sum of the lines above (an unlabelled total); other amount-only rows stay, flagged. Appends the
     sheet's declared total to `declared`: a total of every line above replaces the subtotals before it, so
-    subtotals and their grand total are not counted twice. The running sum is one vectorised cum_sum; Python
-    visits only the (few) total and amount-only rows."""
-    is_special = pl.col("_class").is_in(["total", "amount_only"]).fill_null(False)
+    subtotals and their grand total are not counted twice. A row whose payee cell reads as a subtotal
+    (SUBTOTAL_NAME, class `subtotal_named`) is one only when its amount is the sum of the lines since the last
+    total, or, for a count, their number; otherwise it is a payment. The running sums are vectorised cum_sums;
+    Python visits only the (few) total, subtotal and amount-only rows."""
+    is_special = pl.col("_class").is_in(["total", "amount_only", "subtotal_named"]).fill_null(False)
     if not work.select(is_special.any()).item():
         return work
     payment = pl.col("_class").is_null()
     line_amount = pl.when(payment).then(pl.col("_amount")).otherwise(pl.lit(0, dtype=values.MONEY)).fill_null(0)
     special = work.select(
         pl.col("row_number"), pl.col("_class"), pl.col("_amount"), pl.col("_cells"),
-        line_amount.cum_sum().alias("_running"),
+        line_amount.cum_sum().alias("_running"), payment.cast(pl.Int64).cum_sum().alias("_lines"),
+        pl.col("supplier_name"),
     ).filter(is_special)
     every_line = work.select(line_amount.sum()).item() or Decimal("0")
-    drop_rows = []
-    since = Decimal("0")
+    drop_rows, named_totals, named_counts, named_payments = [], [], [], []
+    since, since_lines = Decimal("0"), 0
     sheet_total, all_match, found = Decimal("0"), True, False
-    for row_number, cls, amount, cells, running in special.iter_rows():
+    for row_number, cls, amount, cells, running, lines, payee in special.iter_rows():
         above = running or Decimal("0")
         segment = above - since
         value = None
+        if cls == "subtotal_named":
+            if re.search(r"(?i)count:?$", payee) and amount in (lines - since_lines, lines):
+                named_counts.append(row_number)  # (a count of the group's lines, or of all of them)
+                since, since_lines = above, lines
+                continue
+            if amount != segment or lines == since_lines:
+                named_payments.append(row_number)
+                continue
+            named_totals.append(row_number)
+            cls = "total"
         if cls == "total":
+            since_lines = lines
             value = amount
             if value is None:
                 numbers = [Decimal(x) for x in re.findall(r"-?\d[\d,]*\.?\d*", (cells or "").replace(",", ""))
@@ -1274,7 +1311,7 @@ def _settle_totals(work: pl.DataFrame, declared: list[tuple[Decimal, bool]], war
         elif amount is not None and amount != 0 and amount in (above, segment):
             value = amount
             drop_rows.append(row_number)
-            since = above
+            since, since_lines = above, lines
         if value is None:
             continue
         found = True
@@ -1287,10 +1324,17 @@ def _settle_totals(work: pl.DataFrame, declared: list[tuple[Decimal, bool]], war
                             f"the lines above ({segment})")
     if found:
         declared.append((sheet_total, all_match))
-    if drop_rows:
+    if drop_rows or named_totals or named_counts or named_payments:
+        row = pl.col("row_number")
         work = work.with_columns(
-            pl.when(pl.col("row_number").is_in(drop_rows)).then(pl.lit("unlabelled_total"))
+            pl.when(row.is_in(drop_rows)).then(pl.lit("unlabelled_total"))
+            .when(row.is_in(named_totals)).then(pl.lit("total"))
+            .when(row.is_in(named_counts)).then(pl.lit("summary"))
+            .when(row.is_in(named_payments)).then(pl.lit(None, dtype=pl.String))
             .otherwise(pl.col("_class")).alias("_class"))
+    if named_totals or named_counts:
+        warnings.append(f"sheet {sheet!r}: {len(named_totals) + len(named_counts)} rows naming a subtotal in the "
+                        f"payee column (the sum or count of the lines above them) are not payments")
     left = work.filter(pl.col("_class") == "amount_only").height
     if left:
         warnings.append(f"sheet {sheet!r}: {left} rows carry only an amount (kept, flagged amount_only)")

@@ -23,12 +23,12 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (the 1900 leap-year bug is 
 
 def amount_expr(expr: pl.Expr) -> pl.Expr:
     """Text -> Decimal(18, 2). Handles £ (either encoding), thousands commas, spaces, (brackets), trailing minus,
-    the minus sign "−", a CR (credit: negative) or DR (debit) suffix, a leading +, a lone dash (zero), and float
+    the minus sign "−" or a dash standing for it ("–2,206.88"), a CR (credit: negative) or DR (debit) suffix, a leading +, a lone dash (zero), and float
     artefacts (473.52000000000004): the decimal cast rounds half-even to 2 dp. Unparseable text gives null; the
     caller flags it. Every way of writing a credit becomes one leading minus, so the steps form one chain: a
     step used twice in an expression is evaluated twice, and branching on the cleaned text cost 4x as much."""
     return (
-        expr.str.strip_chars().str.replace_all("\u2212", "-", literal=True)
+        expr.str.strip_chars().str.replace_many(["\u2212", "\u2013", "\u2014"], ["-"] * 3)  # (a dash autocorrected)
         .str.replace_all(r"(?i)[£€$,'\s\u00c2]|GBP", "")  # (' is Excel's text prefix, or Swiss thousands)
         .str.replace(r"^\+", "")
         .str.replace(r"(?i)^-?(.*[\d)])CR\.?$", "-$1")  # a credit (one minus, however often it is marked)
