@@ -161,7 +161,7 @@ def _quick_fit(s: pl.Series, role: str) -> float:
     return letters if float(values.parse_amounts(s).is_not_null().mean()) < FIT else 0.0
 
 
-AMOUNT_MARK = r"[\d\-\u2212\u2013]"  # every value read as an amount holds a digit or a dash ("-" is a zero)
+AMOUNT_MARK = r"[\d\-\u2212\u2013\u2014]"  # every value read as an amount holds a digit or a dash ("-" is a zero)
 
 
 def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:
