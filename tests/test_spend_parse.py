@@ -1561,3 +1561,40 @@ def test_subtotals_named_in_the_payee_column_are_not_payments():
         "06/03/2024,Mitie Ltd,50.00", ",Head Count,7"]), filename="spend-2024-03.csv")
     assert payees.rows["supplier_name"].to_list() == ["Kier Services Ltd", "Net Total Ltd", "Mitie Ltd", "Head Count"]
     assert payees.rows["amount"].sum() == Decimal("407.00")
+
+
+def test_a_debit_credit_column_signs_the_amounts_written_positive():
+    """A column marking each line a debit or a credit ("Dr/Cr": DR, CR; "Document Type": Invoice, Credit Note)
+    beside amounts all written positive: the credits are refunds, counted negative, with a warning. Where the
+    credits are already negative the column only repeats the sign; where they carry both signs nothing is
+    guessed. Single letters (D, C) count only under a header that speaks of debits and credits."""
+    drcr = parse(csv_bytes(["Date,Supplier,Amount,Dr/Cr", "01/03/2024,Kier Services Ltd,1000.00,DR",
+                            "02/03/2024,Kier Services Ltd,250.00,CR", "03/03/2024,Mitie Ltd,600.00,DR"]),
+                 filename="spend-2024-03.csv")
+    assert drcr.rows["amount"].to_list() == [Decimal("1000.00"), Decimal("-250.00"), Decimal("600.00")]
+    assert any("1 lines marked as credits in column 'Dr/Cr'" in w for w in drcr.warnings), drcr.warnings
+    notes = parse(csv_bytes(["Date,Supplier,Document Type,Amount", "01/03/2024,Kier Ltd,Invoice,1000.00",
+                             "02/03/2024,Kier Ltd,Credit Note,250.00"]), filename="spend-2024-03.csv")
+    assert notes.rows["amount"].to_list() == [Decimal("1000.00"), Decimal("-250.00")]
+    signed = parse(csv_bytes(["Date,Supplier,Amount,D/C", "01/03/2024,Kier Ltd,1000.00,D",
+                              "02/03/2024,Kier Ltd,-250.00,C"]), filename="spend-2024-03.csv")
+    assert signed.rows["amount"].to_list() == [Decimal("1000.00"), Decimal("-250.00")]
+    both = parse(csv_bytes(["Date,Supplier,Amount,Dr/Cr", "01/03/2024,Kier Ltd,1000.00,DR",
+                            "02/03/2024,Kier Ltd,-250.00,CR", "03/03/2024,Mitie Ltd,75.00,CR"]),
+                 filename="spend-2024-03.csv")
+    assert both.rows["amount"].to_list() == [Decimal("1000.00"), Decimal("-250.00"), Decimal("75.00")]
+    assert any("1 of their amounts are positive and 1 negative" in w for w in both.warnings), both.warnings
+    letters = parse(csv_bytes(["Date,Supplier,Amount,Grade", "01/03/2024,Kier Ltd,1000.00,D",
+                               "02/03/2024,Kier Ltd,250.00,C"]), filename="spend-2024-03.csv")
+    assert letters.rows["amount"].to_list() == [Decimal("1000.00"), Decimal("250.00")]
+
+
+def test_a_column_of_supplier_codes_under_a_payee_header_is_not_the_payee():
+    """"Vendor" beside "Vendor Name" (or "Creditor" beside "Creditor Name"): the first header maps, but its
+    values are codes ("V5001"): the payee is the column of names beside it, whichever comes first."""
+    for code, name in (("Vendor", "Vendor Name"), ("Creditor", "Creditor Name")):
+        result = parse(csv_bytes([f"{code},{name},Date,Amount", "V5001,Kier Services Ltd,01/03/2024,1000.00",
+                                  "V5002,Mitie Ltd,02/03/2024,2000.00", "V5001,Kier Services Ltd,03/03/2024,5.00"]),
+                       filename="spend-2024-03.csv")
+        assert result.rows["supplier_name"].to_list() == ["Kier Services Ltd", "Mitie Ltd", "Kier Services Ltd"]
+        assert result.mapping["supplier_name"]["header"] == name

@@ -891,6 +891,9 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
                                  .otherwise(pl.col("_amount").fill_null(0) - credit.fill_null(0))
                                  .cast(values.MONEY).alias("_amount"))
     del raw_amount
+    work = _sign_credits(work, [(h, f) for h, f in zip(layout.raw_headers, layout.fields)
+                                if f and f not in ID_LIKE and f not in AUX_FIELDS]
+                         + [(h, f"_x{i}") for i, (h, _) in enumerate(extras)], warnings, sheet)
     # (a repair takes amounts from descriptive columns only, never from the payee or date columns: ID_LIKE)
     work = _repair_shifted_amounts(work, fields, warnings, sheet)
     if grain == "transaction":
@@ -1114,6 +1117,60 @@ def _other_attributes(kept: pl.DataFrame, extras: list[tuple[str, str]]) -> pl.S
     decoded = combinations.select([d.gather(combinations.get_column(n)).alias(n) for n, d in zip(names, distinct_values)])
     combinations = combinations.with_columns(decoded.select(encode).to_series())
     return codes.join(combinations, on=names, how="left", maintain_order="left", nulls_equal=True).get_column("_other")
+
+
+# A column saying whether each line is a debit or a credit ("Dr/Cr": DR, CR; "Document Type": Invoice, Credit
+# Note). Single letters (D, C) count only under a header that speaks of debits and credits.
+CREDIT_MARKS = {"cr", "credit", "credit note", "credit memo", "cn", "crn", "cr note", "credit invoice"}
+DEBIT_MARKS = {"dr", "db", "debit", "debit note", "invoice", "inv", "payment"}
+LETTER_MARKS = {"c": "credit", "d": "debit"}
+DEBIT_CREDIT_HEADER = re.compile(r"(?i)\b(dr|cr|d ?/ ?c|c ?/ ?d|debit|credit|sign|indicator)\b|drcr|crdr")
+
+
+def _sign_credits(work: pl.DataFrame, candidates: list[tuple[str, str]], warnings: list[str],
+                  sheet: str) -> pl.DataFrame:
+    """Lines a debit/credit column marks as credits, written as positive amounts, are credits: their amounts are
+    made negative (as a CR suffix on the amount is). When the marked credits are already negative the column
+    only repeats the sign, and nothing changes; when they carry both signs, which one holds is not guessed (a
+    warning). `candidates`: (header, work column) of the sheet's descriptive columns."""
+    if not candidates:
+        return work
+    columns = [c for _, c in candidates]  # each column's distinct values in a sample, in one evaluation
+    sampled = parse_content.sample(work, columns).select(
+        [pl.col(c).drop_nulls().str.strip_chars().str.to_lowercase().unique().head(13).implode() for c in columns])
+    for (header, column), distinct in zip(candidates, sampled.row(0)):
+        if _debit_credit_marks(distinct, header) is None:
+            continue
+        cells = work.get_column(column).str.strip_chars().str.to_lowercase()
+        marked = _debit_credit_marks(cells.drop_nulls().unique().head(13).to_list(), header, strict=False)
+        credit = (cells.replace_strict(marked or {}, default=None, return_dtype=pl.String) == "credit").fill_null(False)
+        signs = work.filter(credit & (pl.col("_amount") != 0)).select(
+            (pl.col("_amount") > 0).sum().alias("positive"), (pl.col("_amount") < 0).sum().alias("negative"))
+        positive, negative = signs.row(0)
+        if positive and not negative:
+            warnings.append(f"sheet {sheet!r}: {positive} lines marked as credits in column {header!r} are counted "
+                            f"negative (their amounts are written positive)")
+            return work.with_columns(pl.when(pl.lit(credit)).then(-pl.col("_amount")).otherwise(pl.col("_amount"))
+                                     .alias("_amount"))
+        if positive and negative:
+            warnings.append(f"sheet {sheet!r}: column {header!r} marks {positive + negative} lines as credits, but "
+                            f"{positive} of their amounts are positive and {negative} negative; amounts kept as "
+                            f"written")
+        return work
+    return work
+
+
+def _debit_credit_marks(distinct: list[str], header: str, strict: bool = True) -> dict[str, str] | None:
+    """value -> "credit" | "debit" when a column's `distinct` values (lower case, at most 12) are debit and
+    credit marks (at least one credit; `strict`: every value a mark), else None."""
+    if not distinct or len(distinct) > 12:
+        return None
+    letters = bool(DEBIT_CREDIT_HEADER.search(header or ""))
+    kinds = {v: "credit" if v in CREDIT_MARKS else "debit" if v in DEBIT_MARKS
+             else LETTER_MARKS.get(v) if letters else None for v in distinct}
+    if "credit" not in kinds.values() or (strict and None in kinds.values()):
+        return None
+    return {v: k for v, k in kinds.items() if k}
 
 
 def _repair_shifted_amounts(work: pl.DataFrame, fields: list[str], warnings: list[str], sheet: str) -> pl.DataFrame:

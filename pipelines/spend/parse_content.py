@@ -156,11 +156,16 @@ def _quick_fit(s: pl.Series, role: str) -> float:
         day = _day_shares(cells)[""]
         return day if day >= FIT else max(day, _month_shares(cells)[""], values.yearless_share(s))
     letters = float(s.str.contains(r"[A-Za-z]").mean())
+    if letters >= FIT and float(s.str.contains(CODE_LIKE).mean()) >= FIT:
+        return 0.0  # supplier codes ("V5001") under a payee header
     if letters < FIT or float(s.str.contains(AMOUNT_MARK).mean()) < FIT:
         return letters  # (too few values could be amounts for the column to be money: names, not read as such)
     return letters if float(values.parse_amounts(s).is_not_null().mean()) < FIT else 0.0
 
 
+# One token mixing letters and digits ("CAPEELOC36004527", "R1234", "V5001") or all capitals of <= 5 letters: a
+# code, not a payee's name (a column mostly of them holds supplier codes, whatever its header says).
+CODE_LIKE = r"^(?:\S*\d\S*[A-Za-z]\S*|\S*[A-Za-z]\S*\d\S*|[A-Z]{1,5})$"
 AMOUNT_MARK = r"[\d\-\u2212\u2013\u2014]"  # every value read as an amount holds a digit or a dash ("-" is a zero)
 
 
@@ -174,8 +179,7 @@ def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:
             v.str.contains(r"[A-Za-z]").mean().alias(f"{i}.letters"),
             v.str.contains(COMPANY_WORDS).mean().alias(f"{i}.company"),
             v.str.count_matches(r"\S+").mean().alias(f"{i}.words"),
-            # one token mixing letters and digits ("CAPEELOC36004527", "R1234") or all capitals of <= 5 letters
-            v.str.contains(r"^(?:\S*\d\S*[A-Za-z]\S*|\S*[A-Za-z]\S*\d\S*|[A-Z]{1,5})$").mean().alias(f"{i}.code"),
+            v.str.contains(CODE_LIKE).mean().alias(f"{i}.code"),
             v.drop_nulls().n_unique().alias(f"{i}.distinct"),
         ]
     filled = {c: frame.get_column(c).drop_nulls() for c in frame.columns}
@@ -275,7 +279,7 @@ def _fits(p: ColumnProfile, role: str) -> float:
         return p.date_share
     if role == "amount":
         return p.money_share  # a header's amount column may be constant or whole pounds: it only has to parse
-    return p.letter_share if p.money_share < FIT and p.date_share < FIT else 0.0
+    return p.letter_share if p.money_share < FIT and p.date_share < FIT and p.code_like_share < FIT else 0.0
 
 
 def _holds(p: ColumnProfile, role: str, frame: pl.DataFrame) -> bool:
