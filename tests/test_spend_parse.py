@@ -1598,3 +1598,18 @@ def test_a_column_of_supplier_codes_under_a_payee_header_is_not_the_payee():
                        filename="spend-2024-03.csv")
         assert result.rows["supplier_name"].to_list() == ["Kier Services Ltd", "Mitie Ltd", "Kier Services Ltd"]
         assert result.mapping["supplier_name"]["header"] == name
+
+
+def test_a_utf8_file_with_a_stray_cp1252_byte_keeps_its_accents():
+    """A UTF-8 file holding one byte that is not UTF-8 (a "£" from a cp1252 export joined to it) was read whole
+    as cp1252, turning every accented name to mojibake ("CafÃ©"): the stray byte is read as cp1252, the rest as
+    UTF-8, with a warning. A cp1252 file (lone accented bytes, none forming UTF-8) is still cp1252."""
+    lines = ["Date,Supplier,Description,Amount"] + [f"0{d}/03/2024,Café Nero Ltd,Coffee,{d}00.00" for d in range(1, 4)]
+    data = csv_bytes(lines).replace(b"Coffee", b"Fee \xa3 paid", 1)
+    result = parse(data, filename="spend-2024-03.csv")
+    assert result.encoding == "utf-8+cp1252"
+    assert result.rows["supplier_name"].unique().to_list() == ["Café Nero Ltd"]
+    assert result.rows["purpose"].to_list()[0] == "Fee £ paid"
+    assert any("read as cp1252" in w for w in result.warnings), result.warnings
+    cp1252 = parse(csv_bytes(lines, encoding="cp1252").replace(b"Coffee", b"Fee \xa3 paid", 1), filename="s-2024-03.csv")
+    assert cp1252.encoding == "cp1252" and cp1252.rows["supplier_name"].unique().to_list() == ["Café Nero Ltd"]

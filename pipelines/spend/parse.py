@@ -1647,6 +1647,9 @@ def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: s
             previous = outcome
     encodings = sorted({s.encoding for s in raw_sheets if s.encoding})
     encoding = ",".join(encodings) if encodings else None
+    if readers.MIXED_ENCODING in encodings:
+        warnings.append("the text is UTF-8 but for a few bytes that are not (a file joined from two exports?): "
+                        "those were read as cp1252")
     if not outcomes:
         if fmt == "html" and not any(code.startswith("too_") for code, _ in errors):
             return _html_page(fmt, f"none of its {len(raw_sheets)} tables holds payment lines")

@@ -193,23 +193,36 @@ _SPACE_LIKE = {0xA0: " ", 0x2020: " ", 0x202F: " ", 0x205F: " ", 0x3000: " ", **
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """(text, encoding): UTF-8 (BOM stripped) strictly, else cp1252 (never latin-1: cp1252 has £, €, smart quotes).
-    NUL bytes are removed first; they come from broken exports and stop every CSV reader."""
+    """(text, encoding): UTF-8 (BOM stripped) strictly, else cp1252 (never latin-1: cp1252 has £, €, smart
+    quotes), else UTF-8 with its few stray cp1252 bytes read as such (MIXED_ENCODING). NUL bytes are removed
+    first; they come from broken exports and stop every CSV reader."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export is UTF-16 with a BOM
         try:
             return data.decode("utf-16").replace("\x00", ""), "utf-16"
         except UnicodeDecodeError:
             pass
     data = data.replace(b"\x00", b"")
-    try:
-        text = data.decode("utf-8-sig")
-        encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
-    except UnicodeDecodeError:
+    encoding, _ = _text_encoding(data)
+    if encoding == "cp1252":
         # cp1252 leaves five bytes undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D); map them to nothing, not an error.
-        text = data.decode("cp1252", errors="ignore")
-        encoding = "cp1252"
+        return data.decode("cp1252", errors="ignore"), encoding
     # Space-like characters are normalised per cell later (parse._clean_cells), in Polars, not here.
-    return text, encoding
+    return data.decode("utf-8-sig", errors=CP1252_FALLBACK), encoding
+
+
+# A file of UTF-8 text ("Café") holding a few bytes that are not UTF-8 (a "£" from a cp1252 export joined to it):
+# read whole as cp1252, every accented name would turn to mojibake ("CafÃ©"); the stray bytes are read as cp1252.
+MIXED_ENCODING = "utf-8+cp1252"
+CP1252_FALLBACK = "keepitlocal-cp1252"
+
+
+def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    """The error handler reading bytes that are not UTF-8 as cp1252."""
+    return error.object[error.start:error.end].decode("cp1252", errors="ignore"), error.end
+
+
+codecs.register_error(CP1252_FALLBACK, _cp1252_fallback)
+_STRAY = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, decoded with surrogateescape
 
 
 def _utf8_name(head: bytes) -> str:
@@ -218,8 +231,9 @@ def _utf8_name(head: bytes) -> str:
 
 
 def _text_encoding(source) -> tuple[str, bool]:
-    """(encoding, has NUL bytes) of text without a UTF-16 BOM: "utf-8" (plain ASCII too), "utf-8-sig" or
-    "cp1252", judged on the bytes with NULs removed, one chunk at a time (never a whole-file copy)."""
+    """(encoding, has NUL bytes) of text without a UTF-16 BOM: "utf-8" (plain ASCII too), "utf-8-sig",
+    "cp1252", or MIXED_ENCODING when its bytes that are not UTF-8 are no more than its UTF-8 characters; judged
+    on the bytes with NULs removed, one chunk at a time (never a whole-file copy)."""
     if is_path(source):
         has_nul, ascii_only = False, True
         for piece, _ in _pieces(source, _CHUNK):
@@ -237,8 +251,23 @@ def _text_encoding(source) -> tuple[str, bool]:
                 head += bytes(piece[:3])
             _check_utf8(decoder, piece, last)
     except UnicodeDecodeError:
-        return "cp1252", has_nul
+        return _mixed_or_cp1252(source, has_nul), has_nul
     return _utf8_name(head), has_nul
+
+
+def _mixed_or_cp1252(source, has_nul: bool) -> str:
+    """Text that is not UTF-8 throughout: MIXED_ENCODING when it is UTF-8 but for a few stray bytes (no more
+    than its non-ASCII UTF-8 characters), else cp1252 (a cp1252 file's bytes rarely form UTF-8 by chance)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+    wide = stray = 0
+    for piece, last in _nul_free_chunks(source, has_nul):
+        view = memoryview(piece)
+        for start in range(0, len(view), _DECODE_SLICE):
+            end = start + _DECODE_SLICE
+            text = decoder.decode(view[start:end], final=last and end >= len(view))
+            stray += len(_STRAY.findall(text))
+            wide += len(text) - len(text.encode("ascii", errors="ignore"))
+    return MIXED_ENCODING if wide - stray >= stray else "cp1252"
 
 
 _DECODE_SLICE = 64 << 10
@@ -285,9 +314,14 @@ def _nul_free_chunks(source, has_nul: bool) -> Iterator[tuple[bytes | memoryview
 
 def _utf8_chunks(source, encoding: str, has_nul: bool) -> Iterator[bytes]:
     """The text as UTF-8, a chunk at a time. cp1252 is one byte per character, so chunk edges are safe; its
-    five undefined bytes map to nothing (see decode)."""
-    for piece, _ in _nul_free_chunks(source, has_nul):
-        yield codecs.decode(piece, "cp1252", "ignore").encode("utf-8") if encoding == "cp1252" else bytes(piece)
+    five undefined bytes map to nothing (see decode). Mixed text is decoded incrementally (a character split
+    over two chunks is whole)."""
+    mixed = codecs.getincrementaldecoder("utf-8")(errors=CP1252_FALLBACK) if encoding == MIXED_ENCODING else None
+    for piece, last in _nul_free_chunks(source, has_nul):
+        if mixed is not None:
+            yield mixed.decode(bytes(piece), final=last).encode("utf-8")
+        else:
+            yield codecs.decode(piece, "cp1252", "ignore").encode("utf-8") if encoding == "cp1252" else bytes(piece)
 
 
 def utf8_bytes(data: bytes) -> tuple[bytes, str]:
@@ -298,7 +332,7 @@ def utf8_bytes(data: bytes) -> tuple[bytes, str]:
         text, encoding = decode(data)
         return text.encode("utf-8"), encoding
     encoding, has_nul = _text_encoding(data)
-    if encoding != "cp1252" and not has_nul:
+    if encoding not in ("cp1252", MIXED_ENCODING) and not has_nul:
         return data, encoding
     return b"".join(_utf8_chunks(data, encoding, has_nul)), encoding
 
@@ -493,7 +527,7 @@ class _Utf8Text:
 
     def _decode(self, source) -> None:
         self.encoding, has_nul = _text_encoding(source)
-        if self.encoding != "cp1252" and not has_nul and not is_path(source):
+        if self.encoding not in ("cp1252", MIXED_ENCODING) and not has_nul and not is_path(source):
             self.data, self.size, self.facts = source, len(source), _line_facts(source, self.block)
             return
         counter, self.size = _LineCounter(self.block), 0
