@@ -1613,3 +1613,20 @@ def test_a_utf8_file_with_a_stray_cp1252_byte_keeps_its_accents():
     assert any("read as cp1252" in w for w in result.warnings), result.warnings
     cp1252 = parse(csv_bytes(lines, encoding="cp1252").replace(b"Coffee", b"Fee \xa3 paid", 1), filename="s-2024-03.csv")
     assert cp1252.encoding == "cp1252" and cp1252.rows["supplier_name"].unique().to_list() == ["Café Nero Ltd"]
+
+
+def test_an_amount_split_by_unquoted_thousands_commas_is_joined_again():
+    """"16,469.92" written unquoted in a comma-separated line is two cells ("16" | "469.92") and pushes the rest
+    of the line one cell right, past the header: the amount is joined again, the cells after it move back, and
+    the line is flagged amount_rejoined. A line pushed right by something else (a payee's unquoted comma) is
+    left as read."""
+    result = parse(csv_bytes([
+        "Date,Supplier,Amount,Department", "01/03/2024,Kier Services Ltd,16,469.92,Highways",
+        "02/03/2024,Mitie Ltd,750.00,Waste", "03/03/2024,Capita plc,1,234,567.89,Finance",
+        "04/03/2024,Smith, John,40.00,Care"]), filename="spend-2024-03.csv")
+    rows = result.rows
+    assert rows["amount"].to_list()[:3] == [Decimal("16469.92"), Decimal("750.00"), Decimal("1234567.89")]
+    assert rows["department"].to_list()[:3] == ["Highways", "Waste", "Finance"]
+    assert rows["row_flags"].to_list()[:3] == ["amount_rejoined", None, "amount_rejoined"]
+    assert rows.row(3, named=True)["supplier_name"] == "Smith"  # (not repaired: no amount split)
+    assert any("2 amounts written with thousands commas" in w for w in result.warnings), result.warnings

@@ -53,7 +53,7 @@ from pipelines.spend.periods import (  # the same reading of labels the fetcher 
 )
 
 # Bumped whenever the same bytes give different output (`keepitlocal rebuild spend` re-parses older versions).
-PARSER_VERSION = "spend-parse/2.9"
+PARSER_VERSION = "spend-parse/2.10"
 ALIASES_PATH = Path(__file__).with_name("aliases.csv")
 HEADER_SEARCH_ROWS = 60  # report preambles (even whole SQL queries) come before the header
 # When none of those rows is a header, the rows below them up to this row (and this many cells: a wide sheet
@@ -852,11 +852,13 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     extras = [(h, c) for c, h, f in zip(layout.columns, layout.raw_headers, layout.fields)
               if not f or f in AUX_FIELDS]
     all_cols = [c for c in frame.columns if c != "row_number"]
+    body = _rejoin_split_amounts(body, layout, by_field.get("amount"), all_cols, warnings, sheet)
     work = body.select(
         pl.col("row_number"),
         *[pl.col(c).alias(f) for f, c in by_field.items()],
         *[pl.col(c).alias(f"_x{i}") for i, (_, c) in enumerate(extras)],
         pl.any_horizontal([pl.col(c).is_not_null() for c in all_cols]).alias("_any"),
+        (pl.col("_rejoined") if "_rejoined" in body.columns else pl.lit(False)).alias("_rejoined"),
     )
     fields = list(by_field)
     for f in ("supplier_name", "amount", "payment_date"):
@@ -935,6 +937,7 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
         "amount_missing": pl.col("amount").is_null() & pl.col("_amount").is_null(),
         "amount_only": (pl.col("_class") == "amount_only").fill_null(False),
         "amount_rounded": pl.col("_rounded"),
+        "amount_rejoined": pl.col("_rejoined"),
     }
     if grain == "transaction":
         flag_conditions |= {
@@ -1117,6 +1120,54 @@ def _other_attributes(kept: pl.DataFrame, extras: list[tuple[str, str]]) -> pl.S
     decoded = combinations.select([d.gather(combinations.get_column(n)).alias(n) for n, d in zip(names, distinct_values)])
     combinations = combinations.with_columns(decoded.select(encode).to_series())
     return codes.join(combinations, on=names, how="left", maintain_order="left", nulls_equal=True).get_column("_other")
+
+
+def _rejoin_split_amounts(body: pl.DataFrame, layout: SheetLayout, amount: str | None, all_cols: list[str],
+                          warnings: list[str], sheet: str) -> pl.DataFrame:
+    """An amount written with thousands commas but not quoted ("16,469.92" in a comma-separated line) splits
+    into cells ("16" | "469.92") and pushes the rest of its line one cell right, past the header's last column.
+    On such a line (its cells past the header as many as the amount's missing groups, each group three digits,
+    the last with its pence) the amount is joined again and the cells after it move back; the line is flagged
+    amount_rejoined. Any other line reaching past the header is left as read."""
+    named = [int(c[1:]) for c, h in zip(layout.columns, layout.raw_headers) if h != f"column_{int(c[1:]) + 1}"]
+    if amount is None or not named or layout.positional:
+        return body
+    width = max(named) + 1  # the header's columns; a line's cells beyond them spilled over
+    spill = [c for c in all_cols if int(c[1:]) >= width]
+    if not spill or len(spill) > 2:
+        return body
+    at = all_cols.index(amount)
+    filled = [pl.col(c).is_not_null() for c in spill]
+    head = pl.col(amount).str.contains(r"^\s*[-(]?\s*£?\s*\d{1,3}$").fill_null(False)
+    after = all_cols[at + 1:]
+    masks = []
+    for groups in (1, 2):
+        if len(spill) < groups or len(after) < groups:
+            break
+        spilled = pl.all_horizontal(filled[:groups]) & (pl.all_horizontal(
+            [~f for f in filled[groups:]]) if filled[groups:] else pl.lit(True))
+        parts = [pl.col(c).str.contains(r"^\d{3}$").fill_null(False) for c in after[:groups - 1]]
+        last = pl.col(after[groups - 1]).str.contains(r"^\d{3}(\.\d{1,2})?\s*\)?-?$").fill_null(False)
+        masks.append(spilled & head & pl.all_horizontal([*parts, last]))
+    found = body.select([m.alias(f"g{i + 1}") for i, m in enumerate(masks)])
+    counts = [int(found.get_column(c).sum()) for c in found.columns]
+    if not any(counts):
+        return body
+    moved = {c: pl.col(c) for c in [amount, *after]}
+    for groups, count in enumerate(counts, start=1):
+        if not count:
+            continue
+        rows = pl.lit(found.get_column(f"g{groups}"))
+        joined = pl.concat_str([pl.col(amount), *[pl.col(c) for c in after[:groups]]], separator=",")
+        moved[amount] = pl.when(rows).then(joined).otherwise(moved[amount])
+        for i, c in enumerate(after):
+            source = after[i + groups] if i + groups < len(after) else None
+            moved[c] = pl.when(rows).then(pl.col(source) if source else pl.lit(None, dtype=pl.String)) \
+                .otherwise(moved[c])
+    rejoined = pl.any_horizontal([pl.lit(found.get_column(c)) for c in found.columns]).alias("_rejoined")
+    warnings.append(f"sheet {sheet!r}: {sum(counts)} amounts written with thousands commas but not quoted, split "
+                    f"over cells, were joined again (lines flagged amount_rejoined)")
+    return body.with_columns([e.alias(c) for c, e in moved.items()] + [rejoined])
 
 
 # A column saying whether each line is a debit or a credit ("Dr/Cr": DR, CR; "Document Type": Invoice, Credit
