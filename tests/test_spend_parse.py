@@ -1630,3 +1630,35 @@ def test_an_amount_split_by_unquoted_thousands_commas_is_joined_again():
     assert rows["row_flags"].to_list()[:3] == ["amount_rejoined", None, "amount_rejoined"]
     assert rows.row(3, named=True)["supplier_name"] == "Smith"  # (not repaired: no amount split)
     assert any("2 amounts written with thousands commas" in w for w in result.warnings), result.warnings
+
+
+def test_a_row_of_units_under_the_header_is_a_note():
+    """"(dd/mm/yyyy),,(£)" under the header: no date, no payee, no digit in its amount cell; not a line (it was
+    kept as an empty payment flagged amount_unparsed, and counted as an unlabelled redaction). A payee with an
+    amount written "TBC" is still a line, flagged."""
+    result = parse(csv_bytes(["Payment Date,Supplier Name,Amount", "(dd/mm/yyyy),,(£)",
+                              *[f"0{d}/03/2024,{SUPPLIERS[d]},{d}00.00" for d in range(1, 6)],
+                              "06/03/2024,Mitie Ltd,TBC"]), filename="spend-2024-03.csv")
+    assert result.rows["supplier_name"].to_list() == [*SUPPLIERS[1:6], "Mitie Ltd"]
+    assert result.dropped_by_reason == {"header": 1, "note": 1}
+    assert result.rows["row_flags"].to_list() == [None] * 5 + ["amount_unparsed"]
+
+
+def test_a_heading_merged_over_net_vat_and_gross_leaves_each_its_own_header():
+    """A workbook's header in two rows, "Amount (£)" merged over "Net", "VAT" and "Gross": the merged text sits
+    in the first cell of its span only, so "Amount (£)" + "Net" named nothing and Gross became the amount (20%
+    more money). A column's two cells are joined when that names a field, else the one that does is taken."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("Spend")
+    sheet.merge_range(0, 0, 0, 1, "Payment")
+    sheet.merge_range(0, 2, 0, 3, "Supplier")
+    sheet.merge_range(0, 4, 0, 6, "Amount (£)")
+    sheet.write_row(1, 0, ["Date", "Reference", "Name", "ID", "Net", "VAT", "Gross"])
+    for i, (net, vat) in enumerate([(1000, 200), (250, 50), (99.5, 0)], start=2):
+        sheet.write_row(i, 0, [f"0{i}/03/2024", f"R{i}", SUPPLIERS[i], f"S{i}", net, vat, net + vat])
+    book.close()
+    result = parse(buffer.getvalue(), filename="spend-2024-03.xlsx")
+    assert result.rows["amount"].to_list() == [Decimal("1000.00"), Decimal("250.00"), Decimal("99.50")]
+    assert result.amount_basis == "net" and result.header["Net"] == "amount" and result.header["VAT"] == "vat_amount"
+    assert result.rows["supplier_name"].to_list() == SUPPLIERS[2:5]

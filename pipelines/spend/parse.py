@@ -413,7 +413,7 @@ def _locate_header(frame: pl.DataFrame, vocab: Vocabulary) -> tuple[list[int], l
             rownums = [rows[k][number_at]]
             if score > 0 and k + 1 < len(rows):  # only a row that is already header-like continues below
                 below = [rows[k + 1][j] for j in at]
-                joined = [(a or "") + (b or "") if (a or b) else None for a, b in zip(cells, below)]
+                joined = [_join_header_cells(a, b, vocab) for a, b in zip(cells, below)]
                 joined_score = _score([header_key(c) for c in joined], vocab)
                 if joined_score > score:
                     score, cells = joined_score, joined
@@ -435,6 +435,18 @@ def _locate_header(frame: pl.DataFrame, vocab: Vocabulary) -> tuple[list[int], l
     # The best row being the last non-empty row (with rows above it) is a header at the end of the table.
     at_end = best[4] or (best[2][-1] == last_num and non_empty_height > 1 and len(best[2]) == 1)
     return best[2], best[3], at_end
+
+
+def _join_header_cells(above: str | None, below: str | None, vocab: Vocabulary) -> str | None:
+    """One column's header split over two rows: the two cells joined ("Payment" + "Date") when that names a
+    field, else the one that does alone: a heading merged over several columns stands over each ("Amount (£)"
+    over "Net", "VAT", "Gross": "Amount (£)Net" names nothing, "Net" does)."""
+    if not (above or below):
+        return None
+    joined = (above or "") + (below or "")
+    if header_key(joined) in vocab.fields:
+        return joined
+    return next((cell for cell in (below, above) if cell and header_key(cell) in vocab.fields), joined)
 
 
 LOW_PRIORITY_FLAGS = frozenset({"weak", "gross", "aggregate"})
@@ -1303,10 +1315,14 @@ def _classify_rows(work: pl.DataFrame, body: pl.DataFrame, all_cols: list[str], 
         .when(subtotal_name & pl.col("_amount").is_not_null()).then(pl.lit("subtotal_named"))  # (_settle_totals)
         # No money and no date: not a payment but a note, whatever cells it fills: a footnote in the payee
         # column ("Notes:", one on redactions), a report's page title repeated above its repeated header
-        # ("Devon County Council,,,,Page 2"), or one in the date column ("Page 2 of 3") beside no payee. A line
-        # with a date, or with a payee, but no amount is kept, flagged.
-        .when(pl.col("amount").is_null() & pl.col("_shift_from").is_null() & (
-            pl.col("payment_date").is_null() | (pl.col("_date").is_null() & pl.col("supplier_name").is_null())))
+        # ("Devon County Council,,,,Page 2"), or one in the date column ("Page 2 of 3") beside no payee, or a
+        # row of units under the header ("(dd/mm/yyyy),,(£)": no digit in its amount cell). A line with a date,
+        # or with a payee, but no amount is kept, flagged.
+        .when(pl.col("_shift_from").is_null() & (
+            (pl.col("amount").is_null() & (
+                pl.col("payment_date").is_null() | (pl.col("_date").is_null() & pl.col("supplier_name").is_null())))
+            | (pl.col("_amount").is_null() & ~pl.col("amount").str.contains(r"\d").fill_null(True)
+               & pl.col("_date").is_null() & pl.col("supplier_name").is_null())))
         .then(pl.lit("note"))
         .when(pl.col("_amount").is_not_null() & only_amount).then(pl.lit("amount_only"))
         .otherwise(pl.lit(None, dtype=pl.String)).alias("_class"),
