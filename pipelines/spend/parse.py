@@ -413,7 +413,7 @@ def _locate_header(frame: pl.DataFrame, vocab: Vocabulary) -> tuple[list[int], l
             rownums = [rows[k][number_at]]
             if score > 0 and k + 1 < len(rows):  # only a row that is already header-like continues below
                 below = [rows[k + 1][j] for j in at]
-                joined = [_join_header_cells(a, b, vocab) for a, b in zip(cells, below)]
+                joined = _join_header_rows(cells, below, vocab)
                 joined_score = _score([header_key(c) for c in joined], vocab)
                 if joined_score > score:
                     score, cells = joined_score, joined
@@ -437,16 +437,19 @@ def _locate_header(frame: pl.DataFrame, vocab: Vocabulary) -> tuple[list[int], l
     return best[2], best[3], at_end
 
 
-def _join_header_cells(above: str | None, below: str | None, vocab: Vocabulary) -> str | None:
-    """One column's header split over two rows: the two cells joined ("Payment" + "Date") when that names a
-    field, else the one that does alone: a heading merged over several columns stands over each ("Amount (£)"
-    over "Net", "VAT", "Gross": "Amount (£)Net" names nothing, "Net" does)."""
-    if not (above or below):
-        return None
-    joined = (above or "") + (below or "")
-    if header_key(joined) in vocab.fields:
-        return joined
-    return next((cell for cell in (below, above) if cell and header_key(cell) in vocab.fields), joined)
+def _join_header_rows(above: list[str | None], below: list[str | None], vocab: Vocabulary) -> list[str | None]:
+    """A header split over two rows, each column's two cells joined ("Payment" + "Date"). A heading merged over
+    several columns sits in the first cell of its span only, the cells right of it empty above their own
+    headers ("Amount (£)" over "Net", "VAT", "Gross"): where the joined text names no field ("Amount (£)Net"),
+    the cell below stands alone ("Net")."""
+    out = []
+    for j, (a, b) in enumerate(zip(above, below)):
+        joined = (a or "") + (b or "") if (a or b) else None
+        heading = bool(a and b) and j + 1 < len(above) and above[j + 1] is None and below[j + 1] is not None
+        if heading and header_key(joined) not in vocab.fields and header_key(b) in vocab.fields:
+            joined = b
+        out.append(joined)
+    return out
 
 
 LOW_PRIORITY_FLAGS = frozenset({"weak", "gross", "aggregate"})
