@@ -1662,3 +1662,18 @@ def test_a_heading_merged_over_net_vat_and_gross_leaves_each_its_own_header():
     assert result.rows["amount"].to_list() == [Decimal("1000.00"), Decimal("250.00"), Decimal("99.50")]
     assert result.amount_basis == "net" and result.header["Net"] == "amount" and result.header["VAT"] == "vat_amount"
     assert result.rows["supplier_name"].to_list() == SUPPLIERS[2:5]
+
+
+def test_contracts_and_grants_registers_under_plain_headers_are_refused():
+    """A contracts register headed "Start, End, Value" (or "Commencement Date, Expiry Date, Estimated Annual
+    Value") is no payments file: read as one, its contract end dates became payment dates and its contract values
+    payments. A grants list with "Date Awarded" and "Grant Scheme" likewise (the Transparency Code's grants)."""
+    contracts = parse(csv_bytes(["Reference,Description,Supplier,Start,End,Value,Department",
+                                 "C0000,Agency staff,Kier Services Ltd,16/01/2023,16/01/2026,160859.19,Adults"]))
+    assert contracts.reason_code == "not_spend:contracts_register", contracts.reason
+    expiry = parse(csv_bytes(["Ref,Supplier Name,Title,Commencement Date,Expiry Date,Estimated Annual Value",
+                              "CR0,Kier Services Ltd,Services,27/09/2022,27/09/2024,48024.27"]))
+    assert expiry.reason_code == "not_spend:contracts_register", expiry.reason
+    grants = parse(csv_bytes(["Beneficiary,Charity Number,Date Awarded,Amount,Grant Scheme",
+                              "Age UK Lancashire,1000000,03/06/2023,19930.06,Community grants"]))
+    assert grants.reason_code == "not_spend:grants", grants.reason
