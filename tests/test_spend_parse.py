@@ -1553,9 +1553,12 @@ def test_subtotals_named_in_the_payee_column_are_not_payments():
     assert counts.rows.height == 3 and counts.dropped_by_reason == {"header": 1, "summary": 3}
     department = parse(csv_bytes([
         "Directorate,Payment Date,Supplier Name,Amount", "Housing,10/03/2024,Kier Services Ltd,-804.22",
-        "Housing,22/03/2024,Capita Business Services Ltd,23704.45", "Housing,,Total for Housing,22900.23"]),
+        "Housing,22/03/2024,Capita Business Services Ltd,23704.45", "Housing,,Total for Housing,22900.23",
+        "Waste,23/03/2024,Biffa Ltd,100.00", "Waste,,Total for Waste,100.00", ",,Total Spend March 2024,23000.23"]),
         filename="spend-2024-03.csv")
-    assert department.rows["supplier_name"].to_list() == ["Kier Services Ltd", "Capita Business Services Ltd"]
+    assert department.rows["supplier_name"].to_list() == ["Kier Services Ltd", "Capita Business Services Ltd",
+                                                          "Biffa Ltd"]
+    assert department.declared_total == Decimal("23000.23") and department.declared_total_reconciled
     payees = parse(csv_bytes([
         "Payment Date,Supplier Name,Amount", "05/03/2024,Kier Services Ltd,100.00", ",Net Total Ltd,250.00",
         "06/03/2024,Mitie Ltd,50.00", ",Head Count,7"]), filename="spend-2024-03.csv")

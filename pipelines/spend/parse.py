@@ -101,10 +101,11 @@ LOOSE_TOTAL_LABEL = r"(?i)^((grand |sub ?|net |overall |report |page |period |mo
 SUMMARY_LABEL = r"(?i)^(count|(number|no\.?) of (lines|payments|transactions|records|rows|invoices)|average|mean):?$"
 NUMERIC_NAME = r"^[\d\s.,£()-]+$"  # a payee cell holding only a number (flagged supplier_numeric)
 # A group's subtotal written in the payee column (Excel's Data > Subtotal writes "Kier Services Ltd Total" under
-# each supplier's lines, "Housing Count" for a count; reports write "Total for Housing"). A real payee can carry
-# such words ("Total Gas & Power", "Net Total Ltd"), so the label only proposes: a row with no date is a subtotal
-# when its amount is the sum of the lines since the last total (a count, their number), else a payment.
-SUBTOTAL_NAME = (r"(?i)^(?:(?:sub ?)?totals? (?:for|of)\b.+|.+\b(?:sub ?)?totals?:?|(?:.+ )?count:?)$")
+# each supplier's lines, "Housing Count" for a count; reports write "Total for Housing", "Total Spend March").
+# A real payee can carry such words ("Total Gas & Power", "Net Total Ltd"), so the label only proposes: a row
+# with no date is a total when its amount is the sum of the lines since the last total or of all the lines
+# above it (a count, their number), else a payment.
+SUBTOTAL_NAME = r"(?i)^(?:(?:grand |sub ?)?totals?\b.+|.+\b(?:sub ?)?totals?:?|(?:.+ )?count:?)$"
 
 
 @dataclass
@@ -1397,7 +1398,7 @@ def _settle_totals(work: pl.DataFrame, declared: list[tuple[Decimal, bool]], war
     sheet's declared total to `declared`: a total of every line above replaces the subtotals before it, so
     subtotals and their grand total are not counted twice. A row whose payee cell reads as a subtotal
     (SUBTOTAL_NAME, class `subtotal_named`) is one only when its amount is the sum of the lines since the last
-    total, or, for a count, their number; otherwise it is a payment. The running sums are vectorised cum_sums;
+    total or of all the lines above it, or, for a count, their number; otherwise it is a payment. The running sums are vectorised cum_sums;
     Python visits only the (few) total, subtotal and amount-only rows."""
     is_special = pl.col("_class").is_in(["total", "amount_only", "subtotal_named"]).fill_null(False)
     if not work.select(is_special.any()).item():
@@ -1422,7 +1423,7 @@ def _settle_totals(work: pl.DataFrame, declared: list[tuple[Decimal, bool]], war
                 named_counts.append(row_number)  # (a count of the group's lines, or of all of them)
                 since, since_lines = above, lines
                 continue
-            if amount != segment or lines == since_lines:
+            if not ((amount == segment and lines > since_lines) or (amount == above and lines > 0)):
                 named_payments.append(row_number)
                 continue
             named_totals.append(row_number)
