@@ -1680,3 +1680,30 @@ def test_contracts_and_grants_registers_under_plain_headers_are_refused():
     grants = parse(csv_bytes(["Beneficiary,Charity Number,Date Awarded,Amount,Grant Scheme",
                               "Age UK Lancashire,1000000,03/06/2023,19930.06,Community grants"]))
     assert grants.reason_code == "not_spend:grants", grants.reason
+
+
+def test_one_table_published_twice_in_a_file_is_counted_once():
+    """A ZIP holding the month as CSV and as a workbook (or a workbook whose second sheet repeats the first):
+    the same lines, in any order, are counted once; the repeat is set aside as `repeated_table`, said in a
+    warning. Two different months in one ZIP are both kept."""
+    march = ["Payment Date,Supplier Name,Amount", "01/03/2024,Kier Services Ltd,100.00", "02/03/2024,Mitie Ltd,50.00"]
+    april = ["Payment Date,Supplier Name,Amount", "01/04/2024,Kier Services Ltd,100.00", "02/04/2024,Mitie Ltd,50.00"]
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("March")
+    for i, line in enumerate([march[0], march[2], march[1]]):
+        sheet.write_row(i, 0, line.split(","))
+    book.close()
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("spend-2024-03.csv", csv_bytes(march))
+        zf.writestr("spend-2024-03.xlsx", buffer.getvalue())
+    twice = parse(archive.getvalue(), filename="spend-2024-03.zip")
+    assert twice.rows.height == 2 and twice.rows["amount"].sum() == Decimal("150.00")
+    assert twice.dropped_by_reason["repeated_table"] == 3 and twice.rows_in == 6
+    assert any("the same lines as an earlier sheet" in w for w in twice.warnings), twice.warnings
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("spend-2024-03.csv", csv_bytes(march))
+        zf.writestr("spend-2024-04.csv", csv_bytes(april))
+    assert parse(archive.getvalue(), filename="spend-2024-q1.zip").rows.height == 4

@@ -1625,6 +1625,25 @@ def _set_aside(outcomes: list[tuple[str, SheetOutcome]], summary, reason: str, w
     return [(name, o) for name, o in outcomes if not summary(o)]
 
 
+def _repeated_tables(outcomes: list[tuple[str, SheetOutcome]]) -> set[int]:
+    """The outcomes (by id) whose lines - date, amount and payee, in any order - are those of an earlier one.
+    Only lines dated by their own cells count: sheets dated by the file's period share their dates by nature."""
+    def lines(o: SheetOutcome) -> pl.DataFrame:
+        return o.rows.select("_date", "_amount", "supplier_name").sort(pl.all(), nulls_last=True)
+
+    seen: dict[tuple, list[SheetOutcome]] = {}
+    repeats = set()
+    for _, o in outcomes:
+        if o.rows is None or o.rows.height == 0 or o.period_dated:
+            continue
+        key = (o.rows.height, o.rows.get_column("_amount").sum())
+        if any(lines(o).equals(lines(earlier)) for earlier in seen.get(key, [])):
+            repeats.add(id(o))
+        else:
+            seen.setdefault(key, []).append(o)
+    return repeats
+
+
 def _warn_if_dated_outside(dates: pl.Series, period_key: str | None, warnings: list[str]) -> None:
     """A file none of whose lines falls in the period its name or link gives (DFID's "August-2010" holds December's
     payments) is kept as published, but said: the period decides which file a later one replaces."""
@@ -1734,6 +1753,11 @@ def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: s
     if any(o.grain == "transaction" and not o.period_dated for _, o in outcomes):
         outcomes = _set_aside(outcomes, lambda o: o.period_dated, "sheet_without_table",
                               "no payment date column, beside sheets with dates", warnings, skipped)
+    repeats = _repeated_tables(outcomes)
+    if repeats:
+        outcomes = _set_aside(outcomes, lambda o: id(o) in repeats, "repeated_table",
+                              "the same lines as an earlier sheet (one table published twice, as in a ZIP holding "
+                              "the month as CSV and as a workbook)", warnings, skipped)
     grains = {o.grain for _, o in outcomes}
     grain = "transaction" if "transaction" in grains else "supplier_month"
     if grain == "transaction" and "supplier_month" in grains:
