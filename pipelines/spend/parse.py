@@ -1192,6 +1192,8 @@ CREDIT_MARKS = {"cr", "credit", "credit note", "credit memo", "cn", "crn", "cr n
 DEBIT_MARKS = {"dr", "db", "debit", "debit note", "invoice", "inv", "payment"}
 LETTER_MARKS = {"c": "credit", "d": "debit"}
 DEBIT_CREDIT_HEADER = re.compile(r"(?i)\b(dr|cr|d ?/ ?c|c ?/ ?d|debit|credit|sign|indicator)\b|drcr|crdr")
+# The headers such a column goes by ("Dr/Cr", "Document Type", "Transaction Type", "Doc Type"): only these are read.
+DEBIT_CREDIT_COLUMN = re.compile(r"(?i)type|dr|cr|d ?/ ?c|c ?/ ?d|debit|credit|sign|indicator|doc")
 
 
 def _sign_credits(work: pl.DataFrame, candidates: list[tuple[str, str]], warnings: list[str],
@@ -1200,6 +1202,7 @@ def _sign_credits(work: pl.DataFrame, candidates: list[tuple[str, str]], warning
     made negative (as a CR suffix on the amount is). When the marked credits are already negative the column
     only repeats the sign, and nothing changes; when they carry both signs, which one holds is not guessed (a
     warning). `candidates`: (header, work column) of the sheet's descriptive columns."""
+    candidates = [(h, c) for h, c in candidates if DEBIT_CREDIT_COLUMN.search(h or "")]
     if not candidates:
         return work
     columns = [c for _, c in candidates]  # each column's distinct values in a sample, in one evaluation

@@ -222,7 +222,6 @@ def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
 
 
 codecs.register_error(CP1252_FALLBACK, _cp1252_fallback)
-_STRAY = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, decoded with surrogateescape
 
 
 def _utf8_name(head: bytes) -> str:
@@ -257,17 +256,20 @@ def _text_encoding(source) -> tuple[str, bool]:
 
 def _mixed_or_cp1252(source, has_nul: bool) -> str:
     """Text that is not UTF-8 throughout: MIXED_ENCODING when it is UTF-8 but for a few stray bytes (no more
-    than its non-ASCII UTF-8 characters), else cp1252 (a cp1252 file's bytes rarely form UTF-8 by chance)."""
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
-    wide = stray = 0
+    than its UTF-8 characters beyond ASCII), else cp1252 (a cp1252 file's bytes rarely form UTF-8 by chance).
+    Counted at C speed: the bytes >= 0x80, and what a decoder that drops the stray bytes keeps of them."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")
+    characters = stray = 0
     for piece, last in _nul_free_chunks(source, has_nul):
-        view = memoryview(piece)
-        for start in range(0, len(view), _DECODE_SLICE):
-            end = start + _DECODE_SLICE
-            text = decoder.decode(view[start:end], final=last and end >= len(view))
-            stray += len(_STRAY.findall(text))
-            wide += len(text) - len(text.encode("ascii", errors="ignore"))
-    return MIXED_ENCODING if wide - stray >= stray else "cp1252"
+        piece = bytes(piece)
+        ascii_bytes = len(piece.translate(None, _HIGH_BYTES))
+        kept = decoder.decode(piece, final=last)  # (a character split between pieces counts in the next)
+        characters += len(kept) - ascii_bytes
+        stray += len(piece) - len(kept.encode("utf-8"))
+    return MIXED_ENCODING if characters >= stray else "cp1252"
+
+
+_HIGH_BYTES = bytes(range(0x80, 0x100))
 
 
 _DECODE_SLICE = 64 << 10
