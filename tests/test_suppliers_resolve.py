@@ -244,6 +244,30 @@ def test_grouping_joins_real_spellings_without_registers():
     assert key[16] != key[17]
 
 
+def test_a_name_is_not_merged_with_an_abbreviation_through_its_initials_alone():
+    """Initials are no evidence that two names are one organisation: "The Beacon Barm Cafe" is not the BBC, nor
+    "TMS LTD" Thomasson Memorial School. A name's type and id do not depend on which unrelated abbreviation is
+    in the batch; an abbreviation joins its long name only when a payee name writes the two together."""
+    cols = ["supplier_key", "org_id", "org_type", "org_type_basis", "canonical_name"]
+    for name, abbreviation in (("The Beacon Barm Cafe", "BBC"), ("Blackpool Bowling Club", "BBC"),
+                               ("Thomasson Memorial School", "TMS LTD"), ("Orange Plant", "OP")):
+        alone = _resolve([name]).select(cols)
+        with_abbreviation = _resolve([name, abbreviation]).select(cols)
+        assert with_abbreviation[0].equals(alone), (name, abbreviation)
+        assert with_abbreviation["supplier_key"][0] != with_abbreviation["supplier_key"][1]
+    # written together by the payer: one organisation
+    out = _resolve(["CHARTERED INSTITUTE OF INTERNAL AUDITORS", "Chartered Institute of Internal Auditors (CIIA)",
+                    "CIIA"])
+    assert out["supplier_key"].n_unique() == 1
+    assert _resolve(["ORANGE PLANT", "OP - ORANGE PLANT", "OP"])["supplier_key"].n_unique() == 1
+    # or listed under the abbreviation with the long name as its name: the long name takes the listed id
+    out = _resolve(["Youth Justice Board", "YJB"])
+    assert out["org_id"].to_list() == ["GB-GOR-PB302"] * 2
+    # ... but an abbreviation with a legal form of its own is not a long name that has none
+    out = _resolve(["Thomasson Memorial School", "THOMASSON MEMORIAL SCHOOL (TMS)", "TMS LTD"])
+    assert out["supplier_key"][0] != out["supplier_key"][2] and out["org_type"][0] == "public_body"
+
+
 def test_charities_without_a_register():
     """Charities typed from the shipped lists and their names alone: branches of listed charities, the causes
     voluntary groups are named after, independent schools by their charity number; not trade bodies, not a

@@ -6,7 +6,10 @@ Edges (each added only when it is unambiguous):
 * a trading name that is another payee's own name ("OCS GROUP UK LTD T/A CANNON" and "CANNON");
 * one VAT number, or one supplier id within one council (a council's own id; sundry ids with many names are not);
 * an abbreviation that spells the initials of exactly one other name in the batch ("BT" and "BRITISH
-  TELECOMMUNICATIONS");
+  TELECOMMUNICATIONS"), when a payee name writes the two together ("British Telecom Bt/Bacs") and the
+  abbreviation carries no legal form the long name lacks: initials alone are no evidence ("The Beacon Barm
+  Cafe" is not the "BBC", nor "TMS LTD" Thomasson Memorial School), and a link passes one name's id and type
+  to the other;
 * a name cut short by a fixed-width column (the council's longest names, all the same length) that is the start
   of exactly one other name ("ROYAL DEVON UNIVERSITY HEALTHCAR");
 * a typo: within a block of names that share their first word, a near-identical spelling (rapidfuzz ratio >=
@@ -44,17 +47,75 @@ def components(edges: pl.DataFrame) -> pl.DataFrame:
     return labels
 
 
-def _acronym_edges(keys: pl.Series) -> pl.DataFrame:
-    frame = pl.DataFrame({"key": keys.unique()}).filter(pl.col("key") != "")
-    tokens = pl.col("key").str.split(" ")
-    multi = frame.filter(tokens.list.len() >= 2).with_columns(
-        i1=tokens.list.eval(pl.element().str.slice(0, 1)).list.join(""),
-        i2=tokens.list.eval(pl.element().filter(~pl.element().is_in(ACRONYM_STOPWORDS)).str.slice(0, 1)).list.join(""),
-    )
+def _content_words(key: pl.Expr) -> pl.Expr:
+    """A key without its small words (ACRONYM_STOPWORDS)."""
+    return key.str.split(" ").list.eval(pl.element().filter(~pl.element().is_in(ACRONYM_STOPWORDS))).list.join(" ")
+
+
+def _initials(key: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """The initials of a key's words: of every word ("CHARTERED INSTITUTE OF INTERNAL AUDITORS" -> CIOIA) and
+    without the small words (CIIA)."""
+    tokens = key.str.split(" ")
+    every = tokens.list.eval(pl.element().str.slice(0, 1)).list.join("")
+    content = _content_words(key).str.split(" ").list.eval(pl.element().str.slice(0, 1)).list.join("")
+    return every, content
+
+
+def _acronym_edges(rows: pl.DataFrame, reference_names: pl.DataFrame | None = None) -> pl.DataFrame:
+    """An abbreviation and the one long name in the batch whose initials spell it, joined only when something
+    more than the initials says they are one organisation, and the abbreviation has no legal form that the
+    long name's spellings lack ("TMS LTD" is no school). What says so:
+    * a payee name that writes the two together: "British Telecom Bt/Bacs" (the key BRITISH TELECOMMUNICATIONS
+      and the word BT), "... INTERNAL AUDITORS (CIIA)", "YJB - YOUTH JUSTICE BOARD";
+    * a reference organisation listed under the abbreviation with a name that is, or starts with, the long
+      name, small words aside ("YJB": Youth Justice Board for England and Wales). `reference_names` (ref_id,
+      key) are the keys of the listed names; rows carry the `_ref` a match gave them."""
+    empty = pl.DataFrame(schema={"a": pl.String, "b": pl.String})
+    frame = pl.DataFrame({"key": rows["name_key"].unique()}).filter(pl.col("key") != "")
+    i1, i2 = _initials(pl.col("key"))
+    multi = frame.filter(pl.col("key").str.contains(" ")).with_columns(i1=i1, i2=i2)
     expansions = pl.concat([multi.select("key", initials="i1"), multi.select("key", initials="i2")]).unique()
-    unique = expansions.group_by("initials").agg(pl.col("key").unique()).filter(pl.col("key").list.len() == 1).with_columns(pl.col("key").list.first())
+    unique = (
+        expansions.group_by("initials").agg(pl.col("key").unique()).filter(pl.col("key").list.len() == 1)
+        .with_columns(pl.col("key").list.first())
+    )
     single = frame.filter(pl.col("key").str.contains(r"^[A-Z]{2,6}$"))
-    return single.join(unique, left_on="key", right_on="initials", how="inner").select(a="key", b="key_right")
+    candidates = single.join(unique, left_on="key", right_on="initials").select(a="key", b="key_right")
+    if candidates.is_empty():
+        return empty
+    padded = pl.concat_str(pl.lit(" "), pl.col("name_words").fill_null(""), pl.lit(" "))
+    written = (
+        rows.select(_padded=padded, _word=pl.col("name_words").fill_null("").str.split(" ")).explode("_word")
+        .join(candidates, left_on="_word", right_on="a").rename({"_word": "a"})
+        .filter(pl.col("_padded").str.contains(pl.concat_str(pl.lit(" "), pl.col("b"), pl.lit(" ")), literal=True))
+        .select("a", "b")
+    )
+    parts = [written]
+    if reference_names is not None and "_ref" in rows.columns:
+        # compared without the small words: "DEPARTMENT OF WORK AND PENSIONS" is the listed "... FOR WORK ..."
+        listed = (
+            rows.filter(pl.col("_ref").is_not_null()).select(a="name_key", ref_id="_ref").unique()
+            .join(candidates, on="a").join(reference_names, on="ref_id")
+            .with_columns(_listed=_content_words(pl.col("key")), _long=_content_words(pl.col("b")))
+            .filter((pl.col("_listed") == pl.col("_long"))
+                    | pl.col("_listed").str.starts_with(pl.col("_long") + " "))
+            .select("a", "b")
+        )
+        parts.append(listed)
+    supported = pl.concat(parts).unique()
+    forms = (
+        rows.filter(pl.col("legal_form").is_not_null())
+        .group_by("name_key").agg(_forms=pl.col("legal_form").unique())
+    )
+    joined = (
+        supported
+        .join(forms.rename({"name_key": "a", "_forms": "_a_forms"}), on="a", how="left")
+        .join(forms.rename({"name_key": "b", "_forms": "_b_forms"}), on="b", how="left")
+    )
+    # every legal form the abbreviation is written with must be one the long name is written with
+    none = pl.lit([], dtype=pl.List(pl.String))
+    lacking = pl.col("_a_forms").list.set_difference(pl.col("_b_forms").fill_null(none))
+    return joined.filter(pl.col("_a_forms").is_null() | (lacking.list.len() == 0)).select("a", "b")
 
 
 def _prefix_edges(rows: pl.DataFrame, keys: pl.Series) -> pl.DataFrame:
@@ -105,10 +166,14 @@ def _typo_edges(keys: pl.Series) -> pl.DataFrame:
     return pl.DataFrame(out, schema={"a": pl.String, "b": pl.String}, orient="row")
 
 
-def name_edges(rows: pl.DataFrame, supplier_id_max_names: int, typo_keys: pl.Series | None = None) -> pl.DataFrame:
+def name_edges(
+    rows: pl.DataFrame, supplier_id_max_names: int, typo_keys: pl.Series | None = None,
+    reference_names: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """Every edge between name keys the rows give evidence for. `rows` has name_key, base_key, trading_key,
-    name_clean, _vat, _council, _supplier_id. Typos are looked for among `typo_keys` (default: all keys; the
-    resolver passes the names no identifier or register resolved, the others are grouped by their id)."""
+    name_clean, name_words, legal_form, _vat, _council, _supplier_id. Typos are looked for among `typo_keys`
+    (default: all keys; the resolver passes the names no identifier or register resolved, the others are
+    grouped by their id). `reference_names` (ref_id, key): the listed names, for abbreviations (_acronym_edges)."""
     rows = rows.filter(pl.col("name_key") != "")
     keys = rows["name_key"]
     own = keys.unique().implode()
@@ -124,7 +189,7 @@ def name_edges(rows: pl.DataFrame, supplier_id_max_names: int, typo_keys: pl.Ser
             grouped = grouped.filter(pl.col("name_key").list.len() <= supplier_id_max_names)
         grouped = grouped.filter(pl.col("name_key").list.len() >= 2).select(a=pl.col("name_key").list.first(), b=pl.col("name_key")).explode("b")
         parts.append(grouped)
-    parts.append(_acronym_edges(keys))
+    parts.append(_acronym_edges(rows, reference_names))
     parts.append(_prefix_edges(rows, keys))
     parts.append(_typo_edges(keys if typo_keys is None else typo_keys))
     return pl.concat([p.select(pl.col("a").cast(pl.String), pl.col("b").cast(pl.String)) for p in parts]).unique()

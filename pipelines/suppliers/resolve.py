@@ -29,9 +29,9 @@ Cascade (the first step that decides a row wins; overrides are applied last and 
 
 Then typing (pipelines/suppliers/typing.py): rows a match typed keep that type (heuristics never override a
 register); the others get name evidence, then the prior. Then grouping (pipelines/suppliers/grouping.py):
-names joined by VAT numbers, council supplier ids, qualifiers, trading names, abbreviations, truncations and
-typos form one supplier; a group that holds exactly one identified organisation takes its id. A supplier's
-type is its strongest evidence across its names.
+names joined by VAT numbers, council supplier ids, qualifiers, trading names, abbreviations (never by
+initials alone), truncations and typos form one supplier; a group that holds exactly one identified
+organisation takes its id. A supplier's type is its strongest evidence across its names.
 
 Everything is deterministic: rows are processed in a canonical order, every choice has a tie-break, and the
 output keeps the input order. Without registers (con None) the same cascade runs on the shipped reference.
@@ -920,10 +920,11 @@ def _type_rows(df: pl.DataFrame) -> pl.DataFrame:
     ).drop("_ne_type", "_ne_basis")
 
 
-def _group(df: pl.DataFrame) -> pl.DataFrame:
-    """supplier_key for every row: its organisation's id, a special key, or its name group."""
+def _group(df: pl.DataFrame, reference_names: pl.DataFrame | None = None) -> pl.DataFrame:
+    """supplier_key for every row: its organisation's id, a special key, or its name group. `reference_names`
+    (ref_id, key) are the listed names an abbreviation may be joined to its long name by."""
     grouped_rows = df.filter(pl.col("_special_key").is_null())
-    edges = grouping.name_edges(grouped_rows, SUPPLIER_ID_MAX_NAMES)
+    edges = grouping.name_edges(grouped_rows, SUPPLIER_ID_MAX_NAMES, reference_names=reference_names)
     comp = grouping.components(edges)
     df = df.join(comp.rename({"node": "name_key", "component": "_component"}), on="name_key", how="left").with_columns(
         _component=pl.coalesce("_component", "name_key")
@@ -1003,7 +1004,7 @@ def resolve_suppliers(
     stems, places = _shipped_charity_stems() if ref_keys is _shipped_reference_keys() else charity_stems(ref_keys)
     df = df.with_columns(_stem_charity=pl.col("name_key").is_in(charity_stem_names(df["name_key"], stems, places).implode()))
     df = _type_rows(df)
-    df = _group(df)
+    df = _group(df, ref_keys.filter(pl.col("ref_id").is_not_null()).select("ref_id", "key").unique())
     df = df.with_columns(
         match_method=pl.col("match_method").fill_null("unresolved"),
         match_score=pl.col("match_score").fill_null(0.0),
