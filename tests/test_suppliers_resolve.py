@@ -268,6 +268,18 @@ def test_a_name_is_not_merged_with_an_abbreviation_through_its_initials_alone():
     assert out["supplier_key"][0] != out["supplier_key"][2] and out["org_type"][0] == "public_body"
 
 
+def test_pcc_after_a_parish_is_its_church_council_and_after_a_police_area_its_commissioner():
+    """"PCC" is a parochial church council (a charity) after a parish or church's name, and a police and crime
+    commissioner (a public body) after a police force area's name or with police words."""
+    church = ["WHIXLEY WITH GREEN HAMMERTON PCC", "CULLOMPTON ST ANDREWS P C C", "Burley Pcc", "LONG MARSTON PCC",
+              "TACOLNESTON P C C", "Pcc St Clements Ordsall", "CHRIST CHURCH PCC"]
+    police = ["NORTH YORKSHIRE PCC", "PCC FOR GREATER MANCHESTER", "PCC WYP", "Police and Crime Commissioner",
+              "WEST YORKS PCC", "HAMPSHIRE AND IOW PCC", "Pcc West Midlands Police", "PCC DEVON & CORNWALL",
+              "OPCC", "DEVON & CORNWALL POLICE PCC"]
+    out = _resolve(church + police)
+    assert out["org_type"].to_list() == ["charity"] * len(church) + ["public_body"] * len(police)
+
+
 def test_charities_without_a_register():
     """Charities typed from the shipped lists and their names alone: branches of listed charities, the causes
     voluntary groups are named after, independent schools by their charity number; not trade bodies, not a

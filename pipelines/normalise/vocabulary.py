@@ -53,11 +53,16 @@ PUBLIC_WEAK = [
     # regulators and offices of state written out ("OFFICE FOR STANDARDS IN EDUCATION", "OFFICE OF COMMUNICATIONS")
     r"^(THE )?OFFICE (OF|FOR)\b",
 ]
+# "PCC" after a parish's or a church's name ("WHIXLEY WITH GREEN HAMMERTON PCC", "PCC ST CLEMENTS ORDSALL") is
+# its parochial church council, a charity; after a police force area's name ("NORTH YORKSHIRE PCC": the police
+# list names every area) or beside police words it is the police and crime commissioner (typing.py).
+PAROCHIAL_PCC = r"\bPCC$|^PCC (OF |FOR )?ST\b"
+POLICE_WORDS = r"\bPOLICE\b|\bPOLICING\b|\bCONSTABULARY\b|\bCRIME\b|\bCOMMISSIONERS?\b"
 # Charities and voluntary/community organisations (VCSE). STRONG words name a charity even with "Ltd" (charitable
 # companies limited by guarantee); WEAK ones only without a legal form. CHARITY_FIRST beats public words
-# ("ST ANDREWS PCC" is a parochial church council, not a police and crime commissioner).
+# ("ST ANDREWS PARISH CHURCH").
 CHARITY_FIRST = [
-    r"\bST \w+( \w+)? PCC$|\bPAROCHIAL CHURCH COUNCIL\b|\bPARISH CHURCH\b|\bDIOCESE\b|\bDIOCESAN\b",
+    r"\bPAROCHIAL CHURCH COUNCIL\b|\bPARISH CHURCH\b|\bDIOCESE\b|\bDIOCESAN\b",
     # councils that are charities, not local government: rural community councils (the ACRE network) and
     # councils for voluntary service
     r"\bRURAL COMMUNITY COUNCIL\b|\bCOUNCIL FOR VOLUNTARY (SERVICES|ORGANISATIONS|ACTION)\b|\bNATIONAL COUNCIL FOR\b",

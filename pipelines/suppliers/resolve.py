@@ -372,6 +372,37 @@ def _shipped_charity_stems() -> tuple[pl.DataFrame, pl.Series]:
     return charity_stems(_shipped_reference_keys())
 
 
+# ------------------------------------------------------------------------------------------- police areas
+# "PCC" after a police force area's name is its police and crime commissioner; after any other place's or
+# church's name it is a parochial church council (typing.py). The police list names every area as "<area> PCC".
+POLICE_AREA_SOURCE = "ons_police_force_areas"
+
+
+def police_areas(keys: pl.DataFrame) -> pl.Series:
+    """The police force areas' names as the police list writes them before "PCC" ("NORTH YORKSHIRE")."""
+    listed = keys.filter((pl.col("source") == POLICE_AREA_SOURCE) & pl.col("key").str.ends_with(" PCC"))
+    return listed.select(area=pl.col("key").str.strip_suffix(" PCC"))["area"].unique().sort()
+
+
+def police_area_pcc_names(name_keys: pl.Series, areas: pl.Series) -> pl.Series:
+    """The name keys that are "<police force area> ... PCC" ("HAMPSHIRE AND IOW PCC", "WEST YORKSHIRE PCC")."""
+    frame = pl.DataFrame({"name_key": name_keys.drop_nulls().unique()})
+    frame = frame.filter(pl.col("name_key").str.ends_with(" PCC"))
+    if frame.is_empty() or areas.is_empty():
+        return pl.Series("name_key", [], dtype=pl.String)
+    before = pl.col("name_key").str.strip_suffix(" PCC")
+    # the area's whole words: "DEVON AND CORNWALL" and "KENT", not "KENTISBEARE"
+    starts = frame.join(pl.DataFrame({"area": areas}), how="cross").filter(
+        (before == pl.col("area")) | before.str.starts_with(pl.col("area") + " ")
+    )
+    return starts["name_key"].unique().sort()
+
+
+@lru_cache(maxsize=1)
+def _shipped_police_areas() -> pl.Series:
+    return police_areas(_shipped_reference_keys())
+
+
 # ------------------------------------------------------------------------------------------------ the steps
 
 
@@ -1003,6 +1034,9 @@ def resolve_suppliers(
     df = _step_overrides(df, overrides)
     stems, places = _shipped_charity_stems() if ref_keys is _shipped_reference_keys() else charity_stems(ref_keys)
     df = df.with_columns(_stem_charity=pl.col("name_key").is_in(charity_stem_names(df["name_key"], stems, places).implode()))
+    areas = _shipped_police_areas() if ref_keys is _shipped_reference_keys() else police_areas(ref_keys)
+    police_pcc = police_area_pcc_names(df["name_key"], areas)
+    df = df.with_columns(_police_area=pl.col("name_key").is_in(police_pcc.implode()))
     df = _type_rows(df)
     df = _group(df, ref_keys.filter(pl.col("ref_id").is_not_null()).select("ref_id", "key").unique())
     df = df.with_columns(

@@ -6,7 +6,9 @@ refund accounts, clubs, trade bodies) and `unknown` (no evidence at all). Every 
 decided it) and a confidence in 0..1; a heuristic never overrides an identifier or a register match.
 
 Name evidence, strongest first (pipelines.normalise.vocabulary holds the words):
-1. generic labels for payments to people ("FOSTER CARE - BACS") -> individual;
+1. generic labels for payments to people ("FOSTER CARE - BACS") -> individual; the councils and bodies of the
+   church ("X PCC", a parochial church council, unless X is a police force area: resolve.police_areas;
+   "DIOCESAN", "PARISH CHURCH") -> charity, before any public word;
 2. legal forms PLC and LLP -> company; CIC -> cic; CIO/SCIO -> charity;
 3. public-sector names (councils of every tier, NHS, police, fire, departments, schools, academy trusts,
    universities, pension funds) -> public_body, unless a legal form says company ("NHS PROFESSIONALS LTD");
@@ -38,7 +40,9 @@ from pipelines.normalise.vocabulary import (
     CHARITY_WEAK,
     NOT_OTHER,
     OTHER,
+    PAROCHIAL_PCC,
     PEOPLE_LABELS,
+    POLICE_WORDS,
     PUBLIC_STRONG,
     PUBLIC_WEAK,
 )
@@ -127,13 +131,18 @@ def name_evidence(df: pl.DataFrame) -> pl.DataFrame:
         _letters=c("name_clean").str.count_matches(r"[A-Z]"),
         _creditor=creditor_type(c("_creditor_type")),
         _stem_charity=c("_stem_charity") if "_stem_charity" in df.columns else pl.lit(False),
+        _police_area=c("_police_area") if "_police_area" in df.columns else pl.lit(False),
+    )
+    lf = lf.with_columns(
+        _church_pcc=c("_kw").str.contains(PAROCHIAL_PCC) & ~c("_kw").str.contains(POLICE_WORDS)
+        & ~c("_police_area"),
     )
     form = c("legal_form")
     # a sole trader: a person's name trading as a business ("MR M NAIEM T/A SCHOOL TRANSPORT SOL")
     sole_trader = c("alias_key").is_not_null() & c("_person").is_not_null()
     decisions: list[tuple[pl.Expr, str, str]] = [
         (c("_people_label"), "individual", "people_label"),
-        (c("_charity_first"), "charity", "charity_vocabulary"),
+        (c("_charity_first") | c("_church_pcc"), "charity", "charity_vocabulary"),
         (form.is_in(["PLC", "LLP"]), "company", "legal_form"),
         (form == "CIC", "cic", "legal_form"),
         (form == "CIO", "charity", "legal_form"),
@@ -163,7 +172,7 @@ def name_evidence(df: pl.DataFrame) -> pl.DataFrame:
         basis = pl.when(cond.fill_null(False)).then(basis_expr).otherwise(basis)
     out = lf.with_columns(_ne_type=kind, _ne_basis=basis).collect()
     return out.drop("_kw", "_uw", "_people_label", "_public", "_public_weak", "_charity_first", "_charity", "_charity_weak", "_other", "_academy", "_person",
-                    "_merchant", "_letters", "_creditor", "_stem_charity")
+                    "_merchant", "_letters", "_creditor", "_stem_charity", "_police_area", "_church_pcc")
 
 
 # The schools snapshot has no establishment type: that a name is on it says "an establishment", mostly a state
