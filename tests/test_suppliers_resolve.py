@@ -308,6 +308,27 @@ def test_charities_without_a_register():
     assert out["org_type_basis"][7] == "reference:independent_schools"
 
 
+def test_professional_and_trade_societies_are_not_charities_by_the_word_society():
+    """SOCIETY and INSTITUTE name many charities, but a society or institute of one occupation is a membership
+    body (`other`), and a co-operative or a rights-collecting society is a business: it takes its legal form."""
+    names = {
+        "THE PLANNING OFFICERS SOCIETY": "other", "SOCIETY OF COUNTY TREASURERS": "other",
+        "INSTITUTE OF HIGHWAY ENGINEERS": "other", "INSTITUTE OF PAYROLL PROFESSIONALS": "other",
+        "Chadwick Park Allotment Society": "other", "Salford Friendly Anglers Society": "other",
+        "THE PERFORMING RIGHT SOCIETY LIMITED": "company", "EAST OF ENGLAND CO-OPERATIVE SOCIETY LTD": "company",
+        # charities named a society or an institute stay charities
+        "THE CHILDREN'S SOCIETY": "charity", "Royal Mencap Society": "charity",
+        "HARROGATE CHORAL SOCIETY": "charity",
+        "Hyndburn Homewise Society Limited": "charity", "Carr-Gomm Society Limited": "charity",
+        "NATIONAL AUTISTIC SOCIETY": "charity", "GRANTA HOUSING SOCIETY LIMITED": "charity",
+        "SOUTH WESTERN CO-OP HOUSING SOC": "charity", "EXETER HOUSING CO-OPERATIVE SOCIETY LTD": "charity",
+        "LEEDS SOCIETY FOR DEAF AND BLIND": "charity", "CHARTERED INSTITUTE OF INTERNAL AUDITORS": "charity",
+        "CHARTERED INSTITUTE OF ENVIRONMENTAL HEALTH": "charity",
+    }
+    out = _resolve(list(names))
+    assert dict(zip(out["name"], out["org_type"])) == names
+
+
 def test_untyped_school_list_does_not_make_care_homes_public():
     """The shipped schools snapshot has no establishment type: a listed name with no word of a school (a
     children's home with education on site) is left to the payee's own name; a foundation's college is the

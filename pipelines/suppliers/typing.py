@@ -15,7 +15,9 @@ Name evidence, strongest first (pipelines.normalise.vocabulary holds the words):
    academy trusts are public bodies although they are companies;
 4. a listed charity's name followed only by place and branch words ("L'ARCHE PRESTON"; resolve.charity_stems)
    -> charity, without a legal form; charity and voluntary-sector names (trust, foundation, church, hospice,
-   housing association, scouts, "Friends of") -> charity, a "Ltd" notwithstanding (charitable companies);
+   housing association, scouts, "Friends of") -> charity, a "Ltd" notwithstanding (charitable companies), but
+   not a society, institute or association of an occupation or a pastime ("PLANNING OFFICERS SOCIETY": step 6)
+   nor a co-operative or rights society ("PERFORMING RIGHT SOCIETY LTD": its legal form);
 5. LTD (including truncated "LIMI") -> company; then weaker charity words (causes and local branches of
    national networks: "HOME-START", "MIND IN", refugees, autism, "... ASSOCIATION"), without a legal form and
    yielding to club and trade-body words ("MEETINGS INDUSTRY ASSOCIATION" is `other`);
@@ -34,6 +36,7 @@ import polars as pl
 
 from pipelines.normalise.people import person_shape
 from pipelines.normalise.vocabulary import (
+    BUSINESS_SOCIETY,
     CHARITY_BEFORE_FORM,
     CHARITY_FIRST,
     CHARITY_STRONG,
@@ -45,6 +48,7 @@ from pipelines.normalise.vocabulary import (
     POLICE_WORDS,
     PUBLIC_STRONG,
     PUBLIC_WEAK,
+    TRADE_BODIES,
 )
 
 ORG_TYPES = ("company", "charity", "cic", "public_body", "individual", "redacted", "other", "unknown")
@@ -121,7 +125,11 @@ def name_evidence(df: pl.DataFrame) -> pl.DataFrame:
         _public_weak=_any(PUBLIC_WEAK, c("_kw")),
         _charity_first=_any(CHARITY_FIRST, c("_kw")),
         # a charitable company names itself a trust, foundation or society before its "Ltd" ("KENWARD TRUST LTD")
-        _charity=_any(CHARITY_STRONG, c("_kw")) | c("name_key").fill_null("").str.contains(CHARITY_BEFORE_FORM),
+        _charity=(_any(CHARITY_STRONG, c("_kw")) | c("name_key").fill_null("").str.contains(CHARITY_BEFORE_FORM))
+        # a society of an occupation or a pastime is a membership body; a co-operative (but a housing one) or a
+        # rights society is a business: neither is a charity by its SOCIETY, INSTITUTE or ASSOCIATION
+        & ~_any(TRADE_BODIES, c("_kw"))
+        & ~(c("_kw").str.contains(BUSINESS_SOCIETY) & ~c("_kw").str.contains(r"\bHOUSING\b")),
         _charity_weak=_any(CHARITY_WEAK, c("_kw")),
         _other=_any(OTHER, c("_kw")) & ~c("_kw").str.contains(NOT_OTHER),
         _academy=c("_kw").str.contains(r"\bACADEMY TRUST\b|\bMULTI ACADEMY\b|\bSCHOOLS TRUST\b|\bLEARNING TRUST\b|\bEDUCATION TRUST\b"),
