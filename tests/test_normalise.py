@@ -192,6 +192,12 @@ def test_source_specific_redaction_label():
         ("J SMITH", "initials"), ("A Holdsworth", "initials"), ("SMITH J A", "initials"),
         ("JO PULLIN", "forename"), ("Natalie Jackson", "forename"), ("CATHERINE O SULLIVAN", "forename"),
         ("Alex Ruck Keene", "forename"), ("BAKER DAMIAN", "forename"), ("POWE FAYE", "forename"),
+        # two people (partners); a surname with its particles is one surname
+        ("B & J OVERFIELD", "initials"), ("A W & D HAMMOND", "initials"), ("A LAMBERT & D THOMAS", "initials"),
+        ("M R Hyman & J S Hyman", "initials"), ("AGNES CAROLINE VAN DER VELDE", "forename"),
+        ("LYNNE DE NOBREGA", "forename"),
+        # ... but two initials before a plural are a trade ("C & S MINIBUSES")
+        ("C & S MINIBUSES", None), ("S & I STRUCTURES", None), ("P & O FERRIES", None), ("B&Q DIRECT", None),
         # organisations named like people, or with a person's name in them
         ("John Lewis plc", None), ("DR SMITH AND PARTNERS", None), ("M S HEATING", None), ("GORDON VILLA", None),
         ("CATHERINE HOUSE", None), ("JAMES FLETCHER MARQUEES", None), ("K M ELECTRICAL SERVICES", None),

@@ -2,8 +2,9 @@
 company's name, and its payments count as payments to individuals).
 
 `person_shape(words)` returns, per name, `title` ("MR J SMITH", "Dr. A K Smith", "MR & MRS D WILSON",
-"PROFESSOR G T CRAIG"), `counsel` ("ANTHONY CREAN QC"), `initials` ("J SMITH", "A Holdsworth", "SMITH J A"),
-`forename` ("JO PULLIN", "Natalie Jackson", "CATHERINE O SULLIVAN", surname-first "BAKER DAMIAN") or null.
+"PROFESSOR G T CRAIG"), `counsel` ("ANTHONY CREAN QC"), `initials` ("J SMITH", "A Holdsworth", "SMITH J A",
+partners "B & J OVERFIELD", "A LAMBERT & D THOMAS"), `forename` ("JO PULLIN", "Natalie Jackson", "CATHERINE O
+SULLIVAN", "AGNES CAROLINE VAN DER VELDE", surname-first "BAKER DAMIAN") or null.
 A name with a legal form, an organisation word (CARE, SERVICES, HOUSE, ...), a trade word ending in -ING or
 a digit is never a person. `words` are upper-case, punctuation-free words (normalise.names.words).
 """
@@ -22,6 +23,10 @@ TITLES = r"MR|MRS|MS|MISS|MX|DR|REV|REVD|REVEREND|PROF|PROFESSOR|SIR|DAME|LADY|L
 _TITLED = rf"^(?:{TITLES})(?: AND (?:{TITLES}))?\s+[A-Z]"
 _LEGAL = r"\b(LTD|LIMITED|PLC|LLP|CIC|CIO|SCIO|CO|COMPANY|AND CO|INC)\b"
 _BUSINESS_JOIN = r"\b(AND|T/A)\b.*\b(PARTNERS|PARTNERSHIP|ASSOCIATES|SONS|DAUGHTERS|CO)\b|\bAND PARTNERS\b"
+# the particles of a surname ("VAN DER VELDE", "DE LA RUE"): part of the surname, not words of their own
+_PARTICLES = r"VAN|VON|DER|DEN|DE|LA|LE|DA|DI|DEL|DOS|DU|TER|TEN"
+# initials then a surname ("A LAMBERT", "M R HYMAN")
+_INITIALS_SURNAME = r"(?:[A-Z] )+[A-Z]{2,}"
 
 
 @lru_cache(maxsize=1)
@@ -65,9 +70,18 @@ def person_shape(words: pl.Expr) -> pl.Expr:
         words.str.contains(r"^([A-Z] )+[A-Z]{2,}$")
         | words.str.contains(r"^[A-Z]{2,}( ([A-Z]|[BCDFGHJKLMNPQRSTVWXZ]{2}))+$") & ~first.str.contains(r"^[BCDFGHJKLMNPQRSTVWXZ]{2}$")
     )
-    # forename + surname(s) ("NATALIE JACKSON", "ALEX RUCK KEENE", "CATHERINE O SULLIVAN"), or surname-first
-    # ("BAKER DAMIAN")
-    forename_first = first.is_in(names) & (n >= 2) & (n <= 4) & (last.str.len_chars() >= 2)
+    # two people, partners in a farm or a trade: each initials and a surname ("A LAMBERT AND D THOMAS"), or
+    # initials and one shared surname ("B AND J OVERFIELD", "A W AND D HAMMOND"); two initials before a plural
+    # are a trade's name ("C AND S MINIBUSES", "P AND O FERRIES"), and a surname ending in S is let go with them
+    partners = alpha & (
+        words.str.contains(rf"^{_INITIALS_SURNAME} AND {_INITIALS_SURNAME}$")
+        | words.str.contains(r"^(?:[A-Z] )+AND(?: [A-Z])+ [A-Z]{2,}$") & ~last.str.ends_with("S")
+    )
+    # forename + surname(s) ("NATALIE JACKSON", "ALEX RUCK KEENE", "CATHERINE O SULLIVAN", "AGNES CAROLINE VAN DER
+    # VELDE": a surname's particles are not counted), or surname-first ("BAKER DAMIAN")
+    particle = rf" (?:{_PARTICLES}) "
+    n_core = words.str.replace_all(particle, " ").str.replace_all(particle, " ").str.count_matches(" ") + 1
+    forename_first = first.is_in(names) & (n >= 2) & (n_core <= 4) & (last.str.len_chars() >= 2)
     surname_first = last.is_in(names) & (n == 2) & ~first.is_in(names) & (first.str.len_chars() >= 2)
     forename = alpha & (forename_first | surname_first | (first.is_in(names) & (n == 3) & (second.str.len_chars() == 1)))
     return (
@@ -75,7 +89,7 @@ def person_shape(words: pl.Expr) -> pl.Expr:
         .when(titled & ~not_person).then(pl.lit("title"))
         .when(counsel).then(pl.lit("counsel"))
         .when(not_person).then(None)
-        .when(initials).then(pl.lit("initials"))
+        .when(initials | partners).then(pl.lit("initials"))
         .when(forename).then(pl.lit("forename"))
         .otherwise(None)
     )
