@@ -260,6 +260,9 @@ def test_a_name_is_not_merged_with_an_abbreviation_through_its_initials_alone():
                     "CIIA"])
     assert out["supplier_key"].n_unique() == 1
     assert _resolve(["ORANGE PLANT", "OP - ORANGE PLANT", "OP"])["supplier_key"].n_unique() == 1
+    # or both public limited companies
+    assert _resolve(["BT PLC", "BRITISH TELECOMMUNICATIONS PLC"])["supplier_key"].n_unique() == 1
+    assert _resolve(["TMS LTD", "THE MAIN SUPPLIERS LTD"])["supplier_key"].n_unique() == 2
     # or listed under the abbreviation with the long name as its name: the long name takes the listed id
     out = _resolve(["Youth Justice Board", "YJB"])
     assert out["org_id"].to_list() == ["GB-GOR-PB302"] * 2

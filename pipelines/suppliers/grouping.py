@@ -69,7 +69,9 @@ def _acronym_edges(rows: pl.DataFrame, reference_names: pl.DataFrame | None = No
       and the word BT), "... INTERNAL AUDITORS (CIIA)", "YJB - YOUTH JUSTICE BOARD";
     * a reference organisation listed under the abbreviation with a name that is, or starts with, the long
       name, small words aside ("YJB": Youth Justice Board for England and Wales). `reference_names` (ref_id,
-      key) are the keys of the listed names; rows carry the `_ref` a match gave them."""
+      key) are the keys of the listed names; rows carry the `_ref` a match gave them;
+    * both written as public limited companies ("BT PLC", "BRITISH TELECOMMUNICATIONS PLC"): PLCs are few,
+      and a PLC's initials are what it is known by; a private company's ("TMS LTD") are anyone's."""
     empty = pl.DataFrame(schema={"a": pl.String, "b": pl.String})
     frame = pl.DataFrame({"key": rows["name_key"].unique()}).filter(pl.col("key") != "")
     i1, i2 = _initials(pl.col("key"))
@@ -102,16 +104,20 @@ def _acronym_edges(rows: pl.DataFrame, reference_names: pl.DataFrame | None = No
             .select("a", "b")
         )
         parts.append(listed)
-    supported = pl.concat(parts).unique()
     forms = (
         rows.filter(pl.col("legal_form").is_not_null())
         .group_by("name_key").agg(_forms=pl.col("legal_form").unique())
     )
-    joined = (
-        supported
+    with_forms = (
+        candidates
         .join(forms.rename({"name_key": "a", "_forms": "_a_forms"}), on="a", how="left")
         .join(forms.rename({"name_key": "b", "_forms": "_b_forms"}), on="b", how="left")
     )
+    parts.append(
+        with_forms.filter(pl.col("_a_forms").list.contains("PLC") & pl.col("_b_forms").list.contains("PLC"))
+        .select("a", "b")
+    )
+    joined = with_forms.join(pl.concat(parts).unique(), on=["a", "b"], how="semi")
     # every legal form the abbreviation is written with must be one the long name is written with
     none = pl.lit([], dtype=pl.List(pl.String))
     lacking = pl.col("_a_forms").list.set_difference(pl.col("_b_forms").fill_null(none))
