@@ -1707,3 +1707,27 @@ def test_one_table_published_twice_in_a_file_is_counted_once():
         zf.writestr("spend-2024-03.csv", csv_bytes(march))
         zf.writestr("spend-2024-04.csv", csv_bytes(april))
     assert parse(archive.getvalue(), filename="spend-2024-q1.zip").rows.height == 4
+
+
+def test_months_named_without_a_year_are_read_inside_the_files_year():
+    """A year's file ("spend-2023-24") whose lines carry only their accounting period ("P01" is April, "P13"
+    March) or a month's name ("April", "January") dates each line by the first of that month inside the
+    financial year, with month precision, where the file was refused for having no payment date. Periods need
+    a financial year; a month's name any period of a year or less; with no period no year is guessed."""
+    periods = parse(csv_bytes(["Period,Supplier Name,Amount", "P01,Kier Services Ltd,-1089.72",
+                               "P02,Veolia ES (UK) Ltd,1989.69", "P12,Capita plc,13718.16", "P13,Mitie Ltd,5.00"]),
+                    filename="spend-2023-24.csv")
+    assert periods.kind == "spend", periods.reason
+    assert periods.rows["payment_date"].to_list() == [dt.date(2023, 4, 1), dt.date(2023, 5, 1), dt.date(2024, 3, 1),
+                                                      dt.date(2024, 3, 1)]
+    assert periods.rows["date_precision"].unique().to_list() == ["month"]
+    names = parse(csv_bytes(["Month,Supplier Name,Amount", "April,Kier Services Ltd,-964.99",
+                             "Sept,Veolia ES (UK) Ltd,1718.29", "January,Capita plc,7900.82"]),
+                  filename="spend-2023-24.csv")
+    assert names.rows["payment_date"].to_list() == [dt.date(2023, 4, 1), dt.date(2023, 9, 1), dt.date(2024, 1, 1)]
+    quarter = parse(csv_bytes(["Month,Supplier Name,Amount", "April,Kier Services Ltd,1.00", "P02,Mitie Ltd,2.00",
+                                "May,Capita plc,3.00", "June,Biffa Ltd,4.00"]), filename="spend-apr-jun-2023.csv")
+    assert quarter.rows["payment_date"].to_list() == [dt.date(2023, 4, 1), None, dt.date(2023, 5, 1),
+                                                       dt.date(2023, 6, 1)]
+    assert parse(csv_bytes(["Period,Supplier Name,Amount", "P01,Kier Services Ltd,1.00", "P02,Mitie Ltd,2.00"]),
+                 filename="spend.csv").reason_code == "unmapped_header"

@@ -605,9 +605,9 @@ class SheetOutcome:
 
 
 def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[str], sheet: str,
-            previous: SheetOutcome | None, period_dated: bool) -> tuple[SheetLayout | None, tuple[str, str] | None]:
-    """The sheet's header rows and columns mapped to fields. `period_dated`: the file's period (a month or a
-    quarter) can date its lines, so a sheet with no payment date column is not refused for it."""
+            previous: SheetOutcome | None, period: "FilePeriod") -> tuple[SheetLayout | None, tuple[str, str] | None]:
+    """The sheet's header rows and columns mapped to fields. `period`: the file's; a month or a quarter can
+    date its lines, so a sheet with no payment date column is not refused for it."""
     cols = [c for c in frame.columns if c != "row_number"]
     located = _locate_header(frame, vocab)
     if located is None:
@@ -655,7 +655,8 @@ def _layout(frame: pl.DataFrame, vocab: Vocabulary, hints: dict, warnings: list[
         warnings.append(f"sheet {sheet!r}: header split over rows {header_rows[0]}-{header_rows[1]}")
     aggregate = any("aggregate" in vocab.flags.get(header_key(h), ()) for h, m in zip(display, matches)
                     if m.field == "amount")
-    matches, error = _check_roles(data, kept_cols, display, matches, not aggregate, warnings, sheet, period_dated)
+    matches, error = _check_roles(data, kept_cols, display, matches, not aggregate, warnings, sheet,
+                                  period.precision != "none", period.days)
     if error:
         return None, error
     if side:
@@ -717,20 +718,21 @@ def _repeats_header(data: pl.DataFrame, cols: list[str], cells: list[str | None]
 
 
 def _check_roles(data: pl.DataFrame, columns: list[str], display: list[str], matches: list[ColumnMatch],
-                 date_required: bool, warnings: list[str], sheet: str,
-                 period_dated: bool | None) -> tuple[list[ColumnMatch], tuple[str, str] | None]:
+                 date_required: bool, warnings: list[str], sheet: str, period_dated: bool | None,
+                 period_days: tuple[dt.date, dt.date] | None = None
+                 ) -> tuple[list[ColumnMatch], tuple[str, str] | None]:
     """Second mapping step (parse_content): the payment date, amount and payee columns the headers chose must
     hold such values; a role left unmapped, or mapped to a column holding something else, is inferred from
     the values. Returns the updated matches, or a rejection naming the missing role and the candidates. A date
     column is looked for even where none is required (a table of totals per supplier) or the file's period can
     date the lines (`period_dated`; None: a sheet without a header, never dated so), but its absence is then
-    no rejection."""
+    no rejection. `period_days`: the file's first and last day, in which months named without a year are read."""
     frame = parse_content.sample(data, columns)
-    if parse_content.headers_suffice(frame, display, [m.field for m in matches]):
+    if parse_content.headers_suffice(frame, display, [m.field for m in matches], period_days):
         return matches, None
     if len(columns) > CONTENT_MAX_COLUMNS:
         return matches, _too_wide_for_content(sheet, len(columns), "its headers do not name every role")
-    profiles = parse_content.profile(frame, display)
+    profiles = parse_content.profile(frame, display, period_days)
     resolution = parse_content.resolve(profiles, [m.field for m in matches], [m.basis for m in matches],
                                        [m.score for m in matches], frame, date_required and not period_dated)
     for note in resolution.notes:
@@ -823,7 +825,7 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
                  period: FilePeriod, previous: SheetOutcome | None) -> SheetOutcome:
     """One sheet's cleaned grid (_clean_cells) -> its lines, dropped rows and mapping."""
     period_dated = period.precision != "none"  # the file's month or quarter can date lines that have no date
-    layout, error = _layout(frame, vocab, hints, warnings, sheet, previous, period_dated)
+    layout, error = _layout(frame, vocab, hints, warnings, sheet, previous, period)
     if layout is None:
         return SheetOutcome(None, None, {}, [], [], [], error=error)
     header = dict(zip(layout.raw_headers, [f or "other_attributes" for f in layout.fields]))
@@ -1056,7 +1058,8 @@ def _read_dates(raw_dates: pl.Series,
     yearless = pl.repeat(False, evaluated.height, dtype=pl.Boolean, eager=True).alias("_yearless")
     if undated.len():
         cells = distinct.gather(undated)
-        month_cells, quarter_cells = values.month_starts(cells), values.quarter_starts(cells)
+        month_cells = values.month_starts(cells).fill_null(values.named_months(cells, period))
+        quarter_cells = values.quarter_starts(cells)
         months = months.scatter(undated, month_cells)
         quarters = quarters.scatter(undated, quarter_cells)
         # a day written without its year ("03-Apr") is the one of that name inside the file's period

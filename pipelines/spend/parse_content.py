@@ -65,6 +65,7 @@ class ColumnProfile:
     mean_words: float
     code_like_share: float
     rows: int = 0  # sampled rows (filled / rows is how full the column is)
+    named_month_share: float = 0.0  # months named without a year ("P01", "April"), read in the file's period
 
     @property
     def fullness(self) -> float:
@@ -73,7 +74,7 @@ class ColumnProfile:
 
     @property
     def date_share(self) -> float:
-        return max(self.day_share, self.month_share)
+        return max(self.day_share, self.month_share, self.named_month_share)
 
     @property
     def money_score(self) -> float:
@@ -102,7 +103,8 @@ def sample(body: pl.DataFrame, columns: list[str], rows: int = SAMPLE_ROWS) -> p
 ROLES = ("amount", "payment_date", "supplier_name")
 
 
-def headers_suffice(frame: pl.DataFrame, headers: list[str], fields: list[str | None]) -> bool:
+def headers_suffice(frame: pl.DataFrame, headers: list[str], fields: list[str | None],
+                    period: tuple | None = None) -> bool:
     """True when the header mapping already gives every role a column holding such values, so no column
     needs profiling (the common case, kept cheap). The payment date is looked for even where the lines could do
     without one (dated by the file's period, or totals per supplier): a column of dates under an unknown
@@ -113,7 +115,7 @@ def headers_suffice(frame: pl.DataFrame, headers: list[str], fields: list[str | 
         s = frame.get_column(frame.columns[fields.index(role)]).drop_nulls()
         if role == "payment_date" and values.best_form_share(s, COMMON_DAY_FORMS) >= FIT:
             continue  # most date columns: one common form settles it, without the vote over every form
-        if s.len() and _quick_fit(s, role) < FIT:
+        if s.len() and _quick_fit(s, role, period) < FIT:
             return False
     return True
 
@@ -147,14 +149,18 @@ def _month_share(s: pl.Series) -> float:
     return _month_shares(_cells(pl.DataFrame({"": s})))[""]
 
 
-def _quick_fit(s: pl.Series, role: str) -> float:
-    """_fits for one column, computing only what that role needs (the cheap checks first)."""
+def _quick_fit(s: pl.Series, role: str, period: tuple | None = None) -> float:
+    """_fits for one column, computing only what that role needs (the cheap checks first). `period`: the file's
+    first and last day, in which months named without a year are read."""
     if role == "amount":
         return float(values.parse_amounts(s).is_not_null().mean())
     if role == "payment_date":
         cells = _cells(pl.DataFrame({"": s}))  # stacked once for the day and the month readings
         day = _day_shares(cells)[""]
-        return day if day >= FIT else max(day, _month_shares(cells)[""], values.yearless_share(s))
+        if day >= FIT:
+            return day
+        return max(day, _month_shares(cells)[""], values.yearless_share(s),
+                   float(values.named_months(s, period).is_not_null().mean()))
     letters = float(s.str.contains(r"[A-Za-z]").mean())
     if letters >= FIT and float(s.str.contains(CODE_LIKE).mean()) >= FIT:
         return 0.0  # supplier codes ("V5001") under a payee header
@@ -169,9 +175,10 @@ CODE_LIKE = r"^(?:\S*\d\S*[A-Za-z]\S*|\S*[A-Za-z]\S*\d\S*|[A-Z]{1,5})$"
 AMOUNT_MARK = r"[\d\-\u2212\u2013\u2014]"  # every value read as an amount holds a digit or a dash ("-" is a zero)
 
 
-def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:
+def profile(frame: pl.DataFrame, headers: list[str], period: tuple | None = None) -> list[ColumnProfile]:
     """Every column's profile. The text statistics and the day, month and money shares of all columns are
-    computed in one evaluation each (Polars' setup of an expression costs more than a sample column's values)."""
+    computed in one evaluation each (Polars' setup of an expression costs more than a sample column's values).
+    `period`: the file's first and last day, in which months named without a year ("P01", "April") are read."""
     def stats_of(i: int, c: str) -> list[pl.Expr]:
         v = pl.col(c)  # means and counts over the filled cells only (nulls are skipped)
         return [
@@ -188,6 +195,7 @@ def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:
                           for e in stats_of(i, c)]).row(0, named=True) if filled else {}
     cells = _cells(frame)
     days, months, moneys = _day_shares(cells), _month_shares(cells), _money_shares(cells)
+    named = _named_month_shares(cells, period)
     out = []
     for i, (column, header) in enumerate(zip(frame.columns, headers)):
         s = filled.get(column)
@@ -200,7 +208,8 @@ def profile(frame: pl.DataFrame, headers: list[str]) -> list[ColumnProfile]:
         out.append(ColumnProfile(i, header, s.len(), int(stats[f"{i}.distinct"]), day, month,
                                  money, float(stats[f"{i}.decimal"]), money >= FIT and _id_like(s),
                                  float(stats[f"{i}.letters"]), float(stats[f"{i}.company"]),
-                                 float(stats[f"{i}.words"] or 0), float(stats[f"{i}.code"]), frame.height))
+                                 float(stats[f"{i}.words"] or 0), float(stats[f"{i}.code"]), frame.height,
+                                 named.get(column, 0.0) if day < FIT else 0.0))
     return out
 
 
@@ -227,6 +236,17 @@ def _month_shares(cells: Cells) -> dict[str, float]:
     distinct = v.unique()
     read = values.period_starts(distinct).is_not_null().gather(v.cast(pl.Enum(distinct)).to_physical())
     return _shares(cells, cells.with_digits, read)
+
+
+def _named_month_shares(cells: Cells, period: tuple | None) -> dict[str, float]:
+    """The share of each column's values naming a month without a year inside `period` (values.named_months),
+    read once per distinct value; none without a period."""
+    if period is None:
+        return {}
+    v = cells.all.get_column("v")
+    distinct = v.unique()
+    read = values.named_months(distinct, period).is_not_null().gather(v.cast(pl.Enum(distinct)).to_physical())
+    return _shares(cells, cells.all, read)
 
 
 def _money_shares(cells: Cells) -> dict[str, float]:

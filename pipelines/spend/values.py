@@ -470,6 +470,33 @@ def month_expr(expr: pl.Expr, forms: tuple[str, ...] = tuple(MONTH_FORMS)) -> pl
     return _in_window(pl.coalesce([read(form) for form in forms]))
 
 
+NAMED_MONTH = r"^(?:(?:p|per|period)\.? ?(\d{1,2})|([a-z]{3,9})\.?)$"  # of month_text: "p01", "period 1", "april"
+
+
+def named_months(cells: pl.Series, period: tuple[dt.date, dt.date] | None) -> pl.Series:
+    """The first day of the month each String cell names without a year, inside `period` (the file's first and
+    last day, a year at most), or null: a month's name ("April", "Sept") is the month of that name in the
+    period; a financial period ("P01", "Period 1", "Per 1": P01 is April, P13 March) needs a period that is
+    a financial year. With no period, or none inside it, no year is guessed."""
+    none = pl.repeat(None, cells.len(), dtype=pl.Date, eager=True).alias(cells.name)
+    if period is None or cells.len() == 0 or (period[1] - period[0]).days > 366:
+        return none
+    parts = pl.DataFrame({"v": cells}).select(
+        month_text(short_cells(pl.col("v"))).str.extract_groups(NAMED_MONTH).alias("m")).unnest("m")
+    if parts.select(pl.all().is_null().all()).row(0) == (True, True):
+        return none
+    first, last = period
+    financial_year = first.month == 4 and first.day == 1 and (last - first).days in (364, 365)
+    fy_month = pl.col("1").cast(pl.Int32, strict=False)
+    month = pl.coalesce(
+        pl.when(pl.lit(financial_year) & fy_month.is_between(1, 13)).then((pl.min_horizontal(fy_month, 12) + 2) % 12 + 1),
+        _month_number(pl.col("2")))
+    year = pl.when(month >= first.month).then(pl.lit(first.year)).otherwise(pl.lit(first.year + 1))
+    day = pl.date(year, month, 1)
+    return parts.select(pl.when(day.is_between(pl.lit(first.replace(day=1)), pl.lit(last)))
+                        .then(day).alias(cells.name)).to_series()
+
+
 def quarter_starts(cells: pl.Series) -> pl.Series:
     """The first day of the quarter each String cell names (parallel Date results), or null: a financial-year
     quarter (`Q1 2016/17`, `2016-17 Q1`, `Quarter 1 2016/2017`; Q1 is April to June) or three months in a row
