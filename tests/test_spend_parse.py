@@ -1731,3 +1731,21 @@ def test_months_named_without_a_year_are_read_inside_the_files_year():
                                                        dt.date(2023, 6, 1)]
     assert parse(csv_bytes(["Period,Supplier Name,Amount", "P01,Kier Services Ltd,1.00", "P02,Mitie Ltd,2.00"]),
                  filename="spend.csv").reason_code == "unmapped_header"
+
+
+def test_a_report_grouped_by_payee_fills_the_payee_down():
+    """A report that prints each payee once, on its group's first line, leaves the payee cell of the lines below
+    blank: those lines are the payee's (flagged supplier_filled_down), not unlabelled redactions. A file whose
+    named payees recur, with some blank ones among them, is not grouped: its blanks stay blank."""
+    grouped = parse(csv_bytes(["Supplier Name,Payment Date,Amount", "Kier Services Ltd,14/03/2024,-2231.12",
+                               ",18/03/2024,-539.29", ",06/03/2024,16420.27", "Veolia ES (UK) Ltd,08/03/2024,12645.36",
+                               ",01/03/2024,9924.03", "Capita plc,01/03/2024,4701.85"]), filename="spend-2024-03.csv")
+    assert grouped.rows["supplier_name"].to_list() == ["Kier Services Ltd"] * 3 + ["Veolia ES (UK) Ltd"] * 2 + [
+        "Capita plc"]
+    assert grouped.rows["row_flags"].to_list() == [None, "supplier_filled_down", "supplier_filled_down", None,
+                                                   "supplier_filled_down", None]
+    assert grouped.rows["redaction_kind"].unique().to_list() == ["none"]
+    scattered = parse(csv_bytes(["Supplier Name,Payment Date,Amount", "Kier Services Ltd,14/03/2024,1.00",
+                                 ",18/03/2024,2.00", ",06/03/2024,3.00", "Kier Services Ltd,08/03/2024,4.00",
+                                 ",01/03/2024,5.00", "Capita plc,01/03/2024,6.00"]), filename="spend-2024-03.csv")
+    assert scattered.rows["supplier_name"].null_count() == 3

@@ -882,6 +882,7 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
     for f in ("supplier_name", "amount", "payment_date"):
         if f not in work.columns:
             work = work.with_columns(pl.lit(None, dtype=pl.String).alias(f))
+    work = _fill_grouped_payees(work, warnings, sheet)
     # Decimal commas (1.234,56 in a semicolon export) are read as such, never as 1.23 and never guessed.
     separator = values.decimal_separator(parse_content.sample(work, ["amount"]).get_column("amount"))
     if separator == "ambiguous":
@@ -956,6 +957,7 @@ def _parse_sheet(frame: pl.DataFrame, sheet: str, vocab: Vocabulary, hints: dict
         "amount_only": (pl.col("_class") == "amount_only").fill_null(False),
         "amount_rounded": pl.col("_rounded"),
         "amount_rejoined": pl.col("_rejoined"),
+        "supplier_filled_down": pl.col("_filled"),
     }
     if grain == "transaction":
         flag_conditions |= {
@@ -1139,6 +1141,29 @@ def _other_attributes(kept: pl.DataFrame, extras: list[tuple[str, str]]) -> pl.S
     decoded = combinations.select([d.gather(combinations.get_column(n)).alias(n) for n, d in zip(names, distinct_values)])
     combinations = combinations.with_columns(decoded.select(encode).to_series())
     return codes.join(combinations, on=names, how="left", maintain_order="left", nulls_equal=True).get_column("_other")
+
+
+GROUPED_MIN_SHARE = 0.2  # of the lines with an amount, blank-payee ones making a report grouped by payee
+
+
+def _fill_grouped_payees(work: pl.DataFrame, warnings: list[str], sheet: str) -> pl.DataFrame:
+    """A report grouped by payee prints each payee once, on its group's first line, and leaves the payee cell
+    of the lines below it blank. Told by its shape: every named payee appears once, on the first line too, and
+    a fifth or more of the lines with an amount have no payee. The blank cells take the payee above them, each
+    such line flagged supplier_filled_down (blank cells read otherwise as unlabelled redactions)."""
+    line = pl.col("amount").is_not_null()
+    named = pl.col("supplier_name").is_not_null()
+    facts = work.select((line & ~named).sum().alias("blank"), line.sum().alias("lines"),
+                        (line & named).sum().alias("named"),
+                        pl.col("supplier_name").filter(line).first().is_not_null().alias("first")).row(0, named=True)
+    if not (facts["first"] and facts["named"] >= 2 and facts["blank"] >= max(3, GROUPED_MIN_SHARE * facts["lines"])
+            and work.select(pl.col("supplier_name").filter(line & named).n_unique()).item() == facts["named"]):
+        return work.with_columns(_filled=pl.lit(False))  # (the distinct payees counted only when the rest holds)
+    warnings.append(f"sheet {sheet!r}: a report grouped by payee (each named once, on its group's first line): "
+                    f"{facts['blank']} lines with no payee take the one above them (flagged supplier_filled_down)")
+    blank = line & ~named
+    return work.with_columns(blank.alias("_filled"), pl.when(blank).then(pl.col("supplier_name").forward_fill())
+                             .otherwise(pl.col("supplier_name")).alias("supplier_name"))
 
 
 def _rejoin_split_amounts(body: pl.DataFrame, layout: SheetLayout, amount: str | None, all_cols: list[str],
