@@ -1749,3 +1749,15 @@ def test_a_report_grouped_by_payee_fills_the_payee_down():
                                  ",18/03/2024,2.00", ",06/03/2024,3.00", "Kier Services Ltd,08/03/2024,4.00",
                                  ",01/03/2024,5.00", "Capita plc,01/03/2024,6.00"]), filename="spend-2024-03.csv")
     assert scattered.rows["supplier_name"].null_count() == 3
+
+
+def test_a_file_ending_inside_its_last_record_flags_that_line():
+    """A download cut short (a server announcing fewer bytes than it held) ends inside a record: no line end,
+    fewer fields than the record before. That line is flagged record_cut_short (its amount may be cut: "12" of
+    "1,234.56") and a warning says so; a file merely lacking its last line end is whole."""
+    body = "Date,Supplier,Amount,Department\r\n01/03/2024,Kier Services Ltd,100.00,Highways\r\n02/03/2024,Mitie Ltd,12"
+    cut = parse(body.encode(), filename="spend-2024-03.csv")
+    assert cut.rows["row_flags"].to_list() == [None, "record_cut_short"]
+    assert any("ends inside its last record" in w for w in cut.warnings), cut.warnings
+    whole = parse((body + "34.56,Waste").encode(), filename="spend-2024-03.csv")
+    assert whole.rows["row_flags"].to_list() == [None, None] and not any("ends inside" in w for w in whole.warnings)

@@ -1656,6 +1656,20 @@ def _set_aside(outcomes: list[tuple[str, SheetOutcome]], summary, reason: str, w
     return [(name, o) for name, o in outcomes if not summary(o)]
 
 
+def _flag_cut_short(tables: list[tuple[str, SheetOutcome, int]], last_row: int, sheet: str,
+                    warnings: list[str]) -> None:
+    """The text ends inside its last record (readers._ends_cut_short): that line, if kept, is flagged
+    record_cut_short (its last cells, the amount among them, may be missing or cut), and a warning says so."""
+    warnings.append(f"sheet {sheet!r}: the file ends inside its last record (no line end, fewer fields than the "
+                    f"record before): possibly cut short in transfer; row {last_row} flagged record_cut_short")
+    for _, outcome, _ in tables:
+        if outcome.rows is not None and "_flags" in outcome.rows.columns:
+            last = pl.col("row_number") == last_row
+            outcome.rows = outcome.rows.with_columns(
+                pl.when(last).then(pl.concat_str([pl.col("_flags"), pl.lit("record_cut_short")], separator=",",
+                                                 ignore_nulls=True)).otherwise(pl.col("_flags")).alias("_flags"))
+
+
 def _repeated_tables(outcomes: list[tuple[str, SheetOutcome]]) -> set[int]:
     """The outcomes (by id) whose lines - date, amount and payee, in any order - are those of an earlier one.
     Only lines dated by their own cells count: sheets dated by the file's period share their dates by nature."""
@@ -1746,6 +1760,7 @@ def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: s
             warnings.append(f"sheet {raw.name!r}: each line was one quoted field; read as the records it holds")
             grid = _clean_cells(records)
         said = len(warnings)
+        last_row = int(grid.get_column("row_number").max())
         outcome = _parse_sheet(grid, raw.name, vocab, hints, warnings, period, previous)
         starts = _table_starts(grid, outcome, vocab)
         if starts:  # what the reading as one table said no longer holds
@@ -1754,6 +1769,8 @@ def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: s
         else:
             tables = [(raw.name, outcome, height)]
         del grid
+        if raw.cut_short:
+            _flag_cut_short(tables, last_row, raw.name, warnings)
         for name, outcome, records in tables:
             if outcome.error:
                 if outcome.error[0].startswith("not_spend"):

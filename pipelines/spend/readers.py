@@ -84,6 +84,7 @@ class RawSheet:
     frame: pl.DataFrame  # c0..cN String columns + row_number (Int64)
     encoding: str | None
     prepared: bool = False  # `prepare` (the parser's cell clean-up) already applied, batch by batch
+    cut_short: bool = False  # delimited text ending inside a record (_ends_cut_short)
 
 
 # --- a file's bytes: in memory, or on disk and read a piece at a time -------------------------------------------
@@ -575,13 +576,37 @@ def read_text(source, name: str, limits: ParserLimits = DEFAULT_LIMITS,
                                        f"{limits.max_text_bytes:,}")
     text = _Utf8Text(source, limits)
     try:
-        if text.pending is not None:
-            sheet = _read_on_a_guess(text, name, limits, prepare)
-            if sheet is not None:
-                return sheet
-        return _read_measured(text, name, limits, prepare)
+        sheet = _read_on_a_guess(text, name, limits, prepare) if text.pending is not None else None
+        if sheet is None:
+            sheet = _read_measured(text, name, limits, prepare)
     finally:
         text.close()
+    sheet.cut_short = _ends_cut_short(source, _sniff_delimiter(source_head(source, 20000).decode("latin-1")))
+    return sheet
+
+
+def _ends_cut_short(source, separator: str) -> bool:
+    """The text ends inside a record: no line end after it, and fewer fields than the record before it (a
+    download cut short by a server that announced fewer bytes than it held). A file merely lacking its last
+    line end, with a whole record, is not."""
+    size = source_size(source)
+    if is_path(source):
+        with open(source, "rb") as fh:
+            fh.seek(max(0, size - TAIL_BYTES))
+            tail = fh.read()
+    else:
+        tail = bytes(source[-TAIL_BYTES:])
+    tail = tail.replace(b"\x00", b"")
+    if not tail or tail.endswith((b"\n", b"\r")):
+        return False
+    lines = [line for line in tail.decode("latin-1").splitlines() if line.strip()][-2:]
+    if len(lines) < 2:
+        return False
+    before, last = (next(csv.reader([line], delimiter=separator), []) for line in lines)
+    return len(last) < len(before)
+
+
+TAIL_BYTES = 16 << 10  # the end of a text read to tell whether its last record is whole
 
 
 def _read_on_a_guess(text: _Utf8Text, name: str, limits: ParserLimits, prepare) -> RawSheet | None:
