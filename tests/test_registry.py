@@ -184,3 +184,22 @@ def test_county_fire_authority_without_evidence_starts_from_the_council_site():
     suffolk = REGISTRY.filter(pl.col("gss") == "E10000029").row(0, named=True)
     assert suffolk["website"] and suffolk_fra["website"] == suffolk["website"]
     assert suffolk_fra["landing_status"] == suffolk["landing_status"] == "fallback"
+
+
+def test_the_documented_data_hosts_column_loads_and_reaches_discovery(tmp_path):
+    """`data_hosts` (an extra column, `|`-separated hosts or URLs) is kept by the loader, validated, given the
+    sample world's `{base}`, and read by discovery; it used to make the loader return one garbled column."""
+    from pipelines.registry import DATA_HOSTS_COLUMN
+    from pipelines.spend.discover import known_data_hosts
+
+    path = tmp_path / "r.csv"
+    rows = REGISTRY.head(2).with_columns(pl.lit("files.x-cdn.net|{base}/data").alias(DATA_HOSTS_COLUMN))
+    rows.write_csv(path)
+    df = load_registry(path, base_url="http://127.0.0.1:9999")
+    assert df.columns[:len(REGISTRY_COLUMNS)] == REGISTRY_COLUMNS and DATA_HOSTS_COLUMN in df.columns
+    assert df.height == 2 and validate_registry(df) == []
+    row = df.row(0, named=True)
+    assert row[DATA_HOSTS_COLUMN] == "files.x-cdn.net|http://127.0.0.1:9999/data"
+    assert {"x-cdn.net", "127.0.0.1"} <= known_data_hosts(row)
+    bad = dict(row, **{DATA_HOSTS_COLUMN: "not a host"})
+    assert any("malformed data host" in e for e in validate_row(bad))

@@ -41,10 +41,14 @@ def registrable_domain(host: str) -> str:
     unchanged: each is its own owner.
     """
     host = (host or "").strip().lower().rstrip(".")
-    if host.startswith("[") or _ip(host) is not None:
-        return host.strip("[]")
-    if ":" in host:
-        host = host.rsplit(":", 1)[0]
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    if _ip(host) is not None:
+        return host
+    if ":" in host:  # a netloc's port ("127.0.0.1:8000", "www.x.gov.uk:443"): the owner is the host's
+        host = host.rsplit(":", 1)[0].rstrip(".")
+        if _ip(host) is not None:
+            return host
     if "." not in host:
         return host
     return _psl().privatesuffix(host) or host

@@ -31,6 +31,12 @@ them):
 * `formats` (`;`-separated), `first_period`, `last_period` (period keys, `pipelines.spend.periods`): what the
   evidence says was published.
 
+An extra column a hand-kept registry may carry (kept by `load_registry`, never written by `build_registry.py`):
+
+* `data_hosts`: `|`-separated hosts or URLs where the council publishes its files besides its website and landing
+  pages (a CDN, a data portal); discovery follows them and the council's session may reach them
+  (`pipelines.spend.discover.known_data_hosts`). `parser_hints.data_hosts` (a JSON list) says the same.
+
 `evidence.csv` and `lookups.csv` (documented in README.md beside this file) hold every look-up and every page
 seen; `build_registry.py` derives the registry from them and the corpus registers.
 """
@@ -60,6 +66,7 @@ OPTIONAL_COLUMNS = [
     "evidence_date", "formats", "first_period", "last_period",
 ]
 ALL_COLUMNS = REGISTRY_COLUMNS + OPTIONAL_COLUMNS
+DATA_HOSTS_COLUMN = "data_hosts"  # an extra column (see above): kept when present, not added when absent
 COUNCIL_TYPES = {"county", "district", "unitary", "metropolitan", "london_borough", "combined_authority", "gla",
                  "fire", "police", "national_park", "other"}
 PRINCIPAL_TYPES = ("county", "district", "unitary", "metropolitan", "london_borough")
@@ -102,8 +109,10 @@ def load_registry(path: str | Path = DEFAULT_REGISTRY_PATH, base_url: str | None
     df = df.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in OPTIONAL_COLUMNS if c not in df.columns)
     if base_url is not None:
         base = base_url.rstrip("/")
-        df = df.with_columns(pl.col("website", "landing_urls").str.replace_all("{base}", base, literal=True))
-    return df.select(ALL_COLUMNS, *[c for c in df.columns if c not in ALL_COLUMNS])
+        urls = [c for c in ("website", "landing_urls", DATA_HOSTS_COLUMN) if c in df.columns]
+        df = df.with_columns(pl.col(urls).str.replace_all("{base}", base, literal=True))
+    # one list of names: polars 2 reads `select(list, *names)` as one expression, not as columns
+    return df.select([*ALL_COLUMNS, *[c for c in df.columns if c not in ALL_COLUMNS]])
 
 
 def registry_urls(df: pl.DataFrame) -> list[str]:
@@ -165,6 +174,9 @@ def validate_row(row: dict, known_gss: set[str] | None = None) -> list[str]:
     urls = ([row["website"]] if row.get("website") else []) + (row.get("landing_urls") or "").split("|")
     if row.get("evidence_url"):
         urls.append(row["evidence_url"])
+    for host in filter(None, (row.get(DATA_HOSTS_COLUMN) or "").split("|")):
+        if not _url_ok(host if "//" in host else f"https://{host}"):
+            errors.append(f"{who}: malformed data host {host!r}")
     for url in filter(None, urls):
         if not _url_ok(url):
             errors.append(f"{who}: malformed URL {url!r}")

@@ -279,8 +279,9 @@ def known_data_hosts(council: dict) -> set[str]:
     hosts the council session is allowed to reach)."""
     urls = [council.get("website") or ""]
     urls += (council.get("landing_urls") or "").split("|") + (council.get("data_hosts") or "").split("|")
-    domains = {registrable_domain(urlsplit(u).netloc) for u in urls if u}
-    domains |= {registrable_domain(h) for h in council_hints(council).get("data_hosts", [])}
+    urls += [str(h) for h in council_hints(council).get("data_hosts") or []]
+    # a data host may be written as a bare host name ("files.example.net") or as a URL
+    domains = {registrable_domain(urlsplit(u if "//" in u else f"//{u}").netloc) for u in urls if u and u.strip()}
     return {d for d in domains if d}
 
 
