@@ -179,6 +179,38 @@ def test_undeclared_endless_body_is_cut_at_the_cap(server, tmp_path):
         session_for(server, max_page_bytes=1024 ** 2).get(url)
 
 
+@pytest.mark.parametrize("declared", [True, False], ids=["content_length", "unsized"])
+def test_an_error_status_with_a_large_body_is_that_status_retried_not_too_large(server, tmp_path, declared):
+    """A 503 whose maintenance page is 2 MB is a 503 (retried, http_5xx, transient), never `too_large` with
+    status 0; its page is cut at the error-body cap and the rest left unread."""
+    page = b"<html>" + b"down for maintenance " * 100_000 + b"</html>"
+
+    def busy(req, _count):
+        if declared:
+            Reply.send(req, 503, page, {"Content-Type": "text/html"})
+            return
+        req.send_response(503)  # no Content-Length: the body runs until the connection closes
+        req.send_header("Content-Type", "text/html")
+        req.send_header("Connection", "close")
+        req.end_headers()
+        try:
+            req.wfile.write(page)
+        except OSError:
+            pass
+        req.close_connection = True
+
+    url = server.route("/October-2024.csv", busy)
+    download = session_for(server, max_download_bytes=8 * 1024 ** 2).download(url, tmp_path)
+    assert (download.status, download.reason_code, download.sha256) == (503, "http_5xx", None)
+    assert server.hits["/October-2024.csv"] == 3  # the first try and 2 retries: a 5xx is worth retrying
+    response = session_for(server).get(url)
+    assert response.status_code == 503 and 0 < len(response.content) <= 1024 ** 2
+    assert not list((tmp_path / ".incoming").glob("*"))
+
+    later = server.route("/November-2024.csv", lambda req, n: busy(req, n) if n == 1 else Reply.file(req, BODY))
+    assert session_for(server).download(later, tmp_path).sha256 == sha256_hex(BODY)  # waited out the same night
+
+
 def test_requests_to_one_host_are_spaced(server):
     server.route("/p", lambda req, n: Reply.file(req, b"ok", etag=False))
     session = session_for(server, min_interval_s=0.3)

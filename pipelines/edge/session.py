@@ -51,6 +51,7 @@ from pipelines.edge.domains import AllowList, address_refusal
 
 PROJECT_URL = "https://github.com/keepitlocal/keepitlocal"
 CHUNK = 64 * 1024
+ERROR_BODY_CAP = 1024 ** 2  # what is kept of a non-200 answer's body (an error page); the rest is not read
 
 
 def user_agent(contact: str = "") -> str:
@@ -602,7 +603,13 @@ class PoliteSession:
                         current = target
                         continue
                     sink = make_sink(response.status_code)
-                    self._read(response, sink, max_bytes if response.status_code == 200 else 1024 ** 2)
+                    if response.status_code == 200:
+                        self._read(response, sink, max_bytes)
+                    else:
+                        # an error page (a 503's 2 MB maintenance page) says only what its status says: the
+                        # status decides (retry, Retry-After, reason code), and the page is cut at the cap,
+                        # never turned into a too_large failure that hides the status
+                        self._read(response, sink, ERROR_BODY_CAP, cut_at_cap=True)
                     return response, sink
                 except EdgeError:
                     raise
@@ -611,17 +618,22 @@ class PoliteSession:
         raise TooManyRedirects(f"more than {self.limits.max_redirects} redirects from {url}", current)
 
     @staticmethod
-    def _read(response: requests.Response, sink: _Sink, max_bytes: int) -> None:
+    def _read(response: requests.Response, sink: _Sink, max_bytes: int, *, cut_at_cap: bool = False) -> None:
+        """Stream the body into `sink` under `max_bytes`: over it, TooLarge, or with `cut_at_cap` the first
+        `max_bytes` kept and the rest left unread (the connection is closed)."""
         declared = response.headers.get("Content-Length")
-        if declared and declared.strip().isdigit() and int(declared) > max_bytes:
+        if not cut_at_cap and declared and declared.strip().isdigit() and int(declared) > max_bytes:
             response.close()
             raise TooLarge(f"declared {int(declared):,} bytes, over the {max_bytes:,}-byte cap", response.url)
         size = 0
         try:
             for chunk in response.iter_content(CHUNK):
-                size += len(chunk)
-                if size > max_bytes:
+                if size + len(chunk) > max_bytes:
+                    if cut_at_cap:
+                        sink.write(chunk[:max_bytes - size])
+                        break
                     raise TooLarge(f"body passed the {max_bytes:,}-byte cap", response.url)
+                size += len(chunk)
                 sink.write(chunk)
         finally:
             response.close()
