@@ -83,6 +83,11 @@ class SourcesConfig:
     http_max_retry_after_s: float = 120.0  # a longer Retry-After is not waited for; a later night retries
     http_max_redirects: int = 5
     http_host_failure_budget: int = 3      # consecutive transport failures before a host is skipped tonight
+    # a stored file is fetched once without its validators (no If-None-Match / If-Modified-Since) when its last
+    # unconditional fetch is this many days old: a server that keeps its ETag or Last-Modified while the bytes
+    # change is read again within this bound; the body's sha256 decides whether anything changed (the raw store
+    # is content-addressed, so an unchanged body is stored and parsed no second time). 0 = never conditional
+    revalidate_after_days: float = 30.0
     # per council: requests made while discovering, and file links followed
     max_requests_per_council: int = 300
     max_links_per_council: int = 1000

@@ -106,3 +106,116 @@ def test_failed_fetch_is_quarantined_not_raised(server, warehouse):
         statuses = con.execute("select http_status from raw.fetch_manifest order by http_status").fetchall()
     assert [q[1] for q in quarantined] == ["fetch_error:http_5xx", "fetch_error:host_not_allowed"]
     assert [s[0] for s in statuses] == [0, 500]
+
+
+class StaleValidatorServer:
+    """A server whose bytes change while its validators do not: /etag.csv keeps one ETag and answers 304 to it;
+    /ims.csv keeps one Last-Modified and answers 304 to any If-Modified-Since."""
+
+    def __init__(self):
+        from tests.hostile import HostileServer, Reply
+
+        self.bodies = {"/etag.csv": BODY, "/ims.csv": BODY}
+        self.server = HostileServer().__enter__()
+        self.base = self.server.base
+
+        def etag_file(req, _n):
+            if req.headers.get("If-None-Match") == '"v1"':
+                return Reply.send(req, 304, b"", {"ETag": '"v1"'}, length=0)
+            Reply.send(req, 200, self.bodies["/etag.csv"], {"Content-Type": "text/csv", "ETag": '"v1"'})
+
+        def ims_file(req, _n):
+            if req.headers.get("If-Modified-Since"):
+                return Reply.send(req, 304, b"", {}, length=0)
+            Reply.send(req, 200, self.bodies["/ims.csv"],
+                       {"Content-Type": "text/csv", "Last-Modified": "Mon, 01 Apr 2024 00:00:00 GMT"})
+
+        self.server.route("/etag.csv", etag_file)
+        self.server.route("/ims.csv", ims_file)
+
+    def close(self):
+        self.server.__exit__(None, None, None)
+
+
+def _age_manifest(con, days: int) -> None:
+    con.execute(f"update raw.fetch_manifest set fetched_at = fetched_at - interval {days} day")
+
+
+def test_validators_are_trusted_for_a_bounded_time_then_the_file_is_read_whole(warehouse):
+    """A server that keeps its ETag (or Last-Modified) while the bytes change is re-read without validators once
+    the URL's last unconditional fetch is `revalidate_after_days` old; the hash decides what changed, and an
+    unchanged body costs no second blob."""
+    stale = StaleValidatorServer()
+    session = PoliteSession(allowed_hosts={stale.base.removeprefix("http://")}, retries=0, backoff=0,
+                            min_interval_s=0)
+    changed = BODY + b"02/04/2024,Acme Ltd,9999.99\n"
+    try:
+        with warehouse.connect() as con:
+            for path in ("/etag.csv", "/ims.csv"):
+                url = stale.base + path
+                first = fetch_file(link(url), session, con, warehouse.raw_dir, "E06999999")
+                assert first.http_status == 200 and not first.conditional
+                stale.bodies[path] = changed
+                # within the bound the validators are trusted: the change is not seen yet
+                assert fetch_file(link(url), session, con, warehouse.raw_dir, "E06999999").not_modified
+                _age_manifest(con, 29)
+                assert fetch_file(link(url), session, con, warehouse.raw_dir, "E06999999").not_modified
+                _age_manifest(con, 1)  # the last unconditional fetch is now 30 days old
+                reread = fetch_file(link(url), session, con, warehouse.raw_dir, "E06999999")
+                sent = stale.server.log[-1]
+                assert sent["inm"] is None and "If-Modified-Since" not in str(sent)
+                assert reread.http_status == 200 and not reread.conditional
+                assert reread.sha256 == sha256_hex(changed) != first.sha256
+                # the clock restarts: the next fetch is conditional again
+                assert fetch_file(link(url), session, con, warehouse.raw_dir, "E06999999").conditional
+            rows = con.execute("select url, http_status, conditional from raw.fetch_manifest "
+                               "order by url, fetched_at").fetchall()
+            # an unchanged body re-read whole is the same blob: nothing new is stored
+            blobs = sorted(p.name for p in warehouse.raw_dir.glob("??/*") if p.is_file())
+            _age_manifest(con, 30)
+            again = fetch_file(link(stale.base + "/etag.csv"), session, con, warehouse.raw_dir, "E06999999")
+            assert again.http_status == 200 and again.sha256 == sha256_hex(changed)
+            assert sorted(p.name for p in warehouse.raw_dir.glob("??/*") if p.is_file()) == blobs
+    finally:
+        stale.close()
+    for path in ("/etag.csv", "/ims.csv"):
+        assert [(r[1], r[2]) for r in rows if r[0].endswith(path)] == [
+            (200, False), (304, True), (304, True), (200, False), (304, True)]
+
+
+def test_the_revalidation_bound_holds_on_the_parallel_path_and_is_a_setting(warehouse, tmp_path):
+    """ingest_councils reads every URL's last unconditional fetch from one snapshot (last_fetches.sql);
+    `revalidate_after_days` sets the bound."""
+    from pipelines.config import SourcesConfig
+    from pipelines.spend.concurrent import ingest_councils
+    from tests.test_spend_load import stand_in_parse
+
+    stale = StaleValidatorServer()
+    body = b"date,supplier,amount\n01/04/2024,Acme Ltd,600.00\n"
+    stale.bodies["/etag.csv"] = body
+    stale.server.route("/spending", lambda req, n: __import__("tests.hostile").hostile.Reply.send(
+        req, 200, b'<html><a href="/etag.csv">Spending over 500 April 2024 (CSV)</a></html>',
+        {"Content-Type": "text/html"}))
+    council = {"gss": "E06999999", "name": "Stale Council", "website": stale.base + "/",
+               "landing_urls": stale.base + "/spending", "discovery": "html"}
+    config = SourcesConfig(ckan_url=stale.base + "/api/action", revalidate_after_days=7)
+    session = PoliteSession(allowed_hosts=config.allowed_hosts([stale.base]), retries=0, backoff=0, min_interval_s=0)
+
+    def night() -> dict:
+        return ingest_councils([council], session=session, warehouse=warehouse, config=config,
+                               parse=stand_in_parse, progress=lambda _m: None, fetch_concurrency=2)[0]
+
+    def current_total():
+        with warehouse.connect() as con:
+            return con.execute("select sum(amount) from staging.spend_lines where is_current").fetchone()[0]
+
+    try:
+        assert night()["fetched"] == 1
+        stale.bodies["/etag.csv"] = body.replace(b"600.00", b"777.77")
+        assert night()["not_modified"] == 1 and float(current_total()) == 600.00
+        with warehouse.connect() as con:
+            _age_manifest(con, 7)
+        report = night()
+        assert report["fetched"] == 1 and report["parsed"] == 1 and float(current_total()) == 777.77
+    finally:
+        stale.close()

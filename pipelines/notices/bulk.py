@@ -30,7 +30,8 @@ def load_bulk_year(source: str, year: int, *, session: PoliteSession, warehouse:
     link = DiscoveredLink(url=url, link_text=f"Open Contracting Data Registry {source} {year}",
                           landing_page=config.ocdr_url, period_label=str(year), format_hint="jsonl.gz")
     with warehouse.connect() as con:
-        outcome = fetch_file(link, session, con, warehouse.raw_store, None, source_kind=source)
+        outcome = fetch_file(link, session, con, warehouse.raw_store, None, source_kind=source,
+                             revalidate_after_days=config.revalidate_after_days)
         if not outcome.ok:
             raise RuntimeError(f"bulk file {url}: {outcome.error}")
         stats = flatten_new_pages(con, warehouse.raw_store)

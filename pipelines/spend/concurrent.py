@@ -200,8 +200,9 @@ class _Run:
             for index, link in enumerate(links or []):
                 if self.stop.is_set():
                     return
-                outcome, record = fetch_mod.download_link(link, self.session, self.raw,
-                                                          self.previous.get(link.url))
+                outcome, record = fetch_mod.download_link(
+                    link, self.session, self.raw, self.previous.get(link.url),
+                    revalidate_after_days=self.config.revalidate_after_days)
                 self.events.put(("fetched", gss, index, outcome, record))
         except BaseException as exc:  # a bug in a fetcher thread fails its council, never the night
             self.events.put(("fetcher_failed", gss, exc))
@@ -391,7 +392,8 @@ def stage_council(council: dict, *, session, warehouse: Warehouse, config: Sourc
         links = ingest.discover_links(council, session, config, report, progress)
     parsed: set[str] = set()
     for index, link in enumerate(links or []):
-        outcome, record = fetch_mod.download_link(link, session, raw, previous.get(link.url))
+        outcome, record = fetch_mod.download_link(link, session, raw, previous.get(link.url),
+                                                  revalidate_after_days=config.revalidate_after_days)
         item = {"link": link, "outcome": outcome, "record": record, "result": None}
         if outcome.ok and outcome.sha256 not in handled and outcome.sha256 not in parsed:
             parsed.add(outcome.sha256)

@@ -76,7 +76,7 @@ def ingest_council(council: dict, *, session: PoliteSession, warehouse: Warehous
         with warehouse.connect() as con:
             record_discovery(con, council, report)
             for link in links:
-                _ingest_link(con, warehouse, council, link, session, parse, report)
+                _ingest_link(con, warehouse, council, link, session, parse, report, config)
             apply_supersession(con, gss)
     except Exception as exc:  # the warehouse itself failed: report it, the caller goes on to the next council
         report["error"] = f"{type(exc).__name__}: {exc}"[:MAX_REASON_CHARS]
@@ -127,9 +127,11 @@ def record_discovery(con, council: dict, report: dict) -> None:
         record_candidates(con, council["gss"], candidates)
 
 
-def _ingest_link(con, warehouse: Warehouse, council: dict, link, session, parse, report: dict) -> None:
+def _ingest_link(con, warehouse: Warehouse, council: dict, link, session, parse, report: dict,
+                 config: SourcesConfig) -> None:
     gss = council["gss"]
-    outcome = fetch_file(link, session, con, warehouse.raw_store, gss)
+    outcome = fetch_file(link, session, con, warehouse.raw_store, gss,
+                         revalidate_after_days=config.revalidate_after_days)
     if not count_fetch(outcome, report) or body_handled(con, gss, outcome.sha256):
         return  # a failed fetch (quarantined by fetch_file), or bytes loaded (or set aside for good) before
     # a corrupt blob fails the council loudly (never quarantined for good); a parser crash quarantines this file
