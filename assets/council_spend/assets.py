@@ -144,7 +144,8 @@ def council_files_staged(context: dg.OpExecutionContext, warehouse: WarehouseRes
     session = sources.session(kind="council_file", robots=True)
     try:
         stage_council(council, session=session, warehouse=wh, config=sources.get(), bundle_dir=bundle,
-                      progress=reporter(context.log.info))
+                      progress=reporter(context.log.info),
+                      registry=list(sources.councils().iter_rows(named=True)))
     finally:
         session.close()
     return str(bundle)

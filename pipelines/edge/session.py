@@ -408,6 +408,7 @@ class PoliteSession:
         self._hosts: dict[str, _HostState] = {}
         self._lock = threading.Lock()
         self.requests = 0
+        self._outer: PoliteSession | None = None  # the session a `restricted_to` view narrows
 
     # -- compatibility accessors
     @property
@@ -422,7 +423,17 @@ class PoliteSession:
                              host_intervals=self.host_intervals if host_intervals is None else host_intervals,
                              robots_exempt=self.robots_exempt, sleep=self.sleep)
 
+    def restricted_to(self, allowed_hosts: AllowList) -> "PoliteSession":
+        """A view that may reach only what both this session and `allowed_hosts` allow (one council's hosts),
+        sharing this session's per-host state: spacing, locks, robots.txt and failure budgets hold across views."""
+        view = PoliteSession(allowed_hosts, limits=self.limits, status_forcelist=self.status_forcelist,
+                             host_intervals=self.host_intervals, robots_exempt=self.robots_exempt, sleep=self.sleep)
+        view._hosts, view._lock, view._outer = self._hosts, self._lock, self
+        return view
+
     def allows(self, url: str) -> bool:
+        if self._outer is not None and not self._outer.allows(url):
+            return False
         return self.allowed_hosts is None or self.allowed_hosts.allows(url)
 
     def _private_endpoints(self) -> set | None:

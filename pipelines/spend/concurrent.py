@@ -45,6 +45,7 @@ from pipelines.allocator import use_lean_allocator
 from pipelines.config import SourcesConfig
 from pipelines.spend import fetch as fetch_mod
 from pipelines.spend import ingest
+from pipelines.spend.hosts import HostOwners, council_session
 from pipelines.spend.load import apply_supersession
 from pipelines.warehouse import Warehouse
 
@@ -65,21 +66,24 @@ def parse_worker_count(config: SourcesConfig, councils: int) -> int:
 
 def ingest_councils(councils: Iterable[dict], *, session, warehouse: Warehouse, config: SourcesConfig,
                     parse: Callable[..., Any] | None = None, progress: Callable[[str], None] = print,
-                    fetch_concurrency: int | None = None, parse_workers: int | None = None) -> list[dict]:
+                    fetch_concurrency: int | None = None, parse_workers: int | None = None,
+                    registry: Iterable[dict] | None = None) -> list[dict]:
     """Ingest every council; one stage report per council, in the order given. One council's failure is
-    recorded in its report and never stops the others."""
+    recorded in its report and never stops the others. Each council's requests reach only its own hosts and
+    the platforms `registry` (default: `councils`) names for several councils (pipelines/spend/hosts.py)."""
     councils = list(councils)
+    owners = HostOwners(councils if registry is None else registry)
     concurrency = max(1, int(fetch_concurrency if fetch_concurrency is not None else config.fetch_concurrency))
     workers = parse_worker_count(config, len(councils)) if parse_workers is None else max(0, int(parse_workers))
     if concurrency <= 1 and workers == 0:
-        return [_sequential(council, session, warehouse, config, parse, progress) for council in councils]
-    return _Run(councils, session, warehouse, config, parse, progress, concurrency, workers).run()
+        return [_sequential(council, session, warehouse, config, parse, progress, owners) for council in councils]
+    return _Run(councils, session, warehouse, config, parse, progress, concurrency, workers, owners).run()
 
 
-def _sequential(council, session, warehouse, config, parse, progress) -> dict:
+def _sequential(council, session, warehouse, config, parse, progress, owners=None) -> dict:
     try:
         return ingest.ingest_council(council, session=session, warehouse=warehouse, config=config, parse=parse,
-                                     progress=progress)
+                                     progress=progress, owners=owners)
     except Exception as exc:  # one council never fails the night: record it and go on
         progress(f"{council.get('name') or council['gss']}: failed: {exc}")
         return {**ingest.new_report(council), "error": f"{type(exc).__name__}: {exc}"[:ingest.MAX_REASON_CHARS]}
@@ -158,8 +162,9 @@ class _Council:
 
 
 class _Run:
-    def __init__(self, councils, session, warehouse, config, parse, progress, concurrency, workers):
+    def __init__(self, councils, session, warehouse, config, parse, progress, concurrency, workers, owners=None):
         self.councils = councils
+        self.owners = owners if owners is not None else HostOwners(councils)
         self.session = session
         self.warehouse = warehouse
         self.raw = warehouse.raw_store
@@ -195,13 +200,14 @@ class _Run:
                 self.progress(f"{st.report['council_name']}: not ingested: {st.report['error']}")
                 self.events.put(("discovered", gss, None))
                 return
-            links = ingest.discover_links(st.council, self.session, self.config, st.report, self.progress)
+            session = council_session(self.session, st.council, self.owners, self.config)
+            links = ingest.discover_links(st.council, session, self.config, st.report, self.progress)
             self.events.put(("discovered", gss, links))
             for index, link in enumerate(links or []):
                 if self.stop.is_set():
                     return
                 outcome, record = fetch_mod.download_link(
-                    link, self.session, self.raw, self.previous.get(link.url),
+                    link, session, self.raw, self.previous.get(link.url),
                     revalidate_after_days=self.config.revalidate_after_days)
                 self.events.put(("fetched", gss, index, outcome, record))
         except BaseException as exc:  # a bug in a fetcher thread fails its council, never the night
@@ -372,7 +378,8 @@ def published_snapshot(warehouse: Warehouse, council_gss: str) -> tuple[dict[str
 
 
 def stage_council(council: dict, *, session, warehouse: Warehouse, config: SourcesConfig, bundle_dir: Path,
-                  parse: Callable[..., Any] | None = None, progress: Callable[[str], None] = print) -> Path:
+                  parse: Callable[..., Any] | None = None, progress: Callable[[str], None] = print,
+                  registry: Iterable[dict] | None = None) -> Path:
     """The network and CPU half of `ingest_council`, touching no working warehouse file: discover, download
     (conditional GETs from the published snapshot), parse every body the snapshot does not know as handled, and
     write it all to `bundle_dir` for `load_staged`. Run outside the warehouse_writer pool, so council partitions
@@ -389,6 +396,7 @@ def stage_council(council: dict, *, session, warehouse: Warehouse, config: Sourc
         report["error"] = "; ".join(problems)
         progress(f"{report['council_name']}: not ingested: {report['error']}")
     else:
+        session = council_session(session, council, HostOwners(registry or [council]), config)
         links = ingest.discover_links(council, session, config, report, progress)
     parsed: set[str] = set()
     for index, link in enumerate(links or []):

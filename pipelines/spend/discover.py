@@ -254,6 +254,8 @@ def _crawl(session: PoliteSession, start_url: str, council: dict, result: Discov
 
 
 def _host_allowed(session: PoliteSession, url: str) -> bool:
+    if hasattr(session, "allows"):  # a council's view of the session (pipelines/spend/hosts.py) narrows it
+        return session.allows(url)
     allowed = getattr(session, "allowed_hosts", None)
     return allowed is None or urlsplit(url).netloc.lower() in allowed
 

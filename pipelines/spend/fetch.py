@@ -179,6 +179,7 @@ def record_fetch(warehouse_con: duckdb.DuckDBPyConnection, link: DiscoveredLink,
         # a 304 stores no body: its row keeps sha256 null (010_raw.sql) and the outcome carries the old hash
         "sha256": outcome.sha256 if downloaded else None,
         "conditional": outcome.conditional,
+        "final_url": outcome.final_url,
     })
     if outcome.error:
         quarantine(warehouse_con, council_gss=council_gss, source_url=link.url, source_sha256=None,

@@ -22,6 +22,7 @@ from pipelines.registry import council_hints
 from pipelines.registry.candidates import record_candidates
 from pipelines.spend.discover import discover_council, file_name_of
 from pipelines.spend.fetch import fetch_file
+from pipelines.spend.hosts import HostOwners, council_session
 from pipelines.spend.load import apply_supersession, load_publication, quarantine
 from pipelines.warehouse import Warehouse
 
@@ -58,10 +59,12 @@ def hint_problems(council: dict) -> list[str]:
 
 
 def ingest_council(council: dict, *, session: PoliteSession, warehouse: Warehouse, config: SourcesConfig,
-                   parse: Callable[..., Any] | None = None, progress: Callable[[str], None] = print) -> dict:
+                   parse: Callable[..., Any] | None = None, progress: Callable[[str], None] = print,
+                   owners: HostOwners | None = None) -> dict:
     """Stage report {council_gss, council_name, discovered, fetched, not_modified, parsed, quarantined, rows,
     fetch_failed, retryable, error}. `parse(data, filename=, council_gss=, hints=, source_url=)` returns a
-    SpendParseResult."""
+    SpendParseResult. Requests reach only the council's own hosts and the registry's shared platforms (`owners`:
+    the whole registry's HostOwners; None = this council's hosts alone)."""
     gss, name = council["gss"], council.get("name") or council["gss"]
     report = new_report(council)
     problems = hint_problems(council)
@@ -69,6 +72,7 @@ def ingest_council(council: dict, *, session: PoliteSession, warehouse: Warehous
         report["error"] = "; ".join(problems)
         progress(f"{name}: not ingested: {report['error']}")
         return report
+    session = council_session(session, council, owners, config)
     links = discover_links(council, session, config, report, progress)
     if links is None:
         return report

@@ -21,6 +21,8 @@ create table if not exists raw.fetch_manifest (
 -- warehouses created before these columns existed gain them here (every DDL file runs again when the DDL changed)
 -- the request carried If-None-Match / If-Modified-Since (null: a row written before this was recorded)
 alter table raw.fetch_manifest add column if not exists conditional boolean;
+-- where the request ended after redirects (for a refused redirect: the hop refused)
+alter table raw.fetch_manifest add column if not exists final_url varchar;
 
 -- the parser version the last completed re-parse of stored spend files ran with (keepitlocal rebuild spend)
 create table if not exists raw.spend_reparse_runs (
