@@ -7,7 +7,9 @@ says which planted answers the warehouse recovered.
 Exit status of `keepitlocal run` (`run_outcome`):
   0  this run published, and nothing was held back and no council failed;
   4  this run published, but publications were held back by a failed check (listed, with the reason) or a
-     council's ingest failed: the release is partial, and the summary says what is missing;
+     council's ingest failed (its stage report has an error: discovery failed or found no file link where it
+     had files, or every one of its file fetches failed): the release is partial, and the summary says what
+     is missing;
   1  the run failed or did not publish (a step failed, or a global check blocked the publish: the previous
      release stays).
 """
@@ -135,6 +137,19 @@ def _print_sections(con, run_id, truth) -> dict:
                     f"{rows or 0:7} {held or 0:4}")
             print(line + (f"  ERROR {error[:60]}" if error else ""))
         facts["stage"] = stage
+    losses = _rows(con, """
+        select council_name, pages_failed, links_refused, links_deferred from meta.stage_report
+        where run_id = $run_id and coalesce(pages_failed, 0) + coalesce(links_refused, 0)
+                                   + coalesce(links_deferred, 0) > 0
+        order by council_name""", {"run_id": run_id})
+    if losses:  # never silent: what discovery could not follow tonight (staging.quarantine discovery:* names it)
+        print("Discovery losses (this run; staging.quarantine reason discovery:*)")
+        for name, pages, refused, deferred in losses:
+            parts = [f"{pages} listing page(s) failed (asked again next night)" if pages else "",
+                     f"{refused} link(s) refused (another council's or an unknown host)" if refused else "",
+                     f"{deferred} link(s) over the cap (taken on later nights)" if deferred else ""]
+            print(f"  {str(name)[:34]}: " + "; ".join(p for p in parts if p))
+        facts["discovery_losses"] = losses
     derived = _rows(con, sqlfiles.load("stage_state/run_statuses"), {"run_id": run_id})
     if derived:  # pipelines/stage_state.py: what the derived stages did (the extracts report in their metadata)
         by_status: dict[str, list[str]] = {}

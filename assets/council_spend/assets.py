@@ -21,7 +21,8 @@ council_partitions = dg.DynamicPartitionsDefinition(name="councils")
 
 RETRY = dg.RetryPolicy(max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 STAGE_COLUMNS = ["council_gss", "council_name", "discovered", "fetched", "not_modified", "parsed",
-                 "quarantined", "rows", "error"]
+                 "quarantined", "rows", "error", "fetch_failed", "retryable", "pages_failed", "links_refused",
+                 "links_deferred"]
 
 
 @dg.asset(key_prefix="reference", group_name="council_spend", kinds={"duckdb", "polars"},
@@ -74,7 +75,7 @@ def _record_reports(context, wh, config, raw_reports: list[dict]) -> dict:
         con.register("report_df", report_df.to_arrow())
         sqlfiles.execute(con, "registry/delete_stage_report", {"run_id": context.run.run_id})
         sqlfiles.execute(con, "registry/insert_stage_report", {"run_id": context.run.run_id})
-    totals = {c: int(report_df[c].fill_null(0).sum()) for c in STAGE_COLUMNS[2:8]}
+    totals = {c: int(report_df[c].fill_null(0).sum()) for c in STAGE_COLUMNS[2:8] + STAGE_COLUMNS[9:]}
     failed = report_df.filter(pl.col("error").is_not_null())["council_gss"].to_list()
     retryable = sum(int(r.get("retryable") or 0) for r in raw_reports)
     metadata = {**totals, "councils": report_df.height, "failed_councils": failed,

@@ -179,6 +179,7 @@ class _Run:
         self.inflight = 0
         self.stop = threading.Event()
         self.previous: dict[str, tuple] = {}
+        self.seen: dict[str, tuple] = {}  # every council file URL: (last asked for, last body), for the link cap
         # a parse callable the workers cannot import (a closure, a lambda) runs in the writer instead
         self.pool_parse = parse
         if parse is not None and workers:
@@ -201,7 +202,8 @@ class _Run:
                 self.events.put(("discovered", gss, None))
                 return
             session = council_session(self.session, st.council, self.owners, self.config)
-            links = ingest.discover_links(st.council, session, self.config, st.report, self.progress)
+            links = ingest.discover_links(st.council, session, self.config, st.report, self.progress,
+                                          owners=self.owners, seen=self.seen)
             self.events.put(("discovered", gss, links))
             for index, link in enumerate(links or []):
                 if self.stop.is_set():
@@ -222,6 +224,7 @@ class _Run:
                 self.con, self.pool = con, pool
                 self.previous = {row[0]: tuple(row[1:]) for row in
                                  sqlfiles.execute(con, "spend/last_fetches").fetchall()}
+                self.seen = ingest.urls_seen(con)
                 for gss in self.state:
                     fetchers.submit(self._fetch_council, gss)
                 remaining = len(self.state)
@@ -347,6 +350,7 @@ class _Run:
                 apply_supersession(self.con, st.council["gss"])
             except Exception as exc:
                 st.report["error"] = f"{type(exc).__name__}: {exc}"[:ingest.MAX_REASON_CHARS]
+        ingest.finish_report(st.report)
         self.progress(ingest.council_summary(st.report["council_name"], st.report))
 
 
@@ -377,6 +381,21 @@ def published_snapshot(warehouse: Warehouse, council_gss: str) -> tuple[dict[str
         con.close()
 
 
+def published_urls_seen(warehouse: Warehouse, council_gss: str) -> dict[str, tuple]:
+    """The council's file URLs in the PUBLISHED manifest (ingest.urls_seen); empty without a readable one."""
+    if not warehouse.published_path.exists():
+        return {}
+    from pipelines.published import connect_published
+
+    con = connect_published(warehouse.published_path)
+    try:
+        return ingest.urls_seen(con, council_gss)
+    except Exception:  # an old or partial published file: the cap keeps page order, nothing is lost
+        return {}
+    finally:
+        con.close()
+
+
 def stage_council(council: dict, *, session, warehouse: Warehouse, config: SourcesConfig, bundle_dir: Path,
                   parse: Callable[..., Any] | None = None, progress: Callable[[str], None] = print,
                   registry: Iterable[dict] | None = None) -> Path:
@@ -396,8 +415,10 @@ def stage_council(council: dict, *, session, warehouse: Warehouse, config: Sourc
         report["error"] = "; ".join(problems)
         progress(f"{report['council_name']}: not ingested: {report['error']}")
     else:
-        session = council_session(session, council, HostOwners(registry or [council]), config)
-        links = ingest.discover_links(council, session, config, report, progress)
+        owners = HostOwners(registry or [council])
+        session = council_session(session, council, owners, config)
+        links = ingest.discover_links(council, session, config, report, progress, owners=owners,
+                                      seen=lambda: published_urls_seen(warehouse, council["gss"]))
     parsed: set[str] = set()
     for index, link in enumerate(links or []):
         outcome, record = fetch_mod.download_link(link, session, raw, previous.get(link.url),
@@ -451,6 +472,7 @@ def load_staged(bundle_dir: Path, *, warehouse: Warehouse, parse: Callable[..., 
             apply_supersession(con, gss)
     except Exception as exc:  # the warehouse itself failed: report it
         report["error"] = f"{type(exc).__name__}: {exc}"[:ingest.MAX_REASON_CHARS]
+    ingest.finish_report(report)
     progress(ingest.council_summary(report["council_name"], report))
     shutil.rmtree(bundle_dir, ignore_errors=True)
     return report

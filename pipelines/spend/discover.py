@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, unquote, urldefrag, urljoin, urlsplit
 from bs4 import BeautifulSoup
 
 from pipelines.config import SourcesConfig
-from pipelines.http import HostNotAllowed, PoliteSession
+from pipelines.http import HostNotAllowed, PoliteSession, status_reason
 
 from pipelines.http import registrable_domain  # the edge workstream owns the public-suffix logic
 from pipelines.registry import council_hints
@@ -92,6 +92,9 @@ class DiscoveryResult:
     pages_visited: list[str] = field(default_factory=list)
     rejected: list[dict] = field(default_factory=list)  # {url, link_text, reason}
     errors: list[str] = field(default_factory=list)
+    # listing pages (landing, pagination, sub-pages, CKAN calls) that did not answer: {url, reason_code, error};
+    # their links are missing tonight, so the caller records them and the next night's discovery asks again
+    failed_pages: list[dict] = field(default_factory=list)
     # deep discovery: pages found to list spend files, for the registry to review
     # {council_gss, page_url, depth, trail (|-joined pages from the home page), files, sample_link, score}
     candidates: list[dict] = field(default_factory=list)
@@ -151,21 +154,27 @@ def _council_patterns(council: dict) -> tuple[re.Pattern | None, re.Pattern | No
 # --------------------------------------------------------------------------------------------------------------
 # HTML crawl
 
-def _get(session: PoliteSession, url: str, result: DiscoveryResult, **kwargs):
-    """GET one page; failures are recorded on the result, never raised (one bad page never stops a council)."""
+def _get(session: PoliteSession, url: str, result: DiscoveryResult, *, listing: bool = True, **kwargs):
+    """GET one page; failures are recorded on the result, never raised (one bad page never stops a council).
+    A `listing` page's failure (one whose links the council's files may be on) is also a failed page."""
+    failure = None
     try:
         response = session.get(url, **kwargs)
     except HostNotAllowed as exc:
         result.errors.append(f"{url}: {exc}")
         result.rejected.append({"url": url, "link_text": "", "reason": "host_not_allowed"})
-        return None
+        failure = (exc.reason_code, str(exc))
     except Exception as exc:  # connection errors after the session's retries
         result.errors.append(f"{url}: {type(exc).__name__}: {exc}")
-        return None
-    if response.status_code != 200:
+        failure = (getattr(exc, "reason_code", "network"), f"{type(exc).__name__}: {exc}")
+    else:
+        if response.status_code == 200:
+            return response
         result.errors.append(f"{url}: HTTP {response.status_code}")
-        return None
-    return response
+        failure = (status_reason(response), f"HTTP {response.status_code}")
+    if listing:
+        result.failed_pages.append({"url": url, "reason_code": failure[0], "error": failure[1][:500]})
+    return None
 
 
 def _anchors(html: str, page_url: str) -> tuple[list[tuple[str, str, list[str]]], str]:
@@ -323,7 +332,8 @@ def deep_discover(council: dict, session: PoliteSession, result: DiscoveryResult
         if url in seen_pages:
             continue
         seen_pages.add(url)
-        response = _get(session, url, result)
+        # deep discovery follows guesses: only the website itself failing is a lost listing
+        response = _get(session, url, result, listing=depth == 0 and url == start)
         if response is None:
             continue
         pages += 1

@@ -80,7 +80,7 @@ class HostOwners:
         others = sorted(self.owners_of(url) - {council_gss})
         if others:
             named = ", ".join(f"{g} ({self.names.get(g, g)})" for g in others[:3])
-            return "other_council_host", f"{host} is another council's host ({named}): not loaded as this council's"
+            return "other_council_host", f"{host} is another council's host ({named}): not loaded as this one's"
         if config is not None and host_key(host) in {host_key(u) for u in _api_urls(config)}:
             return "other_council_host", f"{host} is an API host, not this council's site: not loaded as its data"
         return "host_not_allowed", f"{host} is not among the council's hosts (registry website, landing_urls, " \

@@ -22,6 +22,14 @@ create table if not exists meta.stage_report (
     primary key (run_id, council_gss)
 );
 alter table meta.stage_report add column if not exists held_back integer;
+-- file fetches that failed tonight and how many of those a later night may cure (a failed listing page counts)
+alter table meta.stage_report add column if not exists fetch_failed integer;
+alter table meta.stage_report add column if not exists retryable integer;
+-- what discovery lost tonight: listing pages that failed, links refused (another council's or an unknown host),
+-- links left over max_links_per_council (staging.quarantine `discovery:*` names them)
+alter table meta.stage_report add column if not exists pages_failed integer;
+alter table meta.stage_report add column if not exists links_refused integer;
+alter table meta.stage_report add column if not exists links_deferred integer;
 create table if not exists meta.publication_holds (
     publication_id varchar not null,       -- staging.spend_publications.publication_id
     council_gss varchar not null,
