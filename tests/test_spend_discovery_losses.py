@@ -105,9 +105,8 @@ def test_links_refused_for_their_host_are_recorded_and_a_page_of_only_refused_li
 
 def test_a_landing_page_that_stops_yielding_files_fails_the_council(server, tmp_path):
     site = Council(server, tmp_path)
-    server.route("/spending", lambda r, _n: _html(r, _page(link("May")) if site.night == 1 else
-                                                 b"<html><body>Our data has moved. <a href='/open-data'>Open data</a>"
-                                                 b"</body></html>"))
+    moved = b"<html><body>Our data has moved. <a href='/open-data'>Open data</a></body></html>"
+    server.route("/spending", lambda r, _n: _html(r, _page(link("May")) if site.night == 1 else moved))
     assert site.run()["error"] is None
     site.night = 2
     report = site.run()

@@ -199,7 +199,8 @@ def test_the_revalidation_bound_holds_on_the_parallel_path_and_is_a_setting(ware
     council = {"gss": "E06999999", "name": "Stale Council", "website": stale.base + "/",
                "landing_urls": stale.base + "/spending", "discovery": "html"}
     config = SourcesConfig(ckan_url=stale.base + "/api/action", revalidate_after_days=7)
-    session = PoliteSession(allowed_hosts=config.allowed_hosts([stale.base]), retries=0, backoff=0, min_interval_s=0)
+    session = PoliteSession(allowed_hosts=config.allowed_hosts([stale.base]), retries=0, backoff=0,
+                            min_interval_s=0)
 
     def night() -> dict:
         return ingest_councils([council], session=session, warehouse=warehouse, config=config,

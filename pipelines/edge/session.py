@@ -427,7 +427,8 @@ class PoliteSession:
         """A view that may reach only what both this session and `allowed_hosts` allow (one council's hosts),
         sharing this session's per-host state: spacing, locks, robots.txt and failure budgets hold across views."""
         view = PoliteSession(allowed_hosts, limits=self.limits, status_forcelist=self.status_forcelist,
-                             host_intervals=self.host_intervals, robots_exempt=self.robots_exempt, sleep=self.sleep)
+                             host_intervals=self.host_intervals, robots_exempt=self.robots_exempt,
+                             sleep=self.sleep)
         view._hosts, view._lock, view._outer = self._hosts, self._lock, self
         return view
 
