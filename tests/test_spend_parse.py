@@ -1614,25 +1614,32 @@ def test_a_utf8_file_with_a_stray_cp1252_byte_keeps_its_accents():
     assert result.rows["supplier_name"].unique().to_list() == ["Café Nero Ltd"]
     assert result.rows["purpose"].to_list()[0] == "Fee £ paid"
     assert any("read as cp1252" in w for w in result.warnings), result.warnings
-    cp1252 = parse(csv_bytes(lines, encoding="cp1252").replace(b"Coffee", b"Fee \xa3 paid", 1), filename="s-2024-03.csv")
+    cp1252 = parse(csv_bytes(lines, encoding="cp1252").replace(b"Coffee", b"Fee \xa3 paid", 1),
+                   filename="s-2024-03.csv")
     assert cp1252.encoding == "cp1252" and cp1252.rows["supplier_name"].unique().to_list() == ["Café Nero Ltd"]
 
 
 def test_an_amount_split_by_unquoted_thousands_commas_is_joined_again():
     """"16,469.92" written unquoted in a comma-separated line is two cells ("16" | "469.92") and pushes the rest
     of the line one cell right, past the header: the amount is joined again, the cells after it move back, and
-    the line is flagged amount_rejoined. A line pushed right by something else (a payee's unquoted comma) is
-    left as read."""
+    the line is flagged amount_rejoined. When a line reaches past the header for another reason (a payee's
+    unquoted comma), or a column under no header cell holds codes beside whole-pound amounts, nothing is
+    joined."""
     result = parse(csv_bytes([
         "Date,Supplier,Amount,Department", "01/03/2024,Kier Services Ltd,16,469.92,Highways",
-        "02/03/2024,Mitie Ltd,750.00,Waste", "03/03/2024,Capita plc,1,234,567.89,Finance",
-        "04/03/2024,Smith, John,40.00,Care"]), filename="spend-2024-03.csv")
+        "02/03/2024,Mitie Ltd,750.00,Waste", "03/03/2024,Capita plc,1,234,567.89,Finance"]),
+        filename="spend-2024-03.csv")
     rows = result.rows
-    assert rows["amount"].to_list()[:3] == [Decimal("16469.92"), Decimal("750.00"), Decimal("1234567.89")]
-    assert rows["department"].to_list()[:3] == ["Highways", "Waste", "Finance"]
-    assert rows["row_flags"].to_list()[:3] == ["amount_rejoined", None, "amount_rejoined"]
-    assert rows.row(3, named=True)["supplier_name"] == "Smith"  # (not repaired: no amount split)
+    assert rows["amount"].to_list() == [Decimal("16469.92"), Decimal("750.00"), Decimal("1234567.89")]
+    assert rows["department"].to_list() == ["Highways", "Waste", "Finance"]
+    assert rows["row_flags"].to_list() == ["amount_rejoined", None, "amount_rejoined"]
     assert any("2 amounts written with thousands commas" in w for w in result.warnings), result.warnings
+    mixed = parse(csv_bytes(["Date,Supplier,Amount,Department", "01/03/2024,Kier Services Ltd,16,469.92,Highways",
+                             "04/03/2024,Smith, John,40.00,Care"]), filename="spend-2024-03.csv")
+    assert mixed.rows["amount"].to_list()[0] == Decimal("16.00")
+    codes = parse(csv_bytes(["Date,Supplier,Amount", *[f"0{d}/03/2024,{SUPPLIERS[d]},500,{d}23" for d in range(1, 6)]]),
+                  filename="spend-2024-03.csv")
+    assert codes.rows["amount"].to_list() == [Decimal("500.00")] * 5
 
 
 def test_a_row_of_units_under_the_header_is_a_note():
@@ -1736,7 +1743,7 @@ def test_months_named_without_a_year_are_read_inside_the_files_year():
 def test_a_report_grouped_by_payee_fills_the_payee_down():
     """A report that prints each payee once, on its group's first line, leaves the payee cell of the lines below
     blank: those lines are the payee's (flagged supplier_filled_down), not unlabelled redactions. A file whose
-    named payees recur, with some blank ones among them, is not grouped: its blanks stay blank."""
+    named payees recur, or that names each payee once beside fewer blank lines (redactions), is not grouped."""
     grouped = parse(csv_bytes(["Supplier Name,Payment Date,Amount", "Kier Services Ltd,14/03/2024,-2231.12",
                                ",18/03/2024,-539.29", ",06/03/2024,16420.27", "Veolia ES (UK) Ltd,08/03/2024,12645.36",
                                ",01/03/2024,9924.03", "Capita plc,01/03/2024,4701.85"]), filename="spend-2024-03.csv")
@@ -1749,6 +1756,10 @@ def test_a_report_grouped_by_payee_fills_the_payee_down():
                                  ",18/03/2024,2.00", ",06/03/2024,3.00", "Kier Services Ltd,08/03/2024,4.00",
                                  ",01/03/2024,5.00", "Capita plc,01/03/2024,6.00"]), filename="spend-2024-03.csv")
     assert scattered.rows["supplier_name"].null_count() == 3
+    once = parse(csv_bytes(["Supplier Name,Payment Date,Amount",
+                            *[f"{SUPPLIERS[d]},0{d + 1}/03/2024,{d}.00" for d in range(6)],
+                            ",07/03/2024,7.00", ",08/03/2024,8.00", ",09/03/2024,9.00"]), filename="spend-2024-03.csv")
+    assert once.rows["supplier_name"].null_count() == 3
 
 
 def test_a_file_ending_inside_its_last_record_flags_that_line():

@@ -177,7 +177,8 @@ def _worksheets(data: bytes, limits: ParserLimits) -> list[tuple[str, list[list[
                 data_el = el.find(f"{ss}Data")
                 text = "".join(data_el.itertext()) if data_el is not None else ""
                 merge = el.get(f"{ss}MergeAcross")
-                row += [_cell_text([text], limits, markup=False)] + [None] * (min(int(merge), 1000) if merge and merge.isdigit() else 0)
+                span = min(int(merge), 1000) if merge and merge.isdigit() else 0
+                row += [_cell_text([text], limits, markup=False)] + [None] * span
                 el.clear()
             elif el.tag == f"{ss}Row" and row is not None:
                 budget.add(len(row))

@@ -1143,13 +1143,15 @@ def _other_attributes(kept: pl.DataFrame, extras: list[tuple[str, str]]) -> pl.S
     return codes.join(combinations, on=names, how="left", maintain_order="left", nulls_equal=True).get_column("_other")
 
 
-GROUPED_MIN_SHARE = 0.2  # of the lines with an amount, blank-payee ones making a report grouped by payee
+# Of the lines with an amount, the share with no payee that makes a report grouped by payee: a month's lines
+# run several to a payee, so most are blank; a file naming each payee once beside blank redactions has fewer.
+GROUPED_MIN_SHARE = 0.5
 
 
 def _fill_grouped_payees(work: pl.DataFrame, warnings: list[str], sheet: str) -> pl.DataFrame:
     """A report grouped by payee prints each payee once, on its group's first line, and leaves the payee cell
     of the lines below it blank. Told by its shape: every named payee appears once, on the first line too, and
-    a fifth or more of the lines with an amount have no payee. The blank cells take the payee above them, each
+    half or more of the lines with an amount have no payee. The blank cells take the payee above them, each
     such line flagged supplier_filled_down (blank cells read otherwise as unlabelled redactions)."""
     line = pl.col("amount").is_not_null()
     named = pl.col("supplier_name").is_not_null()
@@ -1171,8 +1173,8 @@ def _rejoin_split_amounts(body: pl.DataFrame, layout: SheetLayout, amount: str |
     """An amount written with thousands commas but not quoted ("16,469.92" in a comma-separated line) splits
     into cells ("16" | "469.92") and pushes the rest of its line one cell right, past the header's last column.
     On such a line (its cells past the header as many as the amount's missing groups, each group three digits,
-    the last with its pence) the amount is joined again and the cells after it move back; the line is flagged
-    amount_rejoined. Any other line reaching past the header is left as read."""
+    the last with its pence: "123" beside "500" may be a code) the amount is joined again and the cells after
+    it move back; the line is flagged amount_rejoined. When any other line reaches past the header, none is changed."""
     named = [int(c[1:]) for c, h in zip(layout.columns, layout.raw_headers) if h != f"column_{int(c[1:]) + 1}"]
     if amount is None or not named or layout.positional:
         return body
@@ -1191,11 +1193,13 @@ def _rejoin_split_amounts(body: pl.DataFrame, layout: SheetLayout, amount: str |
         spilled = pl.all_horizontal(filled[:groups]) & (pl.all_horizontal(
             [~f for f in filled[groups:]]) if filled[groups:] else pl.lit(True))
         parts = [pl.col(c).str.contains(r"^\d{3}$").fill_null(False) for c in after[:groups - 1]]
-        last = pl.col(after[groups - 1]).str.contains(r"^\d{3}(\.\d{1,2})?\s*\)?-?$").fill_null(False)
+        last = pl.col(after[groups - 1]).str.contains(r"^\d{3}\.\d{1,2}\s*\)?-?$").fill_null(False)
         masks.append(spilled & head & pl.all_horizontal([*parts, last]))
     found = body.select([m.alias(f"g{i + 1}") for i, m in enumerate(masks)])
     counts = [int(found.get_column(c).sum()) for c in found.columns]
-    if not any(counts):
+    # Every line reaching past the header must be such a split amount: a column of its own under no header
+    # cell (codes beside whole-pound amounts) is no spill, and then nothing is joined.
+    if not any(counts) or sum(counts) != body.select(pl.any_horizontal(filled).sum()).item():
         return body
     moved = {c: pl.col(c) for c in [amount, *after]}
     for groups, count in enumerate(counts, start=1):
@@ -1429,8 +1433,8 @@ def _settle_totals(work: pl.DataFrame, declared: list[tuple[Decimal, bool]], war
     sheet's declared total to `declared`: a total of every line above replaces the subtotals before it, so
     subtotals and their grand total are not counted twice. A row whose payee cell reads as a subtotal
     (SUBTOTAL_NAME, class `subtotal_named`) is one only when its amount is the sum of the lines since the last
-    total or of all the lines above it, or, for a count, their number; otherwise it is a payment. The running sums are vectorised cum_sums;
-    Python visits only the (few) total, subtotal and amount-only rows."""
+    total or of all the lines above it, or, for a count, their number; otherwise it is a payment. The running
+    sums are vectorised cum_sums; Python visits only the (few) total, subtotal and amount-only rows."""
     is_special = pl.col("_class").is_in(["total", "amount_only", "subtotal_named"]).fill_null(False)
     if not work.select(is_special.any()).item():
         return work

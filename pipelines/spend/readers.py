@@ -180,7 +180,8 @@ def sniff(source) -> str:
     lowered = head[:1024].lower()
     if lowered.startswith(b"<?xml") and SPREADSHEET_NS in source_head(source, 4096):
         return "spreadsheetml"
-    if lowered.startswith((b"<!doctype", b"<html", b"<?xml")) or b"<html" in lowered or b"<head" in lowered or b"<body" in lowered or lowered.startswith(b"<table"):
+    if (lowered.startswith((b"<!doctype", b"<html", b"<?xml", b"<table")) or b"<html" in lowered
+            or b"<head" in lowered or b"<body" in lowered):
         return "html"
     return "text"
 

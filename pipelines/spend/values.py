@@ -23,8 +23,9 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (the 1900 leap-year bug is 
 
 def amount_expr(expr: pl.Expr) -> pl.Expr:
     """Text -> Decimal(18, 2). Handles £ (either encoding), thousands commas, spaces, (brackets), trailing minus,
-    the minus sign "−" or a dash standing for it ("–2,206.88"), a CR (credit: negative) or DR (debit) suffix, a leading +, a lone dash (zero), and float
-    artefacts (473.52000000000004): the decimal cast rounds half-even to 2 dp. Unparseable text gives null; the
+    the minus sign "−" or a dash standing for it ("–2,206.88"), a CR (credit: negative) or DR (debit) suffix,
+    a leading +, a lone dash (zero), and float artefacts (473.52000000000004): the decimal cast rounds
+    half-even to 2 dp. Unparseable text gives null; the
     caller flags it. Every way of writing a credit becomes one leading minus, so the steps form one chain: a
     step used twice in an expression is evaluated twice, and branching on the cleaned text cost 4x as much."""
     return (
@@ -489,7 +490,8 @@ def named_months(cells: pl.Series, period: tuple[dt.date, dt.date] | None) -> pl
     financial_year = first.month == 4 and first.day == 1 and (last - first).days in (364, 365)
     fy_month = pl.col("1").cast(pl.Int32, strict=False)
     month = pl.coalesce(
-        pl.when(pl.lit(financial_year) & fy_month.is_between(1, 13)).then((pl.min_horizontal(fy_month, 12) + 2) % 12 + 1),
+        pl.when(pl.lit(financial_year) & fy_month.is_between(1, 13))
+        .then((pl.min_horizontal(fy_month, 12) + 2) % 12 + 1),  # P01 is April
         _month_number(pl.col("2")))
     year = pl.when(month >= first.month).then(pl.lit(first.year)).otherwise(pl.lit(first.year + 1))
     day = pl.date(year, month, 1)
