@@ -1772,3 +1772,15 @@ def test_a_file_ending_inside_its_last_record_flags_that_line():
     assert any("ends inside its last record" in w for w in cut.warnings), cut.warnings
     whole = parse((body + "34.56,Waste").encode(), filename="spend-2024-03.csv")
     assert whole.rows["row_flags"].to_list() == [None, None] and not any("ends inside" in w for w in whole.warnings)
+
+
+def test_a_sheet_of_credit_notes_beside_the_payments_is_counted_negative():
+    """A workbook keeping its credit notes on a sheet of their own, written positive: that sheet's amounts are
+    credits (counted negative, with a warning). A "Credit Card" sheet is card spending, as written."""
+    invoices = [["Supplier Name", "Payment Date", "Amount"], ["A Ltd", "01/05/2024", 600], ["B Ltd", "02/05/2024", 700]]
+    credits = [["Supplier Name", "Payment Date", "Amount"], ["A Ltd", "09/05/2024", 100]]
+    result = parse(_workbook({"Invoices": invoices, "Credit Notes": credits}), filename="spend-2024-05.xlsx")
+    assert result.rows["amount"].to_list() == [Decimal("600.00"), Decimal("700.00"), Decimal("-100.00")]
+    assert any("'Credit Notes': its 1 amounts are credits" in w for w in result.warnings), result.warnings
+    card = parse(_workbook({"Invoices": invoices, "Credit Card": credits}), filename="spend-2024-05.xlsx")
+    assert card.rows["amount"].sum() == Decimal("1400.00")

@@ -1674,6 +1674,26 @@ def _flag_cut_short(tables: list[tuple[str, SheetOutcome, int]], last_row: int, 
                                                  ignore_nulls=True)).otherwise(pl.col("_flags")).alias("_flags"))
 
 
+CREDIT_SHEET = re.compile(r"(?i)\bcredit ?notes?\b|\bcredits\b|\brefunds?\b")  # (not "Credit Card")
+
+
+def _sign_credit_sheets(outcomes: list[tuple[str, SheetOutcome]], warnings: list[str]) -> None:
+    """A workbook keeping its credit notes (or refunds) on a sheet of their own beside the payments, written as
+    positive amounts: that sheet's amounts are credits, counted negative, with a warning. A credits sheet
+    already negative, or one standing alone, is as written."""
+    if len(outcomes) < 2:
+        return
+    for name, o in outcomes:
+        if o.rows is None or not CREDIT_SHEET.search(name):
+            continue
+        positive, negative = o.rows.select((pl.col("_amount") > 0).sum().alias("p"),
+                                           (pl.col("_amount") < 0).sum().alias("n")).row(0)
+        if positive and not negative:
+            o.rows = o.rows.with_columns(-pl.col("_amount"))
+            warnings.append(f"sheet {name!r}: its {positive} amounts are credits (the sheet's name says so), written "
+                            f"positive: counted negative")
+
+
 def _repeated_tables(outcomes: list[tuple[str, SheetOutcome]]) -> set[int]:
     """The outcomes (by id) whose lines - date, amount and payee, in any order - are those of an earlier one.
     Only lines dated by their own cells count: sheets dated by the file's period share their dates by nature."""
@@ -1805,6 +1825,7 @@ def _parse_spend(source: readers.Source, *, filename: str | None, council_gss: s
     if any(o.grain == "transaction" and not o.period_dated for _, o in outcomes):
         outcomes = _set_aside(outcomes, lambda o: o.period_dated, "sheet_without_table",
                               "no payment date column, beside sheets with dates", warnings, skipped)
+    _sign_credit_sheets(outcomes, warnings)
     repeats = _repeated_tables(outcomes)
     if repeats:
         outcomes = _set_aside(outcomes, lambda o: id(o) in repeats, "repeated_table",
