@@ -101,11 +101,13 @@ LOOSE_TOTAL_LABEL = r"(?i)^((grand |sub ?|net |overall |report |page |period |mo
 SUMMARY_LABEL = r"(?i)^(count|(number|no\.?) of (lines|payments|transactions|records|rows|invoices)|average|mean):?$"
 NUMERIC_NAME = r"^[\d\s.,£()-]+$"  # a payee cell holding only a number (flagged supplier_numeric)
 # A group's subtotal written in the payee column (Excel's Data > Subtotal writes "Kier Services Ltd Total" under
-# each supplier's lines, "Housing Count" for a count; reports write "Total for Housing", "Total Spend March").
-# A real payee can carry such words ("Total Gas & Power", "Net Total Ltd"), so the label only proposes: a row
-# with no date is a total when its amount is the sum of the lines since the last total or of all the lines
-# above it (a count, their number), else a payment.
-SUBTOTAL_NAME = r"(?i)^(?:(?:grand |sub ?)?totals?\b.+|.+\b(?:sub ?)?totals?:?|(?:.+ )?count:?)$"
+# each supplier's lines, "Housing Count" for a count; reports write "Total for Housing", "Total Spend March
+# 2024"). A real payee can carry such words ("Net Total Ltd"), so the label only proposes: a row with no date
+# is a total when its amount is the sum of the lines since the last total or of all the lines above it (a
+# count, their number), else a payment. (Each proposal costs a pass over the sheet's rows: payees that merely
+# start with "Total", "Total Gas & Power Ltd", are not proposed.)
+SUBTOTAL_NAME = (r"(?i)^(?:(?:grand |sub ?)?totals? (?:for|of)\b.+|(?:grand |sub ?)?totals?\b.*\b(?:19|20)\d\d"
+                 r"|.+\b(?:sub ?)?totals?:?|(?:.+ )?count:?)$")  # ("Total Gas & Power Ltd" is not proposed)
 
 
 @dataclass

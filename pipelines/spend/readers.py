@@ -264,6 +264,8 @@ def _mixed_or_cp1252(source, has_nul: bool) -> str:
     characters = stray = 0
     for piece, last in _nul_free_chunks(source, has_nul):
         piece = bytes(piece)
+        if piece.isascii() and not decoder.getstate()[0]:
+            continue  # (most pieces of a cp1252 file: nothing to count, and nothing pending before them)
         ascii_bytes = len(piece.translate(None, _HIGH_BYTES))
         kept = decoder.decode(piece, final=last)  # (a character split between pieces counts in the next)
         characters += len(kept) - ascii_bytes
