@@ -1176,7 +1176,8 @@ def _rejoin_split_amounts(body: pl.DataFrame, layout: SheetLayout, amount: str |
     into cells ("16" | "469.92") and pushes the rest of its line one cell right, past the header's last column.
     On such a line (its cells past the header as many as the amount's missing groups, each group three digits,
     the last with its pence: "123" beside "500" may be a code) the amount is joined again and the cells after
-    it move back; the line is flagged amount_rejoined. When any other line reaches past the header, none is changed."""
+    it move back; the line is flagged amount_rejoined. When any other line reaches past the header, none is
+    changed."""
     named = [int(c[1:]) for c, h in zip(layout.columns, layout.raw_headers) if h != f"column_{int(c[1:]) + 1}"]
     if amount is None or not named or layout.positional:
         return body
@@ -1197,11 +1198,13 @@ def _rejoin_split_amounts(body: pl.DataFrame, layout: SheetLayout, amount: str |
         parts = [pl.col(c).str.contains(r"^\d{3}$").fill_null(False) for c in after[:groups - 1]]
         last = pl.col(after[groups - 1]).str.contains(r"^\d{3}\.\d{1,2}\s*\)?-?$").fill_null(False)
         masks.append(spilled & head & pl.all_horizontal([*parts, last]))
-    found = body.select([m.alias(f"g{i + 1}") for i, m in enumerate(masks)])
+    found = body.select([m.alias(f"g{i + 1}") for i, m in enumerate(masks)]
+                        + [pl.any_horizontal(filled).alias("reaching")])
+    reaching = int(found.drop_in_place("reaching").sum())
     counts = [int(found.get_column(c).sum()) for c in found.columns]
     # Every line reaching past the header must be such a split amount: a column of its own under no header
     # cell (codes beside whole-pound amounts) is no spill, and then nothing is joined.
-    if not any(counts) or sum(counts) != body.select(pl.any_horizontal(filled).sum()).item():
+    if not any(counts) or sum(counts) != reaching:
         return body
     moved = {c: pl.col(c) for c in [amount, *after]}
     for groups, count in enumerate(counts, start=1):
@@ -1247,10 +1250,9 @@ def _sign_credits(work: pl.DataFrame, candidates: list[tuple[str, str]], warning
             continue
         cells = work.get_column(column).str.strip_chars().str.to_lowercase()
         marked = _debit_credit_marks(cells.drop_nulls().unique().head(13).to_list(), header, strict=False)
-        credit = (cells.replace_strict(marked or {}, default=None, return_dtype=pl.String) == "credit").fill_null(False)
-        signs = work.filter(credit & (pl.col("_amount") != 0)).select(
-            (pl.col("_amount") > 0).sum().alias("positive"), (pl.col("_amount") < 0).sum().alias("negative"))
-        positive, negative = signs.row(0)
+        kind = cells.replace_strict(marked or {}, default=None, return_dtype=pl.String)
+        credit = (kind == "credit").fill_null(False)
+        positive, negative = _signs(work.filter(credit))
         if positive and not negative:
             warnings.append(f"sheet {sheet!r}: {positive} lines marked as credits in column {header!r} are counted "
                             f"negative (their amounts are written positive)")
@@ -1262,6 +1264,12 @@ def _sign_credits(work: pl.DataFrame, candidates: list[tuple[str, str]], warning
                             f"written")
         return work
     return work
+
+
+def _signs(lines: pl.DataFrame) -> tuple[int, int]:
+    """How many of the lines' amounts are positive, and how many negative (zeros and nulls are neither)."""
+    return lines.select((pl.col("_amount") > 0).sum().alias("positive"),
+                        (pl.col("_amount") < 0).sum().alias("negative")).row(0)
 
 
 def _debit_credit_marks(distinct: list[str], header: str, strict: bool = True) -> dict[str, str] | None:
@@ -1521,9 +1529,8 @@ def _sheets_of(source: readers.Source, filename: str | None, warnings: list[str]
     try:
         if fmt == "text":  # a file on disk is read a batch at a time, never whole
             return fmt, [readers.read_text(source, base, limits, prepare=_clean_cells)]
-        if fmt in MARKUP and readers.source_size(source) > limits.max_text_bytes:
-            return _rejected("too_large", f"{readers.source_size(source):,} bytes of markup, over the limit",
-                             format=fmt)
+        if fmt in MARKUP and (size := readers.source_size(source)) > limits.max_text_bytes:
+            return _rejected("too_large", f"{size:,} bytes of markup, over the limit", format=fmt)
         data = readers.source_bytes(source)  # containers are read whole (bounded by the archive limits)
         if fmt in ("xlsx", "xls", "ods"):
             return fmt, readers.read_workbook(data, limits)
@@ -1688,8 +1695,7 @@ def _sign_credit_sheets(outcomes: list[tuple[str, SheetOutcome]], warnings: list
     for name, o in outcomes:
         if o.rows is None or not CREDIT_SHEET.search(name):
             continue
-        positive, negative = o.rows.select((pl.col("_amount") > 0).sum().alias("p"),
-                                           (pl.col("_amount") < 0).sum().alias("n")).row(0)
+        positive, negative = _signs(o.rows)
         if positive and not negative:
             o.rows = o.rows.with_columns(-pl.col("_amount"))
             warnings.append(f"sheet {name!r}: its {positive} amounts are credits (the sheet's name says so), written "

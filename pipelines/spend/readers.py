@@ -204,11 +204,14 @@ def decode(data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             pass
     data = data.replace(b"\x00", b"")
-    encoding, _ = _text_encoding(data)
+    # Space-like characters are normalised per cell later (parse._clean_cells), in Polars, not here.
+    try:
+        return data.decode("utf-8-sig"), _utf8_name(data[:3])
+    except UnicodeDecodeError:
+        encoding = _mixed_or_cp1252(data, False)
     if encoding == "cp1252":
         # cp1252 leaves five bytes undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D); map them to nothing, not an error.
         return data.decode("cp1252", errors="ignore"), encoding
-    # Space-like characters are normalised per cell later (parse._clean_cells), in Polars, not here.
     return data.decode("utf-8-sig", errors=CP1252_FALLBACK), encoding
 
 
